@@ -1,0 +1,537 @@
+/*
+ * env.c - the Berkeley DB environment: open with recovery, the databases
+ * and their secondary indexes, the transaction runner with deadlock retry,
+ * group commit (store_flush) and upkeep (store_maintain).
+ *
+ * Every transaction commits with DB_TXN_WRITE_NOSYNC: the commit record
+ * reaches the operating system (so a killed process loses nothing it
+ * committed) and store_flush() makes everything committed so far durable
+ * with one log flush.  With STORE_SYNC_EACH every commit is flushed on its
+ * own (the benchmark's baseline).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "component/log.h"
+#include "store/store-int.h"
+
+#define STORE_RETRIES 32
+
+struct store_dbdef {
+	const char *name;
+	DBTYPE type;
+	uint32_t flags; /* DB->set_flags */
+	int primary;    /* -1, or the database this one indexes */
+	int (*index)(DB *sec, const DBT *key, const DBT *val, DBT *out);
+};
+
+/* links: jid -> v | handle | ...: the index key is the handle string. */
+static int store_index_link_handle(DB *sec, const DBT *key, const DBT *val,
+				   DBT *out)
+{
+	const unsigned char *p = val->data;
+	uint32_t n;
+
+	if (val->size < 5)
+		return DB_DONOTINDEX;
+	n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+	    p[4];
+	if (n > val->size - 5)
+		return DB_DONOTINDEX;
+	memset(out, 0, sizeof(*out));
+	out->data = (void *)(p + 5);
+	out->size = n;
+	return 0;
+}
+
+/* follows: follower \0 followee -> the index key is followee \0 follower. */
+static int store_index_followers(DB *sec, const DBT *key, const DBT *val,
+				 DBT *out)
+{
+	const char *k = key->data;
+	const char *sep = memchr(k, '\0', key->size);
+	size_t a, b;
+	char *o;
+
+	if (sep == NULL)
+		return DB_DONOTINDEX;
+	a = (size_t)(sep - k);
+	b = key->size - a - 1;
+	o = store_xmalloc(key->size);
+	memcpy(o, sep + 1, b);
+	o[b] = '\0';
+	memcpy(o + b + 1, k, a);
+	memset(out, 0, sizeof(*out));
+	out->data = o;
+	out->size = key->size;
+	out->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+/* archive: room \0 be64 be32 -> v | stanza-id | ...: the index key is
+ * room \0 stanza-id. */
+static int store_index_archive_id(DB *sec, const DBT *key, const DBT *val,
+				  DBT *out)
+{
+	const unsigned char *p = val->data;
+	const char *k = key->data;
+	const char *sep = memchr(k, '\0', key->size);
+	size_t a;
+	uint32_t n;
+	char *o;
+
+	if (sep == NULL || val->size < 5)
+		return DB_DONOTINDEX;
+	n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+	    p[4];
+	if (n == 0 || n > val->size - 5)
+		return DB_DONOTINDEX;
+	a = (size_t)(sep - k);
+	o = store_xmalloc(a + 1 + n);
+	memcpy(o, k, a + 1);
+	memcpy(o + a + 1, p + 5, n);
+	memset(out, 0, sizeof(*out));
+	out->data = o;
+	out->size = (uint32_t)(a + 1 + n);
+	out->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static const struct store_dbdef store_dbs[STORE_DB_N] = {
+	[STORE_DB_META] = {"meta", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_IDENTITIES] = {"identities", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_LINKS] = {"links", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_LINKS_BY_HANDLE] = {"links-by-handle", DB_BTREE,
+				      DB_DUP | DB_DUPSORT, STORE_DB_LINKS,
+				      store_index_link_handle},
+	[STORE_DB_TOKENS] = {"tokens", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_FOLLOWS] = {"follows", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_FOLLOWERS] = {"followers", DB_BTREE, 0, STORE_DB_FOLLOWS,
+				store_index_followers},
+	[STORE_DB_RELATIONS] = {"relations", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_REQUESTS] = {"requests", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_HELD] = {"held", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_REQDAY] = {"request-days", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_ROOMS] = {"rooms", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_AFFILS] = {"affiliations", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_ARCHIVE] = {"archive", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_ARCHIVE_IDS] = {"archive-ids", DB_BTREE, 0, STORE_DB_ARCHIVE,
+				  store_index_archive_id},
+	[STORE_DB_EVIDENCE] = {"evidence", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_REPORTS] = {"reports", DB_BTREE, 0, -1, NULL},
+};
+
+/* Berkeley DB's own explanations go to the debug log: the error itself is
+ * logged once, with db_strerror, where it is handled. */
+static void store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	log_debug("berkeley db: %s", msg);
+}
+
+static void store_close_handles(struct store *st)
+{
+	int i;
+
+	/* Secondaries close before their primaries. */
+	for (i = STORE_DB_N - 1; i >= 0; i--) {
+		if (st->db[i] != NULL && store_dbs[i].primary >= 0) {
+			st->db[i]->close(st->db[i], 0);
+			st->db[i] = NULL;
+		}
+	}
+	for (i = STORE_DB_N - 1; i >= 0; i--) {
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], 0);
+			st->db[i] = NULL;
+		}
+	}
+	if (st->env != NULL) {
+		st->env->close(st->env, 0);
+		st->env = NULL;
+	}
+}
+
+static int store_open_env(struct store *st)
+{
+	uint32_t envflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |
+			    DB_INIT_LOCK | DB_INIT_MPOOL | DB_THREAD;
+	int rc, i;
+
+	rc = db_env_create(&st->env, 0);
+	if (rc != 0) {
+		log_errx("store: db_env_create: %s", db_strerror(rc));
+		return STORE_EFAIL;
+	}
+	st->env->set_errcall(st->env, store_errcall);
+	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
+	st->env->set_lk_max_locks(st->env, 20000);
+	st->env->set_lk_max_objects(st->env, 20000);
+	st->env->set_lk_max_lockers(st->env, 2000);
+	st->env->set_tx_max(st->env, 200);
+	if (st->flags & STORE_IN_MEMORY) {
+		envflags |= DB_PRIVATE;
+		st->env->set_cachesize(st->env, 0, 64 * 1024 * 1024, 1);
+		st->env->log_set_config(st->env, DB_LOG_IN_MEMORY, 1);
+		st->env->set_lg_bsize(st->env, 32 * 1024 * 1024);
+	} else {
+		envflags |= DB_REGISTER | DB_RECOVER;
+		st->env->set_cachesize(st->env, 0, 32 * 1024 * 1024, 1);
+		st->env->set_lg_max(st->env, 16 * 1024 * 1024);
+		st->env->set_lg_bsize(st->env, 1024 * 1024);
+		if (!(st->flags & STORE_SYNC_EACH))
+			st->env->set_flags(st->env, DB_TXN_WRITE_NOSYNC, 1);
+	}
+	rc = st->env->open(st->env, st->path, envflags, 0600);
+	if (rc != 0) {
+		log_errx("store: cannot open environment %s: %s",
+			 st->path ? st->path : "(memory)", db_strerror(rc));
+		return STORE_EFAIL;
+	}
+
+	for (i = 0; i < STORE_DB_N; i++) {
+		const struct store_dbdef *d = &store_dbs[i];
+		char file[64];
+		DB *db;
+
+		rc = db_create(&st->db[i], st->env, 0);
+		if (rc != 0) {
+			log_errx("store: db_create %s: %s", d->name,
+				 db_strerror(rc));
+			return STORE_EFAIL;
+		}
+		db = st->db[i];
+		if (d->flags != 0)
+			db->set_flags(db, d->flags);
+		snprintf(file, sizeof(file), "%s.db", d->name);
+		rc = db->open(db, NULL,
+			      (st->flags & STORE_IN_MEMORY) ? NULL : file,
+			      (st->flags & STORE_IN_MEMORY) ? d->name : NULL,
+			      d->type, DB_CREATE | DB_AUTO_COMMIT | DB_THREAD,
+			      0600);
+		if (rc != 0) {
+			log_errx("store: cannot open database %s: %s", d->name,
+				 db_strerror(rc));
+			return STORE_EFAIL;
+		}
+		if (d->primary >= 0) {
+			rc = st->db[d->primary]->associate(
+				st->db[d->primary], NULL, db, d->index,
+				DB_CREATE | DB_AUTO_COMMIT);
+			if (rc != 0) {
+				log_errx("store: cannot index %s: %s", d->name,
+					 db_strerror(rc));
+				return STORE_EFAIL;
+			}
+		}
+	}
+	return 0;
+}
+
+int store_open(const char *path, unsigned flags, struct store **out)
+{
+	struct store *st;
+	int rc;
+
+	*out = NULL;
+	st = store_xmalloc(sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	st->flags = flags;
+	st->seq = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	if (!(flags & STORE_IN_MEMORY)) {
+		if (path == NULL || *path == '\0') {
+			log_errx("store: no store path");
+			rc = STORE_EINVAL;
+			goto out;
+		}
+		st->path = store_xstrdup(path);
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			log_err("store: cannot create %s", path);
+			rc = STORE_EFAIL;
+			goto out;
+		}
+	}
+	rc = store_open_env(st);
+	if (rc == 0) {
+		*out = st;
+		st = NULL;
+	}
+out:
+	if (st != NULL) {
+		store_close_handles(st);
+		free(st->path);
+		free(st);
+	}
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL) {
+		st->env->log_flush(st->env, NULL);
+		if (!(st->flags & STORE_IN_MEMORY))
+			st->env->txn_checkpoint(st->env, 0, 0, 0);
+	}
+	store_close_handles(st);
+	free(st->path);
+	free(st);
+}
+
+/* Another process ran recovery under us (DB_REGISTER found a dead process
+ * and signalled DB_RUNRECOVERY): close everything and open again. */
+static int store_reopen(struct store *st)
+{
+	log_warnx("store: environment needs recovery, reopening");
+	store_close_handles(st);
+	return store_open_env(st);
+}
+
+int store_flush(struct store *st)
+{
+	int rc;
+
+	if (st->flags & STORE_IN_MEMORY)
+		return 0;
+	rc = st->env->log_flush(st->env, NULL);
+	if (rc == DB_RUNRECOVERY && store_reopen(st) == 0)
+		rc = st->env->log_flush(st->env, NULL);
+	if (rc != 0) {
+		log_errx("store: log flush: %s", db_strerror(rc));
+		return STORE_EFAIL;
+	}
+	return 0;
+}
+
+int store_maintain(struct store *st)
+{
+	int rc;
+
+	rc = st->env->txn_checkpoint(st->env, 0, 0, 0);
+	if (rc != 0) {
+		log_errx("store: checkpoint: %s", db_strerror(rc));
+		return STORE_EFAIL;
+	}
+	if (st->flags & STORE_IN_MEMORY)
+		return 0;
+	rc = st->env->log_archive(st->env, NULL, DB_ARCH_REMOVE);
+	if (rc != 0) {
+		log_errx("store: removing old logs: %s", db_strerror(rc));
+		return STORE_EFAIL;
+	}
+	return 0;
+}
+
+uint32_t store_next_seq(struct store *st)
+{
+	return __atomic_add_fetch(&st->seq, 1, __ATOMIC_RELAXED);
+}
+
+static int store_is_store_code(int rc)
+{
+	return rc == STORE_NOTFOUND || rc == STORE_EFAIL ||
+	       rc == STORE_EEXIST || rc == STORE_EINVAL ||
+	       rc == STORE_EFORMAT || rc == STORE_ELIMIT;
+}
+
+int store_txn_run(struct store *st, const char *what,
+		  int (*body)(struct store *st, DB_TXN *txn, void *arg),
+		  void *arg)
+{
+	uint32_t cflags = (st->flags & STORE_SYNC_EACH) ? DB_TXN_SYNC
+							: DB_TXN_WRITE_NOSYNC;
+	int attempt, rc = 0, reopened = 0;
+
+	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
+		DB_TXN *txn = NULL;
+
+		rc = st->env->txn_begin(st->env, NULL, &txn, 0);
+		if (rc == 0) {
+			rc = body(st, txn, arg);
+			if (rc == 0)
+				rc = txn->commit(txn, cflags);
+			else
+				txn->abort(txn);
+		}
+		if (rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED) {
+			if (attempt > 2) {
+				struct timespec ts = {0, 100000L * attempt};
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
+		if (rc == DB_RUNRECOVERY && !reopened) {
+			reopened = 1;
+			if (store_reopen(st) == 0)
+				continue;
+			return STORE_EFAIL;
+		}
+		break;
+	}
+	if (rc == 0 || store_is_store_code(rc))
+		return rc;
+	if (rc == DB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc == DB_KEYEXIST)
+		return STORE_EEXIST;
+	log_errx("store: %s: %s", what, db_strerror(rc));
+	return STORE_EFAIL;
+}
+
+/* The per-record helpers. */
+
+static void store_dbt(DBT *d, const void *p, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)p;
+	d->size = (uint32_t)n;
+}
+
+int store_dbget(struct store *st, DB_TXN *txn, enum store_dbi i,
+		const struct store_buf *key, unsigned char **val, size_t *len)
+{
+	DBT k, v;
+	int rc;
+
+	store_dbt(&k, key->p, key->len);
+	memset(&v, 0, sizeof(v));
+	v.flags = DB_DBT_MALLOC;
+	*val = NULL;
+	*len = 0;
+	rc = st->db[i]->get(st->db[i], txn, &k, &v, DB_RMW);
+	if (rc == 0) {
+		*val = v.data;
+		*len = v.size;
+	}
+	return rc;
+}
+
+int store_dbput(struct store *st, DB_TXN *txn, enum store_dbi i,
+		const struct store_buf *key, const struct store_buf *val,
+		uint32_t flags)
+{
+	DBT k, v;
+
+	store_dbt(&k, key->p, key->len);
+	store_dbt(&v, val->p, val->len);
+	return st->db[i]->put(st->db[i], txn, &k, &v, flags);
+}
+
+int store_dbdel(struct store *st, DB_TXN *txn, enum store_dbi i,
+		const struct store_buf *key)
+{
+	DBT k;
+
+	store_dbt(&k, key->p, key->len);
+	return st->db[i]->del(st->db[i], txn, &k, 0);
+}
+
+static int store_del_one(DBC *c, const DBT *key, const DBT *val, void *arg)
+{
+	return c->del(c, 0);
+}
+
+int store_dbdel_prefix(struct store *st, DB_TXN *txn, enum store_dbi i,
+		       const struct store_buf *prefix)
+{
+	return store_dbwalk(st, txn, i, prefix->p, prefix->len, 0,
+			    store_del_one, NULL);
+}
+
+static int store_has_prefix(const DBT *k, const void *prefix, size_t n)
+{
+	return k->size >= n && memcmp(k->data, prefix, n) == 0;
+}
+
+int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
+		 const void *prefix, size_t prefix_len, int reverse,
+		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
+		 void *arg)
+{
+	DBC *c = NULL;
+	DBT k, v;
+	unsigned char *end = NULL;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_REALLOC;
+	rc = st->db[i]->cursor(st->db[i], txn, &c, 0);
+	if (rc != 0)
+		goto out;
+	if (!reverse) {
+		if (prefix_len > 0) {
+			k.data = store_xmalloc(prefix_len);
+			memcpy(k.data, prefix, prefix_len);
+			k.size = (uint32_t)prefix_len;
+			rc = c->get(c, &k, &v, DB_SET_RANGE);
+		} else {
+			rc = c->get(c, &k, &v, DB_FIRST);
+		}
+	} else {
+		/* Position just past the prefix range: the prefix with its
+		 * last byte raised (0xff bytes carried), then step back. */
+		size_t n = prefix_len;
+
+		if (prefix_len > 0) {
+			end = store_xmalloc(prefix_len);
+			memcpy(end, prefix, prefix_len);
+			while (n > 0 && end[n - 1] == 0xff)
+				n--;
+		}
+		if (n == 0) {
+			rc = c->get(c, &k, &v, DB_LAST);
+		} else {
+			end[n - 1]++;
+			k.data = store_xmalloc(n);
+			memcpy(k.data, end, n);
+			k.size = (uint32_t)n;
+			rc = c->get(c, &k, &v, DB_SET_RANGE);
+			if (rc == 0)
+				rc = c->get(c, &k, &v, DB_PREV);
+			else if (rc == DB_NOTFOUND)
+				rc = c->get(c, &k, &v, DB_LAST);
+		}
+	}
+	while (rc == 0) {
+		if (!store_has_prefix(&k, prefix, prefix_len))
+			break;
+		rc = fn(c, &k, &v, arg);
+		if (rc != 0)
+			break;
+		rc = c->get(c, &k, &v,
+			    (reverse ? DB_PREV : DB_NEXT));
+	}
+	if (rc == DB_NOTFOUND || rc == 1)
+		rc = 0;
+out:
+	if (c != NULL) {
+		int crc = c->close(c);
+		if (rc == 0)
+			rc = crc;
+	}
+	free(k.data);
+	free(v.data);
+	free(end);
+	return rc;
+}
+
+static int store_count_one(DBC *c, const DBT *key, const DBT *val, void *arg)
+{
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+int store_dbcount(struct store *st, DB_TXN *txn, enum store_dbi i,
+		  uint64_t *n)
+{
+	*n = 0;
+	return store_dbwalk(st, txn, i, NULL, 0, 0, store_count_one, n);
+}

@@ -1,0 +1,132 @@
+/*
+ * store-int.h - what the files of store/ share and nobody else sees: the
+ * handle, the database table, the transaction runner and the value codec.
+ * This is the only header that includes <db.h>.
+ */
+#ifndef BC_STORE_INT_H
+#define BC_STORE_INT_H
+
+#include <db.h>
+
+#include "store/store.h"
+
+/* The databases of the environment, in open order (primaries before the
+ * secondary indexes associated with them).  docs/STORE.md lists the keys. */
+enum store_dbi {
+	STORE_DB_META,
+	STORE_DB_IDENTITIES,
+	STORE_DB_LINKS,
+	STORE_DB_LINKS_BY_HANDLE, /* secondary of LINKS */
+	STORE_DB_TOKENS,
+	STORE_DB_FOLLOWS,
+	STORE_DB_FOLLOWERS, /* secondary of FOLLOWS */
+	STORE_DB_RELATIONS,
+	STORE_DB_REQUESTS,
+	STORE_DB_HELD,
+	STORE_DB_REQDAY,
+	STORE_DB_ROOMS,
+	STORE_DB_AFFILS,
+	STORE_DB_ARCHIVE,
+	STORE_DB_ARCHIVE_IDS, /* secondary of ARCHIVE */
+	STORE_DB_EVIDENCE,
+	STORE_DB_REPORTS,
+	STORE_DB_N
+};
+
+struct store {
+	DB_ENV *env;
+	DB *db[STORE_DB_N];
+	char *path; /* NULL in memory */
+	unsigned flags;
+	uint32_t seq; /* tie-breaker for time-ordered keys */
+};
+
+/* The value format version byte that leads every value written now. */
+#define STORE_V1 1
+
+/* A body run inside a transaction.  It returns 0 to commit; a Berkeley DB
+ * code (DB_LOCK_DEADLOCK is retried, DB_NOTFOUND becomes STORE_NOTFOUND)
+ * or a store code to abort.  A body that must commit and still report an
+ * outcome puts the outcome in its argument. */
+int store_txn_run(struct store *st, const char *what,
+		  int (*body)(struct store *st, DB_TXN *txn, void *arg),
+		  void *arg);
+
+/* The next tie-breaker for a (time, seq) key. */
+uint32_t store_next_seq(struct store *st);
+
+/* A growing byte buffer; aborts on out-of-memory. */
+struct store_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+void store_buf_init(struct store_buf *b);
+void store_buf_free(struct store_buf *b);
+void store_buf_reset(struct store_buf *b);
+void store_buf_put(struct store_buf *b, const void *p, size_t n);
+void store_buf_u8(struct store_buf *b, uint8_t v);
+void store_buf_be32(struct store_buf *b, uint32_t v);
+void store_buf_be64(struct store_buf *b, uint64_t v);
+/* A length-prefixed string in a value (be32 length, bytes); NULL is the
+ * same as "". */
+void store_buf_str(struct store_buf *b, const char *s);
+/* A key part: the bytes and a NUL separator, so keys sort bytewise by their
+ * first part, then by the next. */
+void store_buf_key(struct store_buf *b, const char *s);
+
+/* A reader over a value; any overrun sets bad and later reads return 0. */
+struct store_rd {
+	const unsigned char *p;
+	size_t len, off;
+	int bad;
+};
+
+void store_rd_init(struct store_rd *r, const void *p, size_t len);
+uint8_t store_rd_u8(struct store_rd *r);
+uint32_t store_rd_be32(struct store_rd *r);
+uint64_t store_rd_be64(struct store_rd *r);
+/* Returns a new NUL-terminated copy (caller frees). */
+char *store_rd_str(struct store_rd *r);
+/* Copies into buf (size bytes); too long sets bad. */
+void store_rd_strbuf(struct store_rd *r, char *buf, size_t size);
+/* Reads a key part (up to the next NUL or the end) into a new string. */
+char *store_rd_key(struct store_rd *r);
+
+uint64_t store_get_be64(const unsigned char *p);
+void store_put_be64(unsigned char *p, uint64_t v);
+
+void *store_xmalloc(size_t n);
+void *store_xrealloc(void *p, size_t n);
+char *store_xstrdup(const char *s);
+
+/* Thin Berkeley DB helpers for bodies: they return 0 or a Berkeley DB code.
+ * store_dbget() gives a malloc'd copy of the value in *val (*len bytes). */
+int store_dbget(struct store *st, DB_TXN *txn, enum store_dbi i,
+		const struct store_buf *key, unsigned char **val, size_t *len);
+int store_dbput(struct store *st, DB_TXN *txn, enum store_dbi i,
+		const struct store_buf *key, const struct store_buf *val,
+		uint32_t flags);
+int store_dbdel(struct store *st, DB_TXN *txn, enum store_dbi i,
+		const struct store_buf *key);
+/* Deletes every record whose key starts with prefix. */
+int store_dbdel_prefix(struct store *st, DB_TXN *txn, enum store_dbi i,
+		       const struct store_buf *prefix);
+
+/* A cursor walk over the keys starting with prefix, in key order (or in
+ * reverse).  fn sees each key and value; it returns 0 to go on, 1 to stop,
+ * or a Berkeley DB / store code to abort the walk with that code. */
+int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
+		 const void *prefix, size_t prefix_len, int reverse,
+		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
+		 void *arg);
+
+/* Counts the records of a database. */
+int store_dbcount(struct store *st, DB_TXN *txn, enum store_dbi i,
+		  uint64_t *n);
+
+/* Reads the value format version byte; STORE_EFORMAT for one we don't
+ * know. */
+int store_rd_version(struct store_rd *r);
+
+#endif
