@@ -1,0 +1,113 @@
+#!/bin/bash
+# The one command that checks everything on a fresh Debian 12 machine:
+# installs the dependencies, builds out of tree in build/main with warnings
+# as errors, runs "make check" (unit tests and the end-to-end suites against
+# a private Prosody and a private ejabberd), "make distcheck", and a second
+# build with AddressSanitizer and UndefinedBehaviorSanitizer in build/san
+# running "make check" again.  Exits non-zero on the first failure, after
+# printing the test logs.
+#
+# Environment: JOBS (default: number of CPUs), BC_SAN_CHECK=unit to run only
+# the unit tests in the sanitizer build (default: all), BC_SKIP_DEPS=1 to
+# skip scripts/deps.sh, BC_SKIP_DISTCHECK=1 to skip make distcheck.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+start=$(date +%s)
+passed=0
+failed=0
+
+step() {
+	printf '\n==== %s (%ds) ====\n' "$*" $(($(date +%s) - start))
+}
+
+# Prints the logs of the tests that did not pass in build directory $1.
+show_logs() {
+	local dir=$1 log
+	echo "---- $dir/test-suite.log ----"
+	cat "$dir/test-suite.log" 2>/dev/null || echo "(no test-suite.log)"
+	# test-suite.log has every failing test's log; show the integration logs
+	# in full too, as they name the server and daemon logs.
+	for log in "$dir"/tests/integration/*.log; do
+		[ -f "$log" ] || continue
+		grep -q '^FAIL\|^ERROR' "${log%.log}.trs" 2>/dev/null || continue
+		echo "---- $log ----"
+		cat "$log"
+	done
+}
+
+# Adds the PASS/FAIL counts of build directory $1 to the totals.
+count() {
+	local dir=$1 n
+	n=$(cat "$dir"/test-suite.log 2>/dev/null | sed -n 's/^# PASS: *//p' | head -n 1)
+	passed=$((passed + ${n:-0}))
+	n=$(cat "$dir"/test-suite.log 2>/dev/null | sed -n 's/^# FAIL: *//p' | head -n 1)
+	failed=$((failed + ${n:-0}))
+	n=$(cat "$dir"/test-suite.log 2>/dev/null | sed -n 's/^# ERROR: *//p' | head -n 1)
+	failed=$((failed + ${n:-0}))
+}
+
+# make check in build directory $1 with extra make arguments.
+check() {
+	local dir=$1
+	shift
+	if ! make -C "$dir" -j"$JOBS" check "$@"; then
+		show_logs "$dir"
+		count "$dir"
+		echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed"
+		exit 1
+	fi
+	count "$dir"
+}
+
+if [ -z "${BC_SKIP_DEPS:-}" ]; then
+	step "dependencies"
+	bash scripts/deps.sh
+fi
+
+step "autogen"
+./autogen.sh
+
+step "build (build/main)"
+mkdir -p build/main
+(cd build/main && ../../configure --enable-werror)
+make -C build/main -j"$JOBS"
+
+step "make check (build/main)"
+check build/main
+
+if [ -z "${BC_SKIP_DISTCHECK:-}" ]; then
+	step "make distcheck (build/main)"
+	if ! make -C build/main -j"$JOBS" distcheck; then
+		for log in build/main/backchannel-*/_build/sub/test-suite.log; do
+			[ -f "$log" ] && show_logs "$(dirname "$log")"
+		done
+		echo "distcheck failed"
+		exit 1
+	fi
+fi
+
+step "sanitizer build (build/san)"
+mkdir -p build/san
+(cd build/san && ../../configure --enable-werror --enable-sanitizers)
+make -C build/san -j"$JOBS"
+
+step "make check (build/san)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if [ "${BC_SAN_CHECK:-all}" = unit ]; then
+	# Only the unit tests: leave the end-to-end suites out of TESTS.
+	unit=$(make -C build/san -s --no-print-directory -f Makefile -f - print-unit-tests <<'MK'
+print-unit-tests:
+	@echo $(filter-out tests/integration/%,$(TESTS))
+MK
+)
+	check build/san TESTS="$unit"
+else
+	check build/san
+fi
+
+step "done"
+echo "tests: $passed passed, $failed failed"

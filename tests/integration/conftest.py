@@ -1,0 +1,94 @@
+"""Fixtures for the end-to-end suites: one private XMPP server per session
+(BC_SERVER=prosody or ejabberd), a fresh daemon per test, and clients."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+
+PASSWORD = "password"
+
+# Members' real accounts live on HOST; outside users on OUTSIDE.
+# "platform" is a configured admin (the platform's bot), "mod" a moderator.
+USERS = [
+    ("alice", h.HOST, PASSWORD),
+    ("bob", h.HOST, PASSWORD),
+    ("dave", h.HOST, PASSWORD),
+    ("platform", h.HOST, PASSWORD),
+    ("mod", h.HOST, PASSWORD),
+    ("probe", h.HOST, PASSWORD),
+    ("carol", h.OUTSIDE, PASSWORD),
+    ("erin", h.OUTSIDE, PASSWORD),
+]
+
+ADMINS = ["platform@" + h.HOST]
+MODERATORS = ["mod@" + h.HOST]
+
+
+def pytest_report_header(config):
+    return "server: %s; backchanneld: %s" % (
+        os.environ.get("BC_SERVER", "prosody"),
+        os.environ.get("BACKCHANNELD", "./backchanneld"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, append the tails of the daemon and server logs."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for thing in list(h.ACTIVE):
+            rep.sections.append(("%s log (%s)" % (thing.kind, thing.log_path),
+                                 thing.log_tail()))
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The private XMPP server, started once, with USERS registered."""
+    s = h.server_from_env()
+    try:
+        s.start()
+        s.add_users(USERS)
+        yield s
+    finally:
+        s.close()
+        h.shutdown_clients()
+
+
+@pytest.fixture
+def connect(server):
+    """connect(user, host=localhost) -> a connected Client; all are
+    disconnected after the test."""
+    clients = []
+
+    def make(user, host=h.HOST, password=PASSWORD, resource="test", timeout=10):
+        c = h.Client("%s@%s" % (user, host), password, server.c2s_port, resource)
+        clients.append(c)
+        return c.connect(timeout)
+
+    yield make
+    for c in clients:
+        c.disconnect()
+
+
+@pytest.fixture
+def daemon_config(server):
+    """A Daemon with its configuration written but not started."""
+    d = h.Daemon(server, admins=ADMINS, moderators=MODERATORS)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+@pytest.fixture
+def daemon(daemon_config, connect):
+    """A running daemon whose two component domains answer pings."""
+    daemon_config.start()
+    probe = connect("probe", resource="ready")
+    daemon_config.wait_ready(probe, timeout=20)
+    return daemon_config

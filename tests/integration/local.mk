@@ -1,0 +1,14 @@
+# tests/integration/: end-to-end suites with pytest against real servers
+# (a private Prosody and a private ejabberd on 127.0.0.1) and real clients.
+# Each wrapper runs the whole suite against one server; see run-suite.sh.
+
+TESTS += tests/integration/prosody.test tests/integration/ejabberd.test
+
+EXTRA_DIST += \
+	tests/integration/prosody.test \
+	tests/integration/ejabberd.test \
+	tests/integration/run-suite.sh \
+	tests/integration/harness.py \
+	tests/integration/conftest.py \
+	tests/integration/test_foundation.py \
+	tests/integration/README.md
