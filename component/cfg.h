@@ -1,0 +1,93 @@
+/*
+ * cfg.h - the configuration file: one XML document, validated against the
+ * RELAX NG schema config/backchannel.rng (compiled into the binary), then
+ * checked for what a schema cannot say (a domain's shape, duplicate JIDs).
+ *
+ * Every optional setting has a default, documented in docs/CONFIG.md and in
+ * the commented example config/backchannel.xml.
+ */
+#ifndef BC_CFG_H
+#define BC_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A list of bare JIDs, lower-cased. */
+struct cfg_jids {
+	char **v;
+	size_t n;
+};
+
+struct cfg {
+	char *file; /* the path it was read from */
+
+	char *server_host;
+	unsigned server_port;
+
+	char *service_domain; /* D */
+	char *service_secret;
+	char *rooms_domain; /* M */
+	char *rooms_secret;
+
+	char *store_path;
+
+	struct cfg_jids admins;     /* <admin jid=.../>: platform bots */
+	struct cfg_jids moderators; /* <moderator jid=.../>: report receivers */
+
+	/* <log level="info" syslog="false"/> */
+	int log_level; /* enum log_level */
+	bool log_syslog;
+
+	/* <limits max-stanza="65536" rate="60" burst="20"/>: per sender,
+	 * rate messages a minute with bursts of burst. */
+	size_t max_stanza_bytes;
+	unsigned rate_per_minute;
+	unsigned rate_burst;
+
+	/* <requests held="20" per-day="10" cooldown="7d"/> */
+	unsigned requests_held_max;
+	unsigned requests_per_day;
+	int64_t requests_cooldown_ms;
+
+	/* <tokens ttl="24h"/> */
+	int64_t token_ttl_ms;
+
+	/* <evidence count="20" age="30d"/>: the last messages kept per pair. */
+	unsigned evidence_count;
+	int64_t evidence_age_ms;
+
+	/* <retraction window="0"/>: XEP-0424 retraction window; 0 = off. */
+	int64_t retraction_window_ms;
+
+	/* <reconnect min="1s" max="60s"/>: backoff bounds. */
+	int64_t reconnect_min_ms;
+	int64_t reconnect_max_ms;
+
+	/* <store path=... checkpoint="60s"/> */
+	int64_t checkpoint_ms;
+};
+
+/* Parses and validates path.  On success returns 0 and stores a new cfg in
+ * *out (free it with cfg_free()).  On failure returns -1 and writes one or
+ * more "FILE:LINE: problem" lines into err (size errlen). */
+int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+
+/* The same for an in-memory document; name is used in messages. */
+int cfg_load_buffer(const char *name, const char *xml, size_t len,
+		    struct cfg **out, char *err, size_t errlen);
+
+void cfg_free(struct cfg *cfg);
+
+/* True when bare is one of the configured admins / moderators. */
+bool cfg_is_admin(const struct cfg *cfg, const char *bare);
+bool cfg_is_moderator(const struct cfg *cfg, const char *bare);
+
+/* The RELAX NG schema compiled from config/backchannel.rng. */
+extern const char cfg_schema_rng[];
+
+/* Parses a duration ("500ms", "30s", "15m", "24h", "7d", or plain seconds)
+ * into milliseconds; returns 0 or -1 when it is not one. */
+int cfg_parse_duration(const char *text, int64_t *ms);
+
+#endif

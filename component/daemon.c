@@ -1,0 +1,254 @@
+/*
+ * daemon.c - the event loop of backchanneld.
+ *
+ * One libstrophe context drives two component connections (D and M).  Each
+ * pass of the loop: libstrophe reads and dispatches what arrived (the
+ * router queues replies in the outbox), then bc_flush() makes the pass's
+ * store writes durable with one log flush and only then writes the queued
+ * stanzas.  Signals only set flags; the loop acts on them.
+ */
+#include <config.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "component/bc.h"
+#include "component/clock.h"
+#include "component/cfg.h"
+#include "component/conn.h"
+#include "component/daemon.h"
+#include "component/log.h"
+#include "component/router.h"
+#include "store/store.h"
+
+/* The longest the loop sleeps, so that timers stay on time. */
+#define DAEMON_MAX_WAIT_MS 200
+/* How long a shutdown waits for the streams to close. */
+#define DAEMON_CLOSE_MS 2000
+
+static volatile sig_atomic_t daemon_stop;
+static volatile sig_atomic_t daemon_hup;
+
+struct daemon {
+	struct cfg *cfg;
+	struct store *store;
+	xmpp_ctx_t *xctx;
+	struct bc *bc;
+	struct conn *service; /* D */
+	struct conn *rooms;   /* M */
+};
+
+static void daemon_signal(int sig)
+{
+	if (sig == SIGHUP)
+		daemon_hup = 1;
+	else
+		daemon_stop = 1;
+}
+
+static void daemon_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = daemon_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* libstrophe's log lines: its errors always, the rest (every stanza sent
+ * and received) only with -vv. */
+static void daemon_strophe_log(void *arg, xmpp_log_level_t level,
+			       const char *area, const char *msg)
+{
+	const int *verbose = arg;
+
+	if (level >= XMPP_LEVEL_ERROR)
+		log_warnx("libstrophe %s: %s", area, msg);
+	else if (*verbose >= 2)
+		log_debug("libstrophe %s: %s", area, msg);
+}
+
+/* The domain part of a JID, without copying: [start, *len). */
+static const char *daemon_jid_domain(const char *jid, size_t *len)
+{
+	const char *at, *slash = strchr(jid, '/');
+	size_t n = slash ? (size_t)(slash - jid) : strlen(jid);
+
+	at = memchr(jid, '@', n);
+	if (at != NULL) {
+		n -= (size_t)(at + 1 - jid);
+		jid = at + 1;
+	}
+	*len = n;
+	return jid;
+}
+
+/* Writes a stanza on the connection of its 'from' domain. */
+static int daemon_transport(void *arg, xmpp_stanza_t *stanza)
+{
+	struct daemon *d = arg;
+	const char *from = xmpp_stanza_get_from(stanza);
+	const char *dom;
+	size_t len;
+
+	if (from == NULL) {
+		log_errx("dropping an outgoing stanza without from");
+		return 0;
+	}
+	dom = daemon_jid_domain(from, &len);
+	if (len == strlen(d->cfg->rooms_domain) &&
+	    memcmp(dom, d->cfg->rooms_domain, len) == 0)
+		return conn_send(d->rooms, stanza);
+	return conn_send(d->service, stanza);
+}
+
+static void daemon_on_stanza(void *arg, xmpp_stanza_t *stanza)
+{
+	struct daemon *d = arg;
+
+	router_dispatch(d->bc, stanza);
+}
+
+static struct conn *daemon_conn(struct daemon *d, const char *domain,
+				const char *secret)
+{
+	struct conn_params p = {
+		.host = d->cfg->server_host,
+		.port = d->cfg->server_port,
+		.domain = domain,
+		.secret = secret,
+		.backoff_min_ms = d->cfg->reconnect_min_ms,
+		.backoff_max_ms = d->cfg->reconnect_max_ms,
+		.on_stanza = daemon_on_stanza,
+		.arg = d,
+	};
+
+	return conn_new(d->xctx, &p);
+}
+
+static int64_t daemon_min(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void daemon_loop(struct daemon *d)
+{
+	int64_t next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
+	int64_t wait;
+
+	while (!daemon_stop) {
+		if (daemon_hup) {
+			daemon_hup = 0;
+			log_reopen();
+			log_info("log reopened");
+		}
+		wait = daemon_min(conn_tick(d->service), conn_tick(d->rooms));
+		wait = daemon_min(wait, DAEMON_MAX_WAIT_MS);
+		xmpp_run_once(d->xctx, (unsigned long)(wait > 0 ? wait : 0));
+		if (bc_flush(d->bc) < 0) {
+			log_errx("stopping: the store failed; a restart "
+				 "recovers it");
+			exit(EXIT_FAILURE);
+		}
+		if (d->store != NULL && clock_mono_ms() >= next_maintain) {
+			store_maintain(d->store);
+			next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
+		}
+	}
+}
+
+static void daemon_shutdown(struct daemon *d)
+{
+	int64_t deadline = clock_mono_ms() + DAEMON_CLOSE_MS;
+
+	log_info("shutting down");
+	(void)bc_flush(d->bc);
+	conn_close(d->service);
+	conn_close(d->rooms);
+	while ((!conn_is_closed(d->service) || !conn_is_closed(d->rooms)) &&
+	       clock_mono_ms() < deadline)
+		xmpp_run_once(d->xctx, 50);
+}
+
+int daemon_check_config(const char *path)
+{
+	char err[8192];
+	struct cfg *cfg;
+
+	if (cfg_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	printf("%s: configuration is valid\n", path);
+	cfg_free(cfg);
+	return EXIT_SUCCESS;
+}
+
+int daemon_run(const struct daemon_opts *opts)
+{
+	xmpp_log_t strophe_log = {daemon_strophe_log, (void *)&opts->verbose};
+	struct daemon d;
+	char err[8192];
+	int status = EXIT_FAILURE;
+	int level;
+
+	memset(&d, 0, sizeof(d));
+	if (opts->log_file != NULL && log_set_file(opts->log_file) < 0) {
+		log_err("cannot open log file %s", opts->log_file);
+		return EXIT_FAILURE;
+	}
+	if (cfg_load(opts->config_path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	level = d.cfg->log_level + opts->verbose;
+	log_init("backchanneld", level > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : level,
+		 d.cfg->log_syslog);
+	srand48((long)time(NULL) ^ (long)getpid());
+	daemon_signals();
+
+	if (store_open(d.cfg->store_path, 0, &d.store) != 0) {
+		log_errx("cannot open the store at %s", d.cfg->store_path);
+		goto out;
+	}
+	xmpp_initialize();
+	d.xctx = xmpp_ctx_new(NULL, &strophe_log);
+	if (d.xctx == NULL) {
+		log_errx("cannot create the XMPP context");
+		goto out;
+	}
+	d.bc = bc_new(d.cfg, d.store, d.xctx, daemon_transport, &d);
+	if (d.bc == NULL)
+		goto out;
+	d.service = daemon_conn(&d, d.cfg->service_domain, d.cfg->service_secret);
+	d.rooms = daemon_conn(&d, d.cfg->rooms_domain, d.cfg->rooms_secret);
+	log_info("backchanneld %s: service %s, rooms %s, server %s:%u",
+		 PACKAGE_VERSION, d.cfg->service_domain, d.cfg->rooms_domain,
+		 d.cfg->server_host, d.cfg->server_port);
+
+	daemon_loop(&d);
+	daemon_shutdown(&d);
+	status = EXIT_SUCCESS;
+out:
+	conn_free(d.service);
+	conn_free(d.rooms);
+	bc_free(d.bc);
+	if (d.xctx != NULL) {
+		xmpp_ctx_free(d.xctx);
+		xmpp_shutdown();
+	}
+	store_close(d.store);
+	cfg_free(d.cfg);
+	if (status == EXIT_SUCCESS)
+		log_info("stopped");
+	return status;
+}

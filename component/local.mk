@@ -1,0 +1,27 @@
+# component/: the daemon core: configuration, logging, connections, the
+# router and the component's shared state.
+libbackchannel_a_SOURCES += \
+	component/bc.c \
+	component/clock.c \
+	component/cfg.c \
+	component/conn.c \
+	component/daemon.c \
+	component/jid.c \
+	component/log.c \
+	component/router.c \
+	component/xmalloc.c
+noinst_HEADERS += \
+	component/bc.h \
+	component/clock.h \
+	component/cfg.h \
+	component/conn.h \
+	component/daemon.h \
+	component/errors.h \
+	component/jid.h \
+	component/log.h \
+	component/router.h \
+	component/xmalloc.h
+
+bin_PROGRAMS += backchanneld
+backchanneld_SOURCES = component/main.c
+backchanneld_LDADD = $(BC_LIBS)

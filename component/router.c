@@ -1,0 +1,291 @@
+/*
+ * router.c - dispatches every received stanza to the modules of
+ * xep/registry.c and maps their error codes to stanza errors.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "component/bc.h"
+#include "component/cfg.h"
+#include "component/log.h"
+#include "component/router.h"
+#include "xep/ns.h"
+#include "xep/xep.h"
+
+struct router_error {
+	int code;
+	const char *type;      /* RFC 6120 §8.3.2 */
+	const char *condition; /* RFC 6120 §8.3.3 */
+	const char *app_name;  /* application-specific condition, or NULL */
+	const char *app_ns;
+};
+
+/* The one table that turns internal codes into stanza errors. */
+static const struct router_error router_errors[] = {
+	{BC_EBAD_REQUEST, "modify", "bad-request", NULL, NULL},
+	{BC_ESERVICE_UNAVAILABLE, "cancel", "service-unavailable", NULL, NULL},
+	{BC_EITEM_NOT_FOUND, "cancel", "item-not-found", NULL, NULL},
+	{BC_ENOT_ALLOWED, "cancel", "not-allowed", NULL, NULL},
+	{BC_EFORBIDDEN, "auth", "forbidden", NULL, NULL},
+	{BC_ENOT_ACCEPTABLE, "modify", "not-acceptable", NULL, NULL},
+	{BC_EPOLICY_VIOLATION, "modify", "policy-violation", NULL, NULL},
+	{BC_ERESOURCE_CONSTRAINT, "wait", "resource-constraint", NULL, NULL},
+	{BC_ECONFLICT, "cancel", "conflict", NULL, NULL},
+	{BC_EINTERNAL, "cancel", "internal-server-error", NULL, NULL},
+	{BC_EFEATURE_NOT_IMPLEMENTED, "cancel", "feature-not-implemented", NULL,
+	 NULL},
+	{BC_EJID_MALFORMED, "modify", "jid-malformed", NULL, NULL},
+	{BC_ENOT_AUTHORIZED, "auth", "not-authorized", NULL, NULL},
+	{BC_EREGISTRATION_REQUIRED, "auth", "registration-required", NULL,
+	 NULL},
+	{BC_ERECIPIENT_UNAVAILABLE, "wait", "recipient-unavailable", NULL,
+	 NULL},
+	{BC_EUNEXPECTED_REQUEST, "wait", "unexpected-request", NULL, NULL},
+	/* XEP-0191 §3.3 */
+	{BC_EBLOCKED, "cancel", "not-acceptable", "blocked", NS_BLOCKING_ERRORS},
+	{BC_EREMOTE_SERVER_NOT_FOUND, "cancel", "remote-server-not-found", NULL,
+	 NULL},
+	{BC_EGONE, "cancel", "gone", NULL, NULL},
+};
+
+static const struct router_error *router_error_find(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(router_errors) / sizeof(router_errors[0]); i++)
+		if (router_errors[i].code == code)
+			return &router_errors[i];
+	return &router_errors[9]; /* internal-server-error */
+}
+
+const char *router_error_condition(int code)
+{
+	return router_error_find(code)->condition;
+}
+
+static bool router_is_type(xmpp_stanza_t *stanza, const char *type)
+{
+	const char *t = xmpp_stanza_get_type(stanza);
+
+	return t != NULL && strcmp(t, type) == 0;
+}
+
+xmpp_stanza_t *router_error_reply(struct bc *bc, xmpp_stanza_t *stanza,
+				  int code, const char *text)
+{
+	const struct router_error *e = router_error_find(code);
+	const char *from = xmpp_stanza_get_from(stanza);
+	const char *to = xmpp_stanza_get_to(stanza);
+	const char *id = xmpp_stanza_get_id(stanza);
+	xmpp_stanza_t *reply, *error;
+
+	if (router_is_type(stanza, "error") || from == NULL)
+		return NULL;
+	reply = xmpp_stanza_new(bc->xctx);
+	xmpp_stanza_set_name(reply, xmpp_stanza_get_name(stanza));
+	xmpp_stanza_set_type(reply, "error");
+	if (id != NULL)
+		xmpp_stanza_set_id(reply, id);
+	xmpp_stanza_set_to(reply, from);
+	xmpp_stanza_set_from(reply, to != NULL ? to
+					       : bc->cfg->service_domain);
+	error = xep_add_child(reply, "error", NULL);
+	xmpp_stanza_set_type(error, e->type);
+	xep_add_child(error, e->condition, NS_STANZAS);
+	if (text != NULL) {
+		xmpp_stanza_t *t = xep_add_child(error, "text", NS_STANZAS);
+		xmpp_stanza_t *body = xmpp_stanza_new(bc->xctx);
+
+		xmpp_stanza_set_attribute(t, "xml:lang", "en");
+		xmpp_stanza_set_text(body, text);
+		xmpp_stanza_add_child_ex(t, body, 0);
+	}
+	if (e->app_name != NULL)
+		xep_add_child(error, e->app_name, e->app_ns);
+	bc->stats.errors_out++;
+	return reply;
+}
+
+/* Works out what 'to' addresses; 0 when it is none of ours. */
+static enum xep_target router_target(const struct cfg *cfg,
+				     const struct jid *to)
+{
+	if (strcmp(to->domain, cfg->service_domain) == 0)
+		return to->node[0] ? XEP_AT_IDENTITY : XEP_AT_SERVICE;
+	if (strcmp(to->domain, cfg->rooms_domain) == 0) {
+		if (to->node[0] == '\0')
+			return XEP_AT_ROOMS;
+		return to->resource[0] ? XEP_AT_OCCUPANT : XEP_AT_ROOM;
+	}
+	return 0;
+}
+
+static void router_send_error(struct xep_stanza *st, int code)
+{
+	xmpp_stanza_t *reply =
+		router_error_reply(st->bc, st->stanza, code, st->error_text);
+
+	if (reply != NULL)
+		bc_send(st->bc, reply);
+	st->replied = true;
+}
+
+/* The single child element of an IQ get/set, or NULL (RFC 6120 §8.2.3). */
+static xmpp_stanza_t *router_iq_payload(xmpp_stanza_t *iq)
+{
+	xmpp_stanza_t *c, *found = NULL;
+
+	for (c = xmpp_stanza_get_children(iq); c; c = xmpp_stanza_get_next(c)) {
+		if (!xmpp_stanza_is_tag(c))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = c;
+	}
+	return found;
+}
+
+static const struct xep_iq *router_iq_find(struct xep_stanza *st, int type)
+{
+	const char *name = xmpp_stanza_get_name(st->payload);
+	const char *ns = xmpp_stanza_get_ns(st->payload);
+	size_t i;
+
+	if (ns == NULL)
+		return NULL;
+	for (i = 0; xep_registry[i] != NULL; i++) {
+		const struct xep_iq *h = xep_registry[i]->iq;
+
+		for (; h != NULL && h->name != NULL; h++) {
+			unsigned where = h->where ? h->where : XEP_AT_DOMAINS;
+
+			if (h->type == type && (where & st->target) &&
+			    strcmp(h->name, name) == 0 && strcmp(h->ns, ns) == 0)
+				return h;
+		}
+	}
+	return NULL;
+}
+
+static void router_iq(struct xep_stanza *st)
+{
+	const struct xep_iq *h;
+	int type, rc;
+
+	if (strcmp(st->type, "get") == 0)
+		type = XEP_GET;
+	else if (strcmp(st->type, "set") == 0)
+		type = XEP_SET;
+	else if (strcmp(st->type, "result") == 0 ||
+		 strcmp(st->type, "error") == 0)
+		return; /* answers to our own requests: nothing waits yet */
+	else {
+		router_send_error(st, BC_EBAD_REQUEST);
+		return;
+	}
+	if (st->id[0] == '\0') {
+		st->error_text = "an IQ needs an id";
+		router_send_error(st, BC_EBAD_REQUEST);
+		return;
+	}
+	st->payload = router_iq_payload(st->stanza);
+	if (st->payload == NULL) {
+		st->error_text = "an IQ get or set carries exactly one element";
+		router_send_error(st, BC_EBAD_REQUEST);
+		return;
+	}
+	h = router_iq_find(st, type);
+	if (h == NULL) {
+		router_send_error(st, BC_ESERVICE_UNAVAILABLE);
+		return;
+	}
+	rc = h->fn(st);
+	if (rc < 0 && !st->replied) {
+		router_send_error(st, rc);
+	} else if (!st->replied) {
+		log_errx("handler for <%s xmlns='%s'/> returned without a reply",
+			 h->name, h->ns);
+		router_send_error(st, BC_EINTERNAL);
+	}
+}
+
+/* Offers a message or presence to each module's hook in turn. */
+static void router_hooks(struct xep_stanza *st, bool message)
+{
+	size_t i;
+	int rc = XEP_PASS;
+
+	for (i = 0; xep_registry[i] != NULL && rc == XEP_PASS; i++) {
+		xep_handler fn = message ? xep_registry[i]->message
+					 : xep_registry[i]->presence;
+
+		if (fn != NULL)
+			rc = fn(st);
+	}
+	if (rc < 0 && !st->replied) {
+		router_send_error(st, rc);
+		return;
+	}
+	if (rc != XEP_PASS || st->replied)
+		return;
+	/* Nobody took it.  RFC 6121 §8.5.2: a message to an entity that does
+	 * not exist is bounced, except groupchat and headline; presence is
+	 * silently dropped (§8.5.2.1.1). */
+	if (message && strcmp(st->type, "groupchat") != 0 &&
+	    strcmp(st->type, "headline") != 0)
+		router_send_error(st, BC_ESERVICE_UNAVAILABLE);
+}
+
+void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza)
+{
+	struct xep_stanza stack, *st = &stack;
+	const char *name = xmpp_stanza_get_name(stanza);
+	const char *t;
+
+	bc->stats.stanzas_in++;
+	if (name == NULL)
+		return;
+	/* Fields set one by one: zeroing the three JID buffers for every
+	 * stanza would cost more than parsing them. */
+	st->payload = NULL;
+	st->error_text = NULL;
+	st->replied = false;
+	st->target = 0;
+	st->from_bare[0] = '\0';
+	st->bc = bc;
+	st->stanza = stanza;
+	st->name = name;
+	st->type = (t = xmpp_stanza_get_type(stanza)) ? t : "";
+	st->id = (t = xmpp_stanza_get_id(stanza)) ? t : "";
+	st->from = xmpp_stanza_get_from(stanza);
+	st->to = xmpp_stanza_get_to(stanza);
+
+	if (st->from == NULL || jid_parse(st->from, &st->from_jid) < 0) {
+		/* The server stamps 'from'; without a usable one there is
+		 * nobody to answer. */
+		log_warnx("dropping <%s/> with a missing or malformed from",
+			  name);
+		return;
+	}
+	jid_format_bare(&st->from_jid, st->from_bare, sizeof(st->from_bare));
+	if (st->to == NULL || jid_parse(st->to, &st->to_jid) < 0) {
+		if (strcmp(name, "presence") != 0)
+			router_send_error(st, BC_EJID_MALFORMED);
+		return;
+	}
+	st->target = router_target(bc->cfg, &st->to_jid);
+	if (st->target == 0) {
+		log_warnx("dropping <%s/> to %s: not one of our domains", name,
+			  st->to);
+		return;
+	}
+	if (strcmp(name, "iq") == 0)
+		router_iq(st);
+	else if (strcmp(name, "message") == 0)
+		router_hooks(st, true);
+	else if (strcmp(name, "presence") == 0)
+		router_hooks(st, false);
+	else
+		log_warnx("dropping unknown top-level element <%s/>", name);
+}

@@ -1,0 +1,35 @@
+/*
+ * ns.h - every XML namespace the component speaks, in one place.
+ */
+#ifndef BC_NS_H
+#define BC_NS_H
+
+#define NS_CLIENT         "jabber:client"
+#define NS_COMPONENT      "jabber:component:accept"
+#define NS_STANZAS        "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_DISCO_INFO     "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS    "http://jabber.org/protocol/disco#items"
+#define NS_DATA           "jabber:x:data"
+#define NS_SERVERINFO     "http://jabber.org/network/serverinfo"
+#define NS_VERSION        "jabber:iq:version"
+#define NS_PING           "urn:xmpp:ping"
+#define NS_REGISTER       "jabber:iq:register"
+#define NS_COMMANDS       "http://jabber.org/protocol/commands"
+#define NS_BLOCKING       "urn:xmpp:blocking"
+#define NS_BLOCKING_ERRORS "urn:xmpp:blocking:errors"
+#define NS_REPORTING      "urn:xmpp:reporting:1"
+#define NS_MUC            "http://jabber.org/protocol/muc"
+#define NS_MUC_USER       "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN      "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER      "http://jabber.org/protocol/muc#owner"
+#define NS_DELAY          "urn:xmpp:delay"
+#define NS_NICK           "http://jabber.org/protocol/nick"
+#define NS_SID            "urn:xmpp:sid:0"
+#define NS_MAM            "urn:xmpp:mam:2"
+#define NS_FORWARD        "urn:xmpp:forward:0"
+#define NS_OCCUPANT_ID    "urn:xmpp:occupant-id:0"
+#define NS_PRIVILEGE      "urn:xmpp:privilege:2"
+#define NS_ROSTER         "jabber:iq:roster"
+#define NS_GATEWAY        "jabber:iq:gateway"
+
+#endif

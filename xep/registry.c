@@ -1,0 +1,20 @@
+/*
+ * registry.c - every extension module, in dispatch order.  Adding a XEP is
+ * one file in xep/ and one line here (and in docs/ARCHITECTURE.md's table).
+ */
+#include <config.h>
+
+#include <stddef.h>
+
+#include "xep/xep.h"
+
+extern const struct xep_module xep_disco;
+extern const struct xep_module xep_version;
+extern const struct xep_module xep_ping;
+
+const struct xep_module *const xep_registry[] = {
+	&xep_disco,
+	&xep_version,
+	&xep_ping,
+	NULL,
+};
