@@ -1,0 +1,52 @@
+# tests/: cmocka unit tests (one binary per unit) and the end-to-end suites
+# in tests/integration/.
+
+# What every unit test links: the harness, the library, cmocka.
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LDADD = tests/unit/libharness.a $(BC_LIBS) $(CMOCKA_LIBS)
+UNIT_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/unit/data"'
+
+check_LIBRARIES = tests/unit/libharness.a
+tests_unit_libharness_a_SOURCES = tests/unit/harness.c tests/unit/harness.h \
+	tests/unit/fakeserver.c tests/unit/fakeserver.h
+tests_unit_libharness_a_CFLAGS = $(UNIT_CFLAGS)
+
+UNIT_TESTS = \
+	tests/unit/test_router \
+	tests/unit/test_jid \
+	tests/unit/test_cfg \
+	tests/unit/test_conn \
+	tests/unit/test_util
+
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+tests_unit_test_router_SOURCES = tests/unit/test_router.c
+tests_unit_test_router_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_router_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_router_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_jid_SOURCES = tests/unit/test_jid.c
+tests_unit_test_jid_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jid_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_jid_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c
+tests_unit_test_cfg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfg_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_cfg_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
+tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conn_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_conn_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_util_SOURCES = tests/unit/test_util.c
+tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LDADD)
+
+EXTRA_DIST += tests/unit/data
+
+include tests/integration/local.mk
