@@ -31,12 +31,14 @@ struct store_dbdef {
 	int (*index)(DB *sec, const DBT *key, const DBT *val, DBT *out);
 };
 
-/* links: jid -> v | handle | ...: the index key is the handle string. */
+/* links: jid -> v | handle | ...: the index key is handle \0, so a
+ * prefix walk finds exactly one handle's JIDs. */
 static int store_index_link_handle(DB *sec, const DBT *key, const DBT *val,
 				   DBT *out)
 {
 	const unsigned char *p = val->data;
 	uint32_t n;
+	char *o;
 
 	if (val->size < 5)
 		return DB_DONOTINDEX;
@@ -44,9 +46,13 @@ static int store_index_link_handle(DB *sec, const DBT *key, const DBT *val,
 	    p[4];
 	if (n > val->size - 5)
 		return DB_DONOTINDEX;
+	o = store_xmalloc((size_t)n + 1);
+	memcpy(o, p + 5, n);
+	o[n] = '\0';
 	memset(out, 0, sizeof(*out));
-	out->data = (void *)(p + 5);
-	out->size = n;
+	out->data = o;
+	out->size = n + 1;
+	out->flags = DB_DBT_APPMALLOC;
 	return 0;
 }
 
@@ -404,7 +410,7 @@ int store_dbget(struct store *st, DB_TXN *txn, enum store_dbi i,
 	v.flags = DB_DBT_MALLOC;
 	*val = NULL;
 	*len = 0;
-	rc = st->db[i]->get(st->db[i], txn, &k, &v, DB_RMW);
+	rc = st->db[i]->get(st->db[i], txn, &k, &v, txn ? DB_RMW : 0);
 	if (rc == 0) {
 		*val = v.data;
 		*len = v.size;

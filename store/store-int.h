@@ -125,6 +125,14 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 int store_dbcount(struct store *st, DB_TXN *txn, enum store_dbi i,
 		  uint64_t *n);
 
+/* 0 when handle is an identity, DB_NOTFOUND when not. */
+int store_identity_check(struct store *st, DB_TXN *txn, const char *handle);
+
+/* Appends the evidence texts of sender -> recipient, oldest first, to the
+ * NULL-terminated vector *strv of *n strings (NULL: a new one). */
+int store_evidence_append(struct store *st, DB_TXN *txn, const char *sender,
+			  const char *recipient, char ***strv, size_t *n);
+
 /* Reads the value format version byte; STORE_EFORMAT for one we don't
  * know. */
 int store_rd_version(struct store_rd *r);

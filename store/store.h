@@ -47,4 +47,357 @@ int store_flush(struct store *st);
 /* Periodic upkeep: checkpoint and remove logs no longer needed. */
 int store_maintain(struct store *st);
 
+/* Frees a NULL-terminated string vector; accepts NULL. */
+void store_strv_free(char **v);
+
+/*
+ * Names.  Handles are [a-z0-9._-]{1,64}, lower-cased on input.  JIDs are
+ * stored bare, with node and domain lower-cased (ASCII; no stringprep).
+ */
+#define STORE_HANDLE_SIZE 65
+#define STORE_JID_SIZE 2048
+
+/* Lower-cases and checks a handle into out; 0 or STORE_EINVAL. */
+int store_handle_norm(const char *in, char out[STORE_HANDLE_SIZE]);
+
+/* Makes a bare, lower-cased JID of in (a resource is dropped) into out;
+ * 0 or STORE_EINVAL for something that is not a JID. */
+int store_jid_norm(const char *in, char out[STORE_JID_SIZE]);
+
+/*
+ * Identities.
+ */
+#define STORE_NAME_SIZE 257
+
+/* Who may send a message request: everyone is known, only people bob
+ * knows get through with the others asking first (the default), or no new
+ * requests at all. */
+enum store_who {
+	STORE_WHO_FOLLOWS = 0,
+	STORE_WHO_EVERYONE = 1,
+	STORE_WHO_NOBODY_NEW = 2,
+};
+
+struct store_identity {
+	char handle[STORE_HANDLE_SIZE];
+	char name[STORE_NAME_SIZE]; /* display name, may be empty */
+	bool bot;
+	enum store_who who;
+	int64_t created_ms; /* 0 on add: now */
+};
+
+/* Adds an identity (the handle is normalised); STORE_EEXIST if it exists,
+ * STORE_EINVAL for a bad handle. */
+int store_identity_add(struct store *st, const struct store_identity *id);
+
+/* Replaces name, bot flag and setting of an existing identity. */
+int store_identity_update(struct store *st, const struct store_identity *id);
+
+/* Reads an identity into *out; STORE_NOTFOUND if there is none. */
+int store_identity_get(struct store *st, const char *handle,
+		       struct store_identity *out);
+
+/* Removes an identity with its links, tokens, follows both ways, the
+ * relationships and requests it owns. */
+int store_identity_remove(struct store *st, const char *handle);
+
+/* All identities in handle order, in a new array (free() it). */
+int store_identity_list(struct store *st, struct store_identity **out,
+			size_t *n);
+
+/*
+ * Links: a real bare JID belongs to at most one identity.
+ */
+
+/* Links jid to handle: STORE_NOTFOUND for an unknown handle, STORE_EEXIST
+ * when the JID is already linked (to any identity), STORE_EINVAL for a bad
+ * handle or JID. */
+int store_link(struct store *st, const char *handle, const char *jid);
+
+/* Unlinks; STORE_NOTFOUND when jid is not linked to handle. */
+int store_unlink(struct store *st, const char *handle, const char *jid);
+
+/* The identity a JID is linked to, into handle; STORE_NOTFOUND if none. */
+int store_link_get(struct store *st, const char *jid,
+		   char handle[STORE_HANDLE_SIZE]);
+
+/* The JIDs linked to handle, sorted, as a new NULL-terminated vector
+ * (store_strv_free()); an empty vector when there are none. */
+int store_link_list(struct store *st, const char *handle, char ***jids);
+
+/*
+ * Link tokens: one-time, with an expiry.
+ */
+#define STORE_TOKEN_SIZE 33
+
+/* Makes a new random token for handle valid for ttl_ms, into token;
+ * STORE_NOTFOUND for an unknown handle. */
+int store_token_new(struct store *st, const char *handle, int64_t ttl_ms,
+		    char token[STORE_TOKEN_SIZE]);
+
+/* In one transaction: checks that token was issued for handle, is unused
+ * and unexpired, marks it used and links jid.  STORE_NOTFOUND for a token
+ * that is not good, STORE_EEXIST when jid is linked to another identity. */
+int store_token_redeem(struct store *st, const char *handle, const char *token,
+		       const char *jid);
+
+/*
+ * Follows: a follows b.
+ */
+
+/* STORE_NOTFOUND for an unknown handle, STORE_EEXIST when a already follows
+ * b, STORE_EINVAL for a bad handle or a == b. */
+int store_follow(struct store *st, const char *a, const char *b);
+/* STORE_NOTFOUND when a does not follow b. */
+int store_unfollow(struct store *st, const char *a, const char *b);
+/* 0 when a follows b, STORE_NOTFOUND otherwise. */
+int store_follows(struct store *st, const char *a, const char *b);
+/* Whom a follows / who follows b, sorted, as new NULL-terminated vectors. */
+int store_following_list(struct store *st, const char *a, char ***out);
+int store_followers_list(struct store *st, const char *b, char ***out);
+
+/*
+ * Relationships, per ordered pair: what owner has done about peer (a
+ * handle, or the escaped address of an outside user).
+ */
+#define STORE_REL_ACCEPTED 0x01u   /* owner accepted a request from peer */
+#define STORE_REL_DECLINED 0x02u   /* ... declined one (until declined_until) */
+#define STORE_REL_WROTE_FIRST 0x04u /* owner wrote to peer first */
+#define STORE_REL_BLOCKED 0x08u    /* owner blocks peer (XEP-0191) */
+
+struct store_relation {
+	unsigned flags;
+	int64_t declined_until_ms;
+	int64_t updated_ms;
+};
+
+/* Reads the relationship; STORE_NOTFOUND (and zeroes) when there is none. */
+int store_relation_get(struct store *st, const char *owner, const char *peer,
+		       struct store_relation *out);
+
+/* Sets the flags in set, clears those in clear; declined_until_ms is kept
+ * when set lacks STORE_REL_DECLINED.  A relationship left with no flag is
+ * removed. */
+int store_relation_set(struct store *st, const char *owner, const char *peer,
+		       unsigned set, unsigned clear, int64_t declined_until_ms);
+
+/* The peers owner blocks, sorted, as a new NULL-terminated vector. */
+int store_blocked_list(struct store *st, const char *owner, char ***out);
+
+/* 0 when recipient knows sender (follows them, accepted them, wrote to
+ * them first, or lets everyone through), STORE_NOTFOUND otherwise.  Admins
+ * and moderators are the caller's business. */
+int store_knows(struct store *st, const char *recipient, const char *sender);
+
+/*
+ * Message requests and their held messages.
+ */
+struct store_request {
+	char *sender;
+	int64_t created_ms;
+	int64_t updated_ms;
+	unsigned held; /* messages held now */
+};
+
+struct store_held {
+	int64_t received_ms;
+	char *stanza; /* the full stanza text as received */
+};
+
+/* Holds stanza from sender for recipient, creating the request when there
+ * is none (then *is_new is true).  STORE_ELIMIT, writing nothing, when the
+ * request already holds held_max messages or when sender already made
+ * per_day_max new requests today (UTC). */
+int store_request_hold(struct store *st, const char *recipient,
+		       const char *sender, const char *stanza,
+		       unsigned held_max, unsigned per_day_max, bool *is_new);
+
+/* Reads one request; STORE_NOTFOUND if none.  Free with
+ * store_request_clear(). */
+int store_request_get(struct store *st, const char *recipient,
+		      const char *sender, struct store_request *out);
+void store_request_clear(struct store_request *r);
+
+/* The pending requests of recipient, oldest sender key first. */
+int store_request_list(struct store *st, const char *recipient,
+		       struct store_request **out, size_t *n);
+void store_request_list_free(struct store_request *v, size_t n);
+
+/* The held messages of one request in order, without taking them. */
+int store_held_list(struct store *st, const char *recipient,
+		    const char *sender, struct store_held **out, size_t *n);
+void store_held_list_free(struct store_held *v, size_t n);
+
+/* Accepts: in one transaction takes the held messages (in order, into
+ * *out), removes the request and marks recipient -> sender accepted.
+ * STORE_NOTFOUND when there is no request. */
+int store_request_accept(struct store *st, const char *recipient,
+			 const char *sender, struct store_held **out,
+			 size_t *n);
+
+/* Declines: drops the held messages and the request, marks recipient ->
+ * sender declined until now + cooldown_ms.  STORE_NOTFOUND when there is no
+ * request. */
+int store_request_decline(struct store *st, const char *recipient,
+			  const char *sender, int64_t cooldown_ms);
+
+/*
+ * Evidence: the last messages relayed from sender to recipient, kept for
+ * reports.
+ */
+
+/* Appends text and prunes the pair to max_count messages no older than
+ * max_age_ms (0: no age bound). */
+int store_evidence_add(struct store *st, const char *sender,
+		       const char *recipient, const char *text,
+		       unsigned max_count, int64_t max_age_ms);
+
+/* The pair's messages, oldest first, as a new NULL-terminated vector. */
+int store_evidence_list(struct store *st, const char *sender,
+			const char *recipient, char ***out);
+
+/*
+ * Reports.
+ */
+enum store_report_state {
+	STORE_REPORT_OPEN = 0,
+	STORE_REPORT_RESOLVED = 1,
+};
+
+struct store_report {
+	uint64_t id;
+	char *reporter;  /* handle or bare JID of who reported */
+	char *reported;  /* the reported address */
+	char *reason;    /* e.g. urn:xmpp:reporting:spam */
+	char *text;      /* may be NULL */
+	int64_t created_ms;
+	int64_t resolved_ms;
+	enum store_report_state state;
+	char **evidence; /* NULL-terminated; may be NULL */
+};
+
+/* Stores a report.  With r->id 0 a new id is given (into *id), created is
+ * now and the state open; otherwise the report is stored as it is (load).
+ * With with_log the evidence log of reported -> reporter is appended to
+ * r->evidence. */
+int store_report_add(struct store *st, const struct store_report *r,
+		     bool with_log, uint64_t *id);
+int store_report_get(struct store *st, uint64_t id, struct store_report *out);
+/* Frees what a report points to (not the struct); accepts NULL. */
+void store_report_clear(struct store_report *r);
+/* Reports in id order, only the open ones when open_only. */
+int store_report_list(struct store *st, bool open_only,
+		      struct store_report **out, size_t *n);
+void store_report_list_free(struct store_report *v, size_t n);
+/* Marks a report resolved; STORE_NOTFOUND for an unknown id. */
+int store_report_resolve(struct store *st, uint64_t id);
+
+/*
+ * Rooms, affiliations and the room archive.
+ */
+enum store_room_kind {
+	STORE_ROOM_GROUP = 0,
+	STORE_ROOM_AUDIO = 1,
+};
+
+enum store_affil {
+	STORE_AFFIL_NONE = 0,
+	STORE_AFFIL_OUTCAST = 1,
+	STORE_AFFIL_MEMBER = 2,
+	STORE_AFFIL_SPEAKER = 3,
+	STORE_AFFIL_ADMIN = 4,
+	STORE_AFFIL_HOST = 5,
+	STORE_AFFIL_OWNER = 6,
+};
+
+struct store_room {
+	char *name; /* the room's node, lower-cased */
+	char *title;
+	char *subject;
+	enum store_room_kind kind;
+	bool live; /* an audio room in progress; group chats are always live */
+	int64_t created_ms;
+};
+
+/* Creates a room (a group chat created by joining it) with owner as its
+ * owner affiliation (owner may be NULL); STORE_EEXIST if it exists. */
+int store_room_create(struct store *st, const struct store_room *r,
+		      const char *owner);
+/* Creates or replaces a room's record, keeping its affiliations. */
+int store_room_put(struct store *st, const struct store_room *r);
+int store_room_get(struct store *st, const char *name, struct store_room *out);
+/* Frees what a room points to (not the struct); accepts NULL. */
+void store_room_clear(struct store_room *r);
+int store_room_set_subject(struct store *st, const char *name,
+			   const char *subject);
+/* Opens (or reopens) the audio room name: live, with this title, hosts
+ * and speakers (NULL-terminated handle lists, may be NULL).  STORE_EEXIST
+ * when name is a group chat, STORE_NOTFOUND for an unknown handle. */
+int store_room_open(struct store *st, const char *name, const char *title,
+		    const char *const *hosts, const char *const *speakers);
+/* Marks an audio room not live; STORE_NOTFOUND if there is no such room. */
+int store_room_close(struct store *st, const char *name);
+/* Removes a room with its affiliations and archive. */
+int store_room_remove(struct store *st, const char *name);
+int store_room_list(struct store *st, struct store_room **out, size_t *n);
+void store_room_list_free(struct store_room *v, size_t n);
+
+struct store_affiliation {
+	char *who; /* a handle or a bare JID */
+	enum store_affil affil;
+};
+
+/* Sets who's affiliation (STORE_AFFIL_NONE removes it); STORE_NOTFOUND if
+ * the room does not exist. */
+int store_affil_set(struct store *st, const char *room, const char *who,
+		    enum store_affil affil);
+/* Reads an affiliation; STORE_AFFIL_NONE when there is none. */
+int store_affil_get(struct store *st, const char *room, const char *who,
+		    enum store_affil *out);
+int store_affil_list(struct store *st, const char *room,
+		     struct store_affiliation **out, size_t *n);
+void store_affil_list_free(struct store_affiliation *v, size_t n);
+
+struct store_archive_msg {
+	int64_t ms;      /* 0 on add: now */
+	uint32_t seq;    /* set by the store */
+	char *stanza_id; /* XEP-0359 id, unique in the room */
+	char *nick;
+	char *from;      /* the sender's handle or address */
+	char *stanza;
+};
+
+/* Appends a message to a room's archive; STORE_EEXIST when the stanza id
+ * is already used in the room, STORE_EINVAL without one. */
+int store_archive_add(struct store *st, const char *room,
+		      const struct store_archive_msg *m);
+
+/* XEP-0313 with XEP-0059 paging: messages of room between start_ms and
+ * end_ms (0: open), after after_id or before before_id (NULL: none), at
+ * most max (0: no limit); with last, the last max of that range.  Results
+ * are in time order; *complete tells whether the range was exhausted.
+ * STORE_NOTFOUND when after_id or before_id is not in the archive. */
+struct store_archive_query {
+	const char *room;
+	int64_t start_ms, end_ms;
+	const char *after_id, *before_id;
+	size_t max;
+	bool last;
+};
+int store_archive_query(struct store *st, const struct store_archive_query *q,
+			struct store_archive_msg **out, size_t *n,
+			bool *complete);
+void store_archive_list_free(struct store_archive_msg *v, size_t n);
+
+/*
+ * Counters for backchannelctl stats and the daemon's status.
+ */
+struct store_stats {
+	uint64_t identities, links, tokens, follows, relations, blocks;
+	uint64_t requests, held, rooms, live_rooms, archive, evidence;
+	uint64_t reports, open_reports;
+};
+
+int store_stats(struct store *st, struct store_stats *out);
+
 #endif

@@ -1,0 +1,1057 @@
+/*
+ * relation.c - follows, per-pair relationships, message requests with
+ * their held messages, and the evidence log.
+ *
+ * follows:      a \0 b -> v1 | be64 created             (a follows b)
+ * followers:    b \0 a (index of follows)
+ * relations:    owner \0 peer -> v1 | u8 flags | be64 declined-until |
+ *               be64 updated
+ * requests:     recipient \0 sender -> v1 | be64 created | be64 updated |
+ *               be32 held
+ * held:         recipient \0 sender \0 be64 ms be32 seq -> v1 | be64 ms |
+ *               str stanza
+ * request-days: sender \0 be32 day -> v1 | be32 new requests that day
+ * evidence:     sender \0 recipient \0 be64 ms be32 seq -> v1 | be64 ms |
+ *               str text
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/clock.h"
+#include "store/store-int.h"
+
+#define STORE_ADDR_SIZE 3072
+#define STORE_DAY_MS 86400000
+
+/* The argument of the bodies below; addresses are lower-cased copies. */
+struct store_rarg {
+	char a[STORE_ADDR_SIZE], b[STORE_ADDR_SIZE];
+	const char *text;
+	unsigned set, clear, max1, max2;
+	int64_t ms;
+	bool is_new;
+	struct store_relation rel;
+	struct store_request *req;
+	size_t nreq;
+	struct store_held *held;
+	size_t nheld;
+	char **strv;
+	size_t strv_n;
+	int found;
+};
+
+static int store_addr_norm(const char *in, char out[STORE_ADDR_SIZE])
+{
+	size_t i;
+
+	if (in == NULL || in[0] == '\0')
+		return STORE_EINVAL;
+	for (i = 0; in[i] != '\0'; i++) {
+		if (i >= STORE_ADDR_SIZE - 1)
+			return STORE_EINVAL;
+		out[i] = (char)tolower((unsigned char)in[i]);
+	}
+	out[i] = '\0';
+	return 0;
+}
+
+/* A new argument with a and b normalised: handles when handles is set,
+ * otherwise addresses. */
+static int store_rarg_new(const char *a, const char *b, int handles,
+			  struct store_rarg **out)
+{
+	struct store_rarg *r = store_xmalloc(sizeof(*r));
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (handles) {
+		rc = store_handle_norm(a, r->a);
+		if (rc == 0)
+			rc = store_handle_norm(b, r->b);
+	} else {
+		rc = store_addr_norm(a, r->a);
+		if (rc == 0 && b != NULL)
+			rc = store_addr_norm(b, r->b);
+	}
+	if (rc != 0) {
+		free(r);
+		r = NULL;
+	}
+	*out = r;
+	return rc;
+}
+
+static void store_pair_key(struct store_buf *k, const char *a, const char *b)
+{
+	store_buf_key(k, a);
+	store_buf_put(k, b, strlen(b));
+}
+
+static void store_strv_add(struct store_rarg *r, const void *p, size_t n)
+{
+	char *s = store_xmalloc(n + 1);
+
+	memcpy(s, p, n);
+	s[n] = '\0';
+	r->strv = store_xrealloc(r->strv, (r->strv_n + 2) * sizeof(char *));
+	r->strv[r->strv_n++] = s;
+	r->strv[r->strv_n] = NULL;
+}
+
+static void store_strv_start(struct store_rarg *r)
+{
+	store_strv_free(r->strv);
+	r->strv = store_xmalloc(sizeof(char *));
+	r->strv[0] = NULL;
+	r->strv_n = 0;
+}
+
+static int store_strv_done(struct store_rarg *r, int rc, char ***out)
+{
+	if (rc == 0) {
+		*out = r->strv;
+	} else {
+		store_strv_free(r->strv);
+		*out = NULL;
+	}
+	free(r);
+	return rc;
+}
+
+/* Follows. */
+
+static int store_follow_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_buf k, v;
+	int rc;
+
+	if ((rc = store_identity_check(st, txn, r->a)) != 0 ||
+	    (rc = store_identity_check(st, txn, r->b)) != 0)
+		return rc;
+	store_buf_init(&k);
+	store_buf_init(&v);
+	store_pair_key(&k, r->a, r->b);
+	store_buf_u8(&v, STORE_V1);
+	store_buf_be64(&v, (uint64_t)(r->ms ? r->ms : clock_now_ms()));
+	rc = store_dbput(st, txn, STORE_DB_FOLLOWS, &k, &v, DB_NOOVERWRITE);
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+int store_follow(struct store *st, const char *a, const char *b)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(a, b, 1, &r);
+	if (rc != 0)
+		return rc;
+	if (strcmp(r->a, r->b) == 0)
+		rc = STORE_EINVAL;
+	else
+		rc = store_txn_run(st, "follow", store_follow_body, r);
+	free(r);
+	return rc;
+}
+
+static int store_unfollow_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_buf k;
+	int rc;
+
+	store_buf_init(&k);
+	store_pair_key(&k, r->a, r->b);
+	rc = store_dbdel(st, txn, STORE_DB_FOLLOWS, &k);
+	store_buf_free(&k);
+	return rc;
+}
+
+int store_unfollow(struct store *st, const char *a, const char *b)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(a, b, 1, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, "unfollow", store_unfollow_body, r);
+	free(r);
+	return rc;
+}
+
+static int store_follows_in(struct store *st, DB_TXN *txn, const char *a,
+			    const char *b)
+{
+	struct store_buf k;
+	unsigned char *v;
+	size_t len;
+	int rc;
+
+	store_buf_init(&k);
+	store_pair_key(&k, a, b);
+	rc = store_dbget(st, txn, STORE_DB_FOLLOWS, &k, &v, &len);
+	free(v);
+	store_buf_free(&k);
+	return rc;
+}
+
+static int store_follows_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+
+	return store_follows_in(st, txn, r->a, r->b);
+}
+
+int store_follows(struct store *st, const char *a, const char *b)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(a, b, 0, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, "read follow", store_follows_body, r);
+	free(r);
+	return rc;
+}
+
+/* Both the follows table and its index have keys x \0 y: collect y. */
+static int store_second_part(DBC *c, const DBT *key, const DBT *val,
+			     void *arg)
+{
+	struct store_rarg *r = arg;
+	const char *k = key->data;
+	const char *sep = memchr(k, '\0', key->size);
+
+	if (sep != NULL)
+		store_strv_add(r, sep + 1, key->size - (size_t)(sep - k) - 1);
+	return 0;
+}
+
+static int store_follow_list_body(struct store *st, DB_TXN *txn, void *arg,
+				  enum store_dbi dbi)
+{
+	struct store_rarg *r = arg;
+
+	store_strv_start(r);
+	return store_dbwalk(st, txn, dbi, r->a, strlen(r->a) + 1, 0,
+			    store_second_part, r);
+}
+
+static int store_following_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return store_follow_list_body(st, txn, arg, STORE_DB_FOLLOWS);
+}
+
+static int store_followers_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return store_follow_list_body(st, txn, arg, STORE_DB_FOLLOWERS);
+}
+
+int store_following_list(struct store *st, const char *a, char ***out)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(a, NULL, 0, &r);
+	if (rc != 0) {
+		*out = NULL;
+		return rc;
+	}
+	rc = store_txn_run(st, "list follows", store_following_body, r);
+	return store_strv_done(r, rc, out);
+}
+
+int store_followers_list(struct store *st, const char *b, char ***out)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(b, NULL, 0, &r);
+	if (rc != 0) {
+		*out = NULL;
+		return rc;
+	}
+	rc = store_txn_run(st, "list followers", store_followers_body, r);
+	return store_strv_done(r, rc, out);
+}
+
+/* Relationships. */
+
+static int store_relation_decode(const void *p, size_t len,
+				 struct store_relation *out)
+{
+	struct store_rd rd;
+
+	store_rd_init(&rd, p, len);
+	if (store_rd_version(&rd) != 0)
+		return STORE_EFORMAT;
+	out->flags = store_rd_u8(&rd);
+	out->declined_until_ms = (int64_t)store_rd_be64(&rd);
+	out->updated_ms = (int64_t)store_rd_be64(&rd);
+	return rd.bad ? STORE_EFORMAT : 0;
+}
+
+static int store_relation_read(struct store *st, DB_TXN *txn, const char *a,
+			       const char *b, struct store_relation *out)
+{
+	struct store_buf k;
+	unsigned char *v = NULL;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	store_buf_init(&k);
+	store_pair_key(&k, a, b);
+	rc = store_dbget(st, txn, STORE_DB_RELATIONS, &k, &v, &len);
+	if (rc == 0)
+		rc = store_relation_decode(v, len, out);
+	free(v);
+	store_buf_free(&k);
+	return rc;
+}
+
+static int store_relation_write(struct store *st, DB_TXN *txn, const char *a,
+				const char *b, unsigned set, unsigned clear,
+				int64_t until)
+{
+	struct store_relation rel;
+	struct store_buf k, v;
+	int rc;
+
+	rc = store_relation_read(st, txn, a, b, &rel);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return rc;
+	rel.flags = (rel.flags | set) & ~clear;
+	if (set & STORE_REL_DECLINED)
+		rel.declined_until_ms = until;
+	if (!(rel.flags & STORE_REL_DECLINED))
+		rel.declined_until_ms = 0;
+	store_buf_init(&k);
+	store_buf_init(&v);
+	store_pair_key(&k, a, b);
+	if (rel.flags == 0) {
+		rc = store_dbdel(st, txn, STORE_DB_RELATIONS, &k);
+		if (rc == DB_NOTFOUND)
+			rc = 0;
+	} else {
+		store_buf_u8(&v, STORE_V1);
+		store_buf_u8(&v, (uint8_t)rel.flags);
+		store_buf_be64(&v, (uint64_t)rel.declined_until_ms);
+		store_buf_be64(&v, (uint64_t)clock_now_ms());
+		rc = store_dbput(st, txn, STORE_DB_RELATIONS, &k, &v, 0);
+	}
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+static int store_relation_get_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+
+	return store_relation_read(st, txn, r->a, r->b, &r->rel);
+}
+
+int store_relation_get(struct store *st, const char *owner, const char *peer,
+		       struct store_relation *out)
+{
+	struct store_rarg *r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_rarg_new(owner, peer, 0, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, "read relationship", store_relation_get_body,
+			   r);
+	if (rc == 0)
+		*out = r->rel;
+	free(r);
+	return rc;
+}
+
+static int store_relation_set_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+
+	return store_relation_write(st, txn, r->a, r->b, r->set, r->clear,
+				    r->ms);
+}
+
+int store_relation_set(struct store *st, const char *owner, const char *peer,
+		       unsigned set, unsigned clear, int64_t declined_until_ms)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(owner, peer, 0, &r);
+	if (rc != 0)
+		return rc;
+	r->set = set;
+	r->clear = clear;
+	r->ms = declined_until_ms;
+	rc = store_txn_run(st, "write relationship", store_relation_set_body,
+			   r);
+	free(r);
+	return rc;
+}
+
+static int store_blocked_one(DBC *c, const DBT *key, const DBT *val,
+			     void *arg)
+{
+	struct store_relation rel;
+
+	if (store_relation_decode(val->data, val->size, &rel) != 0)
+		return STORE_EFORMAT;
+	if (rel.flags & STORE_REL_BLOCKED)
+		return store_second_part(c, key, val, arg);
+	return 0;
+}
+
+static int store_blocked_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+
+	store_strv_start(r);
+	return store_dbwalk(st, txn, STORE_DB_RELATIONS, r->a,
+			    strlen(r->a) + 1, 0, store_blocked_one, r);
+}
+
+int store_blocked_list(struct store *st, const char *owner, char ***out)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(owner, NULL, 0, &r);
+	if (rc != 0) {
+		*out = NULL;
+		return rc;
+	}
+	rc = store_txn_run(st, "list blocks", store_blocked_body, r);
+	return store_strv_done(r, rc, out);
+}
+
+static int store_knows_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_relation rel;
+	struct store_identity id;
+	struct store_buf k;
+	unsigned char *v = NULL;
+	size_t len;
+	int rc;
+
+	rc = store_follows_in(st, txn, r->a, r->b);
+	if (rc != DB_NOTFOUND)
+		return rc;
+	rc = store_relation_read(st, txn, r->a, r->b, &rel);
+	if (rc == 0 &&
+	    (rel.flags & (STORE_REL_ACCEPTED | STORE_REL_WROTE_FIRST)))
+		return 0;
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return rc;
+	store_buf_init(&k);
+	store_buf_put(&k, r->a, strlen(r->a));
+	rc = store_dbget(st, txn, STORE_DB_IDENTITIES, &k, &v, &len);
+	store_buf_free(&k);
+	if (rc == 0) {
+		struct store_rd rd;
+
+		memset(&id, 0, sizeof(id));
+		store_rd_init(&rd, v, len);
+		if (store_rd_version(&rd) == 0) {
+			store_rd_strbuf(&rd, id.name, sizeof(id.name));
+			id.bot = store_rd_u8(&rd);
+			id.who = (enum store_who)store_rd_u8(&rd);
+		}
+		rc = (!rd.bad && id.who == STORE_WHO_EVERYONE) ? 0
+							     : DB_NOTFOUND;
+	}
+	free(v);
+	return rc;
+}
+
+int store_knows(struct store *st, const char *recipient, const char *sender)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(recipient, sender, 0, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, "check known", store_knows_body, r);
+	free(r);
+	return rc;
+}
+
+/* Requests and held messages. */
+
+struct store_reqval {
+	int64_t created, updated;
+	uint32_t held;
+};
+
+static int store_request_read(struct store *st, DB_TXN *txn,
+			      const struct store_buf *k,
+			      struct store_reqval *out)
+{
+	struct store_rd rd;
+	unsigned char *v = NULL;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_dbget(st, txn, STORE_DB_REQUESTS, k, &v, &len);
+	if (rc == 0) {
+		store_rd_init(&rd, v, len);
+		if (store_rd_version(&rd) != 0)
+			rc = STORE_EFORMAT;
+		out->created = (int64_t)store_rd_be64(&rd);
+		out->updated = (int64_t)store_rd_be64(&rd);
+		out->held = store_rd_be32(&rd);
+		if (rd.bad)
+			rc = STORE_EFORMAT;
+	}
+	free(v);
+	return rc;
+}
+
+static int store_request_write(struct store *st, DB_TXN *txn,
+			       const struct store_buf *k,
+			       const struct store_reqval *rv)
+{
+	struct store_buf v;
+	int rc;
+
+	store_buf_init(&v);
+	store_buf_u8(&v, STORE_V1);
+	store_buf_be64(&v, (uint64_t)rv->created);
+	store_buf_be64(&v, (uint64_t)rv->updated);
+	store_buf_be32(&v, rv->held);
+	rc = store_dbput(st, txn, STORE_DB_REQUESTS, k, &v, 0);
+	store_buf_free(&v);
+	return rc;
+}
+
+static int store_request_hold_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_buf k, dk, v;
+	struct store_reqval rv;
+	unsigned char *dv = NULL;
+	size_t dlen;
+	int64_t now = clock_now_ms();
+	uint32_t day = 0;
+	int rc;
+
+	store_buf_init(&k);
+	store_buf_init(&dk);
+	store_buf_init(&v);
+	r->is_new = false;
+	store_pair_key(&k, r->a, r->b);
+	rc = store_request_read(st, txn, &k, &rv);
+	if (rc == DB_NOTFOUND) {
+		struct store_rd rd;
+
+		/* A new request: count it against the sender's day. */
+		store_buf_key(&dk, r->b);
+		store_buf_be32(&dk, (uint32_t)(now / STORE_DAY_MS));
+		rc = store_dbget(st, txn, STORE_DB_REQDAY, &dk, &dv, &dlen);
+		if (rc == 0) {
+			store_rd_init(&rd, dv, dlen);
+			if (store_rd_version(&rd) != 0)
+				goto bad;
+			day = store_rd_be32(&rd);
+			if (rd.bad)
+				goto bad;
+		} else if (rc != DB_NOTFOUND) {
+			goto out;
+		}
+		if (day >= r->max2) {
+			rc = STORE_ELIMIT;
+			goto out;
+		}
+		store_buf_u8(&v, STORE_V1);
+		store_buf_be32(&v, day + 1);
+		rc = store_dbput(st, txn, STORE_DB_REQDAY, &dk, &v, 0);
+		if (rc != 0)
+			goto out;
+		rv.created = now;
+		rv.held = 0;
+		r->is_new = true;
+	} else if (rc != 0) {
+		goto out;
+	}
+	if (rv.held >= r->max1) {
+		rc = STORE_ELIMIT;
+		goto out;
+	}
+	rv.held++;
+	rv.updated = now;
+	rc = store_request_write(st, txn, &k, &rv);
+	if (rc != 0)
+		goto out;
+	store_buf_u8(&k, 0);
+	store_buf_be64(&k, (uint64_t)now);
+	store_buf_be32(&k, store_next_seq(st));
+	store_buf_reset(&v);
+	store_buf_u8(&v, STORE_V1);
+	store_buf_be64(&v, (uint64_t)now);
+	store_buf_str(&v, r->text);
+	rc = store_dbput(st, txn, STORE_DB_HELD, &k, &v, 0);
+	goto out;
+bad:
+	rc = STORE_EFORMAT;
+out:
+	free(dv);
+	store_buf_free(&k);
+	store_buf_free(&dk);
+	store_buf_free(&v);
+	return rc;
+}
+
+int store_request_hold(struct store *st, const char *recipient,
+		       const char *sender, const char *stanza,
+		       unsigned held_max, unsigned per_day_max, bool *is_new)
+{
+	struct store_rarg *r;
+	int rc;
+
+	*is_new = false;
+	rc = store_rarg_new(recipient, sender, 0, &r);
+	if (rc != 0)
+		return rc;
+	r->text = stanza;
+	r->max1 = held_max;
+	r->max2 = per_day_max;
+	rc = store_txn_run(st, "hold message", store_request_hold_body, r);
+	if (rc == 0)
+		*is_new = r->is_new;
+	free(r);
+	return rc;
+}
+
+static void store_request_push(struct store_rarg *r, const char *sender,
+			       size_t n, const struct store_reqval *rv)
+{
+	struct store_request *q;
+
+	r->req = store_xrealloc(r->req, (r->nreq + 1) * sizeof(*r->req));
+	q = &r->req[r->nreq++];
+	q->sender = store_xmalloc(n + 1);
+	memcpy(q->sender, sender, n);
+	q->sender[n] = '\0';
+	q->created_ms = rv->created;
+	q->updated_ms = rv->updated;
+	q->held = rv->held;
+}
+
+static int store_request_get_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_reqval rv;
+	struct store_buf k;
+	int rc;
+
+	store_request_list_free(r->req, r->nreq);
+	r->req = NULL;
+	r->nreq = 0;
+	store_buf_init(&k);
+	store_pair_key(&k, r->a, r->b);
+	rc = store_request_read(st, txn, &k, &rv);
+	if (rc == 0)
+		store_request_push(r, r->b, strlen(r->b), &rv);
+	store_buf_free(&k);
+	return rc;
+}
+
+void store_request_clear(struct store_request *q)
+{
+	if (q == NULL)
+		return;
+	free(q->sender);
+	memset(q, 0, sizeof(*q));
+}
+
+void store_request_list_free(struct store_request *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		store_request_clear(&v[i]);
+	free(v);
+}
+
+int store_request_get(struct store *st, const char *recipient,
+		      const char *sender, struct store_request *out)
+{
+	struct store_rarg *r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_rarg_new(recipient, sender, 0, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, "read request", store_request_get_body, r);
+	if (rc == 0) {
+		*out = r->req[0];
+		free(r->req);
+	} else {
+		store_request_list_free(r->req, r->nreq);
+	}
+	free(r);
+	return rc;
+}
+
+static int store_request_list_one(DBC *c, const DBT *key, const DBT *val,
+				  void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_reqval rv;
+	struct store_rd rd;
+	const char *k = key->data;
+	const char *sep = memchr(k, '\0', key->size);
+
+	store_rd_init(&rd, val->data, val->size);
+	if (sep == NULL || store_rd_version(&rd) != 0)
+		return STORE_EFORMAT;
+	rv.created = (int64_t)store_rd_be64(&rd);
+	rv.updated = (int64_t)store_rd_be64(&rd);
+	rv.held = store_rd_be32(&rd);
+	if (rd.bad)
+		return STORE_EFORMAT;
+	store_request_push(r, sep + 1, key->size - (size_t)(sep - k) - 1, &rv);
+	return 0;
+}
+
+static int store_request_list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+
+	store_request_list_free(r->req, r->nreq);
+	r->req = NULL;
+	r->nreq = 0;
+	return store_dbwalk(st, txn, STORE_DB_REQUESTS, r->a, strlen(r->a) + 1,
+			    0, store_request_list_one, r);
+}
+
+int store_request_list(struct store *st, const char *recipient,
+		       struct store_request **out, size_t *n)
+{
+	struct store_rarg *r;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_rarg_new(recipient, NULL, 0, &r);
+	if (rc != 0)
+		return rc;
+	rc = store_txn_run(st, "list requests", store_request_list_body, r);
+	if (rc == 0) {
+		*out = r->req;
+		*n = r->nreq;
+	} else {
+		store_request_list_free(r->req, r->nreq);
+	}
+	free(r);
+	return rc;
+}
+
+void store_held_list_free(struct store_held *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].stanza);
+	free(v);
+}
+
+static int store_held_one(DBC *c, const DBT *key, const DBT *val, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_rd rd;
+	struct store_held *h;
+
+	store_rd_init(&rd, val->data, val->size);
+	if (store_rd_version(&rd) != 0)
+		return STORE_EFORMAT;
+	r->held = store_xrealloc(r->held, (r->nheld + 1) * sizeof(*r->held));
+	h = &r->held[r->nheld++];
+	h->received_ms = (int64_t)store_rd_be64(&rd);
+	h->stanza = store_rd_str(&rd);
+	if (rd.bad)
+		return STORE_EFORMAT;
+	return r->found ? c->del(c, 0) : 0; /* found: take them */
+}
+
+static int store_held_walk(struct store *st, DB_TXN *txn, struct store_rarg *r)
+{
+	struct store_buf k;
+	int rc;
+
+	store_held_list_free(r->held, r->nheld);
+	r->held = NULL;
+	r->nheld = 0;
+	store_buf_init(&k);
+	store_pair_key(&k, r->a, r->b);
+	store_buf_u8(&k, 0);
+	rc = store_dbwalk(st, txn, STORE_DB_HELD, k.p, k.len, 0,
+			  store_held_one, r);
+	store_buf_free(&k);
+	return rc;
+}
+
+static int store_held_list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return store_held_walk(st, txn, arg);
+}
+
+static int store_held_result(struct store_rarg *r, int rc,
+			     struct store_held **out, size_t *n)
+{
+	if (rc == 0) {
+		*out = r->held;
+		*n = r->nheld;
+	} else {
+		store_held_list_free(r->held, r->nheld);
+	}
+	free(r);
+	return rc;
+}
+
+int store_held_list(struct store *st, const char *recipient,
+		    const char *sender, struct store_held **out, size_t *n)
+{
+	struct store_rarg *r;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_rarg_new(recipient, sender, 0, &r);
+	if (rc != 0)
+		return rc;
+	rc = store_txn_run(st, "list held messages", store_held_list_body, r);
+	return store_held_result(r, rc, out, n);
+}
+
+/* Accept (r->set = STORE_REL_ACCEPTED) or decline: take or drop the held
+ * messages, remove the request, record the decision. */
+static int store_request_decide_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_buf k;
+	int rc;
+
+	store_buf_init(&k);
+	store_pair_key(&k, r->a, r->b);
+	rc = store_dbdel(st, txn, STORE_DB_REQUESTS, &k);
+	if (rc != 0)
+		goto out;
+	r->found = 1;
+	rc = store_held_walk(st, txn, r);
+	if (rc != 0)
+		goto out;
+	if (r->set == STORE_REL_ACCEPTED)
+		rc = store_relation_write(st, txn, r->a, r->b,
+					  STORE_REL_ACCEPTED,
+					  STORE_REL_DECLINED, 0);
+	else
+		rc = store_relation_write(st, txn, r->a, r->b,
+					  STORE_REL_DECLINED,
+					  STORE_REL_ACCEPTED,
+					  clock_now_ms() + r->ms);
+out:
+	store_buf_free(&k);
+	return rc;
+}
+
+int store_request_accept(struct store *st, const char *recipient,
+			 const char *sender, struct store_held **out,
+			 size_t *n)
+{
+	struct store_rarg *r;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_rarg_new(recipient, sender, 0, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	r->set = STORE_REL_ACCEPTED;
+	rc = store_txn_run(st, "accept request", store_request_decide_body, r);
+	return store_held_result(r, rc, out, n);
+}
+
+int store_request_decline(struct store *st, const char *recipient,
+			  const char *sender, int64_t cooldown_ms)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(recipient, sender, 0, &r);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	r->set = STORE_REL_DECLINED;
+	r->ms = cooldown_ms;
+	rc = store_txn_run(st, "decline request", store_request_decide_body,
+			   r);
+	store_held_list_free(r->held, r->nheld);
+	free(r);
+	return rc;
+}
+
+/* Evidence. */
+
+static int store_evidence_prune(DBC *c, const DBT *key, const DBT *val,
+				void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_rd rd;
+	int64_t ms;
+
+	store_rd_init(&rd, val->data, val->size);
+	if (store_rd_version(&rd) != 0)
+		return STORE_EFORMAT;
+	ms = (int64_t)store_rd_be64(&rd);
+	r->nheld++; /* counts the pair's messages, newest first */
+	if (r->nheld > r->max1 || (r->ms > 0 && ms < r->ms))
+		return c->del(c, 0);
+	return 0;
+}
+
+static int store_evidence_add_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_buf k, v;
+	int64_t now = clock_now_ms();
+	size_t plen;
+	int rc;
+
+	store_buf_init(&k);
+	store_buf_init(&v);
+	store_pair_key(&k, r->a, r->b);
+	store_buf_u8(&k, 0);
+	plen = k.len;
+	store_buf_be64(&k, (uint64_t)now);
+	store_buf_be32(&k, store_next_seq(st));
+	store_buf_u8(&v, STORE_V1);
+	store_buf_be64(&v, (uint64_t)now);
+	store_buf_str(&v, r->text);
+	rc = store_dbput(st, txn, STORE_DB_EVIDENCE, &k, &v, 0);
+	if (rc != 0)
+		goto out;
+	r->nheld = 0;
+	r->ms = r->set ? now - r->ms : 0;
+	rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen, 1,
+			  store_evidence_prune, r);
+out:
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+int store_evidence_add(struct store *st, const char *sender,
+		       const char *recipient, const char *text,
+		       unsigned max_count, int64_t max_age_ms)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(sender, recipient, 0, &r);
+	if (rc != 0)
+		return rc;
+	r->text = text;
+	r->max1 = max_count;
+	r->set = max_age_ms > 0;
+	r->ms = max_age_ms;
+	rc = store_txn_run(st, "add evidence", store_evidence_add_body, r);
+	free(r);
+	return rc;
+}
+
+static int store_evidence_one(DBC *c, const DBT *key, const DBT *val,
+			      void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_rd rd;
+	char *s;
+
+	store_rd_init(&rd, val->data, val->size);
+	if (store_rd_version(&rd) != 0)
+		return STORE_EFORMAT;
+	store_rd_be64(&rd);
+	s = store_rd_str(&rd);
+	store_strv_add(r, s, strlen(s));
+	free(s);
+	return rd.bad ? STORE_EFORMAT : 0;
+}
+
+static int store_evidence_list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_rarg *r = arg;
+	struct store_buf k;
+	int rc;
+
+	store_strv_start(r);
+	store_buf_init(&k);
+	store_pair_key(&k, r->a, r->b);
+	store_buf_u8(&k, 0);
+	rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, k.len, 0,
+			  store_evidence_one, r);
+	store_buf_free(&k);
+	return rc;
+}
+
+int store_evidence_list(struct store *st, const char *sender,
+			const char *recipient, char ***out)
+{
+	struct store_rarg *r;
+	int rc;
+
+	rc = store_rarg_new(sender, recipient, 0, &r);
+	if (rc != 0) {
+		*out = NULL;
+		return rc;
+	}
+	rc = store_txn_run(st, "list evidence", store_evidence_list_body, r);
+	return store_strv_done(r, rc, out);
+}
+
+int store_evidence_append(struct store *st, DB_TXN *txn, const char *sender,
+			  const char *recipient, char ***strv, size_t *n)
+{
+	struct store_rarg *r;
+	struct store_buf k;
+	int rc;
+
+	rc = store_rarg_new(sender, recipient, 0, &r);
+	if (rc != 0)
+		return 0; /* no such pair, no evidence */
+	r->strv = *strv;
+	r->strv_n = *n;
+	if (r->strv == NULL) {
+		r->strv = store_xmalloc(sizeof(char *));
+		r->strv[0] = NULL;
+	}
+	store_buf_init(&k);
+	store_pair_key(&k, r->a, r->b);
+	store_buf_u8(&k, 0);
+	rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, k.len, 0,
+			  store_evidence_one, r);
+	store_buf_free(&k);
+	*strv = r->strv;
+	*n = r->strv_n;
+	free(r);
+	return rc;
+}

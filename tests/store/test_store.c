@@ -1,0 +1,784 @@
+/*
+ * test_store.c - the typed store API on a private in-memory environment,
+ * persistence in a temporary directory, and deadlock retry with two
+ * writer processes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "component/clock.h"
+#include "store/store-int.h"
+
+#define T0 1790000000000LL
+
+static int setup(void **state)
+{
+	struct store *st;
+
+	clock_pin(T0);
+	assert_int_equal(store_open(NULL, STORE_IN_MEMORY, &st), 0);
+	*state = st;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	store_close(*state);
+	clock_unpin();
+	return 0;
+}
+
+static void add_id(struct store *st, const char *h)
+{
+	struct store_identity id;
+
+	memset(&id, 0, sizeof(id));
+	snprintf(id.handle, sizeof(id.handle), "%s", h);
+	snprintf(id.name, sizeof(id.name), "Name of %s", h);
+	assert_int_equal(store_identity_add(st, &id), 0);
+}
+
+static size_t strv_len(char **v)
+{
+	size_t n = 0;
+
+	while (v[n] != NULL)
+		n++;
+	return n;
+}
+
+static void test_norm(void **state)
+{
+	char h[STORE_HANDLE_SIZE], j[STORE_JID_SIZE];
+	char long_handle[80];
+
+	assert_int_equal(store_handle_norm("Alice.B-2_x", h), 0);
+	assert_string_equal(h, "alice.b-2_x");
+	assert_int_equal(store_handle_norm("", h), STORE_EINVAL);
+	assert_int_equal(store_handle_norm("al ice", h), STORE_EINVAL);
+	assert_int_equal(store_handle_norm("al@ice", h), STORE_EINVAL);
+	memset(long_handle, 'a', 65);
+	long_handle[65] = '\0';
+	assert_int_equal(store_handle_norm(long_handle, h), STORE_EINVAL);
+	long_handle[64] = '\0';
+	assert_int_equal(store_handle_norm(long_handle, h), 0);
+
+	assert_int_equal(store_jid_norm("Alice@Example.ORG/Phone", j), 0);
+	assert_string_equal(j, "alice@example.org");
+	assert_int_equal(store_jid_norm("example.org", j), 0);
+	assert_int_equal(store_jid_norm("@example.org", j), STORE_EINVAL);
+	assert_int_equal(store_jid_norm("a@", j), STORE_EINVAL);
+	assert_int_equal(store_jid_norm("a@b@c", j), STORE_EINVAL);
+	assert_int_equal(store_jid_norm("a b@c", j), STORE_EINVAL);
+	assert_int_equal(store_jid_norm("/res", j), STORE_EINVAL);
+}
+
+static void test_identities(void **state)
+{
+	struct store *st = *state;
+	struct store_identity id, got, *list;
+	size_t n;
+
+	memset(&id, 0, sizeof(id));
+	strcpy(id.handle, "Alice");
+	strcpy(id.name, "Alice A.");
+	id.bot = true;
+	assert_int_equal(store_identity_add(st, &id), 0);
+	assert_int_equal(store_identity_add(st, &id), STORE_EEXIST);
+	strcpy(id.handle, "bad handle");
+	assert_int_equal(store_identity_add(st, &id), STORE_EINVAL);
+
+	assert_int_equal(store_identity_get(st, "ALICE", &got), 0);
+	assert_string_equal(got.handle, "alice");
+	assert_string_equal(got.name, "Alice A.");
+	assert_true(got.bot);
+	assert_int_equal(got.who, STORE_WHO_FOLLOWS);
+	assert_int_equal(got.created_ms, T0);
+	assert_int_equal(store_identity_get(st, "nobody", &got),
+			 STORE_NOTFOUND);
+
+	assert_int_equal(store_identity_get(st, "alice", &got), 0);
+	got.who = STORE_WHO_EVERYONE;
+	clock_advance(5);
+	assert_int_equal(store_identity_update(st, &got), 0);
+	assert_int_equal(store_identity_get(st, "alice", &got), 0);
+	assert_int_equal(got.who, STORE_WHO_EVERYONE);
+	assert_int_equal(got.created_ms, T0);
+
+	add_id(st, "bob");
+	assert_int_equal(store_identity_list(st, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].handle, "alice");
+	assert_string_equal(list[1].handle, "bob");
+	free(list);
+
+	assert_int_equal(store_identity_remove(st, "alice"), 0);
+	assert_int_equal(store_identity_remove(st, "alice"), STORE_NOTFOUND);
+	assert_int_equal(store_identity_get(st, "alice", &got), STORE_NOTFOUND);
+}
+
+static void test_links(void **state)
+{
+	struct store *st = *state;
+	char h[STORE_HANDLE_SIZE];
+	char **v;
+
+	add_id(st, "alice");
+	add_id(st, "alice2");
+	assert_int_equal(store_link(st, "alice", "A@Example.org/res"), 0);
+	assert_int_equal(store_link(st, "alice", "a2@example.org"), 0);
+	assert_int_equal(store_link(st, "alice2", "z@example.org"), 0);
+	assert_int_equal(store_link(st, "alice2", "a@example.org"),
+			 STORE_EEXIST);
+	assert_int_equal(store_link(st, "nobody", "n@example.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_link(st, "alice", "not a jid"), STORE_EINVAL);
+
+	assert_int_equal(store_link_get(st, "a@EXAMPLE.org", h), 0);
+	assert_string_equal(h, "alice");
+	assert_int_equal(store_link_get(st, "q@example.org", h),
+			 STORE_NOTFOUND);
+
+	/* The index gives exactly one handle's JIDs, sorted. */
+	assert_int_equal(store_link_list(st, "alice", &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_string_equal(v[0], "a2@example.org");
+	assert_string_equal(v[1], "a@example.org");
+	store_strv_free(v);
+
+	assert_int_equal(store_unlink(st, "alice2", "a@example.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_unlink(st, "alice", "a@example.org"), 0);
+	assert_int_equal(store_link_list(st, "alice", &v), 0);
+	assert_int_equal(strv_len(v), 1);
+	store_strv_free(v);
+
+	/* Removing an identity removes its links. */
+	assert_int_equal(store_identity_remove(st, "alice"), 0);
+	assert_int_equal(store_link_get(st, "a2@example.org", h),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_link_get(st, "z@example.org", h), 0);
+}
+
+static void test_tokens(void **state)
+{
+	struct store *st = *state;
+	char tok[STORE_TOKEN_SIZE], tok2[STORE_TOKEN_SIZE];
+	char h[STORE_HANDLE_SIZE];
+
+	add_id(st, "alice");
+	add_id(st, "bob");
+	assert_int_equal(store_token_new(st, "nobody", 1000, tok),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_token_new(st, "alice", 1000, tok), 0);
+	assert_int_equal(strlen(tok), 32);
+	assert_int_equal(store_token_new(st, "alice", 1000, tok2), 0);
+	assert_string_not_equal(tok, tok2);
+
+	/* Wrong handle, then good, then used. */
+	assert_int_equal(store_token_redeem(st, "bob", tok, "a@x.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_token_redeem(st, "alice", tok, "a@x.org/r"), 0);
+	assert_int_equal(store_link_get(st, "a@x.org", h), 0);
+	assert_string_equal(h, "alice");
+	assert_int_equal(store_token_redeem(st, "alice", tok, "b@x.org"),
+			 STORE_NOTFOUND);
+	/* A JID linked elsewhere: the token stays good. */
+	assert_int_equal(store_link(st, "bob", "b@x.org"), 0);
+	assert_int_equal(store_token_redeem(st, "alice", tok2, "b@x.org"),
+			 STORE_EEXIST);
+	/* Expiry. */
+	clock_advance(1000);
+	assert_int_equal(store_token_redeem(st, "alice", tok2, "c@x.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_token_redeem(st, "alice", "", "c@x.org"),
+			 STORE_NOTFOUND);
+}
+
+static void test_follows(void **state)
+{
+	struct store *st = *state;
+	char **v;
+
+	add_id(st, "a");
+	add_id(st, "b");
+	add_id(st, "c");
+	assert_int_equal(store_follow(st, "a", "b"), 0);
+	assert_int_equal(store_follow(st, "a", "c"), 0);
+	assert_int_equal(store_follow(st, "c", "b"), 0);
+	assert_int_equal(store_follow(st, "a", "b"), STORE_EEXIST);
+	assert_int_equal(store_follow(st, "a", "a"), STORE_EINVAL);
+	assert_int_equal(store_follow(st, "a", "zz"), STORE_NOTFOUND);
+	assert_int_equal(store_follows(st, "a", "b"), 0);
+	assert_int_equal(store_follows(st, "b", "a"), STORE_NOTFOUND);
+
+	assert_int_equal(store_following_list(st, "a", &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_string_equal(v[0], "b");
+	assert_string_equal(v[1], "c");
+	store_strv_free(v);
+	assert_int_equal(store_followers_list(st, "b", &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[1], "c");
+	store_strv_free(v);
+
+	assert_int_equal(store_unfollow(st, "a", "b"), 0);
+	assert_int_equal(store_unfollow(st, "a", "b"), STORE_NOTFOUND);
+	/* Removing c drops its follows both ways. */
+	assert_int_equal(store_identity_remove(st, "c"), 0);
+	assert_int_equal(store_followers_list(st, "b", &v), 0);
+	assert_int_equal(strv_len(v), 0);
+	store_strv_free(v);
+	assert_int_equal(store_following_list(st, "a", &v), 0);
+	assert_int_equal(strv_len(v), 0);
+	store_strv_free(v);
+}
+
+static void test_relations(void **state)
+{
+	struct store *st = *state;
+	struct store_relation rel;
+	struct store_identity id;
+	char **v;
+
+	add_id(st, "bob");
+	add_id(st, "alice");
+	assert_int_equal(store_knows(st, "bob", "alice"), STORE_NOTFOUND);
+	assert_int_equal(store_relation_get(st, "bob", "alice", &rel),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_relation_set(st, "bob", "alice",
+					    STORE_REL_WROTE_FIRST, 0, 0), 0);
+	assert_int_equal(store_knows(st, "bob", "alice"), 0);
+	assert_int_equal(store_relation_set(st, "bob", "alice",
+					    STORE_REL_BLOCKED,
+					    STORE_REL_WROTE_FIRST, 0), 0);
+	assert_int_equal(store_relation_get(st, "bob", "alice", &rel), 0);
+	assert_int_equal(rel.flags, STORE_REL_BLOCKED);
+	assert_int_equal(store_relation_set(st, "bob", "carol\\40x.org@d",
+					    STORE_REL_BLOCKED, 0, 0), 0);
+	assert_int_equal(store_blocked_list(st, "bob", &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_string_equal(v[0], "alice");
+	assert_string_equal(v[1], "carol\\40x.org@d");
+	store_strv_free(v);
+	/* No flag left: the record goes. */
+	assert_int_equal(store_relation_set(st, "bob", "alice", 0,
+					    STORE_REL_BLOCKED, 0), 0);
+	assert_int_equal(store_relation_get(st, "bob", "alice", &rel),
+			 STORE_NOTFOUND);
+	/* Follows and the everyone setting make a sender known. */
+	assert_int_equal(store_follow(st, "bob", "alice"), 0);
+	assert_int_equal(store_knows(st, "bob", "alice"), 0);
+	assert_int_equal(store_knows(st, "alice", "bob"), STORE_NOTFOUND);
+	assert_int_equal(store_identity_get(st, "alice", &id), 0);
+	id.who = STORE_WHO_EVERYONE;
+	assert_int_equal(store_identity_update(st, &id), 0);
+	assert_int_equal(store_knows(st, "alice", "bob"), 0);
+}
+
+static void test_requests(void **state)
+{
+	struct store *st = *state;
+	struct store_request req, *list;
+	struct store_held *held;
+	struct store_relation rel;
+	size_t n;
+	bool is_new;
+
+	assert_int_equal(store_request_hold(st, "bob", "alice", "<m1/>", 3, 2,
+					    &is_new), 0);
+	assert_true(is_new);
+	clock_advance(1);
+	assert_int_equal(store_request_hold(st, "bob", "alice", "<m2/>", 3, 2,
+					    &is_new), 0);
+	assert_false(is_new);
+	assert_int_equal(store_request_hold(st, "bob", "alice", "<m3/>", 3, 2,
+					    &is_new), 0);
+	/* Held cap. */
+	assert_int_equal(store_request_hold(st, "bob", "alice", "<m4/>", 3, 2,
+					    &is_new), STORE_ELIMIT);
+	assert_int_equal(store_request_get(st, "bob", "alice", &req), 0);
+	assert_int_equal(req.held, 3);
+	assert_string_equal(req.sender, "alice");
+	assert_int_equal(req.created_ms, T0);
+	store_request_clear(&req);
+
+	/* Daily cap on new requests by one sender. */
+	assert_int_equal(store_request_hold(st, "carol", "alice", "<x/>", 3, 2,
+					    &is_new), 0);
+	assert_int_equal(store_request_hold(st, "dave", "alice", "<x/>", 3, 2,
+					    &is_new), STORE_ELIMIT);
+	clock_advance(86400000);
+	assert_int_equal(store_request_hold(st, "dave", "alice", "<x/>", 3, 2,
+					    &is_new), 0);
+
+	assert_int_equal(store_request_hold(st, "bob", "zed", "<z/>", 3, 2,
+					    &is_new), 0);
+	assert_int_equal(store_request_list(st, "bob", &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].sender, "alice");
+	assert_string_equal(list[1].sender, "zed");
+	store_request_list_free(list, n);
+
+	assert_int_equal(store_held_list(st, "bob", "alice", &held, &n), 0);
+	assert_int_equal(n, 3);
+	store_held_list_free(held, n);
+
+	/* Accept: the held messages in order, the request gone. */
+	assert_int_equal(store_request_accept(st, "bob", "alice", &held, &n),
+			 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(held[0].stanza, "<m1/>");
+	assert_string_equal(held[1].stanza, "<m2/>");
+	assert_string_equal(held[2].stanza, "<m3/>");
+	assert_int_equal(held[0].received_ms, T0);
+	store_held_list_free(held, n);
+	assert_int_equal(store_request_get(st, "bob", "alice", &req),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_knows(st, "bob", "alice"), 0);
+	assert_int_equal(store_request_accept(st, "bob", "alice", &held, &n),
+			 STORE_NOTFOUND);
+
+	/* Decline: dropped, with a cool-down. */
+	assert_int_equal(store_request_decline(st, "bob", "zed", 1000), 0);
+	assert_int_equal(store_held_list(st, "bob", "zed", &held, &n), 0);
+	assert_int_equal(n, 0);
+	store_held_list_free(held, n);
+	assert_int_equal(store_relation_get(st, "bob", "zed", &rel), 0);
+	assert_int_equal(rel.flags, STORE_REL_DECLINED);
+	assert_int_equal(rel.declined_until_ms, T0 + 86400001 + 1000);
+}
+
+static void test_evidence(void **state)
+{
+	struct store *st = *state;
+	char buf[16];
+	char **v;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(buf, sizeof(buf), "m%d", i);
+		assert_int_equal(store_evidence_add(st, "eve", "bob", buf, 3,
+						    0), 0);
+		clock_advance(10);
+	}
+	assert_int_equal(store_evidence_add(st, "eve", "bobby", "other", 3, 0),
+			 0);
+	assert_int_equal(store_evidence_list(st, "eve", "bob", &v), 0);
+	assert_int_equal(strv_len(v), 3);
+	assert_string_equal(v[0], "m2");
+	assert_string_equal(v[2], "m4");
+	store_strv_free(v);
+	/* Age bound: only what is younger than 15 ms stays. */
+	assert_int_equal(store_evidence_add(st, "eve", "bob", "m5", 3, 15), 0);
+	assert_int_equal(store_evidence_list(st, "eve", "bob", &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_string_equal(v[0], "m4");
+	assert_string_equal(v[1], "m5");
+	store_strv_free(v);
+}
+
+static void test_reports(void **state)
+{
+	struct store *st = *state;
+	struct store_report r, got, *list;
+	char *extra[] = {"forwarded", NULL};
+	uint64_t id;
+	size_t n;
+
+	assert_int_equal(store_evidence_add(st, "eve", "bob", "spam 1", 5, 0),
+			 0);
+	memset(&r, 0, sizeof(r));
+	r.reporter = "bob";
+	r.reported = "eve";
+	r.reason = "urn:xmpp:reporting:spam";
+	r.text = "annoying";
+	r.evidence = extra;
+	assert_int_equal(store_report_add(st, &r, true, &id), 0);
+	assert_int_equal(id, 1);
+	r.evidence = NULL;
+	assert_int_equal(store_report_add(st, &r, false, &id), 0);
+	assert_int_equal(id, 2);
+
+	assert_int_equal(store_report_get(st, 1, &got), 0);
+	assert_string_equal(got.reporter, "bob");
+	assert_string_equal(got.text, "annoying");
+	assert_int_equal(got.state, STORE_REPORT_OPEN);
+	assert_int_equal(got.created_ms, T0);
+	assert_string_equal(got.evidence[0], "forwarded");
+	assert_string_equal(got.evidence[1], "spam 1");
+	assert_null(got.evidence[2]);
+	store_report_clear(&got);
+	assert_int_equal(store_report_get(st, 9, &got), STORE_NOTFOUND);
+
+	assert_int_equal(store_report_resolve(st, 1), 0);
+	assert_int_equal(store_report_resolve(st, 7), STORE_NOTFOUND);
+	assert_int_equal(store_report_list(st, true, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, 2);
+	store_report_list_free(list, n);
+	assert_int_equal(store_report_list(st, false, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].state, STORE_REPORT_RESOLVED);
+	store_report_list_free(list, n);
+
+	/* Load keeps ids and moves the counter past them. */
+	r.id = 10;
+	r.state = STORE_REPORT_RESOLVED;
+	r.created_ms = 5;
+	assert_int_equal(store_report_add(st, &r, false, &id), 0);
+	assert_int_equal(id, 10);
+	r.id = 0;
+	assert_int_equal(store_report_add(st, &r, false, &id), 0);
+	assert_int_equal(id, 11);
+}
+
+static void test_rooms(void **state)
+{
+	struct store *st = *state;
+	struct store_room r, got, *rooms;
+	struct store_affiliation *af;
+	enum store_affil a;
+	const char *hosts[] = {"host1", NULL};
+	const char *speakers[] = {"spk", NULL};
+	const char *bad[] = {"nobody", NULL};
+	size_t n;
+
+	add_id(st, "host1");
+	add_id(st, "spk");
+	add_id(st, "owner");
+	memset(&r, 0, sizeof(r));
+	r.name = "Chat";
+	r.title = "A chat";
+	r.live = true;
+	assert_int_equal(store_room_create(st, &r, "owner"), 0);
+	assert_int_equal(store_room_create(st, &r, "owner"), STORE_EEXIST);
+	assert_int_equal(store_room_get(st, "chat", &got), 0);
+	assert_string_equal(got.name, "chat");
+	assert_string_equal(got.title, "A chat");
+	assert_int_equal(got.kind, STORE_ROOM_GROUP);
+	store_room_clear(&got);
+	assert_int_equal(store_affil_get(st, "chat", "owner", &a), 0);
+	assert_int_equal(a, STORE_AFFIL_OWNER);
+	assert_int_equal(store_room_set_subject(st, "chat", "Topic"), 0);
+	assert_int_equal(store_room_get(st, "chat", &got), 0);
+	assert_string_equal(got.subject, "Topic");
+	store_room_clear(&got);
+
+	assert_int_equal(store_room_open(st, "chat", "x", NULL, NULL),
+			 STORE_EEXIST);
+	assert_int_equal(store_room_open(st, "live1", "Live", bad, NULL),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_room_get(st, "live1", &got), STORE_NOTFOUND);
+	assert_int_equal(store_room_open(st, "live1", "Live", hosts, speakers),
+			 0);
+	assert_int_equal(store_room_get(st, "live1", &got), 0);
+	assert_int_equal(got.kind, STORE_ROOM_AUDIO);
+	assert_true(got.live);
+	store_room_clear(&got);
+	assert_int_equal(store_affil_list(st, "live1", &af, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(af[0].who, "host1");
+	assert_int_equal(af[0].affil, STORE_AFFIL_HOST);
+	assert_string_equal(af[1].who, "spk");
+	assert_int_equal(af[1].affil, STORE_AFFIL_SPEAKER);
+	store_affil_list_free(af, n);
+	assert_int_equal(store_room_close(st, "live1"), 0);
+	assert_int_equal(store_room_close(st, "nope"), STORE_NOTFOUND);
+	assert_int_equal(store_room_get(st, "live1", &got), 0);
+	assert_false(got.live);
+	store_room_clear(&got);
+
+	assert_int_equal(store_affil_set(st, "chat", "eve@x.org",
+					 STORE_AFFIL_OUTCAST), 0);
+	assert_int_equal(store_affil_set(st, "nope", "eve@x.org",
+					 STORE_AFFIL_OUTCAST), STORE_NOTFOUND);
+	assert_int_equal(store_affil_set(st, "chat", "eve@x.org",
+					 STORE_AFFIL_NONE), 0);
+	assert_int_equal(store_affil_get(st, "chat", "eve@x.org", &a), 0);
+	assert_int_equal(a, STORE_AFFIL_NONE);
+
+	assert_int_equal(store_room_list(st, &rooms, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rooms[0].name, "chat");
+	store_room_list_free(rooms, n);
+	assert_int_equal(store_room_remove(st, "chat"), 0);
+	assert_int_equal(store_affil_get(st, "chat", "owner", &a), 0);
+	assert_int_equal(a, STORE_AFFIL_NONE);
+}
+
+static void test_archive(void **state)
+{
+	struct store *st = *state;
+	struct store_archive_msg m, *v;
+	struct store_archive_query q;
+	char id[16], text[16];
+	size_t n;
+	bool complete;
+	int i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "id%d", i);
+		snprintf(text, sizeof(text), "<m%d/>", i);
+		m.stanza_id = id;
+		m.nick = "nick";
+		m.from = "alice";
+		m.stanza = text;
+		assert_int_equal(store_archive_add(st, "room", &m), 0);
+		clock_advance(i % 2); /* pairs share a millisecond */
+	}
+	assert_int_equal(store_archive_add(st, "room", &m), STORE_EEXIST);
+	m.stanza_id = "other";
+	assert_int_equal(store_archive_add(st, "room2", &m), 0);
+
+	memset(&q, 0, sizeof(q));
+	q.room = "room";
+	q.max = 3;
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 3);
+	assert_false(complete);
+	assert_string_equal(v[0].stanza_id, "id0");
+	assert_string_equal(v[2].stanza_id, "id2");
+	assert_string_equal(v[2].stanza, "<m2/>");
+	store_archive_list_free(v, n);
+
+	q.after_id = "id2";
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].stanza_id, "id3");
+	store_archive_list_free(v, n);
+
+	/* The last page, in time order. */
+	q.after_id = NULL;
+	q.last = true;
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 3);
+	assert_false(complete);
+	assert_string_equal(v[0].stanza_id, "id7");
+	assert_string_equal(v[2].stanza_id, "id9");
+	store_archive_list_free(v, n);
+
+	q.before_id = "id7";
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].stanza_id, "id4");
+	assert_string_equal(v[2].stanza_id, "id6");
+	store_archive_list_free(v, n);
+
+	/* Times: id2..id5 lie in [T0+1, T0+2]. */
+	memset(&q, 0, sizeof(q));
+	q.room = "room";
+	q.start_ms = T0 + 1;
+	q.end_ms = T0 + 2;
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 4);
+	assert_true(complete);
+	assert_string_equal(v[0].stanza_id, "id2");
+	assert_string_equal(v[3].stanza_id, "id5");
+	store_archive_list_free(v, n);
+
+	q.start_ms = 0;
+	q.end_ms = 0;
+	q.after_id = "missing";
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete),
+			 STORE_NOTFOUND);
+}
+
+static void test_stats(void **state)
+{
+	struct store *st = *state;
+	struct store_stats s;
+	struct store_report r;
+	bool is_new;
+
+	add_id(st, "a");
+	add_id(st, "b");
+	assert_int_equal(store_link(st, "a", "a@x.org"), 0);
+	assert_int_equal(store_follow(st, "a", "b"), 0);
+	assert_int_equal(store_relation_set(st, "a", "b", STORE_REL_BLOCKED, 0,
+					    0), 0);
+	assert_int_equal(store_request_hold(st, "b", "c", "<x/>", 5, 5,
+					    &is_new), 0);
+	assert_int_equal(store_room_open(st, "r", "R", NULL, NULL), 0);
+	memset(&r, 0, sizeof(r));
+	r.reporter = "a";
+	r.reported = "b";
+	assert_int_equal(store_report_add(st, &r, false, NULL), 0);
+	assert_int_equal(store_stats(st, &s), 0);
+	assert_int_equal(s.identities, 2);
+	assert_int_equal(s.links, 1);
+	assert_int_equal(s.follows, 1);
+	assert_int_equal(s.blocks, 1);
+	assert_int_equal(s.requests, 1);
+	assert_int_equal(s.held, 1);
+	assert_int_equal(s.rooms, 1);
+	assert_int_equal(s.live_rooms, 1);
+	assert_int_equal(s.open_reports, 1);
+}
+
+/* On disk: what was committed and flushed is there after reopening. */
+static void test_persist(void **state)
+{
+	char dir[] = "/tmp/bc-store-XXXXXX";
+	char cmd[64];
+	struct store *st;
+	struct store_identity id;
+	int i;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(dir, 0, &st), 0);
+	for (i = 0; i < 50; i++) {
+		memset(&id, 0, sizeof(id));
+		snprintf(id.handle, sizeof(id.handle), "u%d", i);
+		assert_int_equal(store_identity_add(st, &id), 0);
+	}
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_maintain(st), 0);
+	store_close(st);
+	assert_int_equal(store_open(dir, 0, &st), 0);
+	assert_int_equal(store_identity_get(st, "u49", &id), 0);
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Two writer processes take locks in opposite orders; the detector aborts
+ * one, which is retried and commits. */
+struct dl_arg {
+	int in, out;
+	const char *key;
+	enum store_dbi first, second;
+	int attempts;
+};
+
+static int dl_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct dl_arg *a = arg;
+	struct store_buf k, v;
+	char c = 'x';
+	int rc;
+
+	a->attempts++;
+	store_buf_init(&k);
+	store_buf_init(&v);
+	store_buf_put(&k, a->key, strlen(a->key));
+	store_buf_u8(&v, STORE_V1);
+	rc = store_dbput(st, txn, a->first, &k, &v, 0);
+	if (rc == 0 && a->attempts == 1) {
+		/* Both hold their first lock before either asks for more. */
+		if (write(a->out, &c, 1) != 1 || read(a->in, &c, 1) != 1)
+			rc = EIO;
+	}
+	if (rc == 0)
+		rc = store_dbput(st, txn, a->second, &k, &v, 0);
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+static pid_t dl_writer(const char *dir, struct dl_arg *a)
+{
+	pid_t pid = fork();
+	struct store *st;
+	int rc;
+
+	if (pid != 0)
+		return pid;
+	if (store_open(dir, 0, &st) != 0)
+		_exit(100);
+	rc = store_txn_run(st, "deadlock test", dl_body, a);
+	store_flush(st);
+	store_close(st);
+	_exit(rc == 0 ? a->attempts : 101);
+}
+
+static void test_deadlock(void **state)
+{
+	char dir[] = "/tmp/bc-store-XXXXXX";
+	char cmd[64];
+	int p1[2], p2[2], s1, s2;
+	struct dl_arg a1 = {0}, a2 = {0};
+	struct store *st;
+	struct store_buf k;
+	unsigned char *v;
+	size_t len;
+	pid_t w1, w2;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(dir, 0, &st), 0); /* creates it */
+	assert_int_equal(pipe(p1), 0);
+	assert_int_equal(pipe(p2), 0);
+	a1.in = p2[0];
+	a1.out = p1[1];
+	a1.key = "one";
+	a1.first = STORE_DB_META;
+	a1.second = STORE_DB_REPORTS;
+	a2.in = p1[0];
+	a2.out = p2[1];
+	a2.key = "two";
+	a2.first = STORE_DB_REPORTS;
+	a2.second = STORE_DB_META;
+	w1 = dl_writer(dir, &a1);
+	w2 = dl_writer(dir, &a2);
+	assert_int_equal(waitpid(w1, &s1, 0), w1);
+	assert_int_equal(waitpid(w2, &s2, 0), w2);
+	assert_true(WIFEXITED(s1) && WIFEXITED(s2));
+	/* Both committed; one of them needed a second attempt. */
+	assert_true(WEXITSTATUS(s1) >= 1 && WEXITSTATUS(s1) < 100);
+	assert_true(WEXITSTATUS(s2) >= 1 && WEXITSTATUS(s2) < 100);
+	assert_true(WEXITSTATUS(s1) + WEXITSTATUS(s2) >= 3);
+
+	store_buf_init(&k);
+	store_buf_put(&k, "one", 3);
+	assert_int_equal(store_dbget(st, NULL, STORE_DB_REPORTS, &k, &v, &len),
+			 0);
+	free(v);
+	store_buf_reset(&k);
+	store_buf_put(&k, "two", 3);
+	assert_int_equal(store_dbget(st, NULL, STORE_DB_META, &k, &v, &len), 0);
+	free(v);
+	store_buf_free(&k);
+	store_close(st);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_norm),
+		cmocka_unit_test_setup_teardown(test_identities, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test(test_persist),
+		cmocka_unit_test(test_deadlock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
