@@ -1,0 +1,607 @@
+/*
+ * ctl.c - backchannelctl's commands, from one table: each entry names the
+ * command words, the number of operands, its usage line and its handler.
+ * The generic checks (operand count, --help) run once here for all.
+ *
+ * Every command is one or a few store calls; the store is flushed before
+ * the program says it succeeded.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/cfg.h"
+#include "component/clock.h"
+#include "component/log.h"
+#include "ctl/ctl.h"
+#include "store/store.h"
+
+struct ctl_ctx {
+	struct store *st;
+	int64_t token_ttl_ms;
+	FILE *out, *err;
+};
+
+struct ctl_cmd {
+	const char *word1, *word2; /* word2 NULL for one-word commands */
+	int min_args, max_args;    /* operands after the words; -1 no max */
+	const char *usage;
+	const char *help;
+	int own_opts; /* the handler parses options and counts operands */
+	int (*run)(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		   char **argv);
+};
+
+static int ctl_fail(struct ctl_ctx *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctl_fail(struct ctl_ctx *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("backchannelctl: ", c->err);
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	return code;
+}
+
+/* Turns a store code into the exit code and its one line. */
+static int ctl_store_fail(struct ctl_ctx *c, int rc, const char *what)
+{
+	switch (rc) {
+	case 0:
+		return CTL_OK;
+	case STORE_NOTFOUND:
+		return ctl_fail(c, CTL_FAIL, "%s: not found", what);
+	case STORE_EEXIST:
+		return ctl_fail(c, CTL_FAIL, "%s: already exists", what);
+	case STORE_EINVAL:
+		return ctl_fail(c, CTL_FAIL, "%s: invalid", what);
+	case STORE_ELIMIT:
+		return ctl_fail(c, CTL_FAIL, "%s: over a limit", what);
+	default:
+		return ctl_fail(c, CTL_FAIL, "%s: store failure", what);
+	}
+}
+
+static int ctl_check_handle(struct ctl_ctx *c, const char *h)
+{
+	char n[STORE_HANDLE_SIZE];
+
+	if (store_handle_norm(h, n) != 0)
+		return ctl_fail(c, CTL_FAIL,
+				"bad handle '%s' (expected [a-z0-9._-]{1,64})",
+				h);
+	return 0;
+}
+
+/* An existing identity, or the one line saying it is unknown. */
+static int ctl_need_identity(struct ctl_ctx *c, const char *h)
+{
+	struct store_identity id;
+	int rc;
+
+	rc = ctl_check_handle(c, h);
+	if (rc != 0)
+		return rc;
+	rc = store_identity_get(c->st, h, &id);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "unknown handle '%s'", h);
+	return rc == 0 ? 0 : ctl_store_fail(c, rc, h);
+}
+
+static int ctl_check_jid(struct ctl_ctx *c, const char *jid)
+{
+	char n[STORE_JID_SIZE];
+
+	if (store_jid_norm(jid, n) != 0)
+		return ctl_fail(c, CTL_FAIL, "bad JID '%s'", jid);
+	return 0;
+}
+
+/* Options of a command: long options after the operands or between
+ * them.  Returns the operands left in argv (compacted) or -1. */
+struct ctl_opt {
+	const char *name;
+	int has_arg;
+	const char **value;   /* the last value, has_arg */
+	const char ***values; /* all values (NULL-terminated), has_arg */
+	size_t nvalues;
+	int *flag;            /* set to 1, !has_arg */
+};
+
+static int ctl_parse_opts(struct ctl_ctx *c, const struct ctl_cmd *cmd,
+			  int argc, char **argv, struct ctl_opt *opts)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		struct ctl_opt *o;
+
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			argv[n++] = argv[i];
+			continue;
+		}
+		for (o = opts; o != NULL && o->name != NULL; o++)
+			if (strcmp(argv[i] + 2, o->name) == 0)
+				break;
+		if (o == NULL || o->name == NULL)
+			return ctl_fail(c, -CTL_USAGE,
+					"unknown option %s; usage: %s",
+					argv[i], cmd->usage);
+		if (!o->has_arg) {
+			*o->flag = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return ctl_fail(c, -CTL_USAGE,
+					"%s needs a value; usage: %s", argv[i],
+					cmd->usage);
+		i++;
+		if (o->value != NULL)
+			*o->value = argv[i];
+		if (o->values != NULL) {
+			*o->values = realloc(*o->values,
+					     (o->nvalues + 2) * sizeof(char *));
+			if (*o->values == NULL)
+				abort();
+			(*o->values)[o->nvalues++] = argv[i];
+			(*o->values)[o->nvalues] = NULL;
+		}
+	}
+	return n;
+}
+
+static int ctl_operands(struct ctl_ctx *c, const struct ctl_cmd *cmd, int n)
+{
+	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args))
+		return ctl_fail(c, CTL_USAGE, "usage: %s", cmd->usage);
+	return 0;
+}
+
+/* The commands. */
+
+static int ctl_identity_add(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	const char *name = NULL;
+	int bot = 0, rc;
+	struct ctl_opt opts[] = {
+		{"name", 1, &name, NULL, 0, NULL},
+		{"bot", 0, NULL, NULL, 0, &bot},
+		{NULL, 0, NULL, NULL, 0, NULL},
+	};
+	struct store_identity id;
+
+	argc = ctl_parse_opts(c, cmd, argc, argv, opts);
+	if (argc < 0)
+		return -argc;
+	if ((rc = ctl_operands(c, cmd, argc)) != 0)
+		return rc;
+	if ((rc = ctl_check_handle(c, argv[0])) != 0)
+		return rc;
+	memset(&id, 0, sizeof(id));
+	snprintf(id.handle, sizeof(id.handle), "%s", argv[0]);
+	if (name != NULL && strlen(name) >= sizeof(id.name))
+		return ctl_fail(c, CTL_FAIL, "display name too long (at most "
+				"%zu bytes)", sizeof(id.name) - 1);
+	snprintf(id.name, sizeof(id.name), "%s", name ? name : "");
+	id.bot = bot;
+	rc = store_identity_add(c->st, &id);
+	if (rc == STORE_EEXIST)
+		return ctl_fail(c, CTL_FAIL, "identity '%s' already exists",
+				argv[0]);
+	return ctl_store_fail(c, rc, argv[0]);
+}
+
+static int ctl_identity_remove(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	int rc = ctl_need_identity(c, argv[0]);
+
+	if (rc != 0)
+		return rc;
+	return ctl_store_fail(c, store_identity_remove(c->st, argv[0]),
+			      argv[0]);
+}
+
+static int ctl_link(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	char h[STORE_HANDLE_SIZE];
+	int rc;
+
+	if ((rc = ctl_need_identity(c, argv[0])) != 0 ||
+	    (rc = ctl_check_jid(c, argv[1])) != 0)
+		return rc;
+	rc = store_link(c->st, argv[0], argv[1]);
+	if (rc == STORE_EEXIST && store_link_get(c->st, argv[1], h) == 0)
+		return ctl_fail(c, CTL_FAIL, "%s is already linked to '%s'",
+				argv[1], h);
+	return ctl_store_fail(c, rc, argv[1]);
+}
+
+static int ctl_unlink(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	int rc;
+
+	if ((rc = ctl_need_identity(c, argv[0])) != 0 ||
+	    (rc = ctl_check_jid(c, argv[1])) != 0)
+		return rc;
+	rc = store_unlink(c->st, argv[0], argv[1]);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "%s is not linked to '%s'",
+				argv[1], argv[0]);
+	return ctl_store_fail(c, rc, argv[1]);
+}
+
+static int ctl_token(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	char tok[STORE_TOKEN_SIZE];
+	int rc;
+
+	if ((rc = ctl_need_identity(c, argv[0])) != 0)
+		return rc;
+	rc = store_token_new(c->st, argv[0], c->token_ttl_ms, tok);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, argv[0]);
+	fprintf(c->out, "%s\n", tok);
+	return CTL_OK;
+}
+
+static int ctl_follow(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	int rc;
+
+	if ((rc = ctl_need_identity(c, argv[0])) != 0 ||
+	    (rc = ctl_need_identity(c, argv[1])) != 0)
+		return rc;
+	rc = store_follow(c->st, argv[0], argv[1]);
+	if (rc == STORE_EEXIST)
+		return ctl_fail(c, CTL_FAIL, "'%s' already follows '%s'",
+				argv[0], argv[1]);
+	if (rc == STORE_EINVAL)
+		return ctl_fail(c, CTL_FAIL, "'%s' cannot follow itself",
+				argv[0]);
+	return ctl_store_fail(c, rc, argv[1]);
+}
+
+static int ctl_unfollow(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	int rc;
+
+	if ((rc = ctl_need_identity(c, argv[0])) != 0 ||
+	    (rc = ctl_need_identity(c, argv[1])) != 0)
+		return rc;
+	rc = store_unfollow(c->st, argv[0], argv[1]);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "'%s' does not follow '%s'",
+				argv[0], argv[1]);
+	return ctl_store_fail(c, rc, argv[1]);
+}
+
+static int ctl_room_open(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	const char *title = NULL;
+	const char **hosts = NULL, **speakers = NULL;
+	struct ctl_opt opts[] = {
+		{"title", 1, &title, NULL, 0, NULL},
+		{"host", 1, NULL, &hosts, 0, NULL},
+		{"speaker", 1, NULL, &speakers, 0, NULL},
+		{NULL, 0, NULL, NULL, 0, NULL},
+	};
+	size_t i;
+	int rc;
+
+	argc = ctl_parse_opts(c, cmd, argc, argv, opts);
+	if (argc < 0) {
+		rc = -argc;
+		goto out;
+	}
+	if ((rc = ctl_operands(c, cmd, argc)) != 0)
+		goto out;
+	if (title == NULL) {
+		rc = ctl_fail(c, CTL_USAGE, "--title is required; usage: %s",
+			      cmd->usage);
+		goto out;
+	}
+	for (i = 0; hosts != NULL && hosts[i] != NULL; i++)
+		if ((rc = ctl_need_identity(c, hosts[i])) != 0)
+			goto out;
+	for (i = 0; speakers != NULL && speakers[i] != NULL; i++)
+		if ((rc = ctl_need_identity(c, speakers[i])) != 0)
+			goto out;
+	rc = store_room_open(c->st, argv[0], title, hosts, speakers);
+	if (rc == STORE_EEXIST)
+		rc = ctl_fail(c, CTL_FAIL, "'%s' is a group chat, not an "
+			      "audio room", argv[0]);
+	else if (rc == STORE_EINVAL)
+		rc = ctl_fail(c, CTL_FAIL, "bad room name '%s'", argv[0]);
+	else
+		rc = ctl_store_fail(c, rc, argv[0]);
+out:
+	free(hosts);
+	free(speakers);
+	return rc;
+}
+
+static int ctl_room_close(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	int rc = store_room_close(c->st, argv[0]);
+
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "unknown room '%s'", argv[0]);
+	return ctl_store_fail(c, rc, argv[0]);
+}
+
+static int ctl_reports(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	struct store_report *v;
+	int open_only = 0, rc;
+	size_t i, j, n;
+	char when[40];
+	struct ctl_opt opts[] = {
+		{"open", 0, NULL, NULL, 0, &open_only},
+		{NULL, 0, NULL, NULL, 0, NULL},
+	};
+
+	argc = ctl_parse_opts(c, cmd, argc, argv, opts);
+	if (argc < 0)
+		return -argc;
+	if ((rc = ctl_operands(c, cmd, argc)) != 0)
+		return rc;
+	rc = store_report_list(c->st, open_only, &v, &n);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, "reports");
+	for (i = 0; i < n; i++) {
+		clock_format_xep82(v[i].created_ms, when, sizeof(when));
+		fprintf(c->out, "%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			v[i].id,
+			v[i].state == STORE_REPORT_OPEN ? "open" : "resolved",
+			when, v[i].reporter, v[i].reported,
+			v[i].reason ? v[i].reason : "",
+			v[i].text ? v[i].text : "");
+		for (j = 0; v[i].evidence && v[i].evidence[j]; j++)
+			fprintf(c->out, "\tevidence\t%s\n", v[i].evidence[j]);
+	}
+	store_report_list_free(v, n);
+	return CTL_OK;
+}
+
+static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	char *end;
+	unsigned long long id;
+	int rc;
+
+	errno = 0;
+	id = strtoull(argv[0], &end, 10);
+	if (errno != 0 || *end != '\0' || end == argv[0] || id == 0)
+		return ctl_fail(c, CTL_USAGE, "bad report id '%s' (expected "
+				"a number)", argv[0]);
+	rc = store_report_resolve(c->st, id);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "unknown report %s", argv[0]);
+	return ctl_store_fail(c, rc, argv[0]);
+}
+
+static int ctl_stats(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	struct store_stats s;
+	int rc = store_stats(c->st, &s);
+
+	if (rc != 0)
+		return ctl_store_fail(c, rc, "stats");
+	fprintf(c->out,
+		"identities %" PRIu64 "\nlinks %" PRIu64 "\ntokens %" PRIu64
+		"\nfollows %" PRIu64 "\nrelationships %" PRIu64
+		"\nblocks %" PRIu64 "\nrequests %" PRIu64 "\nheld %" PRIu64
+		"\nrooms %" PRIu64 "\nlive-rooms %" PRIu64
+		"\narchived %" PRIu64 "\nevidence %" PRIu64
+		"\nreports %" PRIu64 "\nopen-reports %" PRIu64 "\n",
+		s.identities, s.links, s.tokens, s.follows, s.relations,
+		s.blocks, s.requests, s.held, s.rooms, s.live_rooms, s.archive,
+		s.evidence, s.reports, s.open_reports);
+	return CTL_OK;
+}
+
+static int ctl_not_yet(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	return ctl_fail(c, CTL_FAIL, "this command is not available in this "
+			"version");
+}
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{"identity", "add", 1, 1, "identity add HANDLE [--name NAME] [--bot]",
+	 "Creates an identity.", 1, ctl_identity_add},
+	{"identity", "remove", 1, 1, "identity remove HANDLE",
+	 "Removes an identity with its links, follows and requests.",
+	 0, ctl_identity_remove},
+	{"link", NULL, 2, 2, "link HANDLE JID",
+	 "Links a real bare JID to an identity.", 0, ctl_link},
+	{"unlink", NULL, 2, 2, "unlink HANDLE JID", "Removes a link.",
+	 0, ctl_unlink},
+	{"token", NULL, 1, 1, "token HANDLE",
+	 "Prints a new one-time link token for HANDLE.", 0, ctl_token},
+	{"follow", NULL, 2, 2, "follow A B", "Makes A follow B.", 0, ctl_follow},
+	{"unfollow", NULL, 2, 2, "unfollow A B", "A stops following B.",
+	 0, ctl_unfollow},
+	{"import", NULL, 1, 1, "import FILE",
+	 "Imports identities, follows, links and rooms from XML.",
+	 0, ctl_not_yet},
+	{"dump", NULL, 1, 1, "dump FILE", "Writes the whole store as XML.",
+	 0, ctl_not_yet},
+	{"room", "open", 1, 1,
+	 "room open ROOM --title TITLE [--host HANDLE]... [--speaker HANDLE]...",
+	 "Opens (or updates) the text chat of a live audio room.",
+	 1, ctl_room_open},
+	{"room", "close", 1, 1, "room close ROOM",
+	 "Closes an audio room's chat, keeping its history.", 0, ctl_room_close},
+	{"load", NULL, 1, 1, "load FILE",
+	 "Restores a dump into an empty store.", 0, ctl_not_yet},
+	{"reports", NULL, 0, 0, "reports [--open]",
+	 "Lists reports (only open ones with --open), tab-separated.",
+	 1, ctl_reports},
+	{"report", "resolve", 1, 1, "report resolve ID",
+	 "Marks a report resolved.", 0, ctl_report_resolve},
+	{"stats", NULL, 0, 0, "stats", "Prints record counts.", 0, ctl_stats},
+	{NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
+};
+
+static void ctl_usage(FILE *f)
+{
+	const struct ctl_cmd *cmd;
+
+	fputs("usage: backchannelctl -c FILE COMMAND [ARGS]\n"
+	      "       backchannelctl --help | --version\n"
+	      "       backchannelctl -c FILE COMMAND --help\n\ncommands:\n",
+	      f);
+	for (cmd = ctl_cmds; cmd->word1 != NULL; cmd++)
+		fprintf(f, "  %s\n", cmd->usage);
+}
+
+static int ctl_has_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* Finds the command named by argv; *used gets how many words it took. */
+static const struct ctl_cmd *ctl_find(int argc, char **argv, int *used)
+{
+	const struct ctl_cmd *cmd;
+
+	for (cmd = ctl_cmds; cmd->word1 != NULL; cmd++) {
+		if (strcmp(argv[0], cmd->word1) != 0)
+			continue;
+		if (cmd->word2 == NULL) {
+			*used = 1;
+			return cmd;
+		}
+		if (argc > 1 && strcmp(argv[1], cmd->word2) == 0) {
+			*used = 2;
+			return cmd;
+		}
+	}
+	return NULL;
+}
+
+int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
+	    FILE *out, FILE *err)
+{
+	struct ctl_ctx c = {st, token_ttl_ms, out, err};
+	const struct ctl_cmd *cmd;
+	int used, rc;
+
+	if (argc < 1)
+		return ctl_fail(&c, CTL_USAGE, "no command; try --help");
+	cmd = ctl_find(argc, argv, &used);
+	if (cmd == NULL)
+		return ctl_fail(&c, CTL_USAGE, "unknown command '%s%s%s'; try "
+				"--help", argv[0], argc > 1 ? " " : "",
+				argc > 1 ? argv[1] : "");
+	argc -= used;
+	argv += used;
+	if (ctl_has_help(argc, argv)) {
+		fprintf(out, "usage: backchannelctl -c FILE %s\n%s\n",
+			cmd->usage, cmd->help);
+		return CTL_OK;
+	}
+	if (!cmd->own_opts && (rc = ctl_operands(&c, cmd, argc)) != 0)
+		return rc;
+	rc = cmd->run(&c, cmd, argc, argv);
+	if (rc == CTL_OK && store_flush(st) != 0)
+		return ctl_fail(&c, CTL_FAIL, "cannot make the change durable");
+	return rc;
+}
+
+int ctl_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = NULL;
+	struct cfg *cfg = NULL;
+	struct store *st = NULL;
+	char errbuf[1024];
+	int opt, rc;
+
+	log_init("backchannelctl", LOG_LEVEL_ERROR, false);
+	/* "+": options stop at the command word. */
+	while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_OK;
+		case 'V':
+			printf("backchannelctl %s\n", PACKAGE_VERSION);
+			return CTL_OK;
+		default:
+			fprintf(stderr, "backchannelctl: try --help\n");
+			return CTL_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && ctl_has_help(argc, argv)) {
+		/* COMMAND --help needs no configuration. */
+		return ctl_run(NULL, 0, argc, argv, stdout, stderr);
+	}
+	if (config == NULL) {
+		fprintf(stderr, "backchannelctl: -c FILE is required; try "
+			"--help\n");
+		return CTL_USAGE;
+	}
+	if (argc == 0) {
+		fprintf(stderr, "backchannelctl: no command; try --help\n");
+		return CTL_USAGE;
+	}
+	if (cfg_load(config, &cfg, errbuf, sizeof(errbuf)) != 0) {
+		char *nl = strchr(errbuf, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		fprintf(stderr, "backchannelctl: %s\n", errbuf);
+		return CTL_FAIL;
+	}
+	if (store_open(cfg->store_path, 0, &st) != 0) {
+		fprintf(stderr, "backchannelctl: cannot open the store at %s\n",
+			cfg->store_path);
+		rc = CTL_FAIL;
+		goto out;
+	}
+	rc = ctl_run(st, cfg->token_ttl_ms, argc, argv, stdout, stderr);
+	if (fflush(stdout) != 0 && rc == CTL_OK)
+		rc = CTL_FAIL;
+out:
+	store_close(st);
+	cfg_free(cfg);
+	return rc;
+}

@@ -1,0 +1,80 @@
+#!/bin/sh
+# backchannelctl end to end: each command's success, its output, and the
+# exit code and one stderr line of its failures.
+set -u
+CTL=${BACKCHANNELCTL:-./backchannelctl}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/bc-ctl.XXXXXX") || exit 99
+trap 'rm -rf "$dir"' EXIT
+cat > "$dir/bc.xml" <<XML
+<backchannel>
+  <server host="127.0.0.1" port="5347"/>
+  <service domain="bc.example.org" secret="s3cret"/>
+  <rooms domain="rooms.bc.example.org" secret="s3cret"/>
+  <store path="$dir/store"/>
+</backchannel>
+XML
+fails=0
+# expect CODE ARGS...: runs the command, checks the exit code and that a
+# failure says exactly one line on stderr.
+expect() {
+	want=$1
+	shift
+	"$CTL" -c "$dir/bc.xml" "$@" > "$dir/out" 2> "$dir/err"
+	got=$?
+	lines=$(wc -l < "$dir/err")
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: $* exited $got, expected $want: $(cat "$dir/err")"
+		fails=$((fails + 1))
+	elif [ "$want" != 0 ] && [ "$lines" != 1 ]; then
+		echo "FAIL: $* wrote $lines lines on stderr"
+		fails=$((fails + 1))
+	fi
+}
+out_is() {
+	if [ "$(cat "$dir/out")" != "$1" ]; then
+		echo "FAIL: output '$(cat "$dir/out")', expected '$1'"
+		fails=$((fails + 1))
+	fi
+}
+
+expect 0 identity add Alice --name "Alice A."
+expect 1 identity add alice
+expect 1 identity add "bad handle"
+expect 0 identity add bob --bot
+expect 2 identity add
+expect 2 identity add carol --colour red
+expect 0 link alice alice@example.org/phone
+expect 1 link bob ALICE@example.org
+expect 1 link nobody x@example.org
+expect 1 link bob "not a jid"
+expect 0 token alice
+grep -Eq '^[0-9a-f]{32}$' "$dir/out" || { echo "FAIL: token output"; fails=$((fails + 1)); }
+expect 1 token nobody
+expect 0 follow alice bob
+expect 1 follow alice bob
+expect 1 unfollow bob alice
+expect 0 unfollow alice bob
+expect 0 room open live --title "Live" --host alice --speaker bob
+expect 2 room open live2
+expect 1 room open live3 --title T --host nobody
+expect 0 room close live
+expect 1 room close nope
+expect 0 reports --open
+out_is ""
+expect 1 report resolve 4
+expect 2 report resolve x
+expect 0 unlink alice alice@example.org
+expect 1 unlink alice alice@example.org
+expect 0 identity remove bob
+expect 1 identity remove bob
+expect 0 stats
+grep -q '^identities 1$' "$dir/out" || { echo "FAIL: stats"; fails=$((fails + 1)); }
+expect 2 frobnicate
+expect 0 link --help
+expect 2 link alice
+"$CTL" --version > /dev/null || fails=$((fails + 1))
+"$CTL" --help > /dev/null || fails=$((fails + 1))
+"$CTL" stats 2> /dev/null; [ $? = 2 ] || { echo "FAIL: no -c"; fails=$((fails + 1)); }
+"$CTL" -c "$dir/missing.xml" stats 2> /dev/null; [ $? = 1 ] || { echo "FAIL: bad config"; fails=$((fails + 1)); }
+[ "$fails" = 0 ] && echo "ctl-test: all passed"
+exit $((fails > 0))
