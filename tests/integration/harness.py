@@ -18,6 +18,7 @@ can share a machine.
 import asyncio
 import os
 import pwd
+import random
 import re
 import secrets
 import shutil
@@ -42,16 +43,37 @@ ACTIVE = []
 _chosen_ports = set()
 
 
+def _listen_range():
+    """Ports to listen on: below the kernel's range for outgoing connections,
+    so that no client socket (ours or another program's) takes a server's
+    port while the server restarts."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return (10000, max(low, 12000))
+
+
 def free_port():
     """Returns a TCP port on 127.0.0.1 that is free now and was not handed out
     before by this process."""
-    for _ in range(100):
+    lo, hi = _listen_range()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(lo, hi)
+        if port in _chosen_ports:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((LOOPBACK, 0))
-            port = s.getsockname()[1]
-        if port not in _chosen_ports:
-            _chosen_ports.add(port)
-            return port
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        if port_open(port):
+            continue
+        _chosen_ports.add(port)
+        return port
     raise RuntimeError("no free port on 127.0.0.1")
 
 
