@@ -24,6 +24,7 @@
 #include "component/log.h"
 #include "component/router.h"
 #include "store/store.h"
+#include "xep/presence.h"
 
 /* The longest the loop sleeps, so that timers stay on time. */
 #define DAEMON_MAX_WAIT_MS 200
@@ -118,6 +119,15 @@ static void daemon_on_stanza(void *arg, xmpp_stanza_t *stanza)
 	router_dispatch(d->bc, stanza);
 }
 
+/* When D comes up, learn which linked accounts are online. */
+static void daemon_on_state(void *arg, struct conn *conn, bool up)
+{
+	struct daemon *d = arg;
+
+	if (up && conn == d->service)
+		presence_probe_all(d->bc);
+}
+
 static struct conn *daemon_conn(struct daemon *d, const char *domain,
 				const char *secret)
 {
@@ -129,6 +139,7 @@ static struct conn *daemon_conn(struct daemon *d, const char *domain,
 		.backoff_min_ms = d->cfg->reconnect_min_ms,
 		.backoff_max_ms = d->cfg->reconnect_max_ms,
 		.on_stanza = daemon_on_stanza,
+		.on_state = daemon_on_state,
 		.arg = d,
 	};
 

@@ -6,9 +6,12 @@ libbackchannel_a_SOURCES += \
 	component/cfg.c \
 	component/conn.c \
 	component/daemon.c \
+	component/identity.c \
 	component/jid.c \
 	component/log.c \
+	component/ratelimit.c \
 	component/router.c \
+	component/strmap.c \
 	component/xmalloc.c
 noinst_HEADERS += \
 	component/bc.h \
@@ -16,10 +19,13 @@ noinst_HEADERS += \
 	component/cfg.h \
 	component/conn.h \
 	component/daemon.h \
+	component/identity.h \
 	component/errors.h \
 	component/jid.h \
 	component/log.h \
+	component/ratelimit.h \
 	component/router.h \
+	component/strmap.h \
 	component/xmalloc.h
 
 bin_PROGRAMS += backchanneld

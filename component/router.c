@@ -131,6 +131,36 @@ static void router_send_error(struct xep_stanza *st, int code)
 	st->replied = true;
 }
 
+/* Approximately how many bytes stanza takes as XML, stopping once past
+ * limit; deeper than 128 levels counts as past it. */
+static size_t router_stanza_size(xmpp_stanza_t *s, size_t limit, int depth)
+{
+	const char *attrs[2 * 64];
+	xmpp_stanza_t *c;
+	size_t size;
+	int n, i;
+
+	if (depth > 128)
+		return limit + 1;
+	if (xmpp_stanza_is_text(s)) {
+		const char *t = xmpp_stanza_get_text_ptr(s);
+
+		return t ? strlen(t) : 0;
+	}
+	size = 2 * strlen(xmpp_stanza_get_name(s)) + 5;
+	/* Past 64 attributes, count each as the largest seen so far would be
+	 * guesswork: treat such an element as too large. */
+	if (xmpp_stanza_get_attribute_count(s) > 64)
+		return limit + 1;
+	n = xmpp_stanza_get_attributes(s, attrs, 2 * 64);
+	for (i = 0; i + 1 < n; i += 2)
+		size += strlen(attrs[i]) + strlen(attrs[i + 1]) + 4;
+	for (c = xmpp_stanza_get_children(s); c && size <= limit;
+	     c = xmpp_stanza_get_next(c))
+		size += router_stanza_size(c, limit, depth + 1);
+	return size;
+}
+
 /* The single child element of an IQ get/set, or NULL (RFC 6120 §8.2.3). */
 static xmpp_stanza_t *router_iq_payload(xmpp_stanza_t *iq)
 {
@@ -278,6 +308,15 @@ void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza)
 	if (st->target == 0) {
 		log_warnx("dropping <%s/> to %s: not one of our domains", name,
 			  st->to);
+		return;
+	}
+	if (router_stanza_size(stanza, bc->cfg->max_stanza_bytes, 0) >
+	    bc->cfg->max_stanza_bytes) {
+		if (strcmp(name, "presence") != 0) {
+			st->error_text = "the stanza is larger than this "
+					 "service accepts";
+			router_send_error(st, BC_EPOLICY_VIOLATION);
+		}
 		return;
 	}
 	if (strcmp(name, "iq") == 0)

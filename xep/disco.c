@@ -16,11 +16,12 @@
 
 #include "component/bc.h"
 #include "component/cfg.h"
+#include "store/store.h"
 #include "xep/ns.h"
 #include "xep/xep.h"
 
 static const struct xep_feature disco_features[] = {
-	{NS_DISCO_INFO, XEP_AT_DOMAINS},
+	{NS_DISCO_INFO, XEP_AT_DOMAINS | XEP_AT_IDENTITY},
 	{NS_DISCO_ITEMS, XEP_AT_DOMAINS},
 	{NULL, 0},
 };
@@ -52,13 +53,25 @@ static bool disco_has_feature(xmpp_stanza_t *query, const char *var)
 
 static int disco_info(struct xep_stanza *st)
 {
+	struct store_identity ident;
 	xmpp_stanza_t *reply, *query;
 	size_t i;
 
 	if (xmpp_stanza_get_attribute(st->payload, "node") != NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
+	/* An identity that does not exist answers as if nothing were
+	 * there; outside users are not queried through us. */
+	if (st->target == XEP_AT_IDENTITY &&
+	    store_identity_get(st->bc->store, st->to_jid.node, &ident) != 0)
+		return BC_ESERVICE_UNAVAILABLE;
 	reply = xep_iq_result(st);
 	query = xep_add_child(reply, "query", NS_DISCO_INFO);
+	if (st->target == XEP_AT_IDENTITY) {
+		disco_identity(query, "account", "registered",
+			       ident.name[0] ? ident.name : NULL);
+		if (ident.bot)
+			disco_identity(query, "client", "bot", NULL);
+	}
 	for (i = 0; xep_registry[i] != NULL; i++)
 		if (xep_registry[i]->disco_extend != NULL)
 			xep_registry[i]->disco_extend(st, query);
@@ -135,7 +148,8 @@ static void disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 }
 
 static const struct xep_iq disco_iq[] = {
-	{"query", NS_DISCO_INFO, XEP_GET, disco_info, XEP_AT_DOMAINS},
+	{"query", NS_DISCO_INFO, XEP_GET, disco_info,
+	 XEP_AT_DOMAINS | XEP_AT_IDENTITY},
 	{"query", NS_DISCO_ITEMS, XEP_GET, disco_items, XEP_AT_DOMAINS},
 	{NULL, NULL, 0, NULL, 0},
 };

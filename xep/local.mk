@@ -4,5 +4,8 @@ libbackchannel_a_SOURCES += \
 	xep/registry.c \
 	xep/disco.c \
 	xep/version.c \
-	xep/ping.c
-noinst_HEADERS += xep/xep.h xep/ns.h
+	xep/ping.c \
+	xep/im.c \
+	xep/register.c \
+	xep/presence.c
+noinst_HEADERS += xep/xep.h xep/ns.h xep/im.h xep/presence.h

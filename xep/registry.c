@@ -11,10 +11,16 @@
 extern const struct xep_module xep_disco;
 extern const struct xep_module xep_version;
 extern const struct xep_module xep_ping;
+extern const struct xep_module xep_im;
+extern const struct xep_module xep_register;
+extern const struct xep_module xep_presence;
 
 const struct xep_module *const xep_registry[] = {
 	&xep_disco,
 	&xep_version,
 	&xep_ping,
+	&xep_register,
+	&xep_presence,
+	&xep_im,
 	NULL,
 };

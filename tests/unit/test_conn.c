@@ -125,7 +125,7 @@ static void handshake_and_round_trip(void **state)
 	struct pump p = {0};
 
 	(void)state;
-	p.h = harness_new(NULL, false);
+	p.h = harness_new(NULL, true);
 	fakeserver_start(&fs);
 	p.conn = pump_conn(&p, fs.port, "sekrit");
 	/* The server answers the ping, then drops the connection; the
@@ -150,7 +150,7 @@ static void wrong_secret_is_retried(void **state)
 	int64_t end;
 
 	(void)state;
-	p.h = harness_new(NULL, false);
+	p.h = harness_new(NULL, true);
 	fakeserver_start(&fs);
 	p.conn = pump_conn(&p, fs.port, "wrong");
 	end = clock_mono_ms() + 5000;

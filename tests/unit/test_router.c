@@ -18,7 +18,7 @@
 
 static int setup(void **state)
 {
-	*state = harness_new(NULL, false);
+	*state = harness_new(NULL, true);
 	return 0;
 }
 

@@ -1,0 +1,82 @@
+/*
+ * identity.c - real JIDs to addresses under D and back (see identity.h).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "component/bc.h"
+#include "component/cfg.h"
+#include "component/errors.h"
+#include "component/identity.h"
+#include "component/log.h"
+#include "store/store.h"
+
+int ident_sender(struct bc *bc, const char *bare, struct ident_sender *out)
+{
+	char handle[STORE_HANDLE_SIZE];
+	int rc;
+
+	rc = store_link_get(bc->store, bare, handle);
+	if (rc == 0) {
+		out->member = true;
+		snprintf(out->node, sizeof(out->node), "%s", handle);
+		return 0;
+	}
+	if (rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	out->member = false;
+	if (jid_escape_node(bare, out->node, sizeof(out->node)) < 0)
+		return BC_EJID_MALFORMED;
+	return 0;
+}
+
+int ident_resolve(struct bc *bc, const char *node, struct ident_target *out)
+{
+	struct store_identity id;
+	struct jid j;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = IDENT_NONE;
+	if (handle_is_valid(node)) {
+		rc = store_identity_get(bc->store, node, &id);
+		if (rc == STORE_NOTFOUND)
+			return 0;
+		if (rc != 0 || store_link_list(bc->store, node, &out->jids) != 0)
+			return BC_EINTERNAL;
+		out->kind = IDENT_MEMBER;
+		snprintf(out->handle, sizeof(out->handle), "%s", id.handle);
+		return 0;
+	}
+	/* An escaped JID must name a user at another domain: never one of
+	 * ours, or the component would talk to itself. */
+	if (jid_unescape_node(node, out->outside, sizeof(out->outside)) < 0 ||
+	    jid_normalise_bare(out->outside, out->outside,
+			       sizeof(out->outside)) < 0 ||
+	    jid_parse(out->outside, &j) < 0 || j.node[0] == '\0' ||
+	    strcmp(j.domain, bc->cfg->service_domain) == 0 ||
+	    strcmp(j.domain, bc->cfg->rooms_domain) == 0)
+		return 0;
+	/* A linked account is only reachable as its identity: answering at
+	 * its escaped address would confirm who is behind the handle. */
+	rc = store_link_get(bc->store, out->outside, id.handle);
+	if (rc == 0)
+		return 0;
+	if (rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	out->kind = IDENT_OUTSIDE;
+	return 0;
+}
+
+void ident_target_clear(struct ident_target *t)
+{
+	store_strv_free(t->jids);
+	t->jids = NULL;
+}
+
+void ident_address(struct bc *bc, const char *node, char *out)
+{
+	snprintf(out, JID_MAX, "%s@%s", node, bc->cfg->service_domain);
+}

@@ -1,0 +1,303 @@
+/*
+ * im.c - one-to-one messages between identities (RFC 6121 §5), relayed
+ * through D so that nobody sees another member's real JID.
+ *
+ * A message from a real account to node@D is copied to every JID linked to
+ * the identity node (or to the outside user node escapes), from the
+ * sender's own address under D.  Only the addressing changes: every child
+ * element passes through as it came, except XEP-0359 <stanza-id/>, which
+ * other entities stamped and which names real JIDs in its 'by'.
+ *
+ * Errors that come back from a recipient's server are mapped back to the
+ * original sender through the identities: a small ring remembers which
+ * real JID sent which message id, and the error is rebuilt from its type
+ * and condition alone, since the text or echoed payload of a remote error
+ * can name the recipient's real JID.
+ *
+ * Left out here: message requests for unknown senders (xep/requests.c),
+ * blocking (XEP-0191), XEP-0424 retraction.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/bc.h"
+#include "component/cfg.h"
+#include "component/clock.h"
+#include "component/identity.h"
+#include "component/log.h"
+#include "component/ratelimit.h"
+#include "component/xmalloc.h"
+#include "store/store.h"
+#include "xep/im.h"
+#include "xep/ns.h"
+#include "xep/xep.h"
+
+/* Message ids remembered for mapping errors back to their sender. */
+#define IM_RING 8192
+/* Senders tracked by the rate limiter at once. */
+#define IM_RATE_SLOTS 65536
+
+struct im_sent {
+	char *key;    /* sender node \n recipient bare JID \n id */
+	char *sender; /* the full JID that sent it */
+};
+
+struct im_state {
+	struct ratelimit *rl;
+	struct im_sent ring[IM_RING];
+	size_t next;
+};
+
+static int im_init(struct bc *bc, void **state)
+{
+	struct im_state *s = xcalloc(1, sizeof(*s));
+
+	s->rl = ratelimit_new(bc->cfg->rate_per_minute, bc->cfg->rate_burst,
+			      IM_RATE_SLOTS);
+	*state = s;
+	return 0;
+}
+
+static void im_fini(struct bc *bc, void *state)
+{
+	struct im_state *s = state;
+	size_t i;
+
+	(void)bc;
+	for (i = 0; i < IM_RING; i++) {
+		free(s->ring[i].key);
+		free(s->ring[i].sender);
+	}
+	ratelimit_free(s->rl);
+	free(s);
+}
+
+static char *im_ring_key(const char *node, const char *bare, const char *id)
+{
+	return xasprintf("%s\n%s\n%s", node, bare, id);
+}
+
+static void im_remember(struct im_state *s, const char *node,
+			const char *recipient, const char *id,
+			const char *sender)
+{
+	struct im_sent *e = &s->ring[s->next];
+
+	free(e->key);
+	free(e->sender);
+	e->key = im_ring_key(node, recipient, id);
+	e->sender = xstrdup(sender);
+	s->next = (s->next + 1) % IM_RING;
+}
+
+/* The full JID that sent id from node to recipient, or NULL. */
+static const char *im_recall(struct im_state *s, const char *node,
+			     const char *recipient, const char *id)
+{
+	char *key = im_ring_key(node, recipient, id);
+	const char *found = NULL;
+	size_t i, k;
+
+	/* Newest first: the most recent message with that id wins. */
+	for (i = 0; i < IM_RING && found == NULL; i++) {
+		k = (s->next + IM_RING - 1 - i) % IM_RING;
+		if (s->ring[k].key != NULL && strcmp(s->ring[k].key, key) == 0)
+			found = s->ring[k].sender;
+	}
+	free(key);
+	return found;
+}
+
+xmpp_stanza_t *im_readdress(struct bc *bc, xmpp_stanza_t *msg,
+			    const char *from, const char *to)
+{
+	xmpp_stanza_t *out = xmpp_stanza_new(bc->xctx), *c;
+	int count = xmpp_stanza_get_attribute_count(msg);
+	const char **attrs = xmalloc(2 * (size_t)count * sizeof(*attrs) + 1);
+	int n, i;
+
+	xmpp_stanza_set_name(out, xmpp_stanza_get_name(msg));
+	n = xmpp_stanza_get_attributes(msg, attrs, 2 * count);
+	for (i = 0; i + 1 < n; i += 2)
+		if (strcmp(attrs[i], "from") != 0 && strcmp(attrs[i], "to") != 0)
+			xmpp_stanza_set_attribute(out, attrs[i], attrs[i + 1]);
+	free(attrs);
+	xmpp_stanza_set_from(out, from);
+	xmpp_stanza_set_to(out, to);
+	for (c = xmpp_stanza_get_children(msg); c; c = xmpp_stanza_get_next(c)) {
+		const char *name = xmpp_stanza_get_name(c);
+		const char *ns = xmpp_stanza_get_ns(c);
+
+		if (name != NULL && ns != NULL && strcmp(name, "stanza-id") == 0 &&
+		    strcmp(ns, NS_SID) == 0)
+			continue;
+		xmpp_stanza_add_child_ex(out, xmpp_stanza_copy(c), 0);
+	}
+	return out;
+}
+
+/* Builds a clean error message: type and defined condition only. */
+static xmpp_stanza_t *im_clean_error(struct bc *bc, xmpp_stanza_t *err,
+				     const char *from, const char *to)
+{
+	xmpp_stanza_t *out = xmpp_message_new(bc->xctx, "error", to,
+					      xmpp_stanza_get_id(err));
+	xmpp_stanza_t *in = xmpp_stanza_get_child_by_name(err, "error");
+	xmpp_stanza_t *e = xep_add_child(out, "error", NULL), *c;
+	const char *type = in ? xmpp_stanza_get_type(in) : NULL;
+	const char *cond = "undefined-condition";
+
+	xmpp_stanza_set_from(out, from);
+	xmpp_stanza_set_type(e, type ? type : "cancel");
+	for (c = in ? xmpp_stanza_get_children(in) : NULL; c;
+	     c = xmpp_stanza_get_next(c)) {
+		const char *ns = xmpp_stanza_get_ns(c);
+		const char *name = xmpp_stanza_get_name(c);
+
+		if (ns != NULL && name != NULL && strcmp(ns, NS_STANZAS) == 0 &&
+		    strcmp(name, "text") != 0) {
+			cond = name;
+			break;
+		}
+	}
+	xep_add_child(e, cond, NS_STANZAS);
+	return out;
+}
+
+/* An error from a recipient's server about a message we relayed. */
+static int im_bounce(struct xep_stanza *st, struct im_state *s)
+{
+	struct ident_sender from;
+	struct ident_target orig;
+	char addr[JID_MAX];
+	const char *sender;
+	size_t i;
+
+	if (ident_sender(st->bc, st->from_bare, &from) != 0)
+		return XEP_OK;
+	if (ident_resolve(st->bc, st->to_jid.node, &orig) != 0)
+		return XEP_OK;
+	ident_address(st->bc, from.node, addr);
+	sender = st->id[0] ? im_recall(s, st->to_jid.node, st->from_bare, st->id)
+			   : NULL;
+	if (sender != NULL) {
+		bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr, sender));
+	} else if (orig.kind == IDENT_MEMBER) {
+		for (i = 0; orig.jids[i] != NULL; i++)
+			bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr,
+						       orig.jids[i]));
+	} else if (orig.kind == IDENT_OUTSIDE) {
+		bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr,
+					       orig.outside));
+	}
+	ident_target_clear(&orig);
+	return XEP_OK;
+}
+
+/* Remembers that a member wrote to peer first (a rule of "knows"). */
+static int im_note_wrote(struct bc *bc, const char *owner, const char *peer)
+{
+	struct store_relation rel;
+	int rc = store_relation_get(bc->store, owner, peer, &rel);
+
+	if (rc == 0 && (rel.flags & STORE_REL_WROTE_FIRST))
+		return 0;
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	return store_relation_set(bc->store, owner, peer, STORE_REL_WROTE_FIRST,
+				  0, 0) == 0
+		       ? 0
+		       : BC_EINTERNAL;
+}
+
+int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
+	       const struct ident_target *to, xmpp_stanza_t *msg)
+{
+	struct im_state *s = bc_module_state(st->bc, &xep_im);
+	const struct cfg *cfg = st->bc->cfg;
+	char from_addr[JID_MAX], to_addr[JID_MAX];
+	const char *const *jids, *one[2] = {to->outside, NULL};
+	xmpp_stanza_t *canon;
+	char *text;
+	size_t i, len;
+	int rc = 0;
+
+	ident_address(st->bc, from->node, from_addr);
+	ident_address(st->bc, st->to_jid.node, to_addr);
+	/* The canonical copy names only addresses under D: it is what the
+	 * evidence log keeps. */
+	canon = im_readdress(st->bc, msg, from_addr, to_addr);
+	/* Store first: if that fails the sender gets an error and nobody
+	 * received anything. */
+	if (xmpp_stanza_get_child_by_name(msg, "body") != NULL) {
+		if (xmpp_stanza_to_text(canon, &text, &len) != XMPP_EOK)
+			xalloc_fail();
+		if (store_evidence_add(st->bc->store, from->node,
+				       st->to_jid.node, text,
+				       cfg->evidence_count,
+				       cfg->evidence_age_ms) != 0)
+			rc = BC_EINTERNAL;
+		xmpp_free(st->bc->xctx, text);
+	}
+	if (rc == 0 && from->member)
+		rc = im_note_wrote(st->bc, from->node, st->to_jid.node);
+	if (rc != 0)
+		goto out;
+	jids = to->kind == IDENT_MEMBER ? (const char *const *)to->jids : one;
+	for (i = 0; jids[i] != NULL; i++) {
+		xmpp_stanza_t *copy = xmpp_stanza_copy(canon);
+
+		xmpp_stanza_set_to(copy, jids[i]);
+		bc_send(st->bc, copy);
+		if (st->id[0])
+			im_remember(s, from->node, jids[i], st->id, st->from);
+	}
+out:
+	xmpp_stanza_release(canon);
+	return rc;
+}
+
+static int im_message(struct xep_stanza *st)
+{
+	struct im_state *s = bc_module_state(st->bc, &xep_im);
+	struct ident_sender from;
+	struct ident_target to;
+	int rc;
+
+	if (st->target != XEP_AT_IDENTITY || strcmp(st->type, "groupchat") == 0)
+		return XEP_PASS;
+	if (strcmp(st->type, "error") == 0)
+		return im_bounce(st, s);
+	if ((rc = ident_sender(st->bc, st->from_bare, &from)) != 0)
+		return rc;
+	if ((rc = ident_resolve(st->bc, st->to_jid.node, &to)) != 0)
+		return rc;
+	/* Outside users reach members, never each other through us. */
+	if (to.kind == IDENT_NONE || (to.kind == IDENT_OUTSIDE && !from.member) ||
+	    (to.kind == IDENT_MEMBER && to.jids[0] == NULL)) {
+		rc = BC_ESERVICE_UNAVAILABLE;
+		goto out;
+	}
+	if (!ratelimit_take(s->rl, st->from_bare, clock_mono_ms())) {
+		rc = xep_fail(st, BC_ERESOURCE_CONSTRAINT,
+			      "You are sending messages too fast; wait a "
+			      "little and try again.");
+		goto out;
+	}
+	rc = im_deliver(st, &from, &to, st->stanza);
+	if (rc == 0)
+		rc = XEP_OK;
+out:
+	ident_target_clear(&to);
+	return rc;
+}
+
+const struct xep_module xep_im = {
+	.name = "im",
+	.message = im_message,
+	.init = im_init,
+	.fini = im_fini,
+};

@@ -1,0 +1,322 @@
+/*
+ * presence.c - presence for D and for identities (RFC 6121 §3-4), in the
+ * manner of a XEP-0100 transport.
+ *
+ * D subscribes to every linked account, so the server tells it when the
+ * account comes and goes.  An identity is available while any of its
+ * linked accounts is; that aggregate, never the accounts' own presence, is
+ * what its contacts see from handle@D, with nothing copied from the real
+ * accounts (no caps, no status, no resource).  Subscriptions to an
+ * identity are approved on its behalf; probes are answered.  Between a
+ * member and an outside user, presence is relayed through their addresses
+ * under D in both directions.
+ *
+ * Left out: subscription requests as message requests (xep/requests.c
+ * decides who may subscribe once it exists), directed presence between
+ * members.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/bc.h"
+#include "component/cfg.h"
+#include "component/identity.h"
+#include "component/log.h"
+#include "component/strmap.h"
+#include "store/store.h"
+#include "xep/im.h"
+#include "xep/ns.h"
+#include "xep/presence.h"
+#include "xep/xep.h"
+
+struct presence_state {
+	/* linked bare JID -> set of its online resources */
+	struct strmap *online;
+	/* handle -> set of real bare JIDs subscribed to handle@D */
+	struct strmap *subs;
+};
+
+static void presence_set_free(void *p)
+{
+	strmap_free(p);
+}
+
+static int presence_init(struct bc *bc, void **state)
+{
+	struct presence_state *s = calloc(1, sizeof(*s));
+
+	(void)bc;
+	if (s == NULL)
+		abort();
+	s->online = strmap_new(presence_set_free);
+	s->subs = strmap_new(presence_set_free);
+	*state = s;
+	return 0;
+}
+
+static void presence_fini(struct bc *bc, void *state)
+{
+	struct presence_state *s = state;
+
+	(void)bc;
+	strmap_free(s->online);
+	strmap_free(s->subs);
+	free(s);
+}
+
+static struct presence_state *presence_state(struct bc *bc)
+{
+	return bc_module_state(bc, &xep_presence);
+}
+
+/* Queues <presence type=type from=from to=to/> (type NULL: available). */
+static void presence_send(struct bc *bc, const char *type, const char *from,
+			  const char *to)
+{
+	xmpp_stanza_t *p = xmpp_presence_new(bc->xctx);
+
+	if (type != NULL)
+		xmpp_stanza_set_type(p, type);
+	xmpp_stanza_set_from(p, from);
+	xmpp_stanza_set_to(p, to);
+	bc_send(bc, p);
+}
+
+static bool presence_bare_online(struct presence_state *s, const char *bare)
+{
+	struct strmap *res = strmap_get(s->online, bare);
+
+	return res != NULL && strmap_count(res) > 0;
+}
+
+bool presence_identity_online(struct bc *bc, const char *handle)
+{
+	struct presence_state *s = presence_state(bc);
+	char **jids = NULL;
+	bool online = false;
+	size_t i;
+
+	if (store_link_list(bc->store, handle, &jids) != 0)
+		return false;
+	for (i = 0; jids[i] != NULL && !online; i++)
+		online = presence_bare_online(s, jids[i]);
+	store_strv_free(jids);
+	return online;
+}
+
+struct presence_broadcast {
+	struct bc *bc;
+	const char *type;
+	const char *from;
+};
+
+static void presence_broadcast_one(const char *sub, void *value, void *arg)
+{
+	struct presence_broadcast *b = arg;
+
+	(void)value;
+	presence_send(b->bc, b->type, b->from, sub);
+}
+
+/* Tells handle's subscribers whether it is online now. */
+static void presence_broadcast(struct bc *bc, const char *handle, bool online)
+{
+	struct presence_state *s = presence_state(bc);
+	struct strmap *subs = strmap_get(s->subs, handle);
+	char from[JID_MAX];
+	struct presence_broadcast b = {bc, online ? NULL : "unavailable", from};
+
+	if (subs == NULL)
+		return;
+	ident_address(bc, handle, from);
+	strmap_each(subs, presence_broadcast_one, &b);
+}
+
+/* Records that resource of bare came or went, and tells the identity's
+ * subscribers when that changes whether the identity is online. */
+static void presence_account(struct bc *bc, const char *bare,
+			     const char *resource, bool available)
+{
+	struct presence_state *s = presence_state(bc);
+	char handle[STORE_HANDLE_SIZE];
+	struct strmap *res;
+	bool before, after;
+
+	if (store_link_get(bc->store, bare, handle) != 0)
+		return;
+	before = presence_identity_online(bc, handle);
+	res = strmap_get(s->online, bare);
+	if (available) {
+		if (res == NULL) {
+			res = strmap_new(NULL);
+			strmap_put(s->online, bare, res);
+		}
+		strmap_put(res, resource, (void *)1);
+	} else if (res != NULL) {
+		if (resource[0] == '\0')
+			strmap_del(s->online, bare);
+		else
+			strmap_del(res, resource);
+	}
+	after = presence_identity_online(bc, handle);
+	if (before != after)
+		presence_broadcast(bc, handle, after);
+}
+
+void presence_linked(struct bc *bc, const char *bare)
+{
+	const char *d = bc->cfg->service_domain;
+
+	presence_send(bc, "subscribe", d, bare);
+	presence_send(bc, NULL, d, bare);
+	presence_send(bc, "probe", d, bare);
+}
+
+void presence_unlinked(struct bc *bc, const char *bare)
+{
+	struct presence_state *s = presence_state(bc);
+	const char *d = bc->cfg->service_domain;
+
+	strmap_del(s->online, bare);
+	presence_send(bc, "unsubscribe", d, bare);
+	presence_send(bc, "unsubscribed", d, bare);
+	presence_send(bc, "unavailable", d, bare);
+}
+
+void presence_probe_all(struct bc *bc)
+{
+	struct store_identity *ids = NULL;
+	char **jids;
+	size_t n = 0, i, k;
+
+	if (store_identity_list(bc->store, &ids, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (store_link_list(bc->store, ids[i].handle, &jids) != 0)
+			continue;
+		for (k = 0; jids[k] != NULL; k++)
+			presence_send(bc, "probe", bc->cfg->service_domain,
+				      jids[k]);
+		store_strv_free(jids);
+	}
+	free(ids);
+}
+
+/* Presence addressed to D itself. */
+static int presence_to_service(struct xep_stanza *st)
+{
+	const char *d = st->bc->cfg->service_domain;
+
+	if (strcmp(st->type, "subscribe") == 0) {
+		presence_send(st->bc, "subscribed", d, st->from_bare);
+		presence_send(st->bc, NULL, d, st->from_bare);
+	} else if (strcmp(st->type, "unsubscribe") == 0) {
+		presence_send(st->bc, "unsubscribed", d, st->from_bare);
+	} else if (strcmp(st->type, "probe") == 0) {
+		presence_send(st->bc, NULL, d, st->from);
+	} else if (st->type[0] == '\0' || strcmp(st->type, "unavailable") == 0) {
+		presence_account(st->bc, st->from_bare, st->from_jid.resource,
+				 st->type[0] == '\0');
+	}
+	return XEP_OK;
+}
+
+static void presence_subscribed(struct bc *bc, const char *handle,
+				const char *bare, bool add)
+{
+	struct presence_state *s = presence_state(bc);
+	struct strmap *subs = strmap_get(s->subs, handle);
+
+	if (add) {
+		if (subs == NULL) {
+			subs = strmap_new(NULL);
+			strmap_put(s->subs, handle, subs);
+		}
+		strmap_put(subs, bare, (void *)1);
+	} else if (subs != NULL) {
+		strmap_del(subs, bare);
+	}
+}
+
+/* Presence addressed to a member's identity. */
+static int presence_to_member(struct xep_stanza *st,
+			      const struct ident_sender *from,
+			      const struct ident_target *to)
+{
+	char addr[JID_MAX], from_addr[JID_MAX];
+	bool online;
+	size_t i;
+
+	ident_address(st->bc, to->handle, addr);
+	if (strcmp(st->type, "subscribe") == 0) {
+		presence_subscribed(st->bc, to->handle, st->from_bare, true);
+		presence_send(st->bc, "subscribed", addr, st->from_bare);
+		online = presence_identity_online(st->bc, to->handle);
+		presence_send(st->bc, online ? NULL : "unavailable", addr,
+			      st->from_bare);
+	} else if (strcmp(st->type, "unsubscribe") == 0) {
+		presence_subscribed(st->bc, to->handle, st->from_bare, false);
+		presence_send(st->bc, "unsubscribed", addr, st->from_bare);
+	} else if (strcmp(st->type, "probe") == 0) {
+		online = presence_identity_online(st->bc, to->handle);
+		presence_send(st->bc, online ? NULL : "unavailable", addr,
+			      st->from);
+	} else if (!from->member) {
+		/* An outside user's own presence or answers to a member's
+		 * subscription: relayed to the member's accounts. */
+		ident_address(st->bc, from->node, from_addr);
+		for (i = 0; to->jids[i] != NULL; i++)
+			bc_send(st->bc, im_readdress(st->bc, st->stanza,
+						     from_addr, to->jids[i]));
+	}
+	return XEP_OK;
+}
+
+static int presence_hook(struct xep_stanza *st)
+{
+	struct ident_sender from;
+	struct ident_target to;
+	char from_addr[JID_MAX];
+	int rc = XEP_OK;
+
+	if (strcmp(st->type, "error") == 0)
+		return XEP_OK;
+	if (st->target == XEP_AT_SERVICE)
+		return presence_to_service(st);
+	if (st->target != XEP_AT_IDENTITY)
+		return XEP_PASS;
+	if (ident_sender(st->bc, st->from_bare, &from) != 0 ||
+	    ident_resolve(st->bc, st->to_jid.node, &to) != 0)
+		return XEP_OK;
+	switch (to.kind) {
+	case IDENT_MEMBER:
+		rc = presence_to_member(st, &from, &to);
+		break;
+	case IDENT_OUTSIDE:
+		/* A member's presence towards an outside contact. */
+		if (from.member) {
+			ident_address(st->bc, from.node, from_addr);
+			bc_send(st->bc, im_readdress(st->bc, st->stanza,
+						     from_addr, to.outside));
+		}
+		break;
+	case IDENT_NONE:
+		/* RFC 6121 §3.1.3, §4.3.2: no such contact. */
+		if (strcmp(st->type, "subscribe") == 0 ||
+		    strcmp(st->type, "probe") == 0)
+			presence_send(st->bc, "unsubscribed", st->to,
+				      st->from_bare);
+		break;
+	}
+	ident_target_clear(&to);
+	return rc;
+}
+
+const struct xep_module xep_presence = {
+	.name = "presence",
+	.presence = presence_hook,
+	.init = presence_init,
+	.fini = presence_fini,
+};
