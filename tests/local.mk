@@ -14,6 +14,7 @@ tests_unit_libharness_a_CFLAGS = $(UNIT_CFLAGS)
 
 UNIT_TESTS = \
 	tests/unit/test_router \
+	tests/unit/test_im \
 	tests/unit/test_jid \
 	tests/unit/test_cfg \
 	tests/unit/test_conn \
@@ -26,6 +27,11 @@ tests_unit_test_router_SOURCES = tests/unit/test_router.c
 tests_unit_test_router_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_router_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_router_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_im_SOURCES = tests/unit/test_im.c
+tests_unit_test_im_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_im_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_im_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_jid_SOURCES = tests/unit/test_jid.c
 tests_unit_test_jid_CFLAGS = $(UNIT_CFLAGS)
