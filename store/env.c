@@ -455,7 +455,7 @@ int store_dbdel_prefix(struct store *st, DB_TXN *txn, enum store_dbi i,
 
 static int store_has_prefix(const DBT *k, const void *prefix, size_t n)
 {
-	return k->size >= n && memcmp(k->data, prefix, n) == 0;
+	return n == 0 || (k->size >= n && memcmp(k->data, prefix, n) == 0);
 }
 
 int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
