@@ -81,6 +81,17 @@ def daemon_config(server):
     d = h.Daemon(server, admins=ADMINS, moderators=MODERATORS)
     try:
         yield d
+        # A daemon still running must stop cleanly on SIGTERM, and no
+        # sanitizer may have complained (builds with --enable-sanitizers).
+        was_running = d.running()
+        rc = d.stop()
+        if was_running and rc != 0:
+            pytest.fail("backchanneld exited with status %s on SIGTERM:\n%s"
+                        % (rc, d.log_tail()))
+        reports = d.sanitizer_reports()
+        if reports:
+            pytest.fail("sanitizer reports in the daemon log:\n%s\n%s"
+                        % ("\n".join(reports[:20]), d.log_tail(120)))
     finally:
         d.close()
 

@@ -621,6 +621,18 @@ class Daemon:
     def log_tail(self, lines=60):
         return tail(self.log_path, lines)
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:", "WARNING: AddressSanitizer")
+
+    def sanitizer_reports(self):
+        """Lines of the log where a sanitizer reported a problem."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return [line.rstrip() for line in f
+                        if any(m in line for m in self.SANITIZER_MARKS)]
+        except OSError:
+            return []
+
     def wait_ready(self, client, timeout=20):
         """Waits until both component domains answer a ping sent by client
         through the server.  Fails at once if the daemon exits."""

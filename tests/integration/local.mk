@@ -1,6 +1,7 @@
 # tests/integration/: end-to-end suites with pytest against real servers
 # (a private Prosody and a private ejabberd on 127.0.0.1) and real clients.
 # Each wrapper runs the whole suite against one server; see run-suite.sh.
+# List every file of the suite in EXTRA_DIST: run-suite.sh fails otherwise.
 
 TESTS += tests/integration/prosody.test tests/integration/ejabberd.test
 
@@ -11,4 +12,5 @@ EXTRA_DIST += \
 	tests/integration/harness.py \
 	tests/integration/conftest.py \
 	tests/integration/test_foundation.py \
+	tests/integration/test_relay.py \
 	tests/integration/README.md

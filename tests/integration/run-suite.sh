@@ -41,6 +41,14 @@ esac
 "$PYTHON" -c 'import slixmpp, pytest' ||
 	fail "$PYTHON cannot import slixmpp and pytest (run scripts/deps.sh)"
 
+# Every file of the suite must be listed in local.mk, or "make dist" leaves
+# it out and the tarball's suite runs less than the checkout's.
+for f in "$suite"/*.py "$suite"/*.test "$suite"/*.sh; do
+	[ -f "$f" ] || continue
+	grep -q "tests/integration/$(basename "$f")" "$suite/local.mk" ||
+		fail "$(basename "$f") is not listed in tests/integration/local.mk (EXTRA_DIST)"
+done
+
 timeout_opt=
 if "$PYTHON" -c 'import pytest_timeout' 2>/dev/null; then
 	timeout_opt=--timeout=180
