@@ -129,6 +129,7 @@ struct store_idarg {
 	char linked[STORE_HANDLE_SIZE];
 	char **strv;
 	size_t strv_n;
+	int why; /* token redeem: the positive outcome of a refusal */
 };
 
 static int store_identity_exists(struct store *st, DB_TXN *txn,
@@ -669,6 +670,7 @@ static int store_token_redeem_body(struct store *st, DB_TXN *txn, void *arg)
 	int64_t created, expires;
 	int used, rc;
 
+	a->why = 0;
 	store_buf_init(&k);
 	store_buf_init(&v);
 	store_buf_put(&k, a->token, strlen(a->token));
@@ -688,7 +690,15 @@ static int store_token_redeem_body(struct store *st, DB_TXN *txn, void *arg)
 		rc = STORE_EFORMAT;
 		goto out;
 	}
-	if (used || strcmp(h, a->handle) != 0 || clock_now_ms() >= expires) {
+	/* The body aborts with STORE_NOTFOUND and says why in a->why: the
+	 * runner knows nothing of the token outcomes. */
+	if (strcmp(h, a->handle) != 0)
+		a->why = STORE_TOKEN_UNKNOWN;
+	else if (used)
+		a->why = STORE_TOKEN_USED;
+	else if (clock_now_ms() >= expires)
+		a->why = STORE_TOKEN_EXPIRED;
+	if (a->why != 0) {
 		rc = STORE_NOTFOUND;
 		goto out;
 	}
@@ -712,8 +722,8 @@ out:
 	return rc;
 }
 
-int store_token_redeem(struct store *st, const char *handle, const char *token,
-		       const char *jid)
+int store_token_claim(struct store *st, const char *handle, const char *token,
+		      const char *jid)
 {
 	struct store_idarg *a;
 	int rc;
@@ -729,7 +739,19 @@ int store_token_redeem(struct store *st, const char *handle, const char *token,
 	}
 	a->token = token;
 	rc = store_txn_run(st, "redeem token", store_token_redeem_body, a);
+	if (rc == STORE_NOTFOUND && a->why != 0)
+		rc = a->why;
 	free(a);
+	return rc;
+}
+
+int store_token_redeem(struct store *st, const char *handle, const char *token,
+		       const char *jid)
+{
+	int rc = store_token_claim(st, handle, token, jid);
+
+	if (rc == STORE_TOKEN_USED || rc == STORE_TOKEN_EXPIRED)
+		rc = STORE_NOTFOUND;
 	return rc;
 }
 

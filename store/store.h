@@ -15,6 +15,12 @@
 
 #define STORE_NOTFOUND 1
 
+/* Outcomes of store_token_claim() beside 0 and STORE_NOTFOUND (which
+ * there means an unknown token: STORE_TOKEN_UNKNOWN). */
+#define STORE_TOKEN_UNKNOWN STORE_NOTFOUND
+#define STORE_TOKEN_USED 2    /* the token was already redeemed */
+#define STORE_TOKEN_EXPIRED 3 /* the token is past its expiry */
+
 enum store_err {
 	STORE_OK = 0,
 	STORE_EFAIL = -1,      /* Berkeley DB failure (logged) */
@@ -136,8 +142,24 @@ int store_token_new(struct store *st, const char *handle, int64_t ttl_ms,
 		    char token[STORE_TOKEN_SIZE]);
 
 /* In one transaction: checks that token was issued for handle, is unused
- * and unexpired, marks it used and links jid.  STORE_NOTFOUND for a token
- * that is not good, STORE_EEXIST when jid is linked to another identity. */
+ * and unexpired, marks it used and links jid.  Returns 0 when linked (also
+ * when jid was already linked to handle: the token is used up), or, with
+ * nothing written:
+ *   STORE_TOKEN_UNKNOWN (== STORE_NOTFOUND): no such token for handle (a
+ *     token issued for another handle, or a bad handle, is unknown too, so
+ *     the answer tells nothing about other identities);
+ *   STORE_TOKEN_USED: the token was redeemed before (checked before the
+ *     expiry);
+ *   STORE_TOKEN_EXPIRED: the token is unused but past its expiry;
+ *   STORE_EEXIST: jid is linked to another identity (the token stays good);
+ *   STORE_EINVAL: jid is not a JID;
+ *   or a negative failure. */
+int store_token_claim(struct store *st, const char *handle, const char *token,
+		      const char *jid);
+
+/* The same as store_token_claim() with STORE_TOKEN_USED and
+ * STORE_TOKEN_EXPIRED folded into STORE_NOTFOUND (the first contract, kept
+ * for callers that do not tell the reasons apart). */
 int store_token_redeem(struct store *st, const char *handle, const char *token,
 		       const char *jid);
 

@@ -188,22 +188,44 @@ static void test_tokens(void **state)
 	assert_string_not_equal(tok, tok2);
 
 	/* Wrong handle, then good, then used. */
-	assert_int_equal(store_token_redeem(st, "bob", tok, "a@x.org"),
+	assert_int_equal(store_token_claim(st, "bob", tok, "a@x.org"),
 			 STORE_NOTFOUND);
-	assert_int_equal(store_token_redeem(st, "alice", tok, "a@x.org/r"), 0);
+	assert_int_equal(store_token_claim(st, "alice", tok, "a@x.org/r"), 0);
 	assert_int_equal(store_link_get(st, "a@x.org", h), 0);
 	assert_string_equal(h, "alice");
-	assert_int_equal(store_token_redeem(st, "alice", tok, "b@x.org"),
-			 STORE_NOTFOUND);
+	assert_int_equal(store_token_claim(st, "alice", tok, "b@x.org"),
+			 STORE_TOKEN_USED);
+	assert_int_equal(store_token_claim(st, "alice", tok, "a@x.org"),
+			 STORE_TOKEN_USED);
 	/* A JID linked elsewhere: the token stays good. */
 	assert_int_equal(store_link(st, "bob", "b@x.org"), 0);
-	assert_int_equal(store_token_redeem(st, "alice", tok2, "b@x.org"),
+	assert_int_equal(store_token_claim(st, "alice", tok2, "b@x.org"),
 			 STORE_EEXIST);
-	/* Expiry. */
-	clock_advance(1000);
-	assert_int_equal(store_token_redeem(st, "alice", tok2, "c@x.org"),
+	/* Expiry: one millisecond before it is still good for checks. */
+	clock_advance(999);
+	assert_int_equal(store_token_claim(st, "alice", tok2, "b@x.org"),
+			 STORE_EEXIST);
+	clock_advance(1);
+	assert_int_equal(store_token_claim(st, "alice", tok2, "c@x.org"),
+			 STORE_TOKEN_EXPIRED);
+	assert_int_equal(store_token_claim(st, "bob", tok2, "c@x.org"),
+			 STORE_TOKEN_UNKNOWN);
+	/* Used beats expired; nothing was linked by the refusals. */
+	assert_int_equal(store_token_claim(st, "alice", tok, "c@x.org"),
+			 STORE_TOKEN_USED);
+	assert_int_equal(store_link_get(st, "c@x.org", h), STORE_NOTFOUND);
+	assert_int_equal(store_token_claim(st, "alice", "", "c@x.org"),
+			 STORE_TOKEN_UNKNOWN);
+	assert_int_equal(store_token_claim(st, "alice", "0123456789abcdef",
+					    "c@x.org"), STORE_TOKEN_UNKNOWN);
+	assert_int_equal(store_token_claim(st, "bad handle", tok2, "c@x.org"),
+			 STORE_TOKEN_UNKNOWN);
+	assert_int_equal(store_token_claim(st, "alice", tok2, "not a jid"),
+			 STORE_EINVAL);
+	/* The first contract folds used and expired into not found. */
+	assert_int_equal(store_token_redeem(st, "alice", tok, "c@x.org"),
 			 STORE_NOTFOUND);
-	assert_int_equal(store_token_redeem(st, "alice", "", "c@x.org"),
+	assert_int_equal(store_token_redeem(st, "alice", tok2, "c@x.org"),
 			 STORE_NOTFOUND);
 }
 
