@@ -414,10 +414,11 @@ static int ctl_stats(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 		"\nblocks %" PRIu64 "\nrequests %" PRIu64 "\nheld %" PRIu64
 		"\nrooms %" PRIu64 "\nlive-rooms %" PRIu64
 		"\narchived %" PRIu64 "\nevidence %" PRIu64
-		"\nreports %" PRIu64 "\nopen-reports %" PRIu64 "\n",
+		"\nreports %" PRIu64 "\nopen-reports %" PRIu64
+		"\nsubscriptions %" PRIu64 "\n",
 		s.identities, s.links, s.tokens, s.follows, s.relations,
 		s.blocks, s.requests, s.held, s.rooms, s.live_rooms, s.archive,
-		s.evidence, s.reports, s.open_reports);
+		s.evidence, s.reports, s.open_reports, s.subscriptions);
 	return CTL_OK;
 }
 

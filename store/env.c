@@ -134,6 +134,7 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 				  store_index_archive_id},
 	[STORE_DB_EVIDENCE] = {"evidence", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_REPORTS] = {"reports", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_SUBS] = {"subscriptions", DB_BTREE, 0, -1, NULL},
 };
 
 /* Berkeley DB's own explanations go to the debug log: the error itself is

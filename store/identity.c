@@ -7,6 +7,7 @@
  * links-by-handle (index): handle \0 -> jid (sorted duplicates)
  * tokens:     token -> v1 | str handle | be64 created | be64 expires |
  *             u8 used | str used-by
+ * subscriptions: handle \0 jid -> v1 | be64 created
  */
 #include "config.h"
 
@@ -303,7 +304,8 @@ static int store_identity_remove_body(struct store *st, DB_TXN *txn, void *arg)
 	    (rc = store_dbdel_prefix(st, txn, STORE_DB_FOLLOWERS, &k)) ||
 	    (rc = store_dbdel_prefix(st, txn, STORE_DB_RELATIONS, &k)) ||
 	    (rc = store_dbdel_prefix(st, txn, STORE_DB_REQUESTS, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_HELD, &k)))
+	    (rc = store_dbdel_prefix(st, txn, STORE_DB_HELD, &k)) ||
+	    (rc = store_dbdel_prefix(st, txn, STORE_DB_SUBS, &k)))
 		goto out;
 	rc = store_dbwalk(st, txn, STORE_DB_TOKENS, NULL, 0, 0,
 			  store_token_drop, a->handle);
@@ -753,6 +755,111 @@ int store_token_redeem(struct store *st, const char *handle, const char *token,
 	if (rc == STORE_TOKEN_USED || rc == STORE_TOKEN_EXPIRED)
 		rc = STORE_NOTFOUND;
 	return rc;
+}
+
+/* Subscriptions. */
+
+static void store_sub_key(struct store_buf *k, const struct store_idarg *a)
+{
+	store_buf_key(k, a->handle);
+	store_buf_put(k, a->jid, strlen(a->jid));
+}
+
+static int store_sub_add_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_idarg *a = arg;
+	struct store_buf k, v;
+	int rc;
+
+	rc = store_identity_exists(st, txn, a->handle);
+	if (rc != 0)
+		return rc;
+	store_buf_init(&k);
+	store_buf_init(&v);
+	store_sub_key(&k, a);
+	store_buf_u8(&v, STORE_V1);
+	store_buf_be64(&v, (uint64_t)clock_now_ms());
+	rc = store_dbput(st, txn, STORE_DB_SUBS, &k, &v, DB_NOOVERWRITE);
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+int store_sub_add(struct store *st, const char *handle, const char *jid)
+{
+	struct store_idarg *a;
+	int rc;
+
+	rc = store_idarg_new(handle, jid, &a);
+	if (rc == 0)
+		rc = store_txn_run(st, "add subscription", store_sub_add_body,
+				   a);
+	free(a);
+	return rc;
+}
+
+static int store_sub_remove_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_buf k;
+	int rc;
+
+	store_buf_init(&k);
+	store_sub_key(&k, arg);
+	rc = store_dbdel(st, txn, STORE_DB_SUBS, &k);
+	store_buf_free(&k);
+	return rc;
+}
+
+int store_sub_remove(struct store *st, const char *handle, const char *jid)
+{
+	struct store_idarg *a;
+	int rc;
+
+	rc = store_idarg_new(handle, jid, &a);
+	if (rc != 0)
+		return STORE_NOTFOUND; /* nothing bad was ever stored */
+	rc = store_txn_run(st, "remove subscription", store_sub_remove_body,
+			   a);
+	free(a);
+	return rc;
+}
+
+static int store_sub_list_one(DBC *c, const DBT *key, const DBT *val,
+			      void *arg)
+{
+	const char *k = key->data;
+	const char *sep = memchr(k, '\0', key->size);
+
+	if (sep == NULL)
+		return STORE_EFORMAT;
+	store_strv_push(arg, sep + 1, key->size - (size_t)(sep - k) - 1);
+	return 0;
+}
+
+static int store_sub_list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_idarg *a = arg;
+
+	store_strv_free(a->strv);
+	a->strv = store_xmalloc(sizeof(char *));
+	a->strv[0] = NULL;
+	a->strv_n = 0;
+	return store_dbwalk(st, txn, STORE_DB_SUBS, a->handle,
+			    strlen(a->handle) + 1, 0, store_sub_list_one, a);
+}
+
+int store_sub_list(struct store *st, const char *handle, char ***out)
+{
+	struct store_idarg *a;
+	int rc;
+
+	rc = store_idarg_new(handle, NULL, &a);
+	if (rc != 0) {
+		*out = NULL;
+		return rc;
+	}
+	rc = store_txn_run(st, "list subscriptions", store_sub_list_body, a);
+	return store_strv_result(a, rc, out);
 }
 
 int store_identity_check(struct store *st, DB_TXN *txn, const char *handle)

@@ -370,7 +370,8 @@ static int store_stats_body(struct store *st, DB_TXN *txn, void *arg)
 	    (rc = store_dbcount(st, txn, STORE_DB_REQUESTS, &s->requests)) ||
 	    (rc = store_dbcount(st, txn, STORE_DB_HELD, &s->held)) ||
 	    (rc = store_dbcount(st, txn, STORE_DB_ARCHIVE, &s->archive)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_EVIDENCE, &s->evidence)))
+	    (rc = store_dbcount(st, txn, STORE_DB_EVIDENCE, &s->evidence)) ||
+	    (rc = store_dbcount(st, txn, STORE_DB_SUBS, &s->subscriptions)))
 		return rc;
 	rc = store_dbwalk(st, txn, STORE_DB_RELATIONS, NULL, 0, 0,
 			  store_stats_relations, s);

@@ -30,6 +30,7 @@ enum store_dbi {
 	STORE_DB_ARCHIVE_IDS, /* secondary of ARCHIVE */
 	STORE_DB_EVIDENCE,
 	STORE_DB_REPORTS,
+	STORE_DB_SUBS,
 	STORE_DB_N
 };
 

@@ -179,6 +179,22 @@ int store_following_list(struct store *st, const char *a, char ***out);
 int store_followers_list(struct store *st, const char *b, char ***out);
 
 /*
+ * Presence subscriptions: who (a real bare JID) is subscribed to an
+ * identity's presence.  Removed with the identity.
+ */
+
+/* Records that jid is subscribed to handle's presence: STORE_NOTFOUND for
+ * an unknown handle, STORE_EEXIST when it already is (nothing changes;
+ * callers that only want it recorded may treat this as success),
+ * STORE_EINVAL for a bad handle or JID. */
+int store_sub_add(struct store *st, const char *handle, const char *jid);
+/* Removes it; STORE_NOTFOUND when jid was not subscribed. */
+int store_sub_remove(struct store *st, const char *handle, const char *jid);
+/* The bare JIDs subscribed to handle, sorted, as a new NULL-terminated
+ * vector (store_strv_free()); empty when there are none. */
+int store_sub_list(struct store *st, const char *handle, char ***out);
+
+/*
  * Relationships, per ordered pair: what owner has done about peer (a
  * handle, or the escaped address of an outside user).
  */
@@ -417,7 +433,7 @@ void store_archive_list_free(struct store_archive_msg *v, size_t n);
 struct store_stats {
 	uint64_t identities, links, tokens, follows, relations, blocks;
 	uint64_t requests, held, rooms, live_rooms, archive, evidence;
-	uint64_t reports, open_reports;
+	uint64_t reports, open_reports, subscriptions;
 };
 
 int store_stats(struct store *st, struct store_stats *out);

@@ -269,6 +269,51 @@ static void test_follows(void **state)
 	store_strv_free(v);
 }
 
+static void test_subscriptions(void **state)
+{
+	struct store *st = *state;
+	struct store_stats s;
+	char **v;
+
+	add_id(st, "alice");
+	add_id(st, "alicea");
+	assert_int_equal(store_sub_add(st, "alice", "Zed@x.org/phone"), 0);
+	assert_int_equal(store_sub_add(st, "alice", "bob@x.org"), 0);
+	assert_int_equal(store_sub_add(st, "alicea", "c@x.org"), 0);
+	assert_int_equal(store_sub_add(st, "alice", "zed@X.org"), STORE_EEXIST);
+	assert_int_equal(store_sub_add(st, "nobody", "zed@x.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_sub_add(st, "alice", "not a jid"), STORE_EINVAL);
+	assert_int_equal(store_sub_add(st, "bad handle", "a@x.org"),
+			 STORE_EINVAL);
+
+	/* One handle's subscribers only, sorted. */
+	assert_int_equal(store_sub_list(st, "Alice", &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_string_equal(v[0], "bob@x.org");
+	assert_string_equal(v[1], "zed@x.org");
+	store_strv_free(v);
+	assert_int_equal(store_stats(st, &s), 0);
+	assert_int_equal(s.subscriptions, 3);
+
+	assert_int_equal(store_sub_remove(st, "alice", "bob@x.org/r"), 0);
+	assert_int_equal(store_sub_remove(st, "alice", "bob@x.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_sub_remove(st, "alice", "c@x.org"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_sub_remove(st, "bad handle", "c@x.org"),
+			 STORE_NOTFOUND);
+
+	/* Removed with the identity, and only its own. */
+	assert_int_equal(store_identity_remove(st, "alice"), 0);
+	assert_int_equal(store_sub_list(st, "alice", &v), 0);
+	assert_int_equal(strv_len(v), 0);
+	store_strv_free(v);
+	assert_int_equal(store_sub_list(st, "alicea", &v), 0);
+	assert_int_equal(strv_len(v), 1);
+	store_strv_free(v);
+}
+
 static void test_relations(void **state)
 {
 	struct store *st = *state;
@@ -791,6 +836,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_relations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
