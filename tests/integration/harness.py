@@ -415,6 +415,9 @@ listen:
     port: {comp}
     ip: "127.0.0.1"
     module: ejabberd_service
+    # Each connection routes only the domain it authenticated for: with the
+    # default (true), both connections would get both domains' traffic.
+    global_routes: false
     max_stanza_size: 1048576
     shaper_rule: fast
     hosts:
@@ -676,6 +679,7 @@ class _Loop:
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
+        self.retired = []
         self.thread = threading.Thread(target=self._run, name="xmpp-loop",
                                        daemon=True)
         self.thread.start()
@@ -828,9 +832,12 @@ class Client:
                 self.xmpp.abort()
         try:
             self.loop.call(go(), timeout + 2)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the server may be gone already
             pass
         self.connected = False
+        # slixmpp leaves tasks waiting on the stream's queues; keep the stream
+        # alive until the loop shuts down, which cancels them quietly.
+        self.loop.retired.append(self.xmpp)
         self.xmpp = None
 
     # -- sending -----------------------------------------------------------
