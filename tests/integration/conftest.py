@@ -29,6 +29,10 @@ ADMINS = ["platform@" + h.HOST]
 MODERATORS = ["mod@" + h.HOST]
 
 
+def pytest_configure(config):
+    h.install_cleanup()
+
+
 def pytest_report_header(config):
     return "server: %s; backchanneld: %s" % (
         os.environ.get("BC_SERVER", "prosody"),

@@ -43,6 +43,30 @@ ACTIVE = []
 _chosen_ports = set()
 
 
+def stop_all():
+    """Stops every server and daemon still running (at exit, or when the run
+    is terminated), by their PIDs."""
+    for thing in list(ACTIVE):
+        try:
+            thing.close()
+        except Exception:  # noqa: BLE001 - keep stopping the others
+            pass
+
+
+def _on_sigterm(signum, _frame):
+    stop_all()
+    os._exit(128 + signum)
+
+
+def install_cleanup():
+    """Makes sure nothing started here outlives this process: at exit, and
+    on SIGTERM or SIGHUP (e.g. from timeout(1))."""
+    import atexit
+    atexit.register(stop_all)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_sigterm)
+
+
 def _listen_range():
     """Ports to listen on: below the kernel's range for outgoing connections,
     so that no client socket (ours or another program's) takes a server's
