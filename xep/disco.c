@@ -7,7 +7,8 @@
  * advertised exactly where a handler exists.  Identities and forms are
  * added by each module's disco_extend hook.
  *
- * Left out: nodes other than those a module answers (item-not-found).
+ * Nodes on D are the XEP-0050 command nodes (xep/adhoc.c); any other
+ * node is item-not-found.
  */
 #include <config.h>
 
@@ -17,6 +18,7 @@
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "store/store.h"
+#include "xep/adhoc.h"
 #include "xep/ns.h"
 #include "xep/xep.h"
 
@@ -53,11 +55,14 @@ static bool disco_has_feature(xmpp_stanza_t *query, const char *var)
 
 static int disco_info(struct xep_stanza *st)
 {
+	const char *node = xmpp_stanza_get_attribute(st->payload, "node");
 	struct store_identity ident;
 	xmpp_stanza_t *reply, *query;
 	size_t i;
 
-	if (xmpp_stanza_get_attribute(st->payload, "node") != NULL)
+	if (node != NULL && st->target == XEP_AT_SERVICE)
+		return adhoc_disco_info(st, node);
+	if (node != NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
 	/* An identity that does not exist answers as if nothing were
 	 * there; outside users are not queried through us. */
@@ -95,9 +100,13 @@ static int disco_info(struct xep_stanza *st)
 static int disco_items(struct xep_stanza *st)
 {
 	const struct cfg *cfg = st->bc->cfg;
+	const char *node = xmpp_stanza_get_attribute(st->payload, "node");
 	xmpp_stanza_t *reply, *query, *item;
 
-	if (xmpp_stanza_get_attribute(st->payload, "node") != NULL)
+	if (node != NULL && st->target == XEP_AT_SERVICE &&
+	    strcmp(node, NS_COMMANDS) == 0)
+		return adhoc_disco_items(st);
+	if (node != NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
 	reply = xep_iq_result(st);
 	query = xep_add_child(reply, "query", NS_DISCO_ITEMS);

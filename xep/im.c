@@ -14,8 +14,10 @@
  * and condition alone, since the text or echoed payload of a remote error
  * can name the recipient's real JID.
  *
- * Left out here: message requests for unknown senders (xep/requests.c),
- * blocking (XEP-0191), XEP-0424 retraction.
+ * Messages to members pass the request gate first (xep/requests.c):
+ * unknown senders are held until the member answers.
+ *
+ * Left out here: XEP-0191 block list management, XEP-0424 retraction.
  */
 #include <config.h>
 
@@ -33,6 +35,7 @@
 #include "store/store.h"
 #include "xep/im.h"
 #include "xep/ns.h"
+#include "xep/requests.h"
 #include "xep/xep.h"
 
 /* Message ids remembered for mapping errors back to their sender. */
@@ -260,6 +263,39 @@ out:
 	return rc;
 }
 
+/* What a member's own state says about their message to node: writing to
+ * an address they blocked is refused (XEP-0191 §3.3); a reply to someone
+ * whose request is pending accepts it first, and anything without a body
+ * (chat states, receipts, markers) is dropped while it is pending, so a
+ * pending sender learns nothing. */
+static int im_from_member(struct xep_stanza *st, const char *handle,
+			  const char *node)
+{
+	struct store_relation rel;
+	struct store_request req;
+	bool body;
+	int rc;
+
+	rc = store_relation_get(st->bc->store, handle, node, &rel);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	if (rel.flags & STORE_REL_BLOCKED)
+		return xep_fail(st, BC_EBLOCKED,
+				"You blocked this address; unblock it to "
+				"write to it.");
+	rc = store_request_get(st->bc->store, handle, node, &req);
+	if (rc == STORE_NOTFOUND)
+		return REQUESTS_DELIVER;
+	if (rc != 0)
+		return BC_EINTERNAL;
+	store_request_clear(&req);
+	body = xmpp_stanza_get_child_by_name(st->stanza, "body") != NULL;
+	if (!body)
+		return XEP_OK;
+	rc = requests_accept(st->bc, handle, node);
+	return rc < 0 ? rc : REQUESTS_DELIVER;
+}
+
 static int im_message(struct xep_stanza *st)
 {
 	struct im_state *s = bc_module_state(st->bc, &xep_im);
@@ -287,6 +323,13 @@ static int im_message(struct xep_stanza *st)
 			      "little and try again.");
 		goto out;
 	}
+	if (from.member &&
+	    (rc = im_from_member(st, from.node, st->to_jid.node)) !=
+		    REQUESTS_DELIVER)
+		goto out;
+	if (to.kind == IDENT_MEMBER &&
+	    (rc = requests_gate(st, &from, &to)) != REQUESTS_DELIVER)
+		goto out;
 	rc = im_deliver(st, &from, &to, st->stanza);
 	if (rc == 0)
 		rc = XEP_OK;

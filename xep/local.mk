@@ -7,5 +7,10 @@ libbackchannel_a_SOURCES += \
 	xep/ping.c \
 	xep/im.c \
 	xep/register.c \
-	xep/presence.c
-noinst_HEADERS += xep/xep.h xep/ns.h xep/im.h xep/presence.h
+	xep/presence.c \
+	xep/requests.c \
+	xep/privilege.c \
+	xep/adhoc.c \
+	xep/bot.c \
+	xep/provision.c
+noinst_HEADERS += xep/xep.h xep/ns.h xep/im.h xep/presence.h xep/requests.h xep/privilege.h xep/adhoc.h

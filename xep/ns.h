@@ -31,5 +31,6 @@
 #define NS_PRIVILEGE      "urn:xmpp:privilege:2"
 #define NS_ROSTER         "jabber:iq:roster"
 #define NS_GATEWAY        "jabber:iq:gateway"
+#define NS_JID            "urn:xmpp:jid:0"
 
 #endif

@@ -11,9 +11,10 @@
  * member and an outside user, presence is relayed through their addresses
  * under D in both directions.
  *
- * Left out: subscription requests as message requests (xep/requests.c
- * decides who may subscribe once it exists), directed presence between
- * members.
+ * A subscription from someone the member does not know is left
+ * unanswered (the request rules of xep/requests.c).
+ *
+ * Left out: directed presence between members.
  */
 #include <config.h>
 
@@ -29,6 +30,7 @@
 #include "xep/im.h"
 #include "xep/ns.h"
 #include "xep/presence.h"
+#include "xep/requests.h"
 #include "xep/xep.h"
 
 struct presence_state {
@@ -251,6 +253,11 @@ static int presence_to_member(struct xep_stanza *st,
 
 	ident_address(st->bc, to->handle, addr);
 	if (strcmp(st->type, "subscribe") == 0) {
+		/* Only people the member knows see their presence; others
+		 * stay pending, unanswered, until the member knows them. */
+		if (!requests_knows(st->bc, to->handle, from->node,
+				    st->from_bare))
+			return XEP_OK;
 		presence_subscribed(st->bc, to->handle, st->from_bare, true);
 		presence_send(st->bc, "subscribed", addr, st->from_bare);
 		online = presence_identity_online(st->bc, to->handle);

@@ -14,13 +14,23 @@ extern const struct xep_module xep_ping;
 extern const struct xep_module xep_im;
 extern const struct xep_module xep_register;
 extern const struct xep_module xep_presence;
+extern const struct xep_module xep_requests;
+extern const struct xep_module xep_privilege;
+extern const struct xep_module xep_adhoc;
+extern const struct xep_module xep_bot;
+extern const struct xep_module xep_provision;
 
 const struct xep_module *const xep_registry[] = {
 	&xep_disco,
 	&xep_version,
 	&xep_ping,
 	&xep_register,
+	&xep_privilege,
+	&xep_requests,
 	&xep_presence,
+	&xep_adhoc,
+	&xep_bot,
+	&xep_provision,
 	&xep_im,
 	NULL,
 };

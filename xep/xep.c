@@ -56,12 +56,16 @@ xmpp_stanza_t *xep_add_child(xmpp_stanza_t *parent, const char *name,
 	return e;
 }
 
+void xep_add_text(xmpp_stanza_t *element, const char *text)
+{
+	xmpp_stanza_t *t = xmpp_stanza_new(xmpp_stanza_get_context(element));
+
+	xmpp_stanza_set_text(t, text);
+	xmpp_stanza_add_child_ex(element, t, 0);
+}
+
 void xep_add_text_child(xmpp_stanza_t *parent, const char *name,
 			const char *text)
 {
-	xmpp_stanza_t *e = xep_add_child(parent, name, NULL);
-	xmpp_stanza_t *t = xmpp_stanza_new(xmpp_stanza_get_context(parent));
-
-	xmpp_stanza_set_text(t, text);
-	xmpp_stanza_add_child_ex(e, t, 0);
+	xep_add_text(xep_add_child(parent, name, NULL), text);
 }

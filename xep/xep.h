@@ -76,6 +76,23 @@ struct xep_feature {
 	unsigned where; /* XEP_AT_* mask; 0 means XEP_AT_DOMAINS */
 };
 
+/* Who may run an ad-hoc command (a bit mask). */
+enum xep_cmd_who {
+	XEP_CMD_MEMBER = 1 << 0,    /* an account linked to an identity */
+	XEP_CMD_ADMIN = 1 << 1,     /* a configured <admin/> */
+	XEP_CMD_MODERATOR = 1 << 2, /* a configured <moderator/> */
+};
+
+struct adhoc; /* one step of an ad-hoc session (xep/adhoc.h) */
+
+/* XEP-0050: one ad-hoc command offered on D. */
+struct xep_command {
+	const char *node;
+	const char *name;
+	unsigned who;
+	int (*step)(struct adhoc *a); /* XEP_OK or a BC_E* code */
+};
+
 struct xep_module {
 	const char *name;
 	const struct xep_feature *features; /* NULL-terminated by .var */
@@ -85,6 +102,7 @@ struct xep_module {
 	/* Adds module-specific disco#info content (identities, forms) for
 	 * the target of st to the <query/> being built. */
 	void (*disco_extend)(struct xep_stanza *st, xmpp_stanza_t *query);
+	const struct xep_command *commands; /* XEP-0050, NULL-terminated */
 	int (*init)(struct bc *bc, void **state);
 	void (*fini)(struct bc *bc, void *state);
 };
@@ -109,6 +127,9 @@ xmpp_stanza_t *xep_elem(struct bc *bc, const char *name, const char *ns);
 /* Adds a new child element to parent and returns it (borrowed). */
 xmpp_stanza_t *xep_add_child(xmpp_stanza_t *parent, const char *name,
 			     const char *ns);
+
+/* Adds text content to element. */
+void xep_add_text(xmpp_stanza_t *element, const char *text);
 
 /* Adds a child <name>text</name> to parent. */
 void xep_add_text_child(xmpp_stanza_t *parent, const char *name,

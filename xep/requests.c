@@ -1,0 +1,733 @@
+/*
+ * requests.c - message requests for senders a member does not know.
+ *
+ * A member knows a sender who they follow, accepted, wrote to first, who
+ * is a configured admin or moderator, or anyone when their setting says
+ * so.  A message from anyone else is held in the store (committed before
+ * anything is sent: the outbox flushes after the commit) and the first one
+ * of a request reaches the member's accounts as a presence subscription
+ * request from the sender's address, with a XEP-0172 nick and the
+ * defanged text as <status/>.  Approving the subscription accepts
+ * (the held messages arrive in order, each with its XEP-0203 delay
+ * stamp); refusing it declines (the messages are dropped and the sender
+ * waits out a cool-down).  The same actions are offered as text commands
+ * (xep/bot.c) and ad-hoc commands (xep/adhoc.c).
+ *
+ * Nothing flows back to a pending sender: chat states, receipts and
+ * markers from the member to them are dropped until the member accepts.
+ *
+ * Left out: room invitations (no rooms yet).
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/bc.h"
+#include "component/cfg.h"
+#include "component/clock.h"
+#include "component/log.h"
+#include "component/xmalloc.h"
+#include "store/store.h"
+#include "xep/adhoc.h"
+#include "xep/im.h"
+#include "xep/ns.h"
+#include "xep/privilege.h"
+#include "xep/requests.h"
+#include "xep/xep.h"
+
+/* How much of the first message a request preview shows. */
+#define REQUESTS_PREVIEW_MAX 200
+
+bool requests_knows(struct bc *bc, const char *handle, const char *sender,
+		    const char *bare)
+{
+	if (bare != NULL &&
+	    (cfg_is_admin(bc->cfg, bare) || cfg_is_moderator(bc->cfg, bare)))
+		return true;
+	return store_knows(bc->store, handle, sender) == 0;
+}
+
+/* A link-like word: a scheme, "www." or a dotted name followed by '/'. */
+static bool requests_linky(const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++)
+		if (w[i] == ':' && (w[i + 1] == '/' || i > 1))
+			return true;
+	return (n > 4 && strncasecmp(w, "www.", 4) == 0) ||
+	       (memchr(w, '.', n) != NULL && memchr(w, '/', n) != NULL);
+}
+
+char *requests_defang(const char *text, size_t max)
+{
+	size_t len = strlen(text), o = 0, i = 0;
+	char *out = xmalloc(len * 3 + 8);
+
+	while (i < len && o < max) {
+		size_t start = i, n;
+		bool link;
+
+		if (isspace((unsigned char)text[i]) ||
+		    (unsigned char)text[i] < 0x20) {
+			if (o > 0 && out[o - 1] != ' ')
+				out[o++] = ' ';
+			i++;
+			continue;
+		}
+		while (i < len && !isspace((unsigned char)text[i]) &&
+		       (unsigned char)text[i] >= 0x20)
+			i++;
+		n = i - start;
+		link = requests_linky(text + start, n);
+		for (; start < i && o < max; start++) {
+			char c = text[start];
+
+			/* Links are shown, never clickable: hxxp[:]//x[.]y */
+			if (link && c == '.') {
+				memcpy(out + o, "[.]", 3);
+				o += 3;
+			} else if (link && c == ':') {
+				memcpy(out + o, "[:]", 3);
+				o += 3;
+			} else {
+				out[o++] = c;
+			}
+		}
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	/* Do not leave half a UTF-8 character at the cut. */
+	if (i < len) {
+		while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
+			o--;
+		if (o > 0 && ((unsigned char)out[o - 1] & 0x80))
+			o--;
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The body text of a stanza given as text (a new string or NULL). */
+static char *requests_body_of(struct bc *bc, const char *stanza_text)
+{
+	xmpp_stanza_t *s = xmpp_stanza_new_from_string(bc->xctx, stanza_text);
+	char *body = NULL, *b;
+
+	if (s == NULL)
+		return NULL;
+	b = xmpp_message_get_body(s);
+	if (b != NULL) {
+		body = xstrdup(b);
+		xmpp_free(bc->xctx, b);
+	}
+	xmpp_stanza_release(s);
+	return body;
+}
+
+/* The name a member sees for peer: a display name, or the address. */
+static void requests_nick(struct bc *bc, const char *peer, char *out,
+			  size_t len)
+{
+	struct store_identity id;
+
+	if (handle_is_valid(peer) &&
+	    store_identity_get(bc->store, peer, &id) == 0 && id.name[0]) {
+		snprintf(out, len, "%s", id.name);
+		return;
+	}
+	if (handle_is_valid(peer) || jid_unescape_node(peer, out, len) < 0)
+		snprintf(out, len, "%s", peer);
+}
+
+/* The first message of a new request reaches the member's accounts as a
+ * subscription request from the sender (and, where the server lets us,
+ * as a roster entry in "Message Requests"). */
+static void requests_notify(struct bc *bc, const struct ident_sender *from,
+			    const struct ident_target *to, const char *body)
+{
+	char from_addr[JID_MAX], nick[JID_MAX];
+	char *preview = requests_defang(body, REQUESTS_PREVIEW_MAX);
+	size_t i;
+
+	ident_address(bc, from->node, from_addr);
+	requests_nick(bc, from->node, nick, sizeof(nick));
+	for (i = 0; to->jids[i] != NULL; i++) {
+		xmpp_stanza_t *p = xmpp_presence_new(bc->xctx);
+		xmpp_stanza_t *n;
+
+		xmpp_stanza_set_type(p, "subscribe");
+		xmpp_stanza_set_from(p, from_addr);
+		xmpp_stanza_set_to(p, to->jids[i]);
+		n = xep_add_child(p, "nick", NS_NICK);
+		xep_add_text(n, nick);
+		xep_add_text_child(p, "status", preview);
+		bc_send(bc, p);
+		privilege_roster_set(bc, to->jids[i], from_addr, nick, true);
+	}
+	free(preview);
+}
+
+int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
+		  const struct ident_target *to)
+{
+	struct bc *bc = st->bc;
+	struct store_relation rel;
+	struct store_identity id;
+	char from_addr[JID_MAX], to_addr[JID_MAX], *text = NULL, *body;
+	xmpp_stanza_t *canon;
+	bool is_new = false;
+	size_t len;
+	int rc;
+
+	rc = store_relation_get(bc->store, to->handle, from->node, &rel);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	/* A block looks exactly like a handle that does not exist. */
+	if (rel.flags & STORE_REL_BLOCKED)
+		return BC_ESERVICE_UNAVAILABLE;
+	if (requests_knows(bc, to->handle, from->node, st->from_bare))
+		return REQUESTS_DELIVER;
+	if (store_identity_get(bc->store, to->handle, &id) != 0)
+		return BC_EINTERNAL;
+	if (id.who == STORE_WHO_NOBODY_NEW)
+		return xep_fail(st, BC_EPOLICY_VIOLATION,
+				"This person only accepts messages from people "
+				"they know.");
+	body = xmpp_message_get_body(st->stanza);
+	if (body == NULL)
+		return XEP_OK; /* chat states and the like: nothing to hold */
+	if ((rel.flags & STORE_REL_DECLINED) &&
+	    rel.declined_until_ms > clock_now_ms()) {
+		xmpp_free(bc->xctx, body);
+		return xep_fail(st, BC_EPOLICY_VIOLATION,
+				"This person declined your message request; "
+				"you cannot send a new one yet.");
+	}
+	ident_address(bc, from->node, from_addr);
+	ident_address(bc, to->handle, to_addr);
+	canon = im_readdress(bc, st->stanza, from_addr, to_addr);
+	if (xmpp_stanza_to_text(canon, &text, &len) != XMPP_EOK)
+		xalloc_fail();
+	xmpp_stanza_release(canon);
+	rc = store_request_hold(bc->store, to->handle, from->node, text,
+				bc->cfg->requests_held_max,
+				bc->cfg->requests_per_day, &is_new);
+	xmpp_free(bc->xctx, text);
+	if (rc == STORE_ELIMIT)
+		rc = xep_fail(st, BC_EPOLICY_VIOLATION,
+			      "Too many of your messages are waiting for this "
+			      "person to answer, or you opened too many new "
+			      "conversations today.  Try again later.");
+	else if (rc != 0)
+		rc = BC_EINTERNAL;
+	else if (is_new)
+		requests_notify(bc, from, to, body);
+	xmpp_free(bc->xctx, body);
+	return rc;
+}
+
+/* Sends one held message (its text) to every JID of the member, with a
+ * XEP-0203 stamp of when it was received. */
+static void requests_deliver_held(struct bc *bc, char **jids,
+				  const struct store_held *h)
+{
+	xmpp_stanza_t *msg = xmpp_stanza_new_from_string(bc->xctx, h->stanza);
+	xmpp_stanza_t *delay;
+	char stamp[40];
+	size_t i;
+
+	if (msg == NULL) {
+		log_errx("a held message could not be parsed; dropped");
+		return;
+	}
+	delay = xep_add_child(msg, "delay", NS_DELAY);
+	xmpp_stanza_set_attribute(delay, "from", bc->cfg->service_domain);
+	xmpp_stanza_set_attribute(delay, "stamp",
+				  clock_format_xep82(h->received_ms, stamp,
+						     sizeof(stamp)));
+	for (i = 0; jids[i] != NULL; i++) {
+		xmpp_stanza_t *copy = xmpp_stanza_copy(msg);
+
+		xmpp_stanza_set_to(copy, jids[i]);
+		bc_send(bc, copy);
+	}
+	xmpp_stanza_release(msg);
+}
+
+static void requests_roster_done(struct bc *bc, char **jids,
+				 const char *peer, bool keep)
+{
+	char addr[JID_MAX], nick[JID_MAX];
+	size_t i;
+
+	ident_address(bc, peer, addr);
+	requests_nick(bc, peer, nick, sizeof(nick));
+	for (i = 0; jids != NULL && jids[i] != NULL; i++)
+		privilege_roster_move(bc, jids[i], addr, nick, keep);
+}
+
+int requests_accept(struct bc *bc, const char *handle, const char *peer)
+{
+	const struct cfg *cfg = bc->cfg;
+	struct store_held *held = NULL;
+	char **jids = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = store_request_accept(bc->store, handle, peer, &held, &n);
+	if (rc == STORE_NOTFOUND)
+		return 1;
+	if (rc != 0 || store_link_list(bc->store, handle, &jids) != 0) {
+		rc = BC_EINTERNAL;
+		goto out;
+	}
+	/* Known both ways: the sender may also hear back. */
+	if (handle_is_valid(peer) &&
+	    store_relation_set(bc->store, peer, handle, STORE_REL_ACCEPTED, 0,
+			       0) != 0) {
+		rc = BC_EINTERNAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (store_evidence_add(bc->store, peer, handle, held[i].stanza,
+				       cfg->evidence_count,
+				       cfg->evidence_age_ms) != 0) {
+			rc = BC_EINTERNAL;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++)
+		requests_deliver_held(bc, jids, &held[i]);
+	requests_roster_done(bc, jids, peer, true);
+	log_info("%s accepted a message request (%zu held messages)", handle,
+		 n);
+out:
+	store_held_list_free(held, n);
+	store_strv_free(jids);
+	return rc;
+}
+
+int requests_decline(struct bc *bc, const char *handle, const char *peer)
+{
+	char **jids = NULL;
+	int rc = store_request_decline(bc->store, handle, peer,
+				       bc->cfg->requests_cooldown_ms);
+
+	if (rc == STORE_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return BC_EINTERNAL;
+	if (store_link_list(bc->store, handle, &jids) == 0)
+		requests_roster_done(bc, jids, peer, false);
+	store_strv_free(jids);
+	log_info("%s declined a message request", handle);
+	return 0;
+}
+
+int requests_block(struct bc *bc, const char *handle, const char *peer)
+{
+	char **jids = NULL;
+	int rc;
+
+	if (store_relation_set(bc->store, handle, peer, STORE_REL_BLOCKED, 0,
+			       0) != 0)
+		return BC_EINTERNAL;
+	/* Blocking drops a pending request with its messages. */
+	rc = store_request_decline(bc->store, handle, peer, 0);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	if (rc == 0 && store_link_list(bc->store, handle, &jids) == 0)
+		requests_roster_done(bc, jids, peer, false);
+	store_strv_free(jids);
+	return 0;
+}
+
+int requests_unblock(struct bc *bc, const char *handle, const char *peer)
+{
+	return store_relation_set(bc->store, handle, peer, 0, STORE_REL_BLOCKED,
+				  0) == 0
+		       ? 0
+		       : BC_EINTERNAL;
+}
+
+/* XEP-0377: tells every configured moderator. */
+static void requests_tell_moderators(struct bc *bc, uint64_t id,
+				     const char *handle, const char *peer,
+				     const char *reason, const char *text)
+{
+	char reporter[JID_MAX], reported[JID_MAX], idtext[32];
+	size_t i;
+
+	ident_address(bc, handle, reporter);
+	ident_address(bc, peer, reported);
+	snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long)id);
+	for (i = 0; i < bc->cfg->moderators.n; i++) {
+		xmpp_stanza_t *m = xmpp_message_new(bc->xctx, "normal",
+						    bc->cfg->moderators.v[i],
+						    NULL);
+		xmpp_stanza_t *r, *j;
+		char *summary =
+			xasprintf("Report %s: %s reported %s (%s)%s%s", idtext,
+				  reporter, reported, reason,
+				  text && *text ? ": " : "", text ? text : "");
+
+		xmpp_stanza_set_from(m, bc->cfg->service_domain);
+		xmpp_message_set_body(m, summary);
+		free(summary);
+		r = xep_add_child(m, "report", NS_REPORTING);
+		xmpp_stanza_set_attribute(r, "reason", reason);
+		j = xep_add_child(r, "jid", NS_JID);
+		xep_add_text(j, reported);
+		if (text != NULL && *text != '\0')
+			xep_add_text_child(r, "text", text);
+		bc_send(bc, m);
+	}
+}
+
+int requests_report(struct bc *bc, const char *handle, const char *peer,
+		    const char *reason, const char *text, unsigned long *id)
+{
+	struct store_report r;
+	struct store_held *held = NULL;
+	char **evidence;
+	size_t n = 0, i;
+	uint64_t rid = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = store_held_list(bc->store, handle, peer, &held, &n);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	evidence = xcalloc(n + 1, sizeof(*evidence));
+	for (i = 0; i < n; i++)
+		evidence[i] = held[i].stanza;
+	r.reporter = (char *)handle;
+	r.reported = (char *)peer;
+	r.reason = (char *)reason;
+	r.text = (char *)text;
+	r.evidence = evidence;
+	rc = store_report_add(bc->store, &r, true, &rid);
+	free(evidence);
+	store_held_list_free(held, n);
+	if (rc != 0)
+		return BC_EINTERNAL;
+	if ((rc = requests_block(bc, handle, peer)) != 0)
+		return rc;
+	requests_tell_moderators(bc, rid, handle, peer, reason, text);
+	log_info("%s reported %s (report %llu)", handle, peer,
+		 (unsigned long long)rid);
+	*id = (unsigned long)rid;
+	return 0;
+}
+
+int requests_peer_node(struct bc *bc, const char *arg, char *out, size_t len)
+{
+	char bare[JID_MAX];
+	struct jid j;
+
+	if (strchr(arg, '@') == NULL)
+		return handle_normalise(arg, out) == 0 ? 0 : -1;
+	if (jid_parse(arg, &j) < 0 || j.node[0] == '\0')
+		return -1;
+	if (strcmp(j.domain, bc->cfg->service_domain) == 0) {
+		snprintf(out, len, "%s", j.node);
+		return 0;
+	}
+	if (jid_format_bare(&j, bare, sizeof(bare)) < 0)
+		return -1;
+	return jid_escape_node(bare, out, len);
+}
+
+char *requests_describe(struct bc *bc, const char *handle)
+{
+	struct store_request *reqs = NULL;
+	size_t n = 0, i, used = 0, cap = 1;
+	char *out = xcalloc(1, 1);
+
+	if (store_request_list(bc->store, handle, &reqs, &n) != 0)
+		return out;
+	for (i = 0; i < n; i++) {
+		struct store_held *held = NULL;
+		size_t nh = 0;
+		char nick[JID_MAX], when[40], *body = NULL, *preview, *line;
+
+		requests_nick(bc, reqs[i].sender, nick, sizeof(nick));
+		if (store_held_list(bc->store, handle, reqs[i].sender, &held,
+				    &nh) == 0 &&
+		    nh > 0)
+			body = requests_body_of(bc, held[0].stanza);
+		store_held_list_free(held, nh);
+		preview = requests_defang(body ? body : "", 80);
+		clock_format_xep82(reqs[i].created_ms, when, sizeof(when));
+		when[16] = '\0'; /* to the minute */
+		when[10] = ' ';
+		line = xasprintf("%s (%s), %u message%s since %s UTC: %s\n",
+				 reqs[i].sender, nick, reqs[i].held,
+				 reqs[i].held == 1 ? "" : "s", when, preview);
+		free(body);
+		free(preview);
+		cap = used + strlen(line) + 1;
+		out = xreallocarray(out, cap, 1);
+		strcpy(out + used, line);
+		used += strlen(line);
+		free(line);
+	}
+	store_request_list_free(reqs, n);
+	return out;
+}
+
+/* Answers to the subscription request that announced a request. */
+static int requests_presence(struct xep_stanza *st)
+{
+	char handle[STORE_HANDLE_SIZE];
+	bool yes;
+	int rc;
+
+	if (st->target != XEP_AT_IDENTITY)
+		return XEP_PASS;
+	yes = strcmp(st->type, "subscribed") == 0;
+	if (!yes && strcmp(st->type, "unsubscribed") != 0)
+		return XEP_PASS;
+	rc = store_link_get(st->bc->store, st->from_bare, handle);
+	if (rc != 0)
+		return XEP_PASS;
+	rc = yes ? requests_accept(st->bc, handle, st->to_jid.node)
+		 : requests_decline(st->bc, handle, st->to_jid.node);
+	if (rc == 1)
+		return XEP_PASS; /* no request: an ordinary answer */
+	return XEP_OK;       /* presence errors are never answered */
+}
+
+/* Ad-hoc "requests": pick a request, see it, answer it. */
+
+static void requests_reason_fields(xmpp_stanza_t *form)
+{
+	xmpp_stanza_t *f = adhoc_field(form, "reason", "list-single",
+				       "Reason (for a report)",
+				       "urn:xmpp:reporting:spam");
+
+	adhoc_option(f, "Spam", "urn:xmpp:reporting:spam");
+	adhoc_option(f, "Abuse", "urn:xmpp:reporting:abuse");
+	adhoc_field(form, "text", "text-single", "Comment (for a report)",
+		    NULL);
+}
+
+/* Runs action on the request of a->handle from peer; ends the session. */
+static int requests_act(struct adhoc *a, const char *peer, const char *action)
+{
+	char *reason = adhoc_value(a, "reason"), *text = adhoc_value(a, "text");
+	char note[JID_MAX + 128];
+	unsigned long id = 0;
+	int rc;
+
+	if (strcmp(action, "accept") == 0)
+		rc = requests_accept(a->st->bc, a->handle, peer);
+	else if (strcmp(action, "decline") == 0)
+		rc = requests_decline(a->st->bc, a->handle, peer);
+	else if (strcmp(action, "block") == 0)
+		rc = requests_block(a->st->bc, a->handle, peer);
+	else if (strcmp(action, "report") == 0 && reason != NULL &&
+		 (strcmp(reason, "urn:xmpp:reporting:spam") == 0 ||
+		  strcmp(reason, "urn:xmpp:reporting:abuse") == 0))
+		rc = requests_report(a->st->bc, a->handle, peer, reason,
+				     text && *text ? text : NULL, &id);
+	else
+		rc = xep_fail(a->st, BC_EBAD_REQUEST,
+			      "Choose accept, decline, block, or report with "
+			      "a reason.");
+	free(reason);
+	free(text);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		snprintf(note, sizeof(note),
+			 "There is no longer a request from %s.", peer);
+	else if (id != 0)
+		snprintf(note, sizeof(note),
+			 "Reported %s (report %lu) and blocked them.", peer, id);
+	else
+		snprintf(note, sizeof(note), "Done: %s %s.", action, peer);
+	adhoc_done(a, rc == 1 ? "warn" : "info", note);
+	return XEP_OK;
+}
+
+static int requests_cmd(struct adhoc *a)
+{
+	struct bc *bc = a->st->bc;
+	struct store_request *reqs = NULL;
+	struct store_held *held = NULL;
+	xmpp_stanza_t *form, *f;
+	char *peer = NULL, *action = NULL, *body, *preview, when[40], *line;
+	size_t n = 0, i;
+	int rc = XEP_OK;
+
+	switch (a->stage) {
+	case 0:
+		if (store_request_list(bc->store, a->handle, &reqs, &n) != 0)
+			return BC_EINTERNAL;
+		if (n == 0) {
+			adhoc_done(a, "info",
+				   "You have no pending message requests.");
+			break;
+		}
+		form = adhoc_form(a, "Message requests",
+				  "Choose a request to read and answer.", false);
+		f = adhoc_field(form, "peer", "list-single", "Request",
+				reqs[0].sender);
+		xep_add_child(f, "required", NULL);
+		for (i = 0; i < n; i++) {
+			char nick[JID_MAX];
+
+			requests_nick(bc, reqs[i].sender, nick, sizeof(nick));
+			line = xasprintf("%s (%s): %u message%s", nick,
+					 reqs[i].sender, reqs[i].held,
+					 reqs[i].held == 1 ? "" : "s");
+			adhoc_option(f, line, reqs[i].sender);
+			free(line);
+		}
+		a->stage = 1;
+		break;
+	case 1:
+		peer = adhoc_value(a, "peer");
+		if (peer == NULL ||
+		    store_held_list(bc->store, a->handle, peer, &held, &n) != 0 ||
+		    n == 0) {
+			rc = xep_fail(a->st, BC_EITEM_NOT_FOUND,
+				      "There is no such request.");
+			break;
+		}
+		form = adhoc_form(a, "Message request",
+				  "The messages below are waiting.  Accept "
+				  "to receive them.",
+				  true);
+		for (i = 0; i < n; i++) {
+			body = requests_body_of(bc, held[i].stanza);
+			preview = requests_defang(body ? body : "",
+						  REQUESTS_PREVIEW_MAX);
+			clock_format_xep82(held[i].received_ms, when,
+					   sizeof(when));
+			line = xasprintf("%s: %s", when, preview);
+			adhoc_field(form, NULL, "fixed", NULL, line);
+			free(line);
+			free(preview);
+			free(body);
+		}
+		f = adhoc_field(form, "action", "list-single", "Answer",
+				"accept");
+		xep_add_child(f, "required", NULL);
+		adhoc_option(f, "Accept", "accept");
+		adhoc_option(f, "Decline", "decline");
+		adhoc_option(f, "Block", "block");
+		adhoc_option(f, "Report and block", "report");
+		requests_reason_fields(form);
+		free(a->data);
+		a->data = peer;
+		peer = NULL;
+		a->stage = 2;
+		break;
+	default:
+		action = adhoc_value(a, "action");
+		if (a->data == NULL || action == NULL)
+			rc = xep_fail(a->st, BC_EBAD_REQUEST,
+				      "Choose an answer.");
+		else
+			rc = requests_act(a, a->data, action);
+		break;
+	}
+	store_request_list_free(reqs, n && reqs ? n : 0);
+	store_held_list_free(held, held ? n : 0);
+	free(peer);
+	free(action);
+	return rc;
+}
+
+/* Ad-hoc "settings": who may message me directly. */
+static int requests_settings_cmd(struct adhoc *a)
+{
+	static const char *const who_value[] = {
+		[STORE_WHO_FOLLOWS] = "follows",
+		[STORE_WHO_EVERYONE] = "everyone",
+		[STORE_WHO_NOBODY_NEW] = "nobody-new",
+	};
+	struct store_identity id;
+	xmpp_stanza_t *form, *f;
+	char *who;
+	int i;
+
+	if (store_identity_get(a->st->bc->store, a->handle, &id) != 0)
+		return BC_EINTERNAL;
+	if (a->stage == 0) {
+		form = adhoc_form(a, "Message settings", NULL, true);
+		f = adhoc_field(form, "who", "list-single",
+				"Who may message me directly", who_value[id.who]);
+		adhoc_option(f, "Everyone", "everyone");
+		adhoc_option(f, "People I follow (others ask first)",
+			     "follows");
+		adhoc_option(f, "Nobody new (people I don't know are refused)",
+			     "nobody-new");
+		a->stage = 1;
+		return XEP_OK;
+	}
+	who = adhoc_value(a, "who");
+	for (i = 0; i < 3; i++)
+		if (who != NULL && strcmp(who, who_value[i]) == 0)
+			break;
+	free(who);
+	if (i == 3)
+		return xep_fail(a->st, BC_EBAD_REQUEST,
+				"Choose everyone, follows or nobody-new.");
+	id.who = (enum store_who)i;
+	if (store_identity_update(a->st->bc->store, &id) != 0)
+		return BC_EINTERNAL;
+	adhoc_done(a, "info", "Saved.");
+	return XEP_OK;
+}
+
+/* Ad-hoc "report": report (and block) anyone. */
+static int requests_report_cmd(struct adhoc *a)
+{
+	xmpp_stanza_t *form, *f;
+	char *who, peer[JID_MAX];
+	int rc;
+
+	if (a->stage == 0) {
+		form = adhoc_form(a, "Report someone",
+				  "They will be blocked and the moderators "
+				  "told, with the last messages they sent "
+				  "you.",
+				  true);
+		f = adhoc_field(form, "peer", "text-single",
+				"Handle or address", NULL);
+		xep_add_child(f, "required", NULL);
+		requests_reason_fields(form);
+		a->stage = 1;
+		return XEP_OK;
+	}
+	who = adhoc_value(a, "peer");
+	rc = who != NULL &&
+	     requests_peer_node(a->st->bc, who, peer, sizeof(peer)) == 0;
+	free(who);
+	if (!rc)
+		return xep_fail(a->st, BC_EBAD_REQUEST,
+				"Give a handle or an address.");
+	return requests_act(a, peer, "report");
+}
+
+static const struct xep_command requests_commands[] = {
+	{"requests", "Message requests", XEP_CMD_MEMBER, requests_cmd},
+	{"settings", "Message settings", XEP_CMD_MEMBER, requests_settings_cmd},
+	{"report", "Report someone", XEP_CMD_MEMBER, requests_report_cmd},
+	{NULL, NULL, 0, NULL},
+};
+
+const struct xep_module xep_requests = {
+	.name = "requests",
+	.presence = requests_presence,
+	.commands = requests_commands,
+};
