@@ -15,6 +15,7 @@ tests_unit_libharness_a_CFLAGS = $(UNIT_CFLAGS)
 UNIT_TESTS = \
 	tests/unit/test_router \
 	tests/unit/test_im \
+	tests/unit/test_requests \
 	tests/unit/test_jid \
 	tests/unit/test_cfg \
 	tests/unit/test_conn \
@@ -32,6 +33,11 @@ tests_unit_test_im_SOURCES = tests/unit/test_im.c
 tests_unit_test_im_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_im_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_im_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_requests_SOURCES = tests/unit/test_requests.c
+tests_unit_test_requests_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_requests_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_requests_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_jid_SOURCES = tests/unit/test_jid.c
 tests_unit_test_jid_CFLAGS = $(UNIT_CFLAGS)

@@ -66,6 +66,7 @@ char *requests_defang(const char *text, size_t max)
 {
 	size_t len = strlen(text), o = 0, i = 0;
 	char *out = xmalloc(len * 3 + 8);
+	bool cut = false;
 
 	while (i < len && o < max) {
 		size_t start = i, n;
@@ -97,11 +98,12 @@ char *requests_defang(const char *text, size_t max)
 				out[o++] = c;
 			}
 		}
+		cut = start < i;
 	}
 	while (o > 0 && out[o - 1] == ' ')
 		o--;
 	/* Do not leave half a UTF-8 character at the cut. */
-	if (i < len) {
+	if (cut || i < len) {
 		while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
 			o--;
 		if (o > 0 && ((unsigned char)out[o - 1] & 0x80))
