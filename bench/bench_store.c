@@ -1,24 +1,39 @@
 /*
- * bench_store.c - durable events per second with group commit against one
- * synchronous commit per event, measured in the same run on the same disk.
+ * bench_store.c - durable events per second in three ways, measured in
+ * the same run on the same disk:
  *
- * An event is one store call (a room message appended to the archive, one
- * transaction).  Grouped: every GROUP events are made durable by one
- * store_flush(), as the daemon does once per event-loop pass.  Per event:
- * the store is opened with STORE_SYNC_EACH, so every commit is flushed on
- * its own.
+ *   batch:    every GROUP events run in one batch (store_batch_begin, each
+ *             event a child transaction) made durable by one store_flush(),
+ *             as the daemon does once per event-loop pass;
+ *   per call: every event is its own transaction, every GROUP events made
+ *             durable by one store_flush();
+ *   sync:     the store opened with STORE_SYNC_EACH, every commit flushed
+ *             on its own (the baseline).
  *
- * usage: bench_store [-n EVENTS] [-g GROUP] [-d DIR]
+ * An event is a room message appended to the archive (the record and its
+ * stanza-id index).  Each of RUNS rounds measures the three in turn, each
+ * in a new store directory; the medians, minima and maxima are printed,
+ * with each rate as a ratio to the same round's sync rate.
+ *
+ * usage: bench_store [-n EVENTS] [-g GROUP] [-r RUNS] [-d DIR]
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
+
+enum bench_mode { BENCH_BATCH, BENCH_PER_CALL, BENCH_SYNC, BENCH_N };
+
+static const char *const bench_names[BENCH_N] = {
+	"batch, 1 flush per group", "per-call txn, 1 flush per group",
+	"sync commit per event",
+};
 
 static double bench_now(void)
 {
@@ -28,7 +43,16 @@ static double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double bench_run(const char *dir, unsigned flags, long events,
+static void bench_rm(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		exit(1);
+}
+
+static double bench_run(const char *dir, enum bench_mode mode, long events,
 			long group)
 {
 	struct store *st;
@@ -37,7 +61,7 @@ static double bench_run(const char *dir, unsigned flags, long events,
 	double t0, t;
 	long i;
 
-	if (store_open(dir, flags, &st) != 0)
+	if (store_open(dir, mode == BENCH_SYNC ? STORE_SYNC_EACH : 0, &st) != 0)
 		exit(1);
 	memset(&m, 0, sizeof(m));
 	m.nick = "alice";
@@ -47,11 +71,15 @@ static double bench_run(const char *dir, unsigned flags, long events,
 		   "</message>";
 	t0 = bench_now();
 	for (i = 0; i < events; i++) {
-		snprintf(id, sizeof(id), "%c%ld", flags ? 's' : 'g', i);
+		if (mode == BENCH_BATCH && i % group == 0 &&
+		    store_batch_begin(st) != 0)
+			exit(1);
+		snprintf(id, sizeof(id), "m%ld", i);
 		m.stanza_id = id;
 		if (store_archive_add(st, "room", &m) != 0)
 			exit(1);
-		if (group > 0 && (i + 1) % group == 0 && store_flush(st) != 0)
+		if (mode != BENCH_SYNC && (i + 1) % group == 0 &&
+		    store_flush(st) != 0)
 			exit(1);
 	}
 	if (store_flush(st) != 0)
@@ -61,16 +89,35 @@ static double bench_run(const char *dir, unsigned flags, long events,
 	return (double)events / t;
 }
 
+static int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts v and prints its median, minimum and maximum. */
+static void bench_print(const char *what, const char *unit, double *v,
+			int n)
+{
+	double med;
+
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp);
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	printf("store: %-34s median %9.1f%s  min %9.1f%s  max %9.1f%s\n",
+	       what, med, unit, v[0], unit, v[n - 1], unit);
+}
+
 int main(int argc, char **argv)
 {
 	char tmpl[] = "./bench-store.XXXXXX";
-	const char *dir = NULL;
-	char cmd[4200];
-	long events = 200000, group = 100, sync_events;
-	double grouped, each;
-	int opt;
+	const char *base = NULL;
+	char dir[4096];
+	long events = 100000, group = 100, sync_events;
+	int runs = 5, opt, r, m;
+	double *rate[BENCH_N], *ratio[BENCH_N];
 
-	while ((opt = getopt(argc, argv, "n:g:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:g:r:d:")) != -1) {
 		switch (opt) {
 		case 'n':
 			events = atol(optarg);
@@ -78,37 +125,68 @@ int main(int argc, char **argv)
 		case 'g':
 			group = atol(optarg);
 			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
 		case 'd':
-			dir = optarg;
+			base = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: bench_store [-n EVENTS] "
-				"[-g GROUP] [-d DIR]\n");
+				"[-g GROUP] [-r RUNS] [-d DIR]\n");
 			return 2;
 		}
 	}
-	if (events <= 0 || group <= 0)
+	if (events <= 0 || group <= 0 || runs <= 0)
 		return 2;
-	if (dir == NULL) {
-		dir = mkdtemp(tmpl);
-		if (dir == NULL) {
+	if (base == NULL) {
+		base = mkdtemp(tmpl);
+		if (base == NULL) {
 			perror("mkdtemp");
 			return 1;
 		}
+	} else if (mkdir(base, 0700) != 0) {
+		perror(base);
+		return 1;
 	}
-	/* The synchronous run is ~20x slower: fewer events, same rate. */
+	for (m = 0; m < BENCH_N; m++) {
+		rate[m] = calloc((size_t)runs, sizeof(double));
+		ratio[m] = calloc((size_t)runs, sizeof(double));
+		if (rate[m] == NULL || ratio[m] == NULL)
+			abort();
+	}
+	/* The synchronous run is much slower: fewer events, same rate. */
 	sync_events = events / 20 > 1000 ? events / 20 : 1000;
-	grouped = bench_run(dir, 0, events, group);
-	each = bench_run(dir, STORE_SYNC_EACH, sync_events, 0);
-	printf("store: %ld events, one flush per %ld: %.0f durable events/s\n",
-	       events, group, grouped);
-	printf("store: %ld events, one synchronous commit each: "
-	       "%.0f durable events/s\n", sync_events, each);
-	printf("store: group commit is %.1fx faster\n", grouped / each);
-	if (dir == tmpl) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			return 1;
+	for (r = 0; r < runs; r++) {
+		for (m = 0; m < BENCH_N; m++) {
+			snprintf(dir, sizeof(dir), "%s/run%d-%d", base, r, m);
+			rate[m][r] = bench_run(dir, (enum bench_mode)m,
+					       m == BENCH_SYNC ? sync_events
+							       : events,
+					       group);
+			bench_rm(dir);
+		}
+		for (m = 0; m < BENCH_N; m++)
+			ratio[m][r] = rate[m][r] / rate[BENCH_SYNC][r];
+		printf("store: run %d: batch %.0f, per call %.0f, sync %.0f "
+		       "durable events/s\n", r + 1, rate[BENCH_BATCH][r],
+		       rate[BENCH_PER_CALL][r], rate[BENCH_SYNC][r]);
 	}
+	printf("store: %d runs; %ld events (sync: %ld), group %ld\n", runs,
+	       events, sync_events, group);
+	for (m = 0; m < BENCH_N; m++)
+		bench_print(bench_names[m], "/s", rate[m], runs);
+	for (m = 0; m < BENCH_SYNC; m++) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "%s vs sync", bench_names[m]);
+		bench_print(what, "x ", ratio[m], runs);
+	}
+	for (m = 0; m < BENCH_N; m++) {
+		free(rate[m]);
+		free(ratio[m]);
+	}
+	if (base == tmpl)
+		bench_rm(base);
 	return 0;
 }

@@ -40,15 +40,24 @@ struct store {
 	char *path; /* NULL in memory */
 	unsigned flags;
 	uint32_t seq; /* tie-breaker for time-ordered keys */
+	/* The batch (store_batch_begin): while batch_open, every call runs
+	 * as a child of batch, a top-level transaction begun on first use.
+	 * A deadlock in a child commits batch early (a split) so the other
+	 * side can go on; batch_lost says part of the batch was lost. */
+	DB_TXN *batch;
+	bool batch_open;
+	bool batch_lost;
+	unsigned long batch_splits; /* early commits, for tests */
 };
 
 /* The value format version byte that leads every value written now. */
 #define STORE_V1 1
 
-/* A body run inside a transaction.  It returns 0 to commit; a Berkeley DB
- * code (DB_LOCK_DEADLOCK is retried, DB_NOTFOUND becomes STORE_NOTFOUND)
- * or a store code to abort.  A body that must commit and still report an
- * outcome puts the outcome in its argument. */
+/* A body run inside a transaction (a child of the open batch's, if any).
+ * It returns 0 to commit; a Berkeley DB code (DB_LOCK_DEADLOCK is retried,
+ * DB_NOTFOUND becomes STORE_NOTFOUND) or a store code to abort.  A body
+ * that must commit and still report an outcome puts the outcome in its
+ * argument. */
 int store_txn_run(struct store *st, const char *what,
 		  int (*body)(struct store *st, DB_TXN *txn, void *arg),
 		  void *arg);

@@ -42,13 +42,40 @@ enum store_open_flags {
  * Returns 0 and a handle in *out, or a negative code. */
 int store_open(const char *path, unsigned flags, struct store **out);
 
-/* Flushes, checkpoints and closes; accepts NULL. */
+/* Ends an open batch, flushes, checkpoints and closes; accepts NULL. */
 void store_close(struct store *st);
 
 /* Group commit: makes every transaction committed so far durable with one
  * log flush.  The daemon calls it once per event-loop pass before it sends
- * the stanzas that reveal those transactions. */
+ * the stanzas that reveal those transactions.  An open batch is ended
+ * (committed) first, so everything that returned 0 before the call is
+ * durable after it; the result is then that of store_batch_end() if it
+ * failed. */
 int store_flush(struct store *st);
+
+/*
+ * Batches: one transaction for many calls (one event-loop pass).
+ *
+ * Between store_batch_begin() and store_batch_end() (or store_flush()),
+ * every call runs as a child transaction of the batch's: a call that fails
+ * aborts alone, a deadlocked call is retried alone, and every call sees
+ * the batch's earlier writes.  Other processes see the batch's writes when
+ * it ends (until then they wait for its locks).  When a call deadlocks
+ * with another process, what the batch committed so far is committed at
+ * once (the batch is split in two) so that the other process can go on,
+ * and the call is retried; nothing is lost and nothing changes for the
+ * caller.  Durability is still store_flush()'s.
+ */
+
+/* Opens a batch (the transaction itself begins with the first call, so an
+ * empty batch costs nothing).  STORE_EINVAL when one is open already. */
+int store_batch_begin(struct store *st);
+
+/* Commits and closes the open batch; 0, STORE_EINVAL when none is open,
+ * or STORE_EFAIL when the batch, or part of it, could not be committed
+ * (logged): then some calls of the batch that returned 0 were lost, and
+ * the caller must not tell anyone about them. */
+int store_batch_end(struct store *st);
 
 /* Periodic upkeep: checkpoint and remove logs no longer needed. */
 int store_maintain(struct store *st);

@@ -828,6 +828,149 @@ static void test_deadlock(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A batch: calls see its writes, a failed call aborts alone, flush ends
+ * it. */
+static void test_batch(void **state)
+{
+	struct store *st = *state;
+	struct store_identity id;
+	char **v;
+
+	assert_int_equal(store_batch_end(st), STORE_EINVAL);
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_batch_begin(st), STORE_EINVAL);
+	assert_int_equal(store_batch_end(st), 0); /* empty */
+
+	assert_int_equal(store_batch_begin(st), 0);
+	add_id(st, "alice");
+	assert_int_equal(store_identity_get(st, "alice", &id), 0);
+	memset(&id, 0, sizeof(id));
+	strcpy(id.handle, "alice");
+	assert_int_equal(store_identity_add(st, &id), STORE_EEXIST);
+	assert_int_equal(store_link(st, "alice", "a@x.org"), 0);
+	assert_int_equal(store_link(st, "nobody", "b@x.org"), STORE_NOTFOUND);
+	add_id(st, "bob");
+	assert_int_equal(store_follow(st, "alice", "bob"), 0);
+	assert_int_equal(store_following_list(st, "alice", &v), 0);
+	assert_int_equal(strv_len(v), 1);
+	store_strv_free(v);
+	assert_non_null(st->batch); /* one transaction all along */
+	assert_int_equal(store_batch_end(st), 0);
+	assert_null(st->batch);
+	assert_int_equal(store_identity_get(st, "bob", &id), 0);
+	assert_int_equal(store_follows(st, "alice", "bob"), 0);
+
+	/* store_flush() ends an open batch. */
+	assert_int_equal(store_batch_begin(st), 0);
+	add_id(st, "carol");
+	assert_int_equal(store_flush(st), 0);
+	assert_false(st->batch_open);
+	assert_int_equal(store_batch_end(st), STORE_EINVAL);
+	assert_int_equal(store_identity_get(st, "carol", &id), 0);
+	assert_int_equal(st->batch_splits, 0);
+}
+
+/* One put in its own call: the calls of the batched deadlock test. */
+struct bput_arg {
+	const char *key;
+	enum store_dbi db;
+};
+
+static int bput_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct bput_arg *a = arg;
+	struct store_buf k, v;
+	int rc;
+
+	store_buf_init(&k);
+	store_buf_init(&v);
+	store_buf_put(&k, a->key, strlen(a->key));
+	store_buf_u8(&v, STORE_V1);
+	rc = store_dbput(st, txn, a->db, &k, &v, 0);
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+/* A writer with a batch of two calls in opposite database orders; it
+ * exits with 10 + the number of splits, or >= 100 on failure. */
+static pid_t bdl_writer(const char *dir, int in, int out, const char *key,
+			enum store_dbi first, enum store_dbi second)
+{
+	struct bput_arg a1 = {key, first}, a2 = {key, second};
+	pid_t pid = fork();
+	struct store *st;
+	char c = 'x';
+
+	if (pid != 0)
+		return pid;
+	if (store_open(dir, 0, &st) != 0)
+		_exit(100);
+	if (store_batch_begin(st) != 0 ||
+	    store_txn_run(st, "batch 1", bput_body, &a1) != 0)
+		_exit(101);
+	/* Both batches hold their first lock before either asks for more. */
+	if (write(out, &c, 1) != 1 || read(in, &c, 1) != 1)
+		_exit(102);
+	if (store_txn_run(st, "batch 2", bput_body, &a2) != 0)
+		_exit(103);
+	if (store_batch_end(st) != 0 || store_flush(st) != 0)
+		_exit(104);
+	c = (char)st->batch_splits;
+	store_close(st);
+	_exit(10 + c);
+}
+
+static void test_batch_deadlock(void **state)
+{
+	char dir[] = "/tmp/bc-store-XXXXXX";
+	char cmd[64];
+	const char *keys[] = {"one", "two"};
+	enum store_dbi dbs[] = {STORE_DB_META, STORE_DB_REPORTS};
+	int p1[2], p2[2], s1, s2, i, j;
+	struct store *st;
+	struct store_buf k;
+	unsigned char *v;
+	size_t len;
+	pid_t w1, w2;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(dir, 0, &st), 0); /* creates it */
+	assert_int_equal(pipe(p1), 0);
+	assert_int_equal(pipe(p2), 0);
+	w1 = bdl_writer(dir, p2[0], p1[1], "one", STORE_DB_META,
+			STORE_DB_REPORTS);
+	w2 = bdl_writer(dir, p1[0], p2[1], "two", STORE_DB_REPORTS,
+			STORE_DB_META);
+	assert_int_equal(waitpid(w1, &s1, 0), w1);
+	assert_int_equal(waitpid(w2, &s2, 0), w2);
+	assert_true(WIFEXITED(s1) && WIFEXITED(s2));
+	assert_true(WEXITSTATUS(s1) >= 10 && WEXITSTATUS(s1) < 100);
+	assert_true(WEXITSTATUS(s2) >= 10 && WEXITSTATUS(s2) < 100);
+	/* Without a split each would wait for the other's batch for ever. */
+	assert_true(WEXITSTATUS(s1) + WEXITSTATUS(s2) >= 21);
+
+	/* Every write of both batches is there. */
+	store_buf_init(&k);
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 2; j++) {
+			store_buf_reset(&k);
+			store_buf_put(&k, keys[i], 3);
+			assert_int_equal(store_dbget(st, NULL, dbs[j], &k, &v,
+						     &len), 0);
+			free(v);
+		}
+	}
+	store_buf_free(&k);
+	store_close(st);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -847,6 +990,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_deadlock),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test(test_batch_deadlock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
