@@ -19,6 +19,7 @@
 #include "component/clock.h"
 #include "component/log.h"
 #include "ctl/ctl.h"
+#include "ctl/data.h"
 #include "store/store.h"
 
 struct ctl_ctx {
@@ -422,11 +423,22 @@ static int ctl_stats(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 	return CTL_OK;
 }
 
-static int ctl_not_yet(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
-		char **argv)
+static int ctl_dump(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		    char **argv)
 {
-	return ctl_fail(c, CTL_FAIL, "this command is not available in this "
-			"version");
+	return data_dump(c->st, argv[0], c->err);
+}
+
+static int ctl_load(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		    char **argv)
+{
+	return data_load(c->st, argv[0], c->err);
+}
+
+static int ctl_import(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		      char **argv)
+{
+	return data_import(c->st, argv[0], c->err);
 }
 
 static const struct ctl_cmd ctl_cmds[] = {
@@ -445,10 +457,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"unfollow", NULL, 2, 2, "unfollow A B", "A stops following B.",
 	 0, ctl_unfollow},
 	{"import", NULL, 1, 1, "import FILE",
-	 "Imports identities, follows, links and rooms from XML.",
-	 0, ctl_not_yet},
+	 "Adds identities (with links, follows, subscriptions) and rooms\n"
+	 "(with affiliations) from XML (docs/DATA-FORMAT.md); refuses, "
+	 "changing nothing,\na file naming any that exist.", 0, ctl_import},
 	{"dump", NULL, 1, 1, "dump FILE", "Writes the whole store as XML.",
-	 0, ctl_not_yet},
+	 0, ctl_dump},
 	{"room", "open", 1, 1,
 	 "room open ROOM --title TITLE [--host HANDLE]... [--speaker HANDLE]...",
 	 "Opens (or updates) the text chat of a live audio room.",
@@ -456,7 +469,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"room", "close", 1, 1, "room close ROOM",
 	 "Closes an audio room's chat, keeping its history.", 0, ctl_room_close},
 	{"load", NULL, 1, 1, "load FILE",
-	 "Restores a dump into an empty store.", 0, ctl_not_yet},
+	 "Restores a dump into an empty store.", 0, ctl_load},
 	{"reports", NULL, 0, 0, "reports [--open]",
 	 "Lists reports (only open ones with --open), tab-separated.",
 	 1, ctl_reports},

@@ -455,6 +455,59 @@ int store_archive_query(struct store *st, const struct store_archive_query *q,
 void store_archive_list_free(struct store_archive_msg *v, size_t n);
 
 /*
+ * Backup and restore (backchannelctl dump and load): whole-database lists
+ * and writes that keep the given times.  The *_put functions write a
+ * record as it is given, for loading into an empty store.
+ */
+struct store_token {
+	char token[STORE_TOKEN_SIZE];
+	char handle[STORE_HANDLE_SIZE];
+	int64_t created_ms, expires_ms;
+	bool used;
+	char *used_by; /* the JID that redeemed it, or "" */
+};
+
+/* Every token, in token order. */
+int store_token_list(struct store *st, struct store_token **out, size_t *n);
+void store_token_list_free(struct store_token *v, size_t n);
+/* STORE_NOTFOUND for an unknown handle, STORE_EEXIST for a token that
+ * exists, STORE_EINVAL for a token that is not 1 to 32 characters. */
+int store_token_put(struct store *st, const struct store_token *t);
+
+struct store_relation_entry {
+	char *owner, *peer;
+	struct store_relation rel;
+};
+
+/* Every relationship, in (owner, peer) order. */
+int store_relation_list_all(struct store *st,
+			    struct store_relation_entry **out, size_t *n);
+void store_relation_list_free(struct store_relation_entry *v, size_t n);
+/* Writes the relationship with its times as given (flags 0 removes it). */
+int store_relation_put(struct store *st, const char *owner, const char *peer,
+		       const struct store_relation *rel);
+
+/* Writes a request of sender (r->sender) to recipient with its times and
+ * its held messages (n of them, in order; r->held is ignored: it becomes
+ * n); STORE_EEXIST when the pair has a request already. */
+int store_request_put(struct store *st, const char *recipient,
+		      const struct store_request *r,
+		      const struct store_held *held, size_t n);
+
+struct store_evidence {
+	char *sender, *recipient;
+	int64_t ms;
+	char *text;
+};
+
+/* Every evidence message, by pair, oldest first. */
+int store_evidence_list_all(struct store *st, struct store_evidence **out,
+			    size_t *n);
+void store_evidence_list_free(struct store_evidence *v, size_t n);
+/* Appends one message with its time, without pruning. */
+int store_evidence_put(struct store *st, const struct store_evidence *e);
+
+/*
  * Counters for backchannelctl stats and the daemon's status.
  */
 struct store_stats {

@@ -1,0 +1,1013 @@
+/*
+ * data.c - backchannelctl dump, load and import: the store as one XML
+ * document, validated against ctl/backchannel-data.rng (compiled in), the
+ * format of docs/DATA-FORMAT.md.
+ *
+ * dump writes everything in a fixed order from one batch (one
+ * transaction, so the dump is consistent); load restores a dump into an
+ * empty store, so that dump, load, dump gives the same bytes; import adds
+ * identities (with links, follows and subscriptions) and rooms (with
+ * affiliations) to a store, refusing any that already exist.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
+
+#include "component/clock.h"
+#include "ctl/ctl.h"
+#include "ctl/data.h"
+#include "ctl/data-rng.h"
+#include "store/store.h"
+
+static const char *const data_who[] = {"follows", "everyone", "nobody-new"};
+static const char *const data_affil[] = {"none",  "outcast", "member",
+					 "speaker", "admin", "host", "owner"};
+static const struct {
+	unsigned flag;
+	const char *name;
+} data_flags[] = {
+	{STORE_REL_ACCEPTED, "accepted"},
+	{STORE_REL_DECLINED, "declined"},
+	{STORE_REL_WROTE_FIRST, "wrote-first"},
+	{STORE_REL_BLOCKED, "blocked"},
+};
+
+/* Writing. */
+
+struct data_w {
+	xmlTextWriterPtr w;
+	int bad;
+};
+
+static void data_start(struct data_w *w, const char *name)
+{
+	if (xmlTextWriterStartElement(w->w, BAD_CAST name) < 0)
+		w->bad = 1;
+}
+
+static void data_end(struct data_w *w)
+{
+	if (xmlTextWriterEndElement(w->w) < 0)
+		w->bad = 1;
+}
+
+static void data_attr(struct data_w *w, const char *name, const char *v)
+{
+	if (xmlTextWriterWriteAttribute(w->w, BAD_CAST name,
+					BAD_CAST(v ? v : "")) < 0)
+		w->bad = 1;
+}
+
+static void data_time(struct data_w *w, const char *name, int64_t ms)
+{
+	char buf[40];
+
+	data_attr(w, name, clock_format_xep82(ms, buf, sizeof(buf)));
+}
+
+static void data_text(struct data_w *w, const char *s)
+{
+	if (xmlTextWriterWriteString(w->w, BAD_CAST(s ? s : "")) < 0)
+		w->bad = 1;
+}
+
+static void data_text_elem(struct data_w *w, const char *name, const char *s)
+{
+	data_start(w, name);
+	data_text(w, s);
+	data_end(w);
+}
+
+static int data_dump_identities(struct store *st, struct data_w *w)
+{
+	struct store_identity *ids;
+	size_t n, i, j;
+	char **v;
+	int rc;
+
+	rc = store_identity_list(st, &ids, &n);
+	if (rc != 0)
+		return rc;
+	for (i = 0; rc == 0 && i < n; i++) {
+		const struct store_identity *id = &ids[i];
+
+		data_start(w, "identity");
+		data_attr(w, "handle", id->handle);
+		if (id->name[0] != '\0')
+			data_attr(w, "name", id->name);
+		if (id->bot)
+			data_attr(w, "bot", "true");
+		if (id->who != STORE_WHO_FOLLOWS && (unsigned)id->who < 3)
+			data_attr(w, "setting", data_who[id->who]);
+		data_time(w, "created", id->created_ms);
+		if ((rc = store_link_list(st, id->handle, &v)) == 0) {
+			for (j = 0; v[j] != NULL; j++) {
+				data_start(w, "link");
+				data_attr(w, "jid", v[j]);
+				data_end(w);
+			}
+			store_strv_free(v);
+		}
+		if (rc == 0 &&
+		    (rc = store_following_list(st, id->handle, &v)) == 0) {
+			for (j = 0; v[j] != NULL; j++) {
+				data_start(w, "follow");
+				data_attr(w, "handle", v[j]);
+				data_end(w);
+			}
+			store_strv_free(v);
+		}
+		if (rc == 0 && (rc = store_sub_list(st, id->handle, &v)) == 0) {
+			for (j = 0; v[j] != NULL; j++) {
+				data_start(w, "subscription");
+				data_attr(w, "jid", v[j]);
+				data_end(w);
+			}
+			store_strv_free(v);
+		}
+		data_end(w);
+	}
+	free(ids);
+	return rc;
+}
+
+static int data_dump_tokens(struct store *st, struct data_w *w)
+{
+	struct store_token *t;
+	size_t n, i;
+	int rc;
+
+	rc = store_token_list(st, &t, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		data_start(w, "token");
+		data_attr(w, "token", t[i].token);
+		data_attr(w, "handle", t[i].handle);
+		data_time(w, "created", t[i].created_ms);
+		data_time(w, "expires", t[i].expires_ms);
+		if (t[i].used)
+			data_attr(w, "used-by", t[i].used_by);
+		data_end(w);
+	}
+	store_token_list_free(t, n);
+	return rc;
+}
+
+static int data_dump_relations(struct store *st, struct data_w *w)
+{
+	struct store_relation_entry *r;
+	size_t n, i, f;
+	int rc;
+
+	rc = store_relation_list_all(st, &r, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		char flags[64] = "";
+
+		for (f = 0; f < sizeof(data_flags) / sizeof(data_flags[0]);
+		     f++) {
+			if (!(r[i].rel.flags & data_flags[f].flag))
+				continue;
+			if (flags[0] != '\0')
+				strcat(flags, " ");
+			strcat(flags, data_flags[f].name);
+		}
+		data_start(w, "relationship");
+		data_attr(w, "owner", r[i].owner);
+		data_attr(w, "peer", r[i].peer);
+		data_attr(w, "flags", flags);
+		if (r[i].rel.flags & STORE_REL_DECLINED)
+			data_time(w, "declined-until",
+				  r[i].rel.declined_until_ms);
+		data_time(w, "updated", r[i].rel.updated_ms);
+		data_end(w);
+	}
+	store_relation_list_free(r, n);
+	return rc;
+}
+
+/* Requests are kept per recipient identity. */
+static int data_dump_requests(struct store *st, struct data_w *w)
+{
+	struct store_identity *ids;
+	size_t nid, i, j, k;
+	int rc;
+
+	rc = store_identity_list(st, &ids, &nid);
+	for (i = 0; rc == 0 && i < nid; i++) {
+		struct store_request *q;
+		size_t nq;
+
+		rc = store_request_list(st, ids[i].handle, &q, &nq);
+		for (j = 0; rc == 0 && j < nq; j++) {
+			struct store_held *h;
+			size_t nh;
+
+			rc = store_held_list(st, ids[i].handle, q[j].sender,
+					     &h, &nh);
+			if (rc != 0)
+				break;
+			data_start(w, "request");
+			data_attr(w, "recipient", ids[i].handle);
+			data_attr(w, "sender", q[j].sender);
+			data_time(w, "created", q[j].created_ms);
+			data_time(w, "updated", q[j].updated_ms);
+			for (k = 0; k < nh; k++) {
+				data_start(w, "held");
+				data_time(w, "received", h[k].received_ms);
+				data_text(w, h[k].stanza);
+				data_end(w);
+			}
+			data_end(w);
+			store_held_list_free(h, nh);
+		}
+		store_request_list_free(q, nq);
+	}
+	free(ids);
+	return rc;
+}
+
+static int data_dump_rooms(struct store *st, struct data_w *w)
+{
+	struct store_room *rooms;
+	size_t n, i, j;
+	int rc;
+
+	rc = store_room_list(st, &rooms, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		const struct store_room *r = &rooms[i];
+		struct store_affiliation *af;
+		struct store_archive_msg *m;
+		struct store_archive_query q;
+		size_t naf, nm;
+		bool complete;
+
+		data_start(w, "room");
+		data_attr(w, "name", r->name);
+		if (r->title != NULL && r->title[0] != '\0')
+			data_attr(w, "title", r->title);
+		if (r->subject != NULL && r->subject[0] != '\0')
+			data_attr(w, "subject", r->subject);
+		data_attr(w, "kind",
+			  r->kind == STORE_ROOM_AUDIO ? "audio" : "group");
+		data_attr(w, "live", r->live ? "true" : "false");
+		data_time(w, "created", r->created_ms);
+		rc = store_affil_list(st, r->name, &af, &naf);
+		for (j = 0; rc == 0 && j < naf; j++) {
+			if (af[j].affil <= STORE_AFFIL_NONE ||
+			    af[j].affil > STORE_AFFIL_OWNER)
+				continue;
+			data_start(w, "affiliation");
+			data_attr(w, "who", af[j].who);
+			data_attr(w, "affiliation", data_affil[af[j].affil]);
+			data_end(w);
+		}
+		store_affil_list_free(af, naf);
+		memset(&q, 0, sizeof(q));
+		q.room = r->name;
+		if (rc == 0)
+			rc = store_archive_query(st, &q, &m, &nm, &complete);
+		for (j = 0; rc == 0 && j < nm; j++) {
+			data_start(w, "message");
+			data_attr(w, "id", m[j].stanza_id);
+			data_time(w, "time", m[j].ms);
+			if (m[j].nick != NULL && m[j].nick[0] != '\0')
+				data_attr(w, "nick", m[j].nick);
+			if (m[j].from != NULL && m[j].from[0] != '\0')
+				data_attr(w, "from", m[j].from);
+			data_text(w, m[j].stanza);
+			data_end(w);
+		}
+		if (rc == 0)
+			store_archive_list_free(m, nm);
+		data_end(w);
+	}
+	store_room_list_free(rooms, n);
+	return rc;
+}
+
+static int data_dump_evidence(struct store *st, struct data_w *w)
+{
+	struct store_evidence *e;
+	size_t n, i;
+	int rc;
+
+	rc = store_evidence_list_all(st, &e, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		data_start(w, "evidence");
+		data_attr(w, "sender", e[i].sender);
+		data_attr(w, "recipient", e[i].recipient);
+		data_time(w, "time", e[i].ms);
+		data_text(w, e[i].text);
+		data_end(w);
+	}
+	store_evidence_list_free(e, n);
+	return rc;
+}
+
+static int data_dump_reports(struct store *st, struct data_w *w)
+{
+	struct store_report *r;
+	size_t n, i, j;
+	char id[24];
+	int rc;
+
+	rc = store_report_list(st, false, &r, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		snprintf(id, sizeof(id), "%" PRIu64, r[i].id);
+		data_start(w, "report");
+		data_attr(w, "id", id);
+		data_attr(w, "reporter", r[i].reporter);
+		data_attr(w, "reported", r[i].reported);
+		if (r[i].reason != NULL && r[i].reason[0] != '\0')
+			data_attr(w, "reason", r[i].reason);
+		data_attr(w, "state", r[i].state == STORE_REPORT_RESOLVED
+					      ? "resolved"
+					      : "open");
+		data_time(w, "created", r[i].created_ms);
+		if (r[i].resolved_ms != 0)
+			data_time(w, "resolved", r[i].resolved_ms);
+		if (r[i].text != NULL && r[i].text[0] != '\0')
+			data_text_elem(w, "text", r[i].text);
+		for (j = 0; r[i].evidence && r[i].evidence[j]; j++)
+			data_text_elem(w, "evidence", r[i].evidence[j]);
+		data_end(w);
+	}
+	store_report_list_free(r, n);
+	return rc;
+}
+
+/* libxml2 would print its own I/O errors: ours is the one line. */
+static void data_quiet(void *ctx, xmlErrorPtr e)
+{
+}
+
+int data_dump(struct store *st, const char *file, FILE *err)
+{
+	struct data_w w = {NULL, 0};
+	int rc, brc;
+
+	xmlSetStructuredErrorFunc(NULL, data_quiet);
+	w.w = xmlNewTextWriterFilename(file, 0);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (w.w == NULL) {
+		fprintf(err, "backchannelctl: cannot write %s\n", file);
+		return CTL_FAIL;
+	}
+	xmlTextWriterSetIndent(w.w, 1);
+	xmlTextWriterSetIndentString(w.w, BAD_CAST "  ");
+	if (xmlTextWriterStartDocument(w.w, "1.0", "UTF-8", NULL) < 0)
+		w.bad = 1;
+	data_start(&w, "backchannel-data");
+	data_attr(&w, "version", "1");
+	/* One batch: every list sees the same state. */
+	store_batch_begin(st);
+	if ((rc = data_dump_identities(st, &w)) == 0 &&
+	    (rc = data_dump_tokens(st, &w)) == 0 &&
+	    (rc = data_dump_relations(st, &w)) == 0 &&
+	    (rc = data_dump_requests(st, &w)) == 0 &&
+	    (rc = data_dump_rooms(st, &w)) == 0 &&
+	    (rc = data_dump_evidence(st, &w)) == 0)
+		rc = data_dump_reports(st, &w);
+	brc = store_batch_end(st);
+	if (xmlTextWriterEndDocument(w.w) < 0)
+		w.bad = 1;
+	xmlSetStructuredErrorFunc(NULL, data_quiet);
+	xmlFreeTextWriter(w.w); /* flushes and closes */
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (rc != 0 || brc != 0) {
+		fprintf(err, "backchannelctl: dump: store failure\n");
+		return CTL_FAIL;
+	}
+	if (w.bad) {
+		fprintf(err, "backchannelctl: cannot write %s\n", file);
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+/* Reading. */
+
+struct data_r {
+	const char *file;
+	FILE *err;
+	int errors;
+};
+
+static int data_err(struct data_r *r, const xmlNode *node, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+
+static int data_err(struct data_r *r, const xmlNode *node, const char *fmt,
+		    ...)
+{
+	va_list ap;
+
+	fprintf(r->err, "backchannelctl: %s:%ld: ", r->file,
+		node ? xmlGetLineNo(node) : 0L);
+	va_start(ap, fmt);
+	vfprintf(r->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->err);
+	r->errors++;
+	return CTL_FAIL;
+}
+
+/* The first schema or parse problem only: one line. */
+static void data_xml_error(void *ctx, xmlErrorPtr e)
+{
+	struct data_r *r = ctx;
+	char msg[512];
+	size_t n;
+
+	if (r->errors++ > 0 || e == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "error");
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	fprintf(r->err, "backchannelctl: %s:%d: %s\n", r->file, e->line, msg);
+}
+
+static xmlDoc *data_read(struct data_r *r)
+{
+	xmlRelaxNGParserCtxtPtr pctx;
+	xmlRelaxNGValidCtxtPtr vctx;
+	xmlRelaxNGPtr schema;
+	xmlParserCtxtPtr ctx;
+	xmlDoc *doc;
+
+	ctx = xmlNewParserCtxt();
+	if (ctx == NULL)
+		abort();
+	xmlSetStructuredErrorFunc(r, data_xml_error);
+	doc = xmlCtxtReadFile(ctx, r->file, NULL,
+			      XML_PARSE_NONET | XML_PARSE_BIG_LINES);
+	xmlFreeParserCtxt(ctx);
+	if (doc == NULL) {
+		if (r->errors == 0)
+			data_err(r, NULL, "cannot read the file");
+		xmlSetStructuredErrorFunc(NULL, NULL);
+		return NULL;
+	}
+	pctx = xmlRelaxNGNewMemParserCtxt(ctl_data_rng,
+					  (int)strlen(ctl_data_rng));
+	schema = xmlRelaxNGParse(pctx);
+	xmlRelaxNGFreeParserCtxt(pctx);
+	if (schema == NULL)
+		abort(); /* the schema is ours */
+	vctx = xmlRelaxNGNewValidCtxt(schema);
+	xmlRelaxNGSetValidStructuredErrors(vctx, data_xml_error, r);
+	if (xmlRelaxNGValidateDoc(vctx, doc) != 0 && r->errors == 0)
+		data_err(r, xmlDocGetRootElement(doc), "not valid");
+	xmlRelaxNGFreeValidCtxt(vctx);
+	xmlRelaxNGFree(schema);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (r->errors > 0) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* An attribute's value in a new string (free()), or NULL. */
+static char *data_get(const xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, BAD_CAST name);
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	s = strdup((const char *)v);
+	xmlFree(v);
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+static char *data_content(const xmlNode *n)
+{
+	xmlChar *v = xmlNodeGetContent(n);
+	char *s = strdup(v ? (const char *)v : "");
+
+	xmlFree(v);
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+/* XEP-0082 UTC time to ms; 0 when absent. */
+static int64_t data_get_time(const xmlNode *n, const char *name)
+{
+	char *v = data_get(n, name);
+	struct tm tm;
+	int ms = 0, len = 0;
+	int64_t t;
+
+	if (v == NULL)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(v, "%d-%d-%dT%d:%d:%d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+		   &len) != 6) {
+		free(v);
+		return 0;
+	}
+	if (v[len] == '.') {
+		int d = 0, i;
+
+		for (i = len + 1; v[i] >= '0' && v[i] <= '9'; i++, d++)
+			ms = ms * 10 + (v[i] - '0');
+		for (; d < 3; d++)
+			ms *= 10;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (int64_t)timegm(&tm) * 1000 + ms;
+	free(v);
+	return t;
+}
+
+static bool data_is(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static bool data_get_bool(const xmlNode *n, const char *name)
+{
+	char *v = data_get(n, name);
+	bool b = v != NULL && strcmp(v, "true") == 0;
+
+	free(v);
+	return b;
+}
+
+static int data_index(const char *const *names, int n, const char *v)
+{
+	int i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		if (strcmp(names[i], v) == 0)
+			return i;
+	return 0;
+}
+
+/* One line for a store refusal of node's record. */
+static int data_store_err(struct data_r *r, const xmlNode *node, int rc,
+			  const char *what)
+{
+	switch (rc) {
+	case STORE_EEXIST:
+		return data_err(r, node, "<%s> %s already exists", node->name,
+				what);
+	case STORE_NOTFOUND:
+		return data_err(r, node, "<%s> %s: unknown handle or room",
+				node->name, what);
+	case STORE_EINVAL:
+		return data_err(r, node, "<%s> %s is invalid", node->name,
+				what);
+	default:
+		return data_err(r, node, "<%s> %s: store failure", node->name,
+				what);
+	}
+}
+
+/* Identities (pass 0) and what hangs on them (pass 1: links, follows,
+ * subscriptions, which may name identities further down). */
+static int data_load_identity(struct store *st, struct data_r *r,
+			      const xmlNode *n, int pass)
+{
+	char *handle = data_get(n, "handle");
+	const xmlNode *c;
+	int rc = 0;
+
+	if (pass == 0) {
+		struct store_identity id;
+		char *name = data_get(n, "name");
+		char *who = data_get(n, "setting");
+
+		memset(&id, 0, sizeof(id));
+		snprintf(id.handle, sizeof(id.handle), "%s", handle);
+		if (name != NULL && strlen(name) >= sizeof(id.name))
+			rc = data_err(r, n, "<identity> name of '%s' is too "
+				      "long", handle);
+		else
+			snprintf(id.name, sizeof(id.name), "%s",
+				 name ? name : "");
+		id.bot = data_get_bool(n, "bot");
+		id.who = (enum store_who)data_index(data_who, 3, who);
+		id.created_ms = data_get_time(n, "created");
+		if (rc == 0) {
+			rc = store_identity_add(st, &id);
+			if (rc != 0)
+				rc = data_store_err(r, n, rc, handle);
+		}
+		free(name);
+		free(who);
+		free(handle);
+		return rc;
+	}
+	for (c = n->children; c != NULL && rc == 0; c = c->next) {
+		char *v;
+
+		if (data_is(c, "link")) {
+			v = data_get(c, "jid");
+			rc = store_link(st, handle, v);
+		} else if (data_is(c, "follow")) {
+			v = data_get(c, "handle");
+			rc = store_follow(st, handle, v);
+		} else if (data_is(c, "subscription")) {
+			v = data_get(c, "jid");
+			rc = store_sub_add(st, handle, v);
+		} else {
+			continue;
+		}
+		if (rc != 0)
+			rc = data_store_err(r, c, rc, v);
+		free(v);
+	}
+	free(handle);
+	return rc;
+}
+
+static int data_load_token(struct store *st, struct data_r *r,
+			   const xmlNode *n)
+{
+	struct store_token t;
+	char *tok = data_get(n, "token"), *h = data_get(n, "handle");
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.token, sizeof(t.token), "%s", tok);
+	snprintf(t.handle, sizeof(t.handle), "%s", h);
+	t.created_ms = data_get_time(n, "created");
+	t.expires_ms = data_get_time(n, "expires");
+	t.used_by = data_get(n, "used-by");
+	t.used = t.used_by != NULL;
+	rc = store_token_put(st, &t);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, tok);
+	free(t.used_by);
+	free(tok);
+	free(h);
+	return rc;
+}
+
+static int data_load_relation(struct store *st, struct data_r *r,
+			      const xmlNode *n)
+{
+	struct store_relation rel;
+	char *o = data_get(n, "owner"), *p = data_get(n, "peer");
+	char *flags = data_get(n, "flags"), *tok, *save = NULL;
+	size_t f;
+	int rc;
+
+	memset(&rel, 0, sizeof(rel));
+	for (tok = strtok_r(flags, " \t\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		for (f = 0; f < sizeof(data_flags) / sizeof(data_flags[0]); f++)
+			if (strcmp(tok, data_flags[f].name) == 0)
+				rel.flags |= data_flags[f].flag;
+	rel.declined_until_ms = data_get_time(n, "declined-until");
+	rel.updated_ms = data_get_time(n, "updated");
+	rc = store_relation_put(st, o, p, &rel);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, o);
+	free(o);
+	free(p);
+	free(flags);
+	return rc;
+}
+
+static int data_load_request(struct store *st, struct data_r *r,
+			     const xmlNode *n)
+{
+	struct store_request q;
+	struct store_held *h = NULL;
+	char *rcpt = data_get(n, "recipient");
+	const xmlNode *c;
+	size_t nh = 0, i;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.sender = data_get(n, "sender");
+	q.created_ms = data_get_time(n, "created");
+	q.updated_ms = data_get_time(n, "updated");
+	for (c = n->children; c != NULL; c = c->next) {
+		if (!data_is(c, "held"))
+			continue;
+		h = realloc(h, (nh + 1) * sizeof(*h));
+		if (h == NULL)
+			abort();
+		h[nh].received_ms = data_get_time(c, "received");
+		h[nh].stanza = data_content(c);
+		nh++;
+	}
+	rc = store_request_put(st, rcpt, &q, h, nh);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, q.sender);
+	for (i = 0; i < nh; i++)
+		free(h[i].stanza);
+	free(h);
+	free(q.sender);
+	free(rcpt);
+	return rc;
+}
+
+/* A room with its affiliations, and with its archive unless import. */
+static int data_load_room(struct store *st, struct data_r *r,
+			  const xmlNode *n, bool import)
+{
+	struct store_room room;
+	char *kind = data_get(n, "kind"), *live = data_get(n, "live");
+	const xmlNode *c;
+	int rc;
+
+	memset(&room, 0, sizeof(room));
+	room.name = data_get(n, "name");
+	room.title = data_get(n, "title");
+	room.subject = data_get(n, "subject");
+	room.kind = kind != NULL && strcmp(kind, "audio") == 0
+			    ? STORE_ROOM_AUDIO
+			    : STORE_ROOM_GROUP;
+	room.live = live == NULL || strcmp(live, "true") == 0;
+	room.created_ms = data_get_time(n, "created");
+	if (room.created_ms == 0)
+		room.created_ms = clock_now_ms();
+	rc = store_room_create(st, &room, NULL);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, room.name);
+	for (c = n->children; c != NULL && rc == 0; c = c->next) {
+		if (data_is(c, "affiliation")) {
+			char *who = data_get(c, "who");
+			char *af = data_get(c, "affiliation");
+
+			rc = store_affil_set(st, room.name, who,
+					     (enum store_affil)data_index(
+						     data_affil, 7, af));
+			if (rc != 0)
+				rc = data_store_err(r, c, rc, who);
+			free(who);
+			free(af);
+		} else if (data_is(c, "message")) {
+			struct store_archive_msg m;
+
+			if (import) {
+				rc = data_err(r, c, "<message> cannot be "
+					      "imported (use load)");
+				break;
+			}
+			memset(&m, 0, sizeof(m));
+			m.stanza_id = data_get(c, "id");
+			m.ms = data_get_time(c, "time");
+			m.nick = data_get(c, "nick");
+			m.from = data_get(c, "from");
+			m.stanza = data_content(c);
+			rc = store_archive_add(st, room.name, &m);
+			if (rc != 0)
+				rc = data_store_err(r, c, rc, m.stanza_id);
+			free(m.stanza_id);
+			free(m.nick);
+			free(m.from);
+			free(m.stanza);
+		}
+	}
+	store_room_clear(&room);
+	free(kind);
+	free(live);
+	return rc;
+}
+
+static int data_load_evidence(struct store *st, struct data_r *r,
+			      const xmlNode *n)
+{
+	struct store_evidence e;
+	int rc;
+
+	e.sender = data_get(n, "sender");
+	e.recipient = data_get(n, "recipient");
+	e.ms = data_get_time(n, "time");
+	e.text = data_content(n);
+	rc = store_evidence_put(st, &e);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, e.sender);
+	free(e.sender);
+	free(e.recipient);
+	free(e.text);
+	return rc;
+}
+
+static int data_load_report(struct store *st, struct data_r *r,
+			    const xmlNode *n)
+{
+	struct store_report rep;
+	char *id = data_get(n, "id"), *state = data_get(n, "state");
+	const xmlNode *c;
+	size_t ne = 0;
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.id = strtoull(id, NULL, 10);
+	rep.reporter = data_get(n, "reporter");
+	rep.reported = data_get(n, "reported");
+	rep.reason = data_get(n, "reason");
+	rep.state = strcmp(state, "resolved") == 0 ? STORE_REPORT_RESOLVED
+						   : STORE_REPORT_OPEN;
+	rep.created_ms = data_get_time(n, "created");
+	rep.resolved_ms = data_get_time(n, "resolved");
+	rep.evidence = calloc(1, sizeof(char *));
+	if (rep.evidence == NULL)
+		abort();
+	for (c = n->children; c != NULL; c = c->next) {
+		if (data_is(c, "text")) {
+			free(rep.text);
+			rep.text = data_content(c);
+		} else if (data_is(c, "evidence")) {
+			rep.evidence = realloc(rep.evidence,
+					       (ne + 2) * sizeof(char *));
+			if (rep.evidence == NULL)
+				abort();
+			rep.evidence[ne++] = data_content(c);
+			rep.evidence[ne] = NULL;
+		}
+	}
+	rc = store_report_add(st, &rep, false, NULL);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, id);
+	store_report_clear(&rep);
+	free(id);
+	free(state);
+	return rc;
+}
+
+static bool data_store_empty(struct store *st, struct data_r *r)
+{
+	struct store_stats s;
+
+	if (store_stats(st, &s) != 0) {
+		fprintf(r->err, "backchannelctl: load: store failure\n");
+		return false;
+	}
+	if (s.identities || s.links || s.tokens || s.follows || s.relations ||
+	    s.requests || s.held || s.rooms || s.archive || s.evidence ||
+	    s.reports || s.subscriptions) {
+		fprintf(r->err, "backchannelctl: load restores into an empty "
+			"store only, and this one has %" PRIu64 " identities "
+			"and %" PRIu64 " rooms (use import to add)\n",
+			s.identities, s.rooms);
+		return false;
+	}
+	return true;
+}
+
+int data_load(struct store *st, const char *file, FILE *err)
+{
+	struct data_r r = {file, err, 0};
+	const xmlNode *root, *n;
+	xmlDoc *doc;
+	int rc = 0, pass;
+
+	doc = data_read(&r);
+	if (doc != NULL && !data_store_empty(st, &r)) {
+		xmlFreeDoc(doc);
+		return CTL_FAIL;
+	}
+	if (doc == NULL)
+		return CTL_FAIL;
+	root = xmlDocGetRootElement(doc);
+	store_batch_begin(st);
+	/* Identities first, then what refers to them. */
+	for (pass = 0; pass < 2 && rc == 0; pass++) {
+		for (n = root->children; n != NULL && rc == 0; n = n->next) {
+			if (data_is(n, "identity"))
+				rc = data_load_identity(st, &r, n, pass);
+			else if (pass == 0)
+				continue;
+			else if (data_is(n, "token"))
+				rc = data_load_token(st, &r, n);
+			else if (data_is(n, "relationship"))
+				rc = data_load_relation(st, &r, n);
+			else if (data_is(n, "request"))
+				rc = data_load_request(st, &r, n);
+			else if (data_is(n, "room"))
+				rc = data_load_room(st, &r, n, false);
+			else if (data_is(n, "evidence"))
+				rc = data_load_evidence(st, &r, n);
+			else if (data_is(n, "report"))
+				rc = data_load_report(st, &r, n);
+		}
+	}
+	if (store_batch_end(st) != 0 && rc == 0)
+		rc = data_err(&r, NULL, "store failure");
+	xmlFreeDoc(doc);
+	if (rc != 0)
+		fprintf(err, "backchannelctl: load stopped; the store is "
+			"partly loaded: empty it before loading again\n");
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
+
+/* Import checks everything before it writes anything, so a refused file
+ * changes nothing. */
+static int data_import_check(struct store *st, struct data_r *r,
+			     const xmlNode *root)
+{
+	const xmlNode *n, *c, *m;
+
+	for (n = root->children; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (data_is(n, "identity")) {
+			struct store_identity id;
+			char *h = data_get(n, "handle");
+			int dup = store_identity_get(st, h, &id) == 0;
+
+			for (m = root->children; !dup && m != n; m = m->next) {
+				char *h2;
+
+				if (!data_is(m, "identity"))
+					continue;
+				h2 = data_get(m, "handle");
+				dup = strcasecmp(h, h2) == 0;
+				free(h2);
+			}
+			if (dup)
+				data_err(r, n, "<identity> '%s' already "
+					 "exists", h);
+			for (c = n->children; c != NULL && r->errors == 0;
+			     c = c->next) {
+				char hl[STORE_HANDLE_SIZE];
+				char *j;
+
+				if (!data_is(c, "link"))
+					continue;
+				j = data_get(c, "jid");
+				if (store_link_get(st, j, hl) == 0)
+					data_err(r, c, "<link> %s is already "
+						 "linked to '%s'", j, hl);
+				free(j);
+			}
+			free(h);
+		} else if (data_is(n, "room")) {
+			struct store_room room;
+			char *name = data_get(n, "name");
+
+			if (store_room_get(st, name, &room) == 0)
+				data_err(r, n, "<room> '%s' already exists",
+					 name);
+			for (m = root->children; r->errors == 0 && m != n;
+			     m = m->next) {
+				char *n2;
+
+				if (!data_is(m, "room"))
+					continue;
+				n2 = data_get(m, "name");
+				if (strcasecmp(name, n2) == 0)
+					data_err(r, n, "<room> '%s' appears "
+						 "twice", name);
+				free(n2);
+			}
+			store_room_clear(&room);
+			free(name);
+			for (c = n->children; c != NULL && r->errors == 0;
+			     c = c->next)
+				if (data_is(c, "message"))
+					data_err(r, c, "<message> cannot be "
+						 "imported (use load)");
+		} else {
+			data_err(r, n, "<%s> cannot be imported (use load)",
+				 n->name);
+		}
+		if (r->errors > 0)
+			return CTL_FAIL;
+	}
+	return 0;
+}
+
+int data_import(struct store *st, const char *file, FILE *err)
+{
+	struct data_r r = {file, err, 0};
+	const xmlNode *root, *n;
+	xmlDoc *doc;
+	int rc, pass;
+
+	doc = data_read(&r);
+	if (doc == NULL)
+		return CTL_FAIL;
+	root = xmlDocGetRootElement(doc);
+	rc = data_import_check(st, &r, root);
+	for (pass = 0; pass < 2 && rc == 0; pass++)
+		for (n = root->children; n != NULL && rc == 0; n = n->next)
+			if (data_is(n, "identity"))
+				rc = data_load_identity(st, &r, n, pass);
+			else if (pass == 1 && data_is(n, "room"))
+				rc = data_load_room(st, &r, n, true);
+	xmlFreeDoc(doc);
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}

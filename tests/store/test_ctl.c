@@ -1,0 +1,477 @@
+/*
+ * test_ctl.c - backchannelctl's commands through ctl_run() on private
+ * in-memory stores: the main commands, and dump, load and import of the
+ * XML data format (a round trip of every kind of record must give the
+ * same bytes, bad files one FILE:LINE line, import into a non-empty
+ * store).
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "component/clock.h"
+#include "ctl/ctl.h"
+#include "store/store.h"
+
+#define T0 1790000000000LL
+
+struct fx {
+	struct store *st;
+	char dir[32];
+	char *out, *err;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	clock_pin(T0);
+	assert_int_equal(store_open(NULL, STORE_IN_MEMORY, &f->st), 0);
+	strcpy(f->dir, "/tmp/bc-ctl-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[64];
+
+	store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f->out);
+	free(f->err);
+	free(f);
+	clock_unpin();
+	return 0;
+}
+
+/* Runs one command line (words separated by '|') on st; keeps the
+ * output and error text in f. */
+static int run(struct fx *f, struct store *st, const char *line)
+{
+	char *copy = strdup(line), *argv[16], *save = NULL, *w;
+	size_t olen, elen;
+	FILE *out, *err;
+	int argc = 0, rc;
+
+	for (w = strtok_r(copy, "|", &save); w != NULL && argc < 15;
+	     w = strtok_r(NULL, "|", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	free(f->out);
+	free(f->err);
+	out = open_memstream(&f->out, &olen);
+	err = open_memstream(&f->err, &elen);
+	rc = ctl_run(st, 86400000, argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	free(copy);
+	return rc;
+}
+
+static size_t lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static char *path(struct fx *f, const char *name)
+{
+	static char buf[4][128];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", f->dir, name);
+	return buf[i];
+}
+
+static void write_file(const char *p, const char *text)
+{
+	FILE *fp = fopen(p, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static char *read_file(const char *p, size_t *len)
+{
+	FILE *fp = fopen(p, "rb");
+	char *s;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	s = malloc((size_t)n + 1);
+	assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+	s[n] = '\0';
+	fclose(fp);
+	*len = (size_t)n;
+	return s;
+}
+
+static void test_commands(void **state)
+{
+	struct fx *f = *state;
+	struct store_identity id;
+	struct store_room room;
+	char h[STORE_HANDLE_SIZE];
+	char cmd[128];
+
+	assert_int_equal(run(f, f->st, "identity|add|Alice|--name|Alice A."),
+			 CTL_OK);
+	assert_int_equal(store_identity_get(f->st, "alice", &id), 0);
+	assert_string_equal(id.name, "Alice A.");
+	assert_int_equal(run(f, f->st, "identity|add|alice"), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "already exists"));
+	assert_int_equal(run(f, f->st, "identity|add|bob|--bot"), CTL_OK);
+	assert_int_equal(run(f, f->st, "identity|add"), CTL_USAGE);
+	assert_int_equal(run(f, f->st, "identity|add|x|--colour|red"),
+			 CTL_USAGE);
+
+	assert_int_equal(run(f, f->st, "link|alice|a@x.org/phone"), CTL_OK);
+	assert_int_equal(store_link_get(f->st, "a@x.org", h), 0);
+	assert_int_equal(run(f, f->st, "link|bob|A@x.org"), CTL_FAIL);
+	assert_non_null(strstr(f->err, "already linked to 'alice'"));
+	assert_int_equal(run(f, f->st, "token|alice"), CTL_OK);
+	assert_int_equal(strlen(f->out), 33);
+	assert_int_equal(run(f, f->st, "token|nobody"), CTL_FAIL);
+
+	assert_int_equal(run(f, f->st, "follow|alice|bob"), CTL_OK);
+	assert_int_equal(store_follows(f->st, "alice", "bob"), 0);
+	assert_int_equal(run(f, f->st, "follow|alice|alice"), CTL_FAIL);
+	assert_int_equal(run(f, f->st, "unfollow|alice|bob"), CTL_OK);
+	assert_int_equal(run(f, f->st, "unfollow|alice|bob"), CTL_FAIL);
+
+	assert_int_equal(run(f, f->st, "room|open|live|--title|Live|--host|"
+				       "alice|--speaker|bob"), CTL_OK);
+	assert_int_equal(store_room_get(f->st, "live", &room), 0);
+	assert_true(room.live);
+	store_room_clear(&room);
+	assert_int_equal(run(f, f->st, "room|open|live2"), CTL_USAGE);
+	assert_int_equal(run(f, f->st, "room|close|live"), CTL_OK);
+	assert_int_equal(store_room_get(f->st, "live", &room), 0);
+	assert_false(room.live);
+	store_room_clear(&room);
+	assert_int_equal(run(f, f->st, "room|close|nope"), CTL_FAIL);
+
+	assert_int_equal(store_evidence_add(f->st, "bob", "alice", "spam!", 5,
+					    0), 0);
+	assert_int_equal(run(f, f->st, "reports"), CTL_OK);
+	assert_string_equal(f->out, "");
+	{
+		struct store_report r;
+
+		memset(&r, 0, sizeof(r));
+		r.reporter = "alice";
+		r.reported = "bob";
+		r.reason = "urn:xmpp:reporting:spam";
+		assert_int_equal(store_report_add(f->st, &r, true, NULL), 0);
+	}
+	assert_int_equal(run(f, f->st, "reports|--open"), CTL_OK);
+	assert_non_null(strstr(f->out, "1\topen\t"));
+	assert_non_null(strstr(f->out, "\tevidence\tspam!\n"));
+	assert_int_equal(run(f, f->st, "report|resolve|1"), CTL_OK);
+	assert_int_equal(run(f, f->st, "reports|--open"), CTL_OK);
+	assert_string_equal(f->out, "");
+	assert_int_equal(run(f, f->st, "report|resolve|x"), CTL_USAGE);
+	assert_int_equal(run(f, f->st, "report|resolve|9"), CTL_FAIL);
+
+	assert_int_equal(run(f, f->st, "unlink|alice|a@x.org"), CTL_OK);
+	assert_int_equal(run(f, f->st, "unlink|alice|a@x.org"), CTL_FAIL);
+	assert_int_equal(run(f, f->st, "identity|remove|bob"), CTL_OK);
+	assert_int_equal(run(f, f->st, "identity|remove|bob"), CTL_FAIL);
+	assert_int_equal(run(f, f->st, "stats"), CTL_OK);
+	assert_non_null(strstr(f->out, "identities 1\n"));
+	assert_non_null(strstr(f->out, "subscriptions 0\n"));
+
+	assert_int_equal(run(f, f->st, "frobnicate"), CTL_USAGE);
+	assert_int_equal(lines(f->err), 1);
+	assert_int_equal(run(f, f->st, "link|--help"), CTL_OK);
+	assert_non_null(strstr(f->out, "usage: "));
+	snprintf(cmd, sizeof(cmd), "dump|%s", path(f, "nodir/x.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+}
+
+/* Every kind of record, with awkward text. */
+static void fill(struct store *st)
+{
+	struct store_identity id;
+	struct store_report r;
+	struct store_room room;
+	struct store_archive_msg m;
+	char tok[STORE_TOKEN_SIZE];
+	char *ev[] = {"given <evidence>", NULL};
+	const char *hosts[] = {"alice", NULL};
+	bool is_new;
+
+	memset(&id, 0, sizeof(id));
+	strcpy(id.handle, "alice");
+	strcpy(id.name, "Alice \"A\" <&>\nsecond line\ttab");
+	id.who = STORE_WHO_EVERYONE;
+	assert_int_equal(store_identity_add(st, &id), 0);
+	clock_advance(1);
+	memset(&id, 0, sizeof(id));
+	strcpy(id.handle, "bob");
+	id.bot = true;
+	id.who = STORE_WHO_NOBODY_NEW;
+	assert_int_equal(store_identity_add(st, &id), 0);
+	memset(&id, 0, sizeof(id));
+	strcpy(id.handle, "carol");
+	assert_int_equal(store_identity_add(st, &id), 0);
+	assert_int_equal(store_link(st, "alice", "a@x.org"), 0);
+	assert_int_equal(store_link(st, "alice", "a2@x.org"), 0);
+	assert_int_equal(store_follow(st, "alice", "bob"), 0);
+	assert_int_equal(store_follow(st, "carol", "alice"), 0);
+	assert_int_equal(store_sub_add(st, "alice", "z@y.org"), 0);
+	assert_int_equal(store_token_new(st, "bob", 1000, tok), 0);
+	assert_int_equal(store_token_new(st, "carol", 1000, tok), 0);
+	assert_int_equal(store_token_claim(st, "carol", tok, "c@x.org"), 0);
+	clock_advance(7);
+	assert_int_equal(store_relation_set(st, "alice", "bob",
+					    STORE_REL_BLOCKED |
+						    STORE_REL_WROTE_FIRST,
+					    0, 0), 0);
+	assert_int_equal(store_relation_set(st, "bob", "eve\\40o.org@d",
+					    STORE_REL_DECLINED, 0,
+					    T0 + 99999), 0);
+	assert_int_equal(store_request_hold(st, "alice", "dave\\40o.org@d",
+					    "<message><body>hi &amp; "
+					    "bye</body></message>",
+					    5, 5, &is_new), 0);
+	clock_advance(3);
+	assert_int_equal(store_request_hold(st, "alice", "dave\\40o.org@d",
+					    "<message>\r\n2</message>", 5, 5,
+					    &is_new), 0);
+	memset(&room, 0, sizeof(room));
+	room.name = "chat";
+	room.title = "Chat";
+	room.subject = "a <subject>";
+	assert_int_equal(store_room_create(st, &room, "carol"), 0);
+	assert_int_equal(store_affil_set(st, "chat", "out@o.org",
+					 STORE_AFFIL_OUTCAST), 0);
+	assert_int_equal(store_room_open(st, "audio", "Audio", hosts, NULL),
+			 0);
+	assert_int_equal(store_room_close(st, "audio"), 0);
+	memset(&m, 0, sizeof(m));
+	m.stanza_id = "s1";
+	m.nick = "carol";
+	m.from = "carol";
+	m.stanza = "<message type='groupchat'><body>one</body></message>";
+	assert_int_equal(store_archive_add(st, "chat", &m), 0);
+	m.stanza_id = "s2";
+	m.nick = "";
+	m.stanza = "<message type='groupchat'><body>two</body></message>";
+	assert_int_equal(store_archive_add(st, "chat", &m), 0);
+	assert_int_equal(store_evidence_add(st, "bob", "alice", "ev 1", 5, 0),
+			 0);
+	clock_advance(2);
+	assert_int_equal(store_evidence_add(st, "bob", "alice", "ev 2", 5, 0),
+			 0);
+	memset(&r, 0, sizeof(r));
+	r.reporter = "alice";
+	r.reported = "bob";
+	r.reason = "urn:xmpp:reporting:abuse";
+	r.text = "rude";
+	r.evidence = ev;
+	assert_int_equal(store_report_add(st, &r, true, NULL), 0);
+	r.text = NULL;
+	r.evidence = NULL;
+	assert_int_equal(store_report_add(st, &r, false, NULL), 0);
+	assert_int_equal(store_report_resolve(st, 2), 0);
+}
+
+static void test_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct store *st2;
+	struct store_stats s1, s2;
+	char cmd[160];
+	char *d1, *d2;
+	size_t n1, n2;
+
+	fill(f->st);
+	snprintf(cmd, sizeof(cmd), "dump|%s", path(f, "d1.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_OK);
+
+	clock_advance(3600000); /* a load keeps times: none may be now */
+	assert_int_equal(store_open(NULL, STORE_IN_MEMORY, &st2), 0);
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "d1.xml"));
+	assert_int_equal(run(f, st2, cmd), CTL_OK);
+	snprintf(cmd, sizeof(cmd), "dump|%s", path(f, "d2.xml"));
+	assert_int_equal(run(f, st2, cmd), CTL_OK);
+	d1 = read_file(path(f, "d1.xml"), &n1);
+	d2 = read_file(path(f, "d2.xml"), &n2);
+	assert_string_equal(d1, d2);
+	assert_int_equal(n1, n2);
+	/* Everything is in it. */
+	assert_non_null(strstr(d1, "<subscription jid=\"z@y.org\"/>"));
+	assert_non_null(strstr(d1, "used-by=\"c@x.org\""));
+	assert_non_null(strstr(d1, "flags=\"wrote-first blocked\""));
+	assert_non_null(strstr(d1, "<held received="));
+	assert_non_null(strstr(d1, "<message id=\"s2\""));
+	assert_non_null(strstr(d1, "<evidence sender=\"bob\""));
+	assert_non_null(strstr(d1, "<evidence>given &lt;evidence&gt;"));
+	assert_non_null(strstr(d1, "state=\"resolved\""));
+	assert_int_equal(store_stats(f->st, &s1), 0);
+	assert_int_equal(store_stats(st2, &s2), 0);
+	assert_memory_equal(&s1, &s2, sizeof(s1));
+	free(d1);
+	free(d2);
+
+	/* Load refuses a store that is not empty, and says so. */
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "d1.xml"));
+	assert_int_equal(run(f, st2, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "empty store only"));
+	store_close(st2);
+}
+
+static void test_bad_files(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats s;
+	char cmd[160];
+
+	write_file(path(f, "broken.xml"),
+		   "<backchannel-data version=\"1\">\n<identity handle=\"a\">\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "broken.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "broken.xml:3: "));
+
+	write_file(path(f, "invalid.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "<identity handle=\"a\"/>\n"
+		   "<identity handle=\"no spaces\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "invalid.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "invalid.xml:3: "));
+
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "missing.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+
+	/* Nothing was written by any of them. */
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.identities, 0);
+}
+
+static void test_import(void **state)
+{
+	struct fx *f = *state;
+	struct store_identity id;
+	enum store_affil af;
+	char h[STORE_HANDLE_SIZE];
+	char cmd[160];
+
+	assert_int_equal(run(f, f->st, "identity|add|alice"), CTL_OK);
+	assert_int_equal(run(f, f->st, "link|alice|a@x.org"), CTL_OK);
+	write_file(path(f, "dir.xml"),
+		   "<?xml version=\"1.0\"?>\n"
+		   "<backchannel-data version=\"1\">\n"
+		   "  <identity handle=\"bob\" name=\"Bob\" bot=\"true\">\n"
+		   "    <link jid=\"bob@x.org\"/>\n"
+		   "    <follow handle=\"carol\"/>\n"
+		   "    <follow handle=\"alice\"/>\n"
+		   "  </identity>\n"
+		   "  <identity handle=\"carol\"/>\n"
+		   "  <room name=\"team\" title=\"Team\">\n"
+		   "    <affiliation who=\"bob\" affiliation=\"owner\"/>\n"
+		   "  </room>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "dir.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_OK);
+	assert_int_equal(store_identity_get(f->st, "bob", &id), 0);
+	assert_string_equal(id.name, "Bob");
+	assert_true(id.bot);
+	assert_int_equal(store_link_get(f->st, "bob@x.org", h), 0);
+	assert_string_equal(h, "bob");
+	assert_int_equal(store_follows(f->st, "bob", "carol"), 0);
+	assert_int_equal(store_follows(f->st, "bob", "alice"), 0);
+	assert_int_equal(store_affil_get(f->st, "team", "bob", &af), 0);
+	assert_int_equal(af, STORE_AFFIL_OWNER);
+
+	/* Duplicates: the element and its line; nothing written. */
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "dir.xml:3: <identity> 'bob' already "
+				       "exists"));
+	write_file(path(f, "dup.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "<identity handle=\"dave\"/>\n"
+		   "<identity handle=\"erin\">\n"
+		   "<link jid=\"A@x.org\"/></identity>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "dup.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "dup.xml:4: <link> A@x.org is already "
+				       "linked to 'alice'"));
+	assert_int_equal(store_identity_get(f->st, "dave", &id),
+			 STORE_NOTFOUND);
+	write_file(path(f, "twice.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "<identity handle=\"dave\"/>\n"
+		   "<identity handle=\"Dave\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "twice.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "twice.xml:3: <identity>"));
+	write_file(path(f, "room.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "<room name=\"team\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "room.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "room.xml:2: <room> 'team' already "
+				       "exists"));
+	/* Only the directory subset. */
+	write_file(path(f, "token.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "<token token=\"ab\" handle=\"alice\" "
+		   "created=\"2026-01-01T00:00:00.000Z\" "
+		   "expires=\"2026-01-02T00:00:00Z\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "token.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "token.xml:2: <token> cannot be "
+				       "imported"));
+	assert_int_equal(store_identity_get(f->st, "dave", &id),
+			 STORE_NOTFOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
