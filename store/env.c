@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "component/clock.h"
 #include "component/log.h"
 #include "store/store-int.h"
 
@@ -383,10 +384,35 @@ int store_flush(struct store *st)
 	return brc;
 }
 
+/* request-days: sender \0 be32 day: drops the days before yesterday. */
+static int store_reqday_old(DBC *c, const DBT *key, const DBT *val, void *arg)
+{
+	const unsigned char *p = key->data;
+	uint32_t day, today = *(const uint32_t *)arg;
+
+	if (key->size < 5)
+		return 0;
+	p += key->size - 4;
+	day = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	      (uint32_t)p[2] << 8 | p[3];
+	return day + 1 < today ? c->del(c, 0) : 0;
+}
+
+static int store_prune_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return store_dbwalk(st, txn, STORE_DB_REQDAY, NULL, 0, 0,
+			    store_reqday_old, arg);
+}
+
 int store_maintain(struct store *st)
 {
+	uint32_t today = (uint32_t)(clock_now_ms() / 86400000);
 	int rc;
 
+	rc = store_txn_run(st, "prune request counters", store_prune_body,
+			   &today);
+	if (rc != 0)
+		return rc;
 	rc = st->env->txn_checkpoint(st->env, 0, 0, 0);
 	if (rc != 0) {
 		log_errx("store: checkpoint: %s", db_strerror(rc));

@@ -287,6 +287,25 @@ static int store_token_drop(DBC *c, const DBT *key, const DBT *val, void *arg)
 	return rc;
 }
 
+/* affiliations: room \0 who; evidence: sender \0 recipient \0 time: drop
+ * the records whose second part is the handle (a whole walk: removing an
+ * identity is rare). */
+static int store_second_is(DBC *c, const DBT *key, const DBT *val, void *arg)
+{
+	const char *handle = arg;
+	const char *k = key->data;
+	const char *sep = memchr(k, '\0', key->size);
+	size_t n = strlen(handle), rest;
+
+	if (sep == NULL)
+		return 0;
+	rest = key->size - (size_t)(sep - k) - 1;
+	if (rest >= n && memcmp(sep + 1, handle, n) == 0 &&
+	    (rest == n || sep[1 + n] == '\0'))
+		return c->del(c, 0);
+	return 0;
+}
+
 static int store_identity_remove_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_idarg *a = arg;
@@ -305,7 +324,12 @@ static int store_identity_remove_body(struct store *st, DB_TXN *txn, void *arg)
 	    (rc = store_dbdel_prefix(st, txn, STORE_DB_RELATIONS, &k)) ||
 	    (rc = store_dbdel_prefix(st, txn, STORE_DB_REQUESTS, &k)) ||
 	    (rc = store_dbdel_prefix(st, txn, STORE_DB_HELD, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_SUBS, &k)))
+	    (rc = store_dbdel_prefix(st, txn, STORE_DB_SUBS, &k)) ||
+	    (rc = store_dbdel_prefix(st, txn, STORE_DB_EVIDENCE, &k)) ||
+	    (rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, NULL, 0, 0,
+			       store_second_is, a->handle)) ||
+	    (rc = store_dbwalk(st, txn, STORE_DB_AFFILS, NULL, 0, 0,
+			       store_second_is, a->handle)))
 		goto out;
 	rc = store_dbwalk(st, txn, STORE_DB_TOKENS, NULL, 0, 0,
 			  store_token_drop, a->handle);

@@ -77,7 +77,9 @@ int store_batch_begin(struct store *st);
  * the caller must not tell anyone about them. */
 int store_batch_end(struct store *st);
 
-/* Periodic upkeep: checkpoint and remove logs no longer needed. */
+/* Periodic upkeep: drops the per-day counters of new message requests of
+ * days before yesterday (UTC), checkpoints and removes logs no longer
+ * needed. */
 int store_maintain(struct store *st);
 
 /* Frees a NULL-terminated string vector; accepts NULL. */
@@ -130,8 +132,9 @@ int store_identity_update(struct store *st, const struct store_identity *id);
 int store_identity_get(struct store *st, const char *handle,
 		       struct store_identity *out);
 
-/* Removes an identity with its links, tokens, follows both ways, the
- * relationships and requests it owns. */
+/* Removes an identity with its links, tokens, follows both ways, presence
+ * subscriptions to it, the relationships and requests it owns, its room
+ * affiliations and the evidence logs it is in (either side). */
 int store_identity_remove(struct store *st, const char *handle);
 
 /* All identities in handle order, in a new array (free() it). */

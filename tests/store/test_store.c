@@ -697,6 +697,82 @@ static void test_stats(void **state)
 	assert_int_equal(s.open_reports, 1);
 }
 
+/* Upkeep drops the request counters of days before yesterday. */
+static void test_maintain(void **state)
+{
+	struct store *st = *state;
+	bool is_new;
+	uint64_t n;
+
+	assert_int_equal(store_request_hold(st, "bob", "eve", "<a/>", 5, 1,
+					    &is_new), 0);
+	clock_advance(86400000);
+	assert_int_equal(store_request_hold(st, "carol", "eve", "<a/>", 5, 1,
+					    &is_new), 0);
+	assert_int_equal(store_dbcount(st, NULL, STORE_DB_REQDAY, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_maintain(st), 0); /* today and yesterday */
+	assert_int_equal(store_dbcount(st, NULL, STORE_DB_REQDAY, &n), 0);
+	assert_int_equal(n, 2);
+	clock_advance(86400000);
+	assert_int_equal(store_maintain(st), 0);
+	assert_int_equal(store_dbcount(st, NULL, STORE_DB_REQDAY, &n), 0);
+	assert_int_equal(n, 1);
+	/* Today's cap still holds after upkeep. */
+	assert_int_equal(store_request_hold(st, "dave", "eve", "<a/>", 5, 1,
+					    &is_new), 0);
+	assert_int_equal(store_request_hold(st, "erin", "eve", "<a/>", 5, 1,
+					    &is_new), STORE_ELIMIT);
+}
+
+/* Removing an identity removes its affiliations and evidence, and only
+ * its own (not those of a handle it is a prefix of). */
+static void test_remove_everywhere(void **state)
+{
+	struct store *st = *state;
+	struct store_room r;
+	enum store_affil af;
+	char **v;
+
+	add_id(st, "al");
+	add_id(st, "alice");
+	memset(&r, 0, sizeof(r));
+	r.name = "room";
+	assert_int_equal(store_room_create(st, &r, "al"), 0);
+	assert_int_equal(store_affil_set(st, "room", "alice",
+					 STORE_AFFIL_MEMBER), 0);
+	r.name = "other";
+	assert_int_equal(store_room_create(st, &r, "alice"), 0);
+	assert_int_equal(store_affil_set(st, "other", "al",
+					 STORE_AFFIL_OUTCAST), 0);
+	assert_int_equal(store_evidence_add(st, "al", "bob", "1", 5, 0), 0);
+	assert_int_equal(store_evidence_add(st, "bob", "al", "2", 5, 0), 0);
+	assert_int_equal(store_evidence_add(st, "alice", "bob", "3", 5, 0), 0);
+	assert_int_equal(store_evidence_add(st, "bob", "alice", "4", 5, 0), 0);
+
+	assert_int_equal(store_identity_remove(st, "al"), 0);
+	assert_int_equal(store_affil_get(st, "room", "al", &af), 0);
+	assert_int_equal(af, STORE_AFFIL_NONE);
+	assert_int_equal(store_affil_get(st, "other", "al", &af), 0);
+	assert_int_equal(af, STORE_AFFIL_NONE);
+	assert_int_equal(store_affil_get(st, "room", "alice", &af), 0);
+	assert_int_equal(af, STORE_AFFIL_MEMBER);
+	assert_int_equal(store_affil_get(st, "other", "alice", &af), 0);
+	assert_int_equal(af, STORE_AFFIL_OWNER);
+	assert_int_equal(store_evidence_list(st, "al", "bob", &v), 0);
+	assert_int_equal(strv_len(v), 0);
+	store_strv_free(v);
+	assert_int_equal(store_evidence_list(st, "bob", "al", &v), 0);
+	assert_int_equal(strv_len(v), 0);
+	store_strv_free(v);
+	assert_int_equal(store_evidence_list(st, "alice", "bob", &v), 0);
+	assert_int_equal(strv_len(v), 1);
+	store_strv_free(v);
+	assert_int_equal(store_evidence_list(st, "bob", "alice", &v), 0);
+	assert_int_equal(strv_len(v), 1);
+	store_strv_free(v);
+}
+
 /* On disk: what was committed and flushed is there after reopening. */
 static void test_persist(void **state)
 {
@@ -988,6 +1064,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maintain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_everywhere, setup,
+						teardown),
 		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_deadlock),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
