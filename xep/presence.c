@@ -148,6 +148,8 @@ static void presence_account(struct bc *bc, const char *bare,
 
 	if (store_link_get(bc->store, bare, handle) != 0)
 		return;
+	log_debug("an account of %s is %s", handle,
+		  available ? "available" : "unavailable");
 	before = presence_identity_online(bc, handle);
 	res = strmap_get(s->online, bare);
 	if (available) {
@@ -171,9 +173,12 @@ void presence_linked(struct bc *bc, const char *bare)
 {
 	const char *d = bc->cfg->service_domain;
 
+	/* No probe here: a probe from an entity that is not yet subscribed
+	 * makes the account's server answer "unsubscribed", which cancels
+	 * the subscription request just sent.  Once the account approves,
+	 * its server sends its presence anyway. */
 	presence_send(bc, "subscribe", d, bare);
 	presence_send(bc, NULL, d, bare);
-	presence_send(bc, "probe", d, bare);
 }
 
 void presence_unlinked(struct bc *bc, const char *bare)
@@ -198,9 +203,16 @@ void presence_probe_all(struct bc *bc)
 	for (i = 0; i < n; i++) {
 		if (store_link_list(bc->store, ids[i].handle, &jids) != 0)
 			continue;
-		for (k = 0; jids[k] != NULL; k++)
+		/* The probe learns who is online; since it cancels a
+		 * request the account has not answered yet, the request
+		 * follows (an account that approved is not asked again:
+		 * its server answers for it). */
+		for (k = 0; jids[k] != NULL; k++) {
 			presence_send(bc, "probe", bc->cfg->service_domain,
 				      jids[k]);
+			presence_send(bc, "subscribe", bc->cfg->service_domain,
+				      jids[k]);
+		}
 		store_strv_free(jids);
 	}
 	free(ids);

@@ -11,8 +11,8 @@
 
 extern const struct xep_module xep_presence;
 
-/* A real account was just linked: D asks it for a presence subscription
- * and probes it, so that its identity shows online when it is. */
+/* A real account was just linked: D asks it for a presence subscription,
+ * so that its identity shows online once the account agrees. */
 void presence_linked(struct bc *bc, const char *bare);
 
 /* A real account was unlinked: D ends the subscription both ways and the
@@ -22,7 +22,8 @@ void presence_unlinked(struct bc *bc, const char *bare);
 /* True when any JID linked to handle is online. */
 bool presence_identity_online(struct bc *bc, const char *handle);
 
-/* Asks every linked account for its presence (after D connects). */
+/* Asks every linked account for its presence (after D connects) and
+ * renews D's subscription request to those that have not answered. */
 void presence_probe_all(struct bc *bc);
 
 #endif

@@ -270,8 +270,20 @@ static void requests_roster_done(struct bc *bc, char **jids,
 
 	ident_address(bc, peer, addr);
 	requests_nick(bc, peer, nick, sizeof(nick));
-	for (i = 0; jids != NULL && jids[i] != NULL; i++)
+	for (i = 0; jids != NULL && jids[i] != NULL; i++) {
+		/* A dropped request withdraws its subscription request, so
+		 * the member's server forgets it and a later request is
+		 * announced again. */
+		if (!keep) {
+			xmpp_stanza_t *p = xmpp_presence_new(bc->xctx);
+
+			xmpp_stanza_set_type(p, "unsubscribe");
+			xmpp_stanza_set_from(p, addr);
+			xmpp_stanza_set_to(p, jids[i]);
+			bc_send(bc, p);
+		}
 		privilege_roster_move(bc, jids[i], addr, nick, keep);
+	}
 }
 
 int requests_accept(struct bc *bc, const char *handle, const char *peer)

@@ -3,11 +3,13 @@ token, relaying both ways with every payload intact, outside users, errors
 mapped back, unknown handles, the rate limit and unlinking.  Every stanza
 each client receives is scanned for the other users' real JIDs."""
 
+import secrets
 import time
 
 import pytest
 
 import harness as h
+from conftest import PASSWORD
 
 REGISTER = "jabber:iq:register"
 ALICE = "alice@" + h.HOST
@@ -81,6 +83,9 @@ def members(daemon, connect):
     bob = connect("bob")
     link(daemon, alice, "alice")
     link(daemon, bob, "bob")
+    # They know each other (message requests have their own tests).
+    ctl_ok(daemon, "follow", "alice", "bob")
+    ctl_ok(daemon, "follow", "bob", "alice")
     return alice, bob
 
 
@@ -182,14 +187,15 @@ def test_payloads_pass_through(members):
 def test_outside_user(members, connect):
     alice, _ = members
     carol = connect("carol", host=h.OUTSIDE)
-    mark = alice.mark()
-    carol.message(addr("alice"), "hi from outside")
-    alice.wait_for(is_message_from(CAROL_ESCAPED, "hi from outside"),
-                   since=mark, what="carol's message")
+    # alice writes first, so carol's answer is from someone she knows.
     mark = carol.mark()
     alice.message(CAROL_ESCAPED, "hi carol")
     carol.wait_for(is_message_from(addr("alice"), "hi carol"), since=mark,
-                   what="alice's reply to carol")
+                   what="alice's message to carol")
+    mark = alice.mark()
+    carol.message(addr("alice"), "hi from outside")
+    alice.wait_for(is_message_from(CAROL_ESCAPED, "hi from outside"),
+                   since=mark, what="carol's answer")
     assert_private(carol, CAROL)
     assert_private(alice, ALICE)
     # Outside users cannot use the service to reach each other.
@@ -220,6 +226,7 @@ def test_remote_error_maps_back(daemon, members):
     # ghost's linked account does not exist on the server, which bounces.
     ctl_ok(daemon, "identity", "add", "ghost")
     ctl_ok(daemon, "link", "ghost", "ghost@" + h.HOST)
+    ctl_ok(daemon, "follow", "ghost", "alice")
     mark = alice.mark()
     alice.send_raw("<message to='%s' type='chat' id='ghost-1'><body>boo</body>"
                    "</message>" % addr("ghost"))
@@ -238,13 +245,22 @@ def test_unlink(members):
     reply = alice.iq_set(h.SERVICE, "<query xmlns='%s'><remove/></query>"
                          % REGISTER)
     assert reply.get("type") == "result", h.xml_text(reply)
-    # alice's account is now an outside user: her messages to bob come
-    # from her escaped address, and bob's to alice@D find nobody.
+    # alice's account is now an outside user whom bob does not know: her
+    # message to bob becomes a request from her escaped address, and
+    # bob's to alice@D find nobody.
+    roster = bob.iq("<iq type='get'><query xmlns='jabber:iq:roster'/></iq>")
+    assert roster.get("type") == "result"
     mark = bob.mark()
     alice.message(addr("bob"), "after unlink")
-    bob.wait_for(is_message_from("alice\\40%s@%s" % (h.HOST, h.SERVICE),
-                                 "after unlink"), since=mark,
-                 what="message from alice's escaped address")
+    escaped = "alice\\40%s@%s" % (h.HOST, h.SERVICE)
+    req = bob.wait_for(lambda el: local(el) == "presence"
+                       and el.get("type") == "subscribe"
+                       and el.get("from") == escaped, since=mark,
+                       what="request from alice's escaped address")
+    assert req.find("{jabber:client}status").text == "after unlink"
+    # bob declines: the request (and its pending subscription on his
+    # server) goes away.
+    bob.send_raw("<presence to='%s' type='unsubscribed'/>" % escaped)
     mark = bob.mark()
     bob.send_raw("<message to='%s' type='chat' id='gone-1'><body>x</body>"
                  "</message>" % addr("alice"))
@@ -256,31 +272,53 @@ def test_unlink(members):
     assert h.error_condition(again) == "registration-required"
 
 
-def test_identity_presence(members):
-    alice, bob = members
-    # Like any real client, bob fetches his roster first: the server only
-    # delivers subscription answers to resources that did.
-    roster = bob.iq("<iq type='get'><query xmlns='jabber:iq:roster'/></iq>")
-    assert roster.get("type") == "result", h.xml_text(roster)
+def fresh_account(server, prefix):
+    """A new account on the members' host: the server keeps rosters across
+    the tests of a run, and presence depends on roster state."""
+    name = "%s-%s" % (prefix, secrets.token_hex(3))
+    server.register(name, h.HOST, PASSWORD)
+    return name
+
+
+def test_identity_presence(server, daemon, connect):
+    a_user = fresh_account(server, "pa")
+    b_user = fresh_account(server, "pb")
+    ctl_ok(daemon, "identity", "add", "pal")
+    ctl_ok(daemon, "identity", "add", "pbl")
+    ctl_ok(daemon, "follow", "pal", "pbl")
+    alice = connect(a_user)
+    bob = connect(b_user)
+    for c in (alice, bob):
+        roster = c.iq("<iq type='get'><query xmlns='jabber:iq:roster'/></iq>")
+        assert roster.get("type") == "result", h.xml_text(roster)
+    mark = alice.mark()
+    link(daemon, alice, "pal")
+    link(daemon, bob, "pbl")
+    # D asks alice's account for its presence; she agrees, as she would
+    # with a transport.
+    alice.wait_for(lambda el: local(el) == "presence"
+                   and el.get("from") == h.SERVICE
+                   and el.get("type") == "subscribe", since=mark,
+                   what="D's subscription request")
+    alice.send_raw("<presence to='%s' type='subscribed'/>" % h.SERVICE)
     mark = bob.mark()
-    bob.send_raw("<presence to='%s' type='subscribe'/>" % addr("alice"))
+    bob.send_raw("<presence to='%s' type='subscribe'/>" % addr("pal"))
     bob.wait_for(lambda el: local(el) == "presence"
-                 and el.get("from") == addr("alice")
+                 and el.get("from") == addr("pal")
                  and el.get("type") == "subscribed", since=mark,
-                 what="subscription approved by alice@D")
-    # alice's account is online (it approved D's subscription), so alice@D
-    # is available.
+                 what="subscription approved by pal@D")
     bob.wait_for(lambda el: local(el) == "presence"
-                 and el.get("from", "").split("/")[0] == addr("alice")
+                 and el.get("from", "").split("/")[0] == addr("pal")
                  and el.get("type") is None, since=mark, timeout=10,
-                 what="alice@D available")
+                 what="pal@D available")
     mark = bob.mark()
     alice.disconnect()
     bob.wait_for(lambda el: local(el) == "presence"
-                 and el.get("from", "").split("/")[0] == addr("alice")
+                 and el.get("from", "").split("/")[0] == addr("pal")
                  and el.get("type") == "unavailable", since=mark, timeout=10,
-                 what="alice@D unavailable once her account leaves")
-    assert_private(bob, BOB)
+                 what="pal@D unavailable once her account leaves")
+    for text in bob.stanzas():
+        assert "%s@%s" % (a_user, h.HOST) not in text, text
 
 
 def test_rate_limit(server, connect):
@@ -294,6 +332,7 @@ def test_rate_limit(server, connect):
         bob = connect("bob")
         link(d, alice, "alice")
         link(d, bob, "bob")
+        ctl_ok(d, "follow", "bob", "alice")
         mark = alice.mark()
         for i in range(5):
             alice.send_raw("<message to='%s' type='chat' id='rl-%d'><body>%d"

@@ -180,7 +180,11 @@ static void decline_by_unsubscribed_then_cooldown(void **state)
 	harness_clear(h);
 	harness_feed(h, "<presence type='unsubscribed' "
 			"from='alice@example.org' to='bob@bc.test'/>");
-	harness_assert_count(h, 0);
+	/* Only the withdrawal of the announcement goes out. */
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/presence/@type)", "unsubscribe");
+	harness_assert(h, 0, "string(/presence/@from)", "bob@bc.test");
+	harness_clear(h);
 	assert_int_equal(store_request_get(h->store, "alice", "bob", &req),
 			 STORE_NOTFOUND);
 	/* A new request within the cool-down is refused. */
@@ -262,21 +266,23 @@ static void report_blocks_stores_and_tells_moderators(void **state)
 	say(h, "bob@example.org/x", "alice@bc.test", "spam spam spam");
 	harness_clear(h);
 	bot(h, "alice@example.org/pc", "report bob spam he keeps selling");
-	/* One report to the moderator, and the answer to alice. */
-	harness_assert_count(h, 2);
-	harness_assert(h, 0, "string(/message/@to)", "mod@example.org");
-	harness_assert(h, 0,
+	/* The request's announcement is withdrawn, one report goes to the
+	 * moderator, and alice gets the answer. */
+	harness_assert_count(h, 3);
+	harness_assert(h, 0, "string(/presence/@type)", "unsubscribe");
+	harness_assert(h, 1, "string(/message/@to)", "mod@example.org");
+	harness_assert(h, 1,
 		       "string(/message/*[local-name()='report']/@reason)",
 		       "urn:xmpp:reporting:spam");
-	harness_assert(h, 0,
+	harness_assert(h, 1,
 		       "string(/message/*[local-name()='report']"
 		       "/*[local-name()='jid'])",
 		       "bob@bc.test");
-	harness_assert(h, 0,
+	harness_assert(h, 1,
 		       "string(/message/*[local-name()='report']"
 		       "/*[local-name()='text'])",
 		       "he keeps selling");
-	harness_assert(h, 1, "contains(/message/body, 'Reported bob')", "true");
+	harness_assert(h, 2, "contains(/message/body, 'Reported bob')", "true");
 	assert_int_equal(store_report_list(h->store, true, &reps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(reps[0].reporter, "alice");
