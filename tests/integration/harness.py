@@ -798,6 +798,10 @@ class Client:
         x = slixmpp.ClientXMPP(self.jid, self.password)
         x.loop = self.loop.loop
         x["feature_mechanisms"].unencrypted_plain = True
+        # A person answers subscription requests, not the client library:
+        # tests approve or refuse them explicitly.
+        x.auto_authorize = None
+        x.auto_subscribe = False
         x.register_plugin("xep_0030")
         x.register_plugin("xep_0199")
         x.add_filter("in", self._record)
