@@ -13,4 +13,5 @@ EXTRA_DIST += \
 	tests/integration/conftest.py \
 	tests/integration/test_foundation.py \
 	tests/integration/test_relay.py \
+	tests/integration/test_requests.py \
 	tests/integration/README.md

@@ -72,7 +72,13 @@ def test_disco_info_rooms(daemon, connect):
     alice = connect("alice")
     reply = alice.iq_get(h.ROOMS, DISCO_INFO)
     assert ("conference", "text") in identities(reply), h.xml_text(reply)
-    assert "http://jabber.org/protocol/muc" in features(reply)
+    feats = features(reply)
+    assert "http://jabber.org/protocol/disco#info" in feats
+    # Features come from the handlers: the MUC protocol is not served yet,
+    # so it must not be advertised (nor D's own services).
+    assert "http://jabber.org/protocol/muc" not in feats
+    assert "jabber:iq:register" not in feats
+    assert "http://jabber.org/protocol/commands" not in feats
 
 
 @pytest.mark.parametrize("domain", [h.SERVICE, h.ROOMS])
