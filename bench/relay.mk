@@ -1,0 +1,1 @@
+# bench/relay.mk: the relay benchmark (see docs/BENCHMARKS.md).
