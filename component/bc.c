@@ -31,6 +31,14 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	while (xep_registry[bc->n_modules] != NULL)
 		bc->n_modules++;
 	bc->mod_state = xcalloc(bc->n_modules, sizeof(*bc->mod_state));
+	/* Every pass runs in one store batch: bc_flush() ends it (commit and
+	 * one log flush) and opens the next. */
+	if (store != NULL && store_batch_begin(store) != 0) {
+		log_errx("the store could not start a batch");
+		free(bc->mod_state);
+		free(bc);
+		return NULL;
+	}
 	for (i = 0; i < bc->n_modules; i++) {
 		const struct xep_module *m = xep_registry[i];
 
@@ -93,14 +101,18 @@ int bc_flush(struct bc *bc)
 {
 	size_t i, kept = 0;
 
-	if (bc->outbox_len == 0)
-		return 0;
+	/* Always: writes that nobody is told about yet (a held message)
+	 * become durable within the pass too, and the pass's batch ends. */
 	if (bc->store != NULL && store_flush(bc->store) != 0) {
 		log_errx("the store could not make its log durable: nothing "
 			 "more is sent");
 		return -1;
 	}
 	bc->stats.flushes++;
+	if (bc->store != NULL && store_batch_begin(bc->store) != 0) {
+		log_errx("the store could not start a batch");
+		return -1;
+	}
 	for (i = 0; i < bc->outbox_len; i++) {
 		xmpp_stanza_t *s = bc->outbox[i];
 

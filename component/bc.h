@@ -6,10 +6,11 @@
  * Nothing in it is global, so tests build as many as they like.
  *
  * Output: every stanza goes through bc_send(), which queues it in the
- * outbox.  bc_flush() makes the store's committed transactions durable
- * (one log flush: group commit) and only then hands the queued stanzas to
- * the transport.  So nothing that reveals a state change leaves the process
- * before that change is on disk.
+ * outbox.  The store calls of one event-loop pass run in one store batch;
+ * bc_flush() commits it and makes it durable (one log flush: group commit)
+ * and only then hands the queued stanzas to the transport.  So nothing
+ * that reveals a state change leaves the process before that change is on
+ * disk.
  */
 #ifndef BC_BC_H
 #define BC_BC_H

@@ -33,11 +33,11 @@
 #include "xep/requests.h"
 #include "xep/xep.h"
 
+/* Who is online is kept in memory (the server tells again after a
+ * restart, when D probes); who subscribed to an identity is in the store. */
 struct presence_state {
 	/* linked bare JID -> set of its online resources */
 	struct strmap *online;
-	/* handle -> set of real bare JIDs subscribed to handle@D */
-	struct strmap *subs;
 };
 
 static void presence_set_free(void *p)
@@ -53,7 +53,6 @@ static int presence_init(struct bc *bc, void **state)
 	if (s == NULL)
 		abort();
 	s->online = strmap_new(presence_set_free);
-	s->subs = strmap_new(presence_set_free);
 	*state = s;
 	return 0;
 }
@@ -64,7 +63,6 @@ static void presence_fini(struct bc *bc, void *state)
 
 	(void)bc;
 	strmap_free(s->online);
-	strmap_free(s->subs);
 	free(s);
 }
 
@@ -108,32 +106,18 @@ bool presence_identity_online(struct bc *bc, const char *handle)
 	return online;
 }
 
-struct presence_broadcast {
-	struct bc *bc;
-	const char *type;
-	const char *from;
-};
-
-static void presence_broadcast_one(const char *sub, void *value, void *arg)
-{
-	struct presence_broadcast *b = arg;
-
-	(void)value;
-	presence_send(b->bc, b->type, b->from, sub);
-}
-
 /* Tells handle's subscribers whether it is online now. */
 static void presence_broadcast(struct bc *bc, const char *handle, bool online)
 {
-	struct presence_state *s = presence_state(bc);
-	struct strmap *subs = strmap_get(s->subs, handle);
-	char from[JID_MAX];
-	struct presence_broadcast b = {bc, online ? NULL : "unavailable", from};
+	char from[JID_MAX], **subs = NULL;
+	size_t i;
 
-	if (subs == NULL)
+	if (store_sub_list(bc->store, handle, &subs) != 0)
 		return;
 	ident_address(bc, handle, from);
-	strmap_each(subs, presence_broadcast_one, &b);
+	for (i = 0; subs[i] != NULL; i++)
+		presence_send(bc, online ? NULL : "unavailable", from, subs[i]);
+	store_strv_free(subs);
 }
 
 /* Records that resource of bare came or went, and tells the identity's
@@ -237,21 +221,16 @@ static int presence_to_service(struct xep_stanza *st)
 	return XEP_OK;
 }
 
-static void presence_subscribed(struct bc *bc, const char *handle,
-				const char *bare, bool add)
+/* Records (add) or forgets a subscription to handle's presence. */
+static int presence_subscribed(struct bc *bc, const char *handle,
+			       const char *bare, bool add)
 {
-	struct presence_state *s = presence_state(bc);
-	struct strmap *subs = strmap_get(s->subs, handle);
+	int rc = add ? store_sub_add(bc->store, handle, bare)
+		     : store_sub_remove(bc->store, handle, bare);
 
-	if (add) {
-		if (subs == NULL) {
-			subs = strmap_new(NULL);
-			strmap_put(s->subs, handle, subs);
-		}
-		strmap_put(subs, bare, (void *)1);
-	} else if (subs != NULL) {
-		strmap_del(subs, bare);
-	}
+	return rc == 0 || rc == STORE_EEXIST || rc == STORE_NOTFOUND
+		       ? 0
+		       : BC_EINTERNAL;
 }
 
 /* Presence addressed to a member's identity. */
@@ -270,13 +249,16 @@ static int presence_to_member(struct xep_stanza *st,
 		if (!requests_knows(st->bc, to->handle, from->node,
 				    st->from_bare))
 			return XEP_OK;
-		presence_subscribed(st->bc, to->handle, st->from_bare, true);
+		if (presence_subscribed(st->bc, to->handle, st->from_bare,
+					true) != 0)
+			return XEP_OK; /* not recorded: not approved either */
 		presence_send(st->bc, "subscribed", addr, st->from_bare);
 		online = presence_identity_online(st->bc, to->handle);
 		presence_send(st->bc, online ? NULL : "unavailable", addr,
 			      st->from_bare);
 	} else if (strcmp(st->type, "unsubscribe") == 0) {
-		presence_subscribed(st->bc, to->handle, st->from_bare, false);
+		(void)presence_subscribed(st->bc, to->handle, st->from_bare,
+					  false);
 		presence_send(st->bc, "unsubscribed", addr, st->from_bare);
 	} else if (strcmp(st->type, "probe") == 0) {
 		online = presence_identity_online(st->bc, to->handle);

@@ -141,15 +141,25 @@ static int register_set(struct xep_stanza *st)
 			      "and '-'.");
 		goto out;
 	}
-	rc = store_token_redeem(st->bc->store, handle, token, st->from_bare);
+	rc = store_token_claim(st->bc->store, handle, token, st->from_bare);
 	switch (rc) {
 	case 0:
 		break;
-	case STORE_NOTFOUND:
+	case STORE_TOKEN_UNKNOWN:
 		rc = xep_fail(st, BC_ENOT_AUTHORIZED,
-			      "That link token is not valid for this handle: "
-			      "it is unknown, already used or expired.  Ask "
-			      "the platform for a new one.");
+			      "That link token is not valid for this handle.  "
+			      "Check both, or ask the platform for a new "
+			      "token.");
+		goto out;
+	case STORE_TOKEN_USED:
+		rc = xep_fail(st, BC_ENOT_AUTHORIZED,
+			      "That link token was already used.  Ask the "
+			      "platform for a new one.");
+		goto out;
+	case STORE_TOKEN_EXPIRED:
+		rc = xep_fail(st, BC_ENOT_AUTHORIZED,
+			      "That link token has expired.  Ask the platform "
+			      "for a new one.");
 		goto out;
 	case STORE_EEXIST:
 		rc = xep_fail(st, BC_ECONFLICT,

@@ -322,6 +322,8 @@ static void registration_links_with_token(void **state)
 		 token);
 	harness_feed(h, iq);
 	harness_assert(h, 0, "count(/iq/error/st:not-authorized)", "1");
+	harness_assert(h, 0, "contains(/iq/error/st:text, 'already used')",
+		       "true");
 	harness_clear(h);
 	/* Now registered, and the form says so. */
 	harness_feed(h, "<iq type='get' id='g2' from='new@example.org/x' "
@@ -342,6 +344,25 @@ static void registration_links_with_token(void **state)
 			"to='bc.test'><query xmlns='jabber:iq:register'>"
 			"<remove/></query></iq>");
 	harness_assert(h, 0, "count(/iq/error/st:registration-required)", "1");
+}
+
+static void registration_token_expires(void **state)
+{
+	struct harness *h = *state;
+	char token[STORE_TOKEN_SIZE], iq[512];
+
+	clock_pin(2000000000000LL);
+	assert_int_equal(store_token_new(h->store, "zed", 60000, token), 0);
+	clock_advance(60001);
+	snprintf(iq, sizeof(iq),
+		 "<iq type='set' id='e1' from='late@example.org/x' "
+		 "to='bc.test'><query xmlns='jabber:iq:register'>"
+		 "<username>zed</username><password>%s</password></query></iq>",
+		 token);
+	harness_feed(h, iq);
+	clock_unpin();
+	harness_assert(h, 0, "count(/iq/error/st:not-authorized)", "1");
+	harness_assert(h, 0, "contains(/iq/error/st:text, 'expired')", "true");
 }
 
 static void registration_refuses_bad_input(void **state)
@@ -462,6 +483,7 @@ int main(void)
 		cmocka_unit_test(rate_limit),
 		cmocka_unit_test(oversized_stanza),
 		T(registration_links_with_token),
+		T(registration_token_expires),
 		T(registration_refuses_bad_input),
 		T(presence_of_identities),
 		T(presence_to_service),
