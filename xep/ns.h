@@ -29,6 +29,7 @@
 #define NS_FORWARD        "urn:xmpp:forward:0"
 #define NS_OCCUPANT_ID    "urn:xmpp:occupant-id:0"
 #define NS_PRIVILEGE      "urn:xmpp:privilege:2"
+#define NS_PRIVILEGE_1    "urn:xmpp:privilege:1"
 #define NS_ROSTER         "jabber:iq:roster"
 #define NS_GATEWAY        "jabber:iq:gateway"
 #define NS_JID            "urn:xmpp:jid:0"

@@ -8,6 +8,9 @@
  * component pushes pending message requests into its users' rosters, in
  * the group "Message Requests", and moves them out when answered.
  *
+ * The older namespace urn:xmpp:privilege:1 is understood too: its roster
+ * permission has the same shape.
+ *
  * Left out: message and presence permissions, IQ permissions.
  */
 #include <config.h>
@@ -62,6 +65,9 @@ static int privilege_message(struct xep_stanza *st)
 		return XEP_PASS;
 	priv = xmpp_stanza_get_child_by_name_and_ns(st->stanza, "privilege",
 						    NS_PRIVILEGE);
+	if (priv == NULL) /* version 0.3 and older, as ejabberd 23.01 sends */
+		priv = xmpp_stanza_get_child_by_name_and_ns(
+			st->stanza, "privilege", NS_PRIVILEGE_1);
 	if (priv == NULL)
 		return XEP_PASS;
 	for (perm = xmpp_stanza_get_children(priv); perm;

@@ -333,10 +333,16 @@ modules_enabled = {{
 modules_disabled = {{ "s2s" }}
 
 VirtualHost "{host}"
+  -- XEP-0356 (mod_privilege, Debian's prosody-modules): D may write
+  -- members' rosters, for the message requests group.
+  modules_enabled = {{ "privilege" }}
+  privileged_entities = {{ ["{service}"] = {{ roster = "both" }} }}
 VirtualHost "{outside}"
 
 Component "{service}"
   component_secret = "{secret}"
+  -- mod_privilege must run on the component too, to see it authenticate.
+  modules_enabled = {{ "privilege" }}
 
 Component "{rooms}"
   component_secret = "{secret}"
@@ -410,9 +416,13 @@ default_db: mnesia
 acl:
   local:
     user_regexp: ""
+  privileged_components:
+    server: "{service}"
 access_rules:
   local:
     allow: local
+  privileged_roster:
+    allow: privileged_components
   c2s:
     allow: all
   register:
@@ -465,6 +475,10 @@ modules:
   mod_offline:
     access_max_user_messages: max_user_offline_messages
   mod_stream_mgmt: {{}}
+  # XEP-0356: D may write members' rosters (message requests group).
+  mod_privilege:
+    roster:
+      both: privileged_roster
 """.format(host=HOST, outside=OUTSIDE, c2s=self.c2s_port,
            comp=self.component_port, service=SERVICE, rooms=ROOMS,
            secret=self.secret))

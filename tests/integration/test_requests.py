@@ -5,8 +5,11 @@ by text command, by ad-hoc command) delivers the held messages in order
 with delay stamps; declining drops them; the caps and the "nobody new"
 setting refuse; a kill -9 with requests pending loses none."""
 
+import os
 import secrets
 import time
+
+import pytest
 
 import harness as h
 from test_relay import (ALICE, BOB, addr, assert_private, ctl_ok, is_message_from,
@@ -259,3 +262,53 @@ def test_kill9_with_requests_pending(daemon, connect):
     for i in range(20):
         alice.wait_for(is_message_from(addr(p.b), "pending %02d" % i),
                        since=mark, what="held message %d after kill -9" % i)
+
+
+def roster_item(client, jid):
+    reply = roster_get(client)
+    for item in reply.iter("{jabber:iq:roster}item"):
+        if item.get("jid") == jid:
+            return item
+    return None
+
+
+# ejabberd 23.01 (Debian 12) advertises the roster permission, then fails
+# every roster set from the component: its mod_roster looks for itself on
+# the component's host ("module_not_loaded, mod_roster, bc.localhost").
+EJABBERD_ROSTER = pytest.mark.skipif(
+    os.environ.get("BC_SERVER") == "ejabberd",
+    reason="ejabberd 23.01 fails XEP-0356 roster sets from components")
+
+
+@EJABBERD_ROSTER
+def test_roster_group_with_privilege(daemon, connect):
+    """The server grants D roster access (XEP-0356): a pending request sits
+    in the "Message Requests" group, and leaves it when accepted."""
+    alice, bob, p = strangers(daemon, connect)
+    mark = alice.mark()
+    bob.message(addr(p.a), "put me in your roster")
+    alice.wait_for(subscribe_from(addr(p.b)), since=mark, what="request")
+    item = h.wait_until(lambda: roster_item(alice, addr(p.b)), timeout=10,
+                        what="the request in alice's roster")
+    groups = [g.text for g in item.findall("{jabber:iq:roster}group")]
+    assert groups == ["Message Requests"], h.xml_text(item)
+    assert item.get("name") == "Bob"
+    alice.message(h.SERVICE, "accept " + p.b)
+
+    def moved():
+        it = roster_item(alice, addr(p.b))
+        return it is not None and not it.findall("{jabber:iq:roster}group")
+    h.wait_until(moved, timeout=10, what="the contact out of the group")
+
+
+@EJABBERD_ROSTER
+def test_roster_entry_removed_on_decline(daemon, connect):
+    alice, bob, p = strangers(daemon, connect)
+    mark = alice.mark()
+    bob.message(addr(p.a), "decline me")
+    alice.wait_for(subscribe_from(addr(p.b)), since=mark, what="request")
+    h.wait_until(lambda: roster_item(alice, addr(p.b)), timeout=10,
+                 what="the request in alice's roster")
+    alice.message(h.SERVICE, "decline " + p.b)
+    h.wait_until(lambda: roster_item(alice, addr(p.b)) is None, timeout=10,
+                 what="the request gone from alice's roster")
