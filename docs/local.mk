@@ -1,1 +1,10 @@
-# docs/: shipped documentation.
+# docs/: shipped documentation, installed in $(docdir).
+dist_doc_DATA += \
+	README.md \
+	docs/ARCHITECTURE.md \
+	docs/BENCHMARKS.md \
+	docs/CONFIG.md \
+	docs/DATA-FORMAT.md \
+	docs/OPERATIONS.md \
+	docs/PROTOCOL.md \
+	docs/STORE.md
