@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include "component/clock.h"
+#include "component/jid.h"
 #include "component/log.h"
 #include "store/store-int.h"
 
@@ -31,55 +32,18 @@ void store_strv_free(char **v)
 	free(v);
 }
 
+/* Names follow the component's rules (component/jid.c), so that the store
+ * and the router can never disagree on what a handle or a JID is. */
 int store_handle_norm(const char *in, char out[STORE_HANDLE_SIZE])
 {
-	size_t i;
-
-	if (in == NULL || in[0] == '\0')
+	if (in == NULL || handle_normalise(in, out) != 0)
 		return STORE_EINVAL;
-	for (i = 0; in[i] != '\0'; i++) {
-		char c = (char)tolower((unsigned char)in[i]);
-
-		if (i >= STORE_HANDLE_SIZE - 1)
-			return STORE_EINVAL;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return STORE_EINVAL;
-		out[i] = c;
-	}
-	out[i] = '\0';
 	return 0;
 }
 
 int store_jid_norm(const char *in, char out[STORE_JID_SIZE])
 {
-	const char *slash, *at, *p;
-	size_t n, i;
-
-	if (in == NULL)
-		return STORE_EINVAL;
-	slash = strchr(in, '/');
-	n = slash ? (size_t)(slash - in) : strlen(in);
-	if (n == 0 || n >= STORE_JID_SIZE)
-		return STORE_EINVAL;
-	at = memchr(in, '@', n);
-	if (at != NULL && (at == in || memchr(at + 1, '@', n - (size_t)(at - in) - 1)))
-		return STORE_EINVAL;
-	if (at != NULL && (size_t)(at - in) + 1 >= n)
-		return STORE_EINVAL; /* empty domain */
-	if (at != NULL && at - in > 1023)
-		return STORE_EINVAL;
-	for (p = in, i = 0; i < n; p++, i++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c <= ' ' || c == 0x7f || c == '"' || c == '&' ||
-		    c == '\'' || c == ':' || c == '<' || c == '>')
-			return STORE_EINVAL;
-		out[i] = (char)tolower(c);
-	}
-	out[n] = '\0';
-	p = at ? strchr(out, '@') + 1 : out;
-	if (strlen(p) > 1023 || p[0] == '.' || p[strlen(p) - 1] == '.')
+	if (in == NULL || jid_to_bare(in, out, STORE_JID_SIZE) != 0)
 		return STORE_EINVAL;
 	return 0;
 }
