@@ -51,12 +51,13 @@ static const struct router_error router_errors[] = {
 
 static const struct router_error *router_error_find(int code)
 {
-	size_t i;
+	size_t i, n = sizeof(router_errors) / sizeof(router_errors[0]);
 
-	for (i = 0; i < sizeof(router_errors) / sizeof(router_errors[0]); i++)
+	for (i = 0; i < n; i++)
 		if (router_errors[i].code == code)
 			return &router_errors[i];
-	return &router_errors[9]; /* internal-server-error */
+	/* An unknown code is a bug in a handler: answer as for one. */
+	return code == BC_EINTERNAL ? NULL : router_error_find(BC_EINTERNAL);
 }
 
 const char *router_error_condition(int code)
