@@ -493,6 +493,50 @@ static void adhoc_provisioning_for_admins(void **state)
 		       "string-length(//*[local-name()='note'])", "32");
 }
 
+static void privileged_roster_group(void **state)
+{
+	struct harness *h = *state;
+
+	/* Before the server grants anything, no roster push. */
+	say(h, "bob@example.org/x", "alice@bc.test", "first");
+	harness_assert_count(h, 1);
+	bot(h, "alice@example.org/pc", "decline bob");
+	harness_clear(h);
+	harness_feed(h, "<message from='example.org' to='bc.test'><privilege "
+			"xmlns='urn:xmpp:privilege:2'><perm access='roster' "
+			"type='both'/><perm access='message' type='none'/>"
+			"</privilege></message>");
+	harness_assert_count(h, 0);
+	clock_advance(8LL * 86400000);
+	say(h, "bob@example.org/x", "alice@bc.test", "second");
+	/* The announcement, then the roster push into the group. */
+	harness_assert_count(h, 2);
+	harness_assert(h, 1, "string(/iq/@type)", "set");
+	harness_assert(h, 1, "string(/iq/@from)", "bc.test");
+	harness_assert(h, 1, "string(/iq/@to)", "alice@example.org");
+	harness_assert(h, 1, "string(//*[local-name()='item']/@jid)",
+		       "bob@bc.test");
+	harness_assert(h, 1, "string(//*[local-name()='item']/@name)", "Bob");
+	harness_assert(h, 1, "string(//*[local-name()='group'])",
+		       "Message Requests");
+	harness_clear(h);
+	/* Accepting moves the contact out of the group. */
+	bot(h, "alice@example.org/pc", "accept bob");
+	harness_assert(h, 1, "string(/iq/@type)", "set");
+	harness_assert(h, 1, "count(//*[local-name()='group'])", "0");
+	harness_assert(h, 1, "string(//*[local-name()='item']/@subscription)",
+		       "");
+	harness_clear(h);
+	/* A server of other users grants nothing for them; and a server
+	 * that withdraws the permission gets no more pushes. */
+	harness_feed(h, "<message from='example.org' to='bc.test'><privilege "
+			"xmlns='urn:xmpp:privilege:1'><perm access='roster' "
+			"type='none'/></privilege></message>");
+	say(h, "carl@else.test/x", "alice@bc.test", "hi");
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/presence/@type)", "subscribe");
+}
+
 static void defang(void **state)
 {
 	char *s;
@@ -530,6 +574,7 @@ int main(void)
 		T(adhoc_requests_flow),
 		T(adhoc_settings_and_permissions),
 		T(adhoc_provisioning_for_admins),
+		T(privileged_roster_group),
 		cmocka_unit_test(defang),
 #undef T
 	};

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,8 @@
 
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/ratelimit.h"
+#include "component/strmap.h"
 #include "component/xmalloc.h"
 
 static void clock_pins_and_formats(void **state)
@@ -53,12 +57,95 @@ static void xasprintf_formats(void **state)
 	free(s);
 }
 
+static void ratelimit_buckets(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(60, 3, 16);
+	int i;
+
+	(void)state;
+	/* A burst of 3, then one a second. */
+	for (i = 0; i < 3; i++)
+		assert_true(ratelimit_take(rl, "a@x", 1000));
+	assert_false(ratelimit_take(rl, "a@x", 1000));
+	assert_false(ratelimit_take(rl, "a@x", 1500));
+	assert_true(ratelimit_take(rl, "a@x", 2000));
+	/* Others have their own bucket. */
+	assert_true(ratelimit_take(rl, "b@x", 2000));
+	/* The bucket never holds more than the burst. */
+	for (i = 0; i < 3; i++)
+		assert_true(ratelimit_take(rl, "a@x", 999999));
+	assert_false(ratelimit_take(rl, "a@x", 999999));
+	ratelimit_free(rl);
+	/* Rate 0: no limit. */
+	rl = ratelimit_new(0, 1, 16);
+	for (i = 0; i < 100; i++)
+		assert_true(ratelimit_take(rl, "a@x", 1));
+	ratelimit_free(rl);
+}
+
+static void ratelimit_table_is_bounded(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(60, 1, 8);
+	char key[32];
+	int i;
+
+	(void)state;
+	/* Far more senders than slots: memory stays bounded and each new
+	 * sender starts with a full bucket. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "s%d@x", i);
+		assert_true(ratelimit_take(rl, key, 1000 + i));
+	}
+	ratelimit_free(rl);
+}
+
+static void count_value(const char *key, void *value, void *arg)
+{
+	(void)key;
+	*(long *)arg += (long)(intptr_t)value;
+}
+
+static void strmap_basics(void **state)
+{
+	struct strmap *m = strmap_new(free);
+	char key[32];
+	long sum = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 500; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		strmap_put(m, key, xstrdup(key));
+	}
+	assert_int_equal(strmap_count(m), 500);
+	assert_string_equal(strmap_get(m, "k123"), "k123");
+	assert_null(strmap_get(m, "nope"));
+	strmap_put(m, "k123", xstrdup("replaced"));
+	assert_string_equal(strmap_get(m, "k123"), "replaced");
+	assert_int_equal(strmap_count(m), 500);
+	assert_true(strmap_del(m, "k7"));
+	assert_false(strmap_del(m, "k7"));
+	assert_int_equal(strmap_count(m), 499);
+	strmap_free(m);
+
+	m = strmap_new(NULL);
+	strmap_put(m, "a", (void *)(intptr_t)2);
+	strmap_put(m, "b", (void *)(intptr_t)3);
+	strmap_each(m, count_value, &sum);
+	assert_int_equal(sum, 5);
+	strmap_free(m);
+	strmap_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(clock_pins_and_formats),
 		cmocka_unit_test(log_levels_parse),
 		cmocka_unit_test(xasprintf_formats),
+		cmocka_unit_test(ratelimit_buckets),
+		cmocka_unit_test(ratelimit_table_is_bounded),
+		cmocka_unit_test(strmap_basics),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
