@@ -124,9 +124,16 @@ xmpp_stanza_t *im_readdress(struct bc *bc, xmpp_stanza_t *msg,
 
 	xmpp_stanza_set_name(out, xmpp_stanza_get_name(msg));
 	n = xmpp_stanza_get_attributes(msg, attrs, 2 * count);
-	for (i = 0; i + 1 < n; i += 2)
-		if (strcmp(attrs[i], "from") != 0 && strcmp(attrs[i], "to") != 0)
-			xmpp_stanza_set_attribute(out, attrs[i], attrs[i + 1]);
+	for (i = 0; i + 1 < n; i += 2) {
+		if (strcmp(attrs[i], "from") == 0 || strcmp(attrs[i], "to") == 0)
+			continue;
+		/* libstrophe's parser keeps xml:lang as "lang": put the
+		 * prefix back, as the sender wrote it. */
+		xmpp_stanza_set_attribute(out,
+					  strcmp(attrs[i], "lang") == 0 ? "xml:lang"
+									: attrs[i],
+					  attrs[i + 1]);
+	}
 	free(attrs);
 	xmpp_stanza_set_from(out, from);
 	xmpp_stanza_set_to(out, to);

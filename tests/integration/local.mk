@@ -14,4 +14,5 @@ EXTRA_DIST += \
 	tests/integration/test_foundation.py \
 	tests/integration/test_relay.py \
 	tests/integration/test_requests.py \
+	tests/integration/test_durability.py \
 	tests/integration/README.md

@@ -68,7 +68,7 @@ static void member_to_member(void **state)
 	static const char *const alice[] = {"alice@example.org",
 					    "a2@work.example", NULL};
 
-	harness_feed(h, "<message type='chat' id='m1' "
+	harness_feed(h, "<message type='chat' id='m1' xml:lang='fr' "
 			"from='bob@example.org/phone' to='alice@bc.test'>"
 			"<body>hi alice</body>"
 			"<active xmlns='http://jabber.org/protocol/chatstates'/>"
@@ -82,6 +82,8 @@ static void member_to_member(void **state)
 	harness_assert(h, 1, "string(/message/@to)", "alice@example.org");
 	harness_assert(h, 0, "string(/message/@id)", "m1");
 	harness_assert(h, 0, "string(/message/@type)", "chat");
+	harness_assert(h, 0, "string(/message/@xml:lang)", "fr");
+	harness_assert(h, 0, "count(/message/@lang)", "0");
 	harness_assert(h, 0, "string(/message/body)", "hi alice");
 	harness_assert(h, 0, "count(/message/*[local-name()='active'])", "1");
 	harness_assert(h, 0, "count(/message/*[local-name()='request'])", "1");
