@@ -253,12 +253,11 @@ static void requests_deliver_held(struct bc *bc, char **jids,
 	xmpp_stanza_set_attribute(delay, "stamp",
 				  clock_format_xep82(h->received_ms, stamp,
 						     sizeof(stamp)));
-	for (i = 0; jids[i] != NULL; i++) {
-		xmpp_stanza_t *copy = xmpp_stanza_copy(msg);
-
-		xmpp_stanza_set_to(copy, jids[i]);
-		bc_send(bc, copy);
-	}
+	/* im_readdress() also restores what reading the text back loses
+	 * (the xml: prefix of xml:lang). */
+	for (i = 0; jids[i] != NULL; i++)
+		bc_send(bc, im_readdress(bc, msg, xmpp_stanza_get_from(msg),
+					 jids[i]));
 	xmpp_stanza_release(msg);
 }
 
