@@ -1,1 +1,18 @@
 # bench/relay.mk: the relay benchmark (see docs/BENCHMARKS.md).
+#
+# "make bench-relay" runs bench/relay.sh against the built backchanneld and
+# the echo baseline; RELAY_FLAGS passes options to it (bench/relay.sh -h).
+EXTRA_PROGRAMS += bench/relay_driver bench/echo_component
+bench_relay_driver_SOURCES = bench/relay_driver.c
+bench_relay_driver_LDADD = $(BC_LIBS)
+bench_echo_component_SOURCES = bench/echo_component.c
+bench_echo_component_LDADD = $(BC_LIBS)
+CLEANFILES += bench/relay_driver bench/echo_component
+EXTRA_DIST += bench/relay.sh bench/relay_driver.c bench/echo_component.c
+
+RELAY_FLAGS =
+
+bench-relay: bench/relay_driver bench/echo_component backchanneld backchannelctl
+	$(SHELL) $(srcdir)/bench/relay.sh -b . $(RELAY_FLAGS)
+
+.PHONY: bench-relay
