@@ -16,6 +16,7 @@ UNIT_TESTS = \
 	tests/unit/test_router \
 	tests/unit/test_im \
 	tests/unit/test_requests \
+	tests/unit/test_blocking \
 	tests/unit/test_jid \
 	tests/unit/test_cfg \
 	tests/unit/test_conn \
@@ -38,6 +39,11 @@ tests_unit_test_requests_SOURCES = tests/unit/test_requests.c
 tests_unit_test_requests_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_requests_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_requests_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_blocking_SOURCES = tests/unit/test_blocking.c
+tests_unit_test_blocking_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_blocking_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_blocking_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_jid_SOURCES = tests/unit/test_jid.c
 tests_unit_test_jid_CFLAGS = $(UNIT_CFLAGS)

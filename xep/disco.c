@@ -18,8 +18,10 @@
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "store/store.h"
+#include "component/identity.h"
 #include "xep/adhoc.h"
 #include "xep/ns.h"
+#include "xep/requests.h"
 #include "xep/xep.h"
 
 static const struct xep_feature disco_features[] = {
@@ -57,6 +59,7 @@ static int disco_info(struct xep_stanza *st)
 {
 	const char *node = xmpp_stanza_get_attribute(st->payload, "node");
 	struct store_identity ident;
+	struct ident_sender from;
 	xmpp_stanza_t *reply, *query;
 	size_t i;
 
@@ -64,10 +67,13 @@ static int disco_info(struct xep_stanza *st)
 		return adhoc_disco_info(st, node);
 	if (node != NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
-	/* An identity that does not exist answers as if nothing were
-	 * there; outside users are not queried through us. */
+	/* An identity that does not exist, or that blocks the asker,
+	 * answers as if nothing were there; outside users are not queried
+	 * through us. */
 	if (st->target == XEP_AT_IDENTITY &&
-	    store_identity_get(st->bc->store, st->to_jid.node, &ident) != 0)
+	    (store_identity_get(st->bc->store, st->to_jid.node, &ident) != 0 ||
+	     ident_sender(st->bc, st->from_bare, &from) != 0 ||
+	     requests_blocks(st->bc, ident.handle, from.node)))
 		return BC_ESERVICE_UNAVAILABLE;
 	reply = xep_iq_result(st);
 	query = xep_add_child(reply, "query", NS_DISCO_INFO);

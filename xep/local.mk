@@ -12,5 +12,6 @@ libbackchannel_a_SOURCES += \
 	xep/privilege.c \
 	xep/adhoc.c \
 	xep/bot.c \
-	xep/provision.c
+	xep/provision.c \
+	xep/blocking.c
 noinst_HEADERS += xep/xep.h xep/ns.h xep/im.h xep/presence.h xep/requests.h xep/privilege.h xep/adhoc.h

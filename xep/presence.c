@@ -243,6 +243,9 @@ static int presence_to_member(struct xep_stanza *st,
 	size_t i;
 
 	ident_address(st->bc, to->handle, addr);
+	/* Presence from someone the member blocks is dropped (XEP-0191). */
+	if (requests_blocks(st->bc, to->handle, from->node))
+		return XEP_OK;
 	if (strcmp(st->type, "subscribe") == 0) {
 		/* Only people the member knows see their presence; others
 		 * stay pending, unanswered, until the member knows them. */

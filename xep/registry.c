@@ -19,6 +19,7 @@ extern const struct xep_module xep_privilege;
 extern const struct xep_module xep_adhoc;
 extern const struct xep_module xep_bot;
 extern const struct xep_module xep_provision;
+extern const struct xep_module xep_blocking;
 
 const struct xep_module *const xep_registry[] = {
 	&xep_disco,
@@ -29,6 +30,7 @@ const struct xep_module *const xep_registry[] = {
 	&xep_requests,
 	&xep_presence,
 	&xep_adhoc,
+	&xep_blocking,
 	&xep_bot,
 	&xep_provision,
 	&xep_im,

@@ -41,6 +41,14 @@
 /* How much of the first message a request preview shows. */
 #define REQUESTS_PREVIEW_MAX 200
 
+bool requests_blocks(struct bc *bc, const char *handle, const char *peer)
+{
+	struct store_relation rel;
+
+	return store_relation_get(bc->store, handle, peer, &rel) == 0 &&
+	       (rel.flags & STORE_REL_BLOCKED);
+}
+
 bool requests_knows(struct bc *bc, const char *handle, const char *sender,
 		    const char *bare)
 {
@@ -369,16 +377,15 @@ int requests_unblock(struct bc *bc, const char *handle, const char *peer)
 		       : BC_EINTERNAL;
 }
 
-/* XEP-0377: tells every configured moderator. */
+/* XEP-0377: tells every configured moderator, naming reporter and
+ * reported by the addresses given. */
 static void requests_tell_moderators(struct bc *bc, uint64_t id,
-				     const char *handle, const char *peer,
+				     const char *reporter, const char *reported,
 				     const char *reason, const char *text)
 {
-	char reporter[JID_MAX], reported[JID_MAX], idtext[32];
+	char idtext[32];
 	size_t i;
 
-	ident_address(bc, handle, reporter);
-	ident_address(bc, peer, reported);
 	snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long)id);
 	for (i = 0; i < bc->cfg->moderators.n; i++) {
 		xmpp_stanza_t *m = xmpp_message_new(bc->xctx, "normal",
@@ -401,6 +408,29 @@ static void requests_tell_moderators(struct bc *bc, uint64_t id,
 			xep_add_text_child(r, "text", text);
 		bc_send(bc, m);
 	}
+}
+
+int requests_report_received(struct bc *bc, const char *reporter,
+			     const char *reported, const char *reason,
+			     const char *text, char **evidence,
+			     unsigned long *id)
+{
+	struct store_report r;
+	uint64_t rid = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.reporter = (char *)reporter;
+	r.reported = (char *)reported;
+	r.reason = (char *)reason;
+	r.text = (char *)text;
+	r.evidence = evidence;
+	if (store_report_add(bc->store, &r, false, &rid) != 0)
+		return BC_EINTERNAL;
+	requests_tell_moderators(bc, rid, reporter, reported, reason, text);
+	log_info("a report (%llu) came from %s", (unsigned long long)rid,
+		 reporter);
+	*id = (unsigned long)rid;
+	return 0;
 }
 
 int requests_report(struct bc *bc, const char *handle, const char *peer,
@@ -432,7 +462,14 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 		return BC_EINTERNAL;
 	if ((rc = requests_block(bc, handle, peer)) != 0)
 		return rc;
-	requests_tell_moderators(bc, rid, handle, peer, reason, text);
+	{
+		char reporter[JID_MAX], reported[JID_MAX];
+
+		ident_address(bc, handle, reporter);
+		ident_address(bc, peer, reported);
+		requests_tell_moderators(bc, rid, reporter, reported, reason,
+					 text);
+	}
 	log_info("%s reported %s (report %llu)", handle, peer,
 		 (unsigned long long)rid);
 	*id = (unsigned long)rid;

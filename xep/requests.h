@@ -27,6 +27,9 @@ extern const struct xep_module xep_requests;
 int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 		  const struct ident_target *to);
 
+/* True when the member handle blocks peer (a handle or an address). */
+bool requests_blocks(struct bc *bc, const char *handle, const char *peer);
+
 /* True when the member handle knows sender (a handle or escaped address)
  * whose real bare JID is bare (for the admin and moderator rule). */
 bool requests_knows(struct bc *bc, const char *handle, const char *sender,
@@ -41,6 +44,15 @@ int requests_block(struct bc *bc, const char *handle, const char *peer);
 int requests_unblock(struct bc *bc, const char *handle, const char *peer);
 int requests_report(struct bc *bc, const char *handle, const char *peer,
 		    const char *reason, const char *text, unsigned long *id);
+
+/* Stores a report that came from elsewhere (a server forwarding one, a
+ * non-member) and tells the moderators; reporter and reported are kept as
+ * given.  evidence may be NULL.  Returns 0 (the id in *id) or a BC_E*
+ * code. */
+int requests_report_received(struct bc *bc, const char *reporter,
+			     const char *reported, const char *reason,
+			     const char *text, char **evidence,
+			     unsigned long *id);
 
 /* Turns what a person typed (a handle, handle@D, an escaped address or an
  * outside user's JID) into the node used for peers; -1 when it is none. */
