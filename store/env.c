@@ -577,10 +577,11 @@ static int store_has_prefix(const DBT *k, const void *prefix, size_t n)
 }
 
 int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
-		 const void *prefix, size_t prefix_len, int reverse,
+		 const void *prefix, size_t prefix_len, int flags,
 		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
 		 void *arg)
 {
+	int reverse = flags & STORE_WALK_REVERSE;
 	DBC *c = NULL;
 	DBT k, v;
 	unsigned char *end = NULL;
@@ -589,7 +590,8 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.flags = DB_DBT_REALLOC;
-	v.flags = DB_DBT_REALLOC;
+	/* Keys only: a partial read of no bytes copies nothing. */
+	v.flags = (flags & STORE_WALK_KEYS) ? DB_DBT_PARTIAL : DB_DBT_REALLOC;
 	rc = st->db[i]->cursor(st->db[i], txn, &c, 0);
 	if (rc != 0)
 		goto out;

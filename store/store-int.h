@@ -123,11 +123,16 @@ int store_dbdel(struct store *st, DB_TXN *txn, enum store_dbi i,
 int store_dbdel_prefix(struct store *st, DB_TXN *txn, enum store_dbi i,
 		       const struct store_buf *prefix);
 
-/* A cursor walk over the keys starting with prefix, in key order (or in
- * reverse).  fn sees each key and value; it returns 0 to go on, 1 to stop,
- * or a Berkeley DB / store code to abort the walk with that code. */
+/* store_dbwalk() flags: newest (last key) first; keys only (fn sees an
+ * empty value, and no value is read or copied). */
+#define STORE_WALK_REVERSE 1
+#define STORE_WALK_KEYS 2
+
+/* A cursor walk over the keys starting with prefix, in key order (or as
+ * flags say).  fn sees each key and value; it returns 0 to go on, 1 to
+ * stop, or a Berkeley DB / store code to abort the walk with that code. */
 int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
-		 const void *prefix, size_t prefix_len, int reverse,
+		 const void *prefix, size_t prefix_len, int flags,
 		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
 		 void *arg);
 

@@ -207,13 +207,20 @@ static int im_bounce(struct xep_stanza *st, struct im_state *s)
 	return XEP_OK;
 }
 
-/* Remembers that a member wrote to peer first (a rule of "knows"). */
-static int im_note_wrote(struct bc *bc, const char *owner, const char *peer)
+/* Remembers that a member wrote to peer first (a rule of "knows"); known
+ * is the relationship owner -> peer when the caller already read it. */
+static int im_note_wrote(struct bc *bc, const char *owner, const char *peer,
+			 const struct store_relation *known)
 {
 	struct store_relation rel;
-	int rc = store_relation_get(bc->store, owner, peer, &rel);
+	int rc = 0;
 
-	if (rc == 0 && (rel.flags & STORE_REL_WROTE_FIRST))
+	if (known == NULL) {
+		rc = store_relation_get(bc->store, owner, peer, &rel);
+		known = &rel;
+	}
+	if ((rc == 0 || rc == STORE_NOTFOUND) &&
+	    (known->flags & STORE_REL_WROTE_FIRST))
 		return 0;
 	if (rc != 0 && rc != STORE_NOTFOUND)
 		return BC_EINTERNAL;
@@ -224,7 +231,8 @@ static int im_note_wrote(struct bc *bc, const char *owner, const char *peer)
 }
 
 int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
-	       const struct ident_target *to, xmpp_stanza_t *msg)
+	       const struct ident_target *to, xmpp_stanza_t *msg,
+	       const struct store_relation *known)
 {
 	struct im_state *s = bc_module_state(st->bc, &xep_im);
 	const struct cfg *cfg = st->bc->cfg;
@@ -253,7 +261,7 @@ int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
 		xmpp_free(st->bc->xctx, text);
 	}
 	if (rc == 0 && from->member)
-		rc = im_note_wrote(st->bc, from->node, st->to_jid.node);
+		rc = im_note_wrote(st->bc, from->node, st->to_jid.node, known);
 	if (rc != 0)
 		goto out;
 	jids = to->kind == IDENT_MEMBER ? (const char *const *)to->jids : one;
@@ -276,17 +284,16 @@ out:
  * (chat states, receipts, markers) is dropped while it is pending, so a
  * pending sender learns nothing. */
 static int im_from_member(struct xep_stanza *st, const char *handle,
-			  const char *node)
+			  const char *node, struct store_relation *rel)
 {
-	struct store_relation rel;
 	struct store_request req;
 	bool body;
 	int rc;
 
-	rc = store_relation_get(st->bc->store, handle, node, &rel);
+	rc = store_relation_get(st->bc->store, handle, node, rel);
 	if (rc != 0 && rc != STORE_NOTFOUND)
 		return BC_EINTERNAL;
-	if (rel.flags & STORE_REL_BLOCKED)
+	if (rel->flags & STORE_REL_BLOCKED)
 		return xep_fail(st, BC_EBLOCKED,
 				"You blocked this address; unblock it to "
 				"write to it.");
@@ -306,6 +313,7 @@ static int im_from_member(struct xep_stanza *st, const char *handle,
 static int im_message(struct xep_stanza *st)
 {
 	struct im_state *s = bc_module_state(st->bc, &xep_im);
+	struct store_relation rel;
 	struct ident_sender from;
 	struct ident_target to;
 	int rc;
@@ -331,13 +339,15 @@ static int im_message(struct xep_stanza *st)
 		goto out;
 	}
 	if (from.member &&
-	    (rc = im_from_member(st, from.node, st->to_jid.node)) !=
+	    (rc = im_from_member(st, from.node, st->to_jid.node, &rel)) !=
 		    REQUESTS_DELIVER)
 		goto out;
 	if (to.kind == IDENT_MEMBER &&
 	    (rc = requests_gate(st, &from, &to)) != REQUESTS_DELIVER)
 		goto out;
-	rc = im_deliver(st, &from, &to, st->stanza);
+	/* rel's wrote-first flag is still right after an accept, which
+	 * only adds other flags (and store_relation_set() merges). */
+	rc = im_deliver(st, &from, &to, st->stanza, from.member ? &rel : NULL);
 	if (rc == 0)
 		rc = XEP_OK;
 out:
