@@ -27,6 +27,7 @@
 
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/strmap.h"
 #include "store/store-int.h"
 
 #define STORE_RETRIES 32
@@ -280,7 +281,8 @@ out:
 	if (st != NULL) {
 		store_close_handles(st);
 		free(st->path);
-		free(st);
+		strmap_free(st->ev_appends);
+	free(st);
 	}
 	return rc;
 }

@@ -18,10 +18,13 @@
 
 #include <ctype.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "component/clock.h"
+#include "component/strmap.h"
 #include "store/store-int.h"
 
 #define STORE_ADDR_SIZE 3072
@@ -938,6 +941,36 @@ static int store_evidence_prune(DBC *c, const DBT *key, const DBT *val,
 	return 0;
 }
 
+/* Appends per pair between two prunes.  A pair's log holds at most
+ * max_count + STORE_EVIDENCE_SLACK(max_count) messages (the first append
+ * of a pair in a process always prunes, for what earlier processes left). */
+#define STORE_EVIDENCE_SLACK(n) ((n) / 4 + 1)
+/* Pairs counted at once; past that the counts start again (each pair
+ * prunes on its next append). */
+#define STORE_EVIDENCE_PAIRS 100000
+
+/* Whether this append to the pair a -> b should prune its log. */
+static bool store_evidence_due(struct store *st, const char *a,
+			       const char *b, unsigned max_count)
+{
+	char key[2 * STORE_ADDR_SIZE + 2];
+	uintptr_t n;
+
+	if (st->ev_appends == NULL ||
+	    strmap_count(st->ev_appends) >= STORE_EVIDENCE_PAIRS) {
+		strmap_free(st->ev_appends);
+		st->ev_appends = strmap_new(NULL);
+	}
+	snprintf(key, sizeof(key), "%s\n%s", a, b);
+	n = (uintptr_t)strmap_get(st->ev_appends, key);
+	if (n == 0 || n >= STORE_EVIDENCE_SLACK(max_count)) {
+		strmap_put(st->ev_appends, key, (void *)(uintptr_t)1);
+		return true;
+	}
+	strmap_put(st->ev_appends, key, (void *)(n + 1));
+	return false;
+}
+
 static int store_evidence_add_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_rarg *r = arg;
@@ -957,7 +990,7 @@ static int store_evidence_add_body(struct store *st, DB_TXN *txn, void *arg)
 	store_buf_be64(&v, (uint64_t)now);
 	store_buf_str(&v, r->text);
 	rc = store_dbput(st, txn, STORE_DB_EVIDENCE, &k, &v, 0);
-	if (rc != 0)
+	if (rc != 0 || !r->is_new)
 		goto out;
 	r->nheld = 0;
 	r->ms = r->set ? now - r->ms : 0;
@@ -985,6 +1018,7 @@ int store_evidence_add(struct store *st, const char *sender,
 	r->max1 = max_count;
 	r->set = max_age_ms > 0;
 	r->ms = max_age_ms;
+	r->is_new = store_evidence_due(st, r->a, r->b, max_count);
 	rc = store_txn_run(st, "add evidence", store_evidence_add_body, r);
 	free(r);
 	return rc;

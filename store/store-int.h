@@ -34,6 +34,8 @@ enum store_dbi {
 	STORE_DB_N
 };
 
+struct strmap;
+
 struct store {
 	DB_ENV *env;
 	DB *db[STORE_DB_N];
@@ -48,6 +50,10 @@ struct store {
 	bool batch_open;
 	bool batch_lost;
 	unsigned long batch_splits; /* early commits, for tests */
+	/* Evidence appended per pair since its last prune in this process
+	 * (pair key -> count): the prune walk runs every few appends, not
+	 * on each (see store_evidence_add()). */
+	struct strmap *ev_appends;
 };
 
 /* The value format version byte that leads every value written now. */

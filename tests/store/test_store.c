@@ -456,6 +456,20 @@ static void test_evidence(void **state)
 	assert_string_equal(v[0], "m4");
 	assert_string_equal(v[1], "m5");
 	store_strv_free(v);
+	/* A larger log is pruned every few appends: never more than the
+	 * count and a quarter, always the newest. */
+	for (i = 0; i < 100; i++) {
+		snprintf(buf, sizeof(buf), "n%02d", i);
+		assert_int_equal(store_evidence_add(st, "zed", "bob", buf, 20,
+						    0), 0);
+		assert_int_equal(store_evidence_list(st, "zed", "bob", &v), 0);
+		assert_true(strv_len(v) <= 20 + 20 / 4 + 1);
+		assert_string_equal(v[strv_len(v) - 1], buf);
+		store_strv_free(v);
+	}
+	assert_int_equal(store_evidence_list(st, "zed", "bob", &v), 0);
+	assert_true(strv_len(v) >= 20);
+	store_strv_free(v);
 }
 
 static void test_reports(void **state)
