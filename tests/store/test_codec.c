@@ -42,6 +42,8 @@
 #error "FIXTURE_DIR must name tests/store/fixtures"
 #endif
 
+/* clang-format off */
+
 /* The known records.  Every number differs from its neighbours so that a
  * field read from the wrong place cannot pass. */
 #define T0 1790000000000LL /* 2026-09-21T14:13:20Z */
@@ -63,6 +65,8 @@
 #define EVIDENCE "you again?"
 #define REASON "urn:xmpp:reporting:abuse"
 
+/* clang-format on */
+
 /* A field of a value's layout, in order; the version byte comes first. */
 enum field_kind { F_END, F_U8, F_BE32, F_BE64, F_STR };
 
@@ -72,11 +76,13 @@ struct field {
 	const char *s; /* F_STR */
 };
 
+/* clang-format off */
 #define U8(v) {F_U8, (uint64_t)(v), NULL}
 #define BE32(v) {F_BE32, (uint64_t)(v), NULL}
 #define BE64(v) {F_BE64, (uint64_t)(v), NULL}
 #define STR(v) {F_STR, 0, (v)}
 #define END {F_END, 0, NULL}
+/* clang-format on */
 
 /* Reads every value of a case through the public API: returns its result;
  * with check, the result must be 0 and every field the known one. */
@@ -90,8 +96,8 @@ struct codec_case {
 	 * at a number of its own: the written value is found under the key's
 	 * other bytes, and a fixture is put with the tie-breaker 1. */
 	bool seq_key;
-	void (*write)(struct store *st);  /* the known record, through the API */
-	read_fn read;                     /* NULL: the store never reads it */
+	void (*write)(struct store *st); /* the known record, through the API */
+	read_fn read;			 /* NULL: the store never reads it */
 	/* How many leading bytes the reader needs: any shorter value must be
 	 * refused.  0 means all of them. */
 	size_t read_len;
@@ -311,8 +317,8 @@ static void report_id_key(struct store_buf *k)
 
 /* The known records, written through the public API at T0. */
 
-static void add_identity(struct store *st, const char *handle,
-			 const char *name, bool bot, enum store_who who)
+static void add_identity(struct store *st, const char *handle, const char *name,
+			 bool bot, enum store_who who)
 {
 	struct store_identity id;
 
@@ -865,6 +871,8 @@ static int read_report_id(struct store *st, bool check)
 
 /* The layouts (docs/STORE.md, "Databases"). */
 
+/* clang-format off */
+
 static const struct field identity_v1[] = {
 	U8(1), STR(NAME), U8(1), U8(STORE_WHO_NOBODY_NEW), BE64(T0), END,
 };
@@ -915,6 +923,7 @@ static const struct field report_v1[] = {
 static const struct field report_id_v1[] = {
 	U8(1), BE64(1), END,
 };
+/* clang-format on */
 
 /* Links: only the handle is ever read back; the time of linking (the
  * last 8 bytes) is kept for the record.  Follows and subscriptions: the
@@ -1244,7 +1253,7 @@ int main(int argc, char **argv)
 	static const char *const kinds[4] = {"layout", "decode", "encode",
 					     "bad input"};
 	static void (*const fns[4])(void **) = {test_layout, test_decode,
-					       test_encode, test_bad_input};
+						test_encode, test_bad_input};
 	struct CMUnitTest tests[NCASES * 4];
 	size_t i, j, n = 0;
 
@@ -1263,8 +1272,8 @@ int main(int argc, char **argv)
 			if (cases[i].read == NULL && (j == 1 || j == 3))
 				continue;
 			n++;
-			snprintf(names[i][j], sizeof(names[i][j]),
-				 "%s-v1 %s", cases[i].name, kinds[j]);
+			snprintf(names[i][j], sizeof(names[i][j]), "%s-v1 %s",
+				 cases[i].name, kinds[j]);
 			memset(t, 0, sizeof(*t));
 			t->name = names[i][j];
 			t->test_func = fns[j];
