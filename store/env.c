@@ -281,7 +281,8 @@ out:
 	if (st != NULL) {
 		store_close_handles(st);
 		free(st->path);
-		strmap_free(st->ev_appends);
+		store_cache_drop(st);
+	strmap_free(st->ev_appends);
 	free(st);
 	}
 	return rc;
@@ -308,6 +309,7 @@ void store_close(struct store *st)
 static int store_reopen(struct store *st)
 {
 	log_warnx("store: environment needs recovery, reopening");
+	store_cache_drop(st);
 	if (st->batch != NULL) {
 		/* Recovery undid it: what the batch had done is lost. */
 		log_errx("store: an open batch was lost to recovery");
@@ -331,6 +333,8 @@ static int store_batch_commit(struct store *st)
 	DB_TXN *t = st->batch;
 	int rc;
 
+	/* Its locks go with it: what was read may change from now on. */
+	store_cache_drop(st);
 	if (t == NULL)
 		return 0;
 	st->batch = NULL;
@@ -348,6 +352,7 @@ int store_batch_begin(struct store *st)
 		return STORE_EINVAL;
 	st->batch_open = true;
 	st->batch_lost = false;
+	store_cache_drop(st);
 	return 0;
 }
 
@@ -464,13 +469,18 @@ int store_txn_run(struct store *st, const char *what,
 		if (rc == 0)
 			rc = st->env->txn_begin(st->env, parent, &txn, 0);
 		if (rc == 0) {
+			st->child_wrote = false;
 			rc = body(st, txn, arg);
-			if (rc == 0)
+			if (rc == 0) {
 				rc = txn->commit(txn, parent != NULL
 							      ? 0
 							      : store_commit_flags(st));
-			else
+			} else {
 				txn->abort(txn);
+				/* What it read after writing is undone. */
+				if (st->child_wrote)
+					store_cache_drop(st);
+			}
 		}
 		if (rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED) {
 			/* In a batch, the other side may be waiting for a lock
@@ -549,6 +559,7 @@ int store_dbput(struct store *st, DB_TXN *txn, enum store_dbi i,
 
 	store_dbt(&k, key->p, key->len);
 	store_dbt(&v, val->p, val->len);
+	store_cache_wrote(st, i);
 	return st->db[i]->put(st->db[i], txn, &k, &v, flags);
 }
 
@@ -558,6 +569,7 @@ int store_dbdel(struct store *st, DB_TXN *txn, enum store_dbi i,
 	DBT k;
 
 	store_dbt(&k, key->p, key->len);
+	store_cache_wrote(st, i);
 	return st->db[i]->del(st->db[i], txn, &k, 0);
 }
 
@@ -569,6 +581,7 @@ static int store_del_one(DBC *c, const DBT *key, const DBT *val, void *arg)
 int store_dbdel_prefix(struct store *st, DB_TXN *txn, enum store_dbi i,
 		       const struct store_buf *prefix)
 {
+	store_cache_wrote(st, i);
 	return store_dbwalk(st, txn, i, prefix->p, prefix->len, 0,
 			    store_del_one, NULL);
 }

@@ -219,6 +219,9 @@ int store_identity_get(struct store *st, const char *handle,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (store_cache_get(st, STORE_CACHE_IDENTITY, handle, NULL, &rc, out,
+			    sizeof(*out)))
+		return rc;
 	a = store_xmalloc(sizeof(*a));
 	memset(a, 0, sizeof(*a));
 	rc = store_handle_norm(handle, a->handle);
@@ -230,6 +233,9 @@ int store_identity_get(struct store *st, const char *handle,
 				   store_identity_get_body, a);
 	}
 	free(a);
+	if (rc == 0 || rc == STORE_NOTFOUND)
+		store_cache_put(st, STORE_CACHE_IDENTITY, handle, NULL, rc, out,
+				sizeof(*out));
 	return rc;
 }
 
@@ -505,6 +511,9 @@ int store_link_get(struct store *st, const char *jid,
 	int rc;
 
 	handle[0] = '\0';
+	if (store_cache_get(st, STORE_CACHE_LINK, jid, NULL, &rc, handle,
+			    STORE_HANDLE_SIZE))
+		return rc;
 	rc = store_idarg_new(NULL, jid, &a);
 	if (rc == STORE_EINVAL)
 		return STORE_NOTFOUND;
@@ -512,6 +521,9 @@ int store_link_get(struct store *st, const char *jid,
 	if (rc == 0)
 		memcpy(handle, a->linked, STORE_HANDLE_SIZE);
 	free(a);
+	if (rc == 0 || rc == STORE_NOTFOUND)
+		store_cache_put(st, STORE_CACHE_LINK, jid, NULL, rc, handle,
+				STORE_HANDLE_SIZE);
 	return rc;
 }
 
@@ -579,13 +591,43 @@ int store_link_list(struct store *st, const char *handle, char ***jids)
 	struct store_idarg *a;
 	int rc;
 
+	const char *cached;
+	size_t len, n, i;
+
+	/* Cached as the JIDs one after the other, each NUL-terminated. */
+	cached = store_cache_peek(st, STORE_CACHE_LINKS, handle, NULL, &rc,
+				  &len);
+	if (cached != NULL) {
+		for (n = 0, i = 0; i < len; i += strlen(cached + i) + 1)
+			n++;
+		*jids = store_xmalloc((n + 1) * sizeof(**jids));
+		for (n = 0, i = 0; i < len; i += strlen(cached + i) + 1)
+			(*jids)[n++] = store_xstrdup(cached + i);
+		(*jids)[n] = NULL;
+		return rc;
+	}
 	rc = store_idarg_new(handle, NULL, &a);
 	if (rc != 0) {
 		*jids = NULL;
 		return rc == STORE_EINVAL ? STORE_NOTFOUND : rc;
 	}
 	rc = store_txn_run(st, "list links", store_link_list_body, a);
-	return store_strv_result(a, rc, jids);
+	rc = store_strv_result(a, rc, jids);
+	if (rc == 0) {
+		char *buf;
+
+		for (len = 0, n = 0; (*jids)[n] != NULL; n++)
+			len += strlen((*jids)[n]) + 1;
+		buf = store_xmalloc(len + 1);
+		for (len = 0, n = 0; (*jids)[n] != NULL; n++) {
+			strcpy(buf + len, (*jids)[n]);
+			len += strlen((*jids)[n]) + 1;
+		}
+		store_cache_put(st, STORE_CACHE_LINKS, handle, NULL, rc, buf,
+				len);
+		free(buf);
+	}
+	return rc;
 }
 
 /* Tokens. */

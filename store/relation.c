@@ -27,7 +27,6 @@
 #include "component/strmap.h"
 #include "store/store-int.h"
 
-#define STORE_ADDR_SIZE 3072
 #define STORE_DAY_MS 86400000
 
 /* The argument of the bodies below; addresses are lower-cased copies. */
@@ -372,6 +371,9 @@ int store_relation_get(struct store *st, const char *owner, const char *peer,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (store_cache_get(st, STORE_CACHE_RELATION, owner, peer, &rc, out,
+			    sizeof(*out)))
+		return rc;
 	rc = store_rarg_new(owner, peer, 0, &r);
 	if (rc != 0)
 		return STORE_NOTFOUND;
@@ -380,6 +382,9 @@ int store_relation_get(struct store *st, const char *owner, const char *peer,
 	if (rc == 0)
 		*out = r->rel;
 	free(r);
+	if (rc == 0 || rc == STORE_NOTFOUND)
+		store_cache_put(st, STORE_CACHE_RELATION, owner, peer, rc, out,
+				sizeof(*out));
 	return rc;
 }
 
@@ -489,11 +494,17 @@ int store_knows(struct store *st, const char *recipient, const char *sender)
 	struct store_rarg *r;
 	int rc;
 
+	if (store_cache_get(st, STORE_CACHE_KNOWS, recipient, sender, &rc,
+			    NULL, 0))
+		return rc;
 	rc = store_rarg_new(recipient, sender, 0, &r);
 	if (rc != 0)
 		return STORE_NOTFOUND;
 	rc = store_txn_run(st, "check known", store_knows_body, r);
 	free(r);
+	if (rc == 0 || rc == STORE_NOTFOUND)
+		store_cache_put(st, STORE_CACHE_KNOWS, recipient, sender, rc,
+				NULL, 0);
 	return rc;
 }
 
@@ -704,10 +715,17 @@ int store_request_get(struct store *st, const char *recipient,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* Only the absence of a request is cached (the common case). */
+	if (store_cache_get(st, STORE_CACHE_REQUEST, recipient, sender, &rc,
+			    NULL, 0))
+		return rc;
 	rc = store_rarg_new(recipient, sender, 0, &r);
 	if (rc != 0)
 		return STORE_NOTFOUND;
 	rc = store_txn_run(st, "read request", store_request_get_body, r);
+	if (rc == STORE_NOTFOUND)
+		store_cache_put(st, STORE_CACHE_REQUEST, recipient, sender, rc,
+				NULL, 0);
 	if (rc == 0) {
 		*out = r->req[0];
 		free(r->req);

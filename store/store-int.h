@@ -12,6 +12,9 @@
 
 /* The databases of the environment, in open order (primaries before the
  * secondary indexes associated with them).  docs/STORE.md lists the keys. */
+/* Room for a peer name: a handle or an escaped address under D. */
+#define STORE_ADDR_SIZE 3072
+
 enum store_dbi {
 	STORE_DB_META,
 	STORE_DB_IDENTITIES,
@@ -54,7 +57,37 @@ struct store {
 	 * (pair key -> count): the prune walk runs every few appends, not
 	 * on each (see store_evidence_add()). */
 	struct strmap *ev_appends;
+	/* The batch's read cache (store/cache.c). */
+	struct strmap *cache;
+	unsigned long cache_hits; /* for tests */
+	bool child_wrote;         /* the running child transaction wrote */
 };
+
+/* The read cache of a batch (store/cache.c).  Kinds of cached results: */
+enum store_cache_kind {
+	STORE_CACHE_LINK,     /* store_link_get */
+	STORE_CACHE_IDENTITY, /* store_identity_get */
+	STORE_CACHE_LINKS,    /* store_link_list */
+	STORE_CACHE_RELATION, /* store_relation_get */
+	STORE_CACHE_REQUEST,  /* store_request_get, absent ones only */
+	STORE_CACHE_KNOWS,    /* store_knows */
+};
+
+/* A cached result of len bytes into out (and its return code); false when
+ * there is none (or no batch is open). */
+bool store_cache_get(struct store *st, int kind, const char *a, const char *b,
+		     int *rc, void *out, size_t len);
+/* The same, without copying: the cached bytes (valid until the next store
+ * call) and their length, or NULL. */
+const void *store_cache_peek(struct store *st, int kind, const char *a,
+			     const char *b, int *rc, size_t *len);
+/* Keeps a result for the rest of the batch (nothing outside a batch). */
+void store_cache_put(struct store *st, int kind, const char *a, const char *b,
+		     int rc, const void *data, size_t len);
+/* Forgets everything cached. */
+void store_cache_drop(struct store *st);
+/* Called by every write: notes it and drops what it may change. */
+void store_cache_wrote(struct store *st, enum store_dbi i);
 
 /* The value format version byte that leads every value written now. */
 #define STORE_V1 1

@@ -1061,6 +1061,58 @@ static void test_batch_deadlock(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The batch's read cache: repeated reads are answered from it, a write
+ * of this process is seen at once, and nothing is kept outside a batch. */
+static void test_batch_cache(void **state)
+{
+	struct store *st = *state;
+	struct store_identity id = {.handle = "cache"};
+	struct store_relation rel;
+	char h[STORE_HANDLE_SIZE], **jids;
+	unsigned long hits;
+
+	assert_int_equal(store_identity_add(st, &id), 0);
+	assert_int_equal(store_link(st, "cache", "c@x.test"), 0);
+	/* Outside a batch: no cache. */
+	assert_int_equal(store_link_get(st, "c@x.test", h), 0);
+	assert_int_equal(store_link_get(st, "c@x.test", h), 0);
+	assert_int_equal(st->cache_hits, 0);
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_link_get(st, "c@x.test", h), 0);
+	assert_int_equal(store_link_get(st, "c@x.test", h), 0);
+	assert_string_equal(h, "cache");
+	assert_int_equal(st->cache_hits, 1);
+	assert_int_equal(store_link_get(st, "d@x.test", h), STORE_NOTFOUND);
+	assert_int_equal(store_link_list(st, "cache", &jids), 0);
+	store_strv_free(jids);
+	assert_int_equal(store_link_list(st, "cache", &jids), 0);
+	assert_string_equal(jids[0], "c@x.test");
+	assert_null(jids[1]);
+	store_strv_free(jids);
+	assert_int_equal(store_relation_get(st, "cache", "peer", &rel),
+			 STORE_NOTFOUND);
+	hits = st->cache_hits;
+	/* A write drops what it may change: the next reads see it. */
+	assert_int_equal(store_link(st, "cache", "d@x.test"), 0);
+	assert_int_equal(store_link_get(st, "d@x.test", h), 0);
+	assert_string_equal(h, "cache");
+	assert_int_equal(store_link_list(st, "cache", &jids), 0);
+	assert_non_null(jids[1]);
+	store_strv_free(jids);
+	assert_int_equal(store_relation_set(st, "cache", "peer",
+					    STORE_REL_BLOCKED, 0, 0), 0);
+	assert_int_equal(store_relation_get(st, "cache", "peer", &rel), 0);
+	assert_true(rel.flags & STORE_REL_BLOCKED);
+	assert_int_equal(st->cache_hits, hits);
+	/* Evidence appends keep the cache. */
+	assert_int_equal(store_relation_get(st, "cache", "peer", &rel), 0);
+	assert_int_equal(store_evidence_add(st, "peer", "cache", "t", 5, 0), 0);
+	assert_int_equal(store_relation_get(st, "cache", "peer", &rel), 0);
+	assert_int_equal(st->cache_hits, hits + 2);
+	assert_int_equal(store_batch_end(st), 0);
+	assert_null(st->cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1084,6 +1136,8 @@ int main(void)
 		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_deadlock),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_cache, setup,
+						teardown),
 		cmocka_unit_test(test_batch_deadlock),
 	};
 
