@@ -281,9 +281,7 @@ out:
 	if (st != NULL) {
 		store_close_handles(st);
 		free(st->path);
-		store_cache_drop(st);
-	strmap_free(st->ev_appends);
-	free(st);
+		free(st);
 	}
 	return rc;
 }
@@ -300,6 +298,8 @@ void store_close(struct store *st)
 			st->env->txn_checkpoint(st->env, 0, 0, 0);
 	}
 	store_close_handles(st);
+	store_cache_drop(st);
+	strmap_free(st->ev_appends);
 	free(st->path);
 	free(st);
 }

@@ -33,6 +33,11 @@
 struct store_rarg {
 	char a[STORE_ADDR_SIZE], b[STORE_ADDR_SIZE];
 	const char *text;
+	/* Evidence: the key just added (never pruned), and the pair's count
+	 * as the prune leaves it. */
+	const void *newkey;
+	size_t newkey_len;
+	size_t count;
 	unsigned set, clear, max1, max2;
 	int64_t ms;
 	bool is_new;
@@ -937,56 +942,72 @@ int store_request_decline(struct store *st, const char *recipient,
 
 /* Evidence. */
 
-/* Walks a pair's evidence newest first, by key alone (the time is in the
- * key after the pair prefix, whose length is r->max2), deleting what is
- * past the count or too old. */
-static int store_evidence_prune(DBC *c, const DBT *key, const DBT *val,
-				void *arg)
+/* The time in an evidence key, after the pair prefix (r->max2 bytes). */
+static int64_t store_evidence_time(const struct store_rarg *r, const DBT *key)
 {
-	struct store_rarg *r = arg;
 	const unsigned char *p = (const unsigned char *)key->data + r->max2;
 	int64_t ms = 0;
 	int i;
 
+	for (i = 0; i < 8; i++)
+		ms = (ms << 8) | p[i];
+	return ms;
+}
+
+/* Learns a pair's count: walks its log newest first, by key alone,
+ * deleting what is past the count or too old. */
+static int store_evidence_prune(DBC *c, const DBT *key, const DBT *val,
+				void *arg)
+{
+	struct store_rarg *r = arg;
+	int64_t ms;
+
 	(void)val;
 	if (key->size < r->max2 + 8)
 		return STORE_EFORMAT;
-	for (i = 0; i < 8; i++)
-		ms = (ms << 8) | p[i];
+	ms = store_evidence_time(r, key);
 	r->nheld++; /* counts the pair's messages, newest first */
 	if (r->nheld > r->max1 || (r->ms > 0 && ms < r->ms))
 		return c->del(c, 0);
+	r->count++;
 	return 0;
 }
 
-/* Appends per pair between two prunes.  A pair's log holds at most
- * max_count + STORE_EVIDENCE_SLACK(max_count) messages (the first append
- * of a pair in a process always prunes, for what earlier processes left). */
-#define STORE_EVIDENCE_SLACK(n) ((n) / 4 + 1)
-/* Pairs counted at once; past that the counts start again (each pair
- * prunes on its next append). */
+/* Keeps a pair whose count is known at the bound: walks from its oldest
+ * message, deleting while there are too many or they are too old, and
+ * stops at the first one that stays (usually after one step). */
+static int store_evidence_trim(DBC *c, const DBT *key, const DBT *val,
+			       void *arg)
+{
+	struct store_rarg *r = arg;
+
+	(void)val;
+	if (key->size < r->max2 + 8)
+		return STORE_EFORMAT;
+	if (key->size == r->newkey_len &&
+	    memcmp(key->data, r->newkey, r->newkey_len) == 0)
+		return 1; /* never the message just added */
+	if (r->count > r->max1 ||
+	    (r->ms > 0 && store_evidence_time(r, key) < r->ms)) {
+		r->count--;
+		return c->del(c, 0);
+	}
+	return 1;
+}
+
+/* How far past its count a pair's log may grow before it is trimmed (and
+ * messages past the age bound with it): a quarter of the count. */
+#define STORE_EVIDENCE_SLACK(n) ((n) / 4)
+
+/* How many messages each pair's log holds, as this process last left it
+ * (pair -> count + 1).  A pair not in it is counted by a full walk on its
+ * next append; past STORE_EVIDENCE_PAIRS pairs the map starts again. */
 #define STORE_EVIDENCE_PAIRS 100000
 
-/* Whether this append to the pair a -> b should prune its log. */
-static bool store_evidence_due(struct store *st, const char *a,
-			       const char *b, unsigned max_count)
+static void store_evidence_pair(char *buf, size_t size, const char *a,
+				const char *b)
 {
-	char key[2 * STORE_ADDR_SIZE + 2];
-	uintptr_t n;
-
-	if (st->ev_appends == NULL ||
-	    strmap_count(st->ev_appends) >= STORE_EVIDENCE_PAIRS) {
-		strmap_free(st->ev_appends);
-		st->ev_appends = strmap_new(NULL);
-	}
-	snprintf(key, sizeof(key), "%s\n%s", a, b);
-	n = (uintptr_t)strmap_get(st->ev_appends, key);
-	if (n == 0 || n >= STORE_EVIDENCE_SLACK(max_count)) {
-		strmap_put(st->ev_appends, key, (void *)(uintptr_t)1);
-		return true;
-	}
-	strmap_put(st->ev_appends, key, (void *)(n + 1));
-	return false;
+	snprintf(buf, size, "%s\n%s", a, b);
 }
 
 static int store_evidence_add_body(struct store *st, DB_TXN *txn, void *arg)
@@ -1008,14 +1029,27 @@ static int store_evidence_add_body(struct store *st, DB_TXN *txn, void *arg)
 	store_buf_be64(&v, (uint64_t)now);
 	store_buf_str(&v, r->text);
 	rc = store_dbput(st, txn, STORE_DB_EVIDENCE, &k, &v, 0);
-	if (rc != 0 || !r->is_new)
+	if (rc != 0)
 		goto out;
 	r->nheld = 0;
 	r->ms = r->set ? now - r->ms : 0;
 	r->max2 = (unsigned)plen;
-	rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
-			  STORE_WALK_REVERSE | STORE_WALK_KEYS,
-			  store_evidence_prune, r);
+	r->newkey = k.p;
+	r->newkey_len = k.len;
+	if (r->is_new) {
+		r->count = 0;
+		rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
+				  STORE_WALK_REVERSE | STORE_WALK_KEYS,
+				  store_evidence_prune, r);
+	} else {
+		r->count = r->nreq + 1; /* as known before, and the new one */
+		/* Trimming opens a cursor: do it once the pair is a few over,
+		 * taking it back to the count in one walk. */
+		if (r->count > r->max1 + STORE_EVIDENCE_SLACK(r->max1))
+			rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
+					  STORE_WALK_KEYS, store_evidence_trim,
+					  r);
+	}
 out:
 	store_buf_free(&k);
 	store_buf_free(&v);
@@ -1026,7 +1060,9 @@ int store_evidence_add(struct store *st, const char *sender,
 		       const char *recipient, const char *text,
 		       unsigned max_count, int64_t max_age_ms)
 {
+	char pair[2 * STORE_ADDR_SIZE + 2];
 	struct store_rarg *r;
+	uintptr_t known;
 	int rc;
 
 	rc = store_rarg_new(sender, recipient, 0, &r);
@@ -1036,8 +1072,22 @@ int store_evidence_add(struct store *st, const char *sender,
 	r->max1 = max_count;
 	r->set = max_age_ms > 0;
 	r->ms = max_age_ms;
-	r->is_new = store_evidence_due(st, r->a, r->b, max_count);
+	if (st->ev_appends == NULL ||
+	    strmap_count(st->ev_appends) >= STORE_EVIDENCE_PAIRS) {
+		strmap_free(st->ev_appends);
+		st->ev_appends = strmap_new(NULL);
+	}
+	store_evidence_pair(pair, sizeof(pair), r->a, r->b);
+	known = (uintptr_t)strmap_get(st->ev_appends, pair);
+	r->is_new = known == 0;
+	r->nreq = known ? known - 1 : 0; /* the body may run more than once */
 	rc = store_txn_run(st, "add evidence", store_evidence_add_body, r);
+	/* Only a committed count is remembered; a retry starts from the
+	 * count read above, and a failure makes the pair unknown again. */
+	if (rc == 0)
+		strmap_put(st->ev_appends, pair, (void *)(r->count + 1));
+	else
+		strmap_del(st->ev_appends, pair);
 	free(r);
 	return rc;
 }

@@ -265,14 +265,20 @@ int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
 	if (rc != 0)
 		goto out;
 	jids = to->kind == IDENT_MEMBER ? (const char *const *)to->jids : one;
+	if (jids[0] == NULL)
+		goto out;
 	for (i = 0; jids[i] != NULL; i++) {
-		xmpp_stanza_t *copy = xmpp_stanza_copy(canon);
+		/* The last recipient gets the canonical copy itself. */
+		xmpp_stanza_t *copy = jids[i + 1] != NULL
+					      ? xmpp_stanza_copy(canon)
+					      : canon;
 
 		xmpp_stanza_set_to(copy, jids[i]);
 		bc_send(st->bc, copy);
 		if (st->id[0])
 			im_remember(s, from->node, jids[i], st->id, st->from);
 	}
+	return rc;
 out:
 	xmpp_stanza_release(canon);
 	return rc;

@@ -456,19 +456,33 @@ static void test_evidence(void **state)
 	assert_string_equal(v[0], "m4");
 	assert_string_equal(v[1], "m5");
 	store_strv_free(v);
-	/* A larger log is pruned every few appends: never more than the
-	 * count and a quarter, always the newest. */
+	/* Once a pair's count is known, appends trim from the oldest end
+	 * whenever the log is a quarter over: it never holds more than 25,
+	 * always the newest, oldest first, and back to 20 after a trim. */
 	for (i = 0; i < 100; i++) {
+		size_t n, k = (size_t)(i - 20) % 6;
+		size_t want = i < 20 ? (size_t)i + 1 : k == 5 ? 20 : 21 + k;
+
 		snprintf(buf, sizeof(buf), "n%02d", i);
 		assert_int_equal(store_evidence_add(st, "zed", "bob", buf, 20,
 						    0), 0);
 		assert_int_equal(store_evidence_list(st, "zed", "bob", &v), 0);
-		assert_true(strv_len(v) <= 20 + 20 / 4 + 1);
-		assert_string_equal(v[strv_len(v) - 1], buf);
+		n = strv_len(v);
+		assert_int_equal(n, want);
+		assert_string_equal(v[n - 1], buf);
+		snprintf(buf, sizeof(buf), "n%02d", i + 1 - (int)n);
+		assert_string_equal(v[0], buf);
 		store_strv_free(v);
 	}
+	/* An age bound applies when the log is trimmed. */
+	clock_advance(1000);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(store_evidence_add(st, "zed", "bob", "late",
+						    20, 500),
+				 0);
 	assert_int_equal(store_evidence_list(st, "zed", "bob", &v), 0);
-	assert_true(strv_len(v) >= 20);
+	assert_int_equal(strv_len(v), 6);
+	assert_string_equal(v[0], "late");
 	store_strv_free(v);
 }
 
