@@ -15,5 +15,6 @@ EXTRA_DIST += \
 	tests/integration/test_relay.py \
 	tests/integration/test_requests.py \
 	tests/integration/test_durability.py \
+	tests/integration/test_blocking.py \
 	tests/integration/test_daemon.py \
 	tests/integration/README.md
