@@ -102,8 +102,10 @@ static const char *conn_stream_error_text(xmpp_stream_error_t *se)
 		return NULL;
 	switch (se->type) {
 	case XMPP_SE_NOT_AUTHORIZED:
+		/* ejabberd says this for an unknown domain too. */
 		return "the server refused the handshake (not-authorized): "
-		       "check the secret";
+		       "check the secret, and that the server serves this "
+		       "component domain";
 	case XMPP_SE_HOST_UNKNOWN:
 		return "the server does not know this component domain "
 		       "(host-unknown): check its configuration";

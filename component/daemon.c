@@ -213,6 +213,8 @@ int daemon_run(const struct daemon_opts *opts)
 	int level;
 
 	memset(&d, 0, sizeof(d));
+	/* First: a SIGTERM or SIGHUP during start-up must not kill us. */
+	daemon_signals();
 	if (opts->log_file != NULL && log_set_file(opts->log_file) < 0) {
 		log_err("cannot open log file %s", opts->log_file);
 		return EXIT_FAILURE;
@@ -225,7 +227,6 @@ int daemon_run(const struct daemon_opts *opts)
 	log_init("backchanneld", level > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : level,
 		 d.cfg->log_syslog);
 	srand48((long)time(NULL) ^ (long)getpid());
-	daemon_signals();
 
 	if (store_open(d.cfg->store_path, 0, &d.store) != 0) {
 		log_errx("cannot open the store at %s", d.cfg->store_path);

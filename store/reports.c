@@ -123,6 +123,12 @@ static int store_report_add_body(struct store *st, DB_TXN *txn, void *arg)
 			goto out;
 		}
 		last = store_rd_be64(&rd);
+		/* A cut-short counter must not read as 0: the next report
+		 * would take id 1 again and replace it. */
+		if (rd.bad) {
+			rc = STORE_EFORMAT;
+			goto out;
+		}
 	} else if (rc != DB_NOTFOUND) {
 		goto out;
 	}

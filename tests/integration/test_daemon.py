@@ -206,9 +206,10 @@ def test_unknown_domain_is_told_and_retried(make_daemon, connect, server):
     why = errors[0].group(1)
     # Prosody answers the stream header with host-unknown.  ejabberd
     # cannot tell an unknown domain from a wrong secret: it refuses the
-    # handshake with not-authorized, and the daemon can say no more.
+    # handshake with not-authorized, and the daemon names both causes.
     expected = {"prosody": "(host-unknown): check its configuration",
-                "ejabberd": "(not-authorized): check the secret"}[server.kind]
+                "ejabberd": "(not-authorized): check the secret, and that "
+                            "the server serves this component domain"}[server.kind]
     assert expected in why, "%s: %s" % (server.kind, why)
     wait_log(d, r"backchanneld: %s: next connection attempt in \d+ ms"
              % re.escape(nope), 10, count=2)

@@ -1050,7 +1050,6 @@ static const struct codec_case cases[] = {
 		.key = report_id_key,
 		.write = write_report,
 		.read = read_report_id,
-		.read_len = 1,
 		.layout = report_id_v1,
 	},
 };
