@@ -55,7 +55,8 @@ int log_set_file(const char *path)
 		return -1;
 	}
 	close(fd);
-	strcpy(log_path, path);
+	if (path != log_path) /* log_reopen() passes log_path itself */
+		strcpy(log_path, path);
 	return 0;
 }
 
