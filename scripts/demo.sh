@@ -243,7 +243,8 @@ Connect any XMPP client to server 127.0.0.1, port $c2s_port, without TLS
   alice@$HOST   password "$PASSWORD"   (identity alice@$SERVICE)
   bob@$HOST     password "$PASSWORD"   (identity bob@$SERVICE)
 
-Then, as alice, write to bob@$SERVICE; rooms live at $ROOMS.
+Then, as alice, write to bob@$SERVICE (and approve $SERVICE's contact request,
+so that your identity shows online to others).
 Provision more with: $ctl -c $conf identity add HANDLE --name NAME
 
 Stop it with: scripts/demo.sh stop
