@@ -17,7 +17,10 @@
  * Messages to members pass the request gate first (xep/requests.c):
  * unknown senders are held until the member answers.
  *
- * Left out here: XEP-0191 block list management, XEP-0424 retraction.
+ * XEP-0424 retractions are refused unless the configuration allows them
+ * within a window (messages cannot be deleted by default).
+ *
+ * Left out here: XEP-0191 block list management (xep/blocking.c).
  */
 #include <config.h>
 
@@ -46,6 +49,7 @@
 struct im_sent {
 	char *key;    /* sender node \n recipient bare JID \n id */
 	char *sender; /* the full JID that sent it */
+	int64_t ms;   /* when it was relayed (clock_now_ms) */
 };
 
 struct im_state {
@@ -93,22 +97,23 @@ static void im_remember(struct im_state *s, const char *node,
 	free(e->sender);
 	e->key = im_ring_key(node, recipient, id);
 	e->sender = xstrdup(sender);
+	e->ms = clock_now_ms();
 	s->next = (s->next + 1) % IM_RING;
 }
 
-/* The full JID that sent id from node to recipient, or NULL. */
-static const char *im_recall(struct im_state *s, const char *node,
-			     const char *recipient, const char *id)
+/* What the ring remembers of id sent from node to recipient, or NULL. */
+static const struct im_sent *im_recall(struct im_state *s, const char *node,
+				       const char *recipient, const char *id)
 {
 	char *key = im_ring_key(node, recipient, id);
-	const char *found = NULL;
+	const struct im_sent *found = NULL;
 	size_t i, k;
 
 	/* Newest first: the most recent message with that id wins. */
 	for (i = 0; i < IM_RING && found == NULL; i++) {
 		k = (s->next + IM_RING - 1 - i) % IM_RING;
 		if (s->ring[k].key != NULL && strcmp(s->ring[k].key, key) == 0)
-			found = s->ring[k].sender;
+			found = &s->ring[k];
 	}
 	free(key);
 	return found;
@@ -183,7 +188,8 @@ static int im_bounce(struct xep_stanza *st, struct im_state *s)
 	struct ident_sender from;
 	struct ident_target orig;
 	char addr[JID_MAX];
-	const char *sender;
+	const struct im_sent *sent;
+	const char *sender = NULL;
 	size_t i;
 
 	if (ident_sender(st->bc, st->from_bare, &from) != 0)
@@ -191,8 +197,10 @@ static int im_bounce(struct xep_stanza *st, struct im_state *s)
 	if (ident_resolve(st->bc, st->to_jid.node, &orig) != 0)
 		return XEP_OK;
 	ident_address(st->bc, from.node, addr);
-	sender = st->id[0] ? im_recall(s, st->to_jid.node, st->from_bare, st->id)
-			   : NULL;
+	sent = st->id[0] ? im_recall(s, st->to_jid.node, st->from_bare, st->id)
+			 : NULL;
+	if (sent != NULL)
+		sender = sent->sender;
 	if (sender != NULL) {
 		bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr, sender));
 	} else if (orig.kind == IDENT_MEMBER) {
@@ -238,7 +246,8 @@ int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
 	const struct cfg *cfg = st->bc->cfg;
 	char from_addr[JID_MAX], to_addr[JID_MAX];
 	const char *const *jids, *one[2] = {to->outside, NULL};
-	xmpp_stanza_t *canon;
+	const char *origin;
+	xmpp_stanza_t *canon, *oid;
 	char *text;
 	size_t i, len;
 	int rc = 0;
@@ -267,6 +276,8 @@ int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
 	jids = to->kind == IDENT_MEMBER ? (const char *const *)to->jids : one;
 	if (jids[0] == NULL)
 		goto out;
+	oid = xmpp_stanza_get_child_by_name_and_ns(msg, "origin-id", NS_SID);
+	origin = oid ? xmpp_stanza_get_attribute(oid, "id") : NULL;
 	for (i = 0; jids[i] != NULL; i++) {
 		/* The last recipient gets the canonical copy itself. */
 		xmpp_stanza_t *copy = jids[i + 1] != NULL
@@ -277,6 +288,9 @@ int im_deliver(struct xep_stanza *st, const struct ident_sender *from,
 		bc_send(st->bc, copy);
 		if (st->id[0])
 			im_remember(s, from->node, jids[i], st->id, st->from);
+		/* XEP-0424 names a message by its origin-id. */
+		if (origin != NULL && strcmp(origin, st->id) != 0)
+			im_remember(s, from->node, jids[i], origin, st->from);
 	}
 	return rc;
 out:
@@ -316,6 +330,56 @@ static int im_from_member(struct xep_stanza *st, const char *handle,
 	return rc < 0 ? rc : REQUESTS_DELIVER;
 }
 
+/* XEP-0424 (and its fastening form, 0.x): the id a message retracts, or
+ * NULL when it retracts nothing. */
+static const char *im_retracted_id(xmpp_stanza_t *msg)
+{
+	xmpp_stanza_t *r;
+	const char *id;
+
+	r = xmpp_stanza_get_child_by_name_and_ns(msg, "retract", NS_RETRACT);
+	if (r == NULL) {
+		r = xmpp_stanza_get_child_by_name_and_ns(msg, "apply-to",
+							 NS_FASTEN);
+		if (r == NULL || xmpp_stanza_get_child_by_name_and_ns(
+					 r, "retract", NS_RETRACT_0) == NULL)
+			return NULL;
+	}
+	id = xmpp_stanza_get_attribute(r, "id");
+	return id ? id : "";
+}
+
+/* Messages cannot be deleted by default (copy and report, as on the
+ * platform); with <retraction window=.../> a sender may retract a message
+ * the service relayed to the same recipient within the window (as long as
+ * it still remembers it: the last IM_RING messages, not across restarts).
+ * Returns 0 when st may go on. */
+static int im_retraction(struct xep_stanza *st, struct im_state *s,
+			 const struct ident_sender *from,
+			 const struct ident_target *to)
+{
+	int64_t window = st->bc->cfg->retraction_window_ms;
+	const char *const *jids, *one[2] = {to->outside, NULL};
+	const char *id = im_retracted_id(st->stanza);
+	const struct im_sent *sent;
+	size_t i;
+
+	if (id == NULL)
+		return 0;
+	if (window <= 0)
+		return xep_fail(st, BC_ENOT_ALLOWED,
+				"Messages cannot be deleted here: copy and "
+				"report them instead.");
+	jids = to->kind == IDENT_MEMBER ? (const char *const *)to->jids : one;
+	for (i = 0; jids[i] != NULL; i++) {
+		sent = im_recall(s, from->node, jids[i], id);
+		if (sent != NULL && clock_now_ms() - sent->ms <= window)
+			return 0;
+	}
+	return xep_fail(st, BC_ENOT_ALLOWED,
+			"That message can no longer be deleted.");
+}
+
 static int im_message(struct xep_stanza *st)
 {
 	struct im_state *s = bc_module_state(st->bc, &xep_im);
@@ -344,6 +408,8 @@ static int im_message(struct xep_stanza *st)
 			      "little and try again.");
 		goto out;
 	}
+	if ((rc = im_retraction(st, s, &from, &to)) != 0)
+		goto out;
 	if (from.member &&
 	    (rc = im_from_member(st, from.node, st->to_jid.node, &rel)) !=
 		    REQUESTS_DELIVER)

@@ -33,5 +33,8 @@
 #define NS_ROSTER         "jabber:iq:roster"
 #define NS_GATEWAY        "jabber:iq:gateway"
 #define NS_JID            "urn:xmpp:jid:0"
+#define NS_RETRACT        "urn:xmpp:message-retract:1"
+#define NS_RETRACT_0      "urn:xmpp:message-retract:0"
+#define NS_FASTEN         "urn:xmpp:fasten:0"
 
 #endif

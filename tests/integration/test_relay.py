@@ -209,6 +209,25 @@ def test_outside_user(members, connect):
     assert h.error_condition(err) == "service-unavailable"
 
 
+def test_retraction_refused_by_default(members):
+    alice, bob = members
+    mark = bob.mark()
+    alice.send_raw("<message to='%s' type='chat' id='keep-1'><body>kept</body>"
+                   "</message>" % addr("bob"))
+    bob.wait_for(is_message_from(addr("alice"), "kept"), since=mark,
+                 what="the message to retract")
+    mark, mark_b = alice.mark(), bob.mark()
+    alice.send_raw("<message to='%s' type='chat' id='ret-1'><retract "
+                   "xmlns='urn:xmpp:message-retract:1' id='keep-1'/><body>"
+                   "retracted</body></message>" % addr("bob"))
+    err = alice.wait_for(lambda el: el.get("id") == "ret-1", since=mark,
+                         what="refusal of the retraction")
+    assert h.error_condition(err) == "not-allowed"
+    bob.iq_get(h.SERVICE, "<ping xmlns='urn:xmpp:ping'/>")
+    for el in bob.received[mark_b:]:
+        assert el.find("{urn:xmpp:message-retract:1}retract") is None
+
+
 def test_unknown_handle(members):
     alice, _ = members
     mark = alice.mark()

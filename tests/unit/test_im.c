@@ -281,6 +281,63 @@ static void oversized_stanza(void **state)
 	harness_free(h);
 }
 
+#define RETRACT(id)                                                            \
+	"<message type='chat' id='r-" id "' from='bob@example.org/x' "        \
+	"to='alice@bc.test'><retract xmlns='urn:xmpp:message-retract:1' "     \
+	"id='" id "'/><fallback xmlns='urn:xmpp:fallback:0' "                 \
+	"for='urn:xmpp:message-retract:1'/><body>retracted</body></message>"
+
+static void retraction_refused_by_default(void **state)
+{
+	struct harness *h = *state;
+
+	harness_feed(h, "<message type='chat' id='m1' from='bob@example.org/x' "
+			"to='alice@bc.test'><body>oops</body></message>");
+	harness_clear(h);
+	harness_feed(h, RETRACT("m1"));
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/message/@type)", "error");
+	harness_assert(h, 0, "count(/message/error/st:not-allowed)", "1");
+	harness_assert(h, 0, "contains(/message/error/st:text, 'report')",
+		       "true");
+}
+
+static void retraction_within_the_window(void **state)
+{
+	struct harness *h = world("<retraction window='5m'/>");
+
+	(void)state;
+	clock_pin(1800000000000LL);
+	harness_feed(h, "<message type='chat' id='m1' from='bob@example.org/x' "
+			"to='alice@bc.test'><origin-id xmlns='urn:xmpp:sid:0' "
+			"id='o-1'/><body>oops</body></message>");
+	harness_clear(h);
+	/* By origin-id (XEP-0424), within the window: relayed to both of
+	 * alice's accounts. */
+	clock_advance(60000);
+	harness_feed(h, RETRACT("o-1"));
+	harness_assert_count(h, 2);
+	harness_assert(h, 0,
+		       "string(/message/*[local-name()='retract']/@id)", "o-1");
+	harness_clear(h);
+	/* The older fastening form, by message id. */
+	harness_feed(h, "<message type='chat' id='r2' from='bob@example.org/x' "
+			"to='alice@bc.test'><apply-to xmlns='urn:xmpp:fasten:0' "
+			"id='m1'><retract xmlns='urn:xmpp:message-retract:0'/>"
+			"</apply-to></message>");
+	harness_assert_count(h, 2);
+	harness_clear(h);
+	/* Something never sent, or sent too long ago: refused. */
+	harness_feed(h, RETRACT("nope"));
+	harness_assert(h, 0, "count(/message/error/st:not-allowed)", "1");
+	harness_clear(h);
+	clock_advance(5 * 60000);
+	harness_feed(h, RETRACT("o-1"));
+	harness_assert(h, 0, "count(/message/error/st:not-allowed)", "1");
+	clock_unpin();
+	harness_free(h);
+}
+
 static void registration_links_with_token(void **state)
 {
 	struct harness *h = *state;
@@ -484,6 +541,8 @@ int main(void)
 		T(remote_errors_map_back),
 		cmocka_unit_test(rate_limit),
 		cmocka_unit_test(oversized_stanza),
+		T(retraction_refused_by_default),
+		cmocka_unit_test(retraction_within_the_window),
 		T(registration_links_with_token),
 		T(registration_token_expires),
 		T(registration_refuses_bad_input),
