@@ -9,13 +9,33 @@
 #include <string.h>
 
 #include "component/bc.h"
+#include "component/clock.h"
 #include "component/log.h"
+#include "component/strmap.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/xep.h"
 
 /* Stanzas kept while their connection is down; past this the oldest go. */
 #define BC_OUTBOX_MAX 100000
+
+/* An IQ we sent and wait for. */
+struct bc_pending {
+	char *to;
+	int64_t deadline; /* clock_mono_ms() */
+	bc_iq_fn fn;
+	void *arg;
+};
+
+static void bc_pending_free(void *p)
+{
+	struct bc_pending *w = p;
+
+	if (w == NULL)
+		return;
+	free(w->to);
+	free(w);
+}
 
 struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 		  bc_transport_fn transport, void *transport_arg)
@@ -28,6 +48,7 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	bc->xctx = xctx;
 	bc->transport = transport;
 	bc->transport_arg = transport_arg;
+	bc->pending_iq = strmap_new(bc_pending_free);
 	while (xep_registry[bc->n_modules] != NULL)
 		bc->n_modules++;
 	bc->mod_state = xcalloc(bc->n_modules, sizeof(*bc->mod_state));
@@ -52,12 +73,106 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	return bc;
 }
 
+/* Removes the waiter for id and returns it (the caller frees it). */
+static struct bc_pending *bc_pending_take(struct bc *bc, const char *id)
+{
+	struct bc_pending *w = strmap_get(bc->pending_iq, id);
+	struct bc_pending *copy;
+
+	if (w == NULL)
+		return NULL;
+	copy = xmalloc(sizeof(*copy));
+	*copy = *w;
+	copy->to = xstrdup(w->to);
+	strmap_del(bc->pending_iq, id);
+	return copy;
+}
+
+void bc_iq_send(struct bc *bc, xmpp_stanza_t *iq, int64_t timeout_ms,
+		bc_iq_fn fn, void *arg)
+{
+	struct bc_pending *w = xcalloc(1, sizeof(*w));
+	char id[32];
+
+	bc_new_id(bc, id, sizeof(id));
+	xmpp_stanza_set_id(iq, id);
+	w->to = xstrdup(xmpp_stanza_get_to(iq));
+	w->deadline = clock_mono_ms() + timeout_ms;
+	w->fn = fn;
+	w->arg = arg;
+	strmap_put(bc->pending_iq, id, w);
+	bc_send(bc, iq);
+}
+
+bool bc_iq_answer(struct bc *bc, xmpp_stanza_t *answer)
+{
+	const char *id = xmpp_stanza_get_id(answer);
+	const char *from = xmpp_stanza_get_from(answer);
+	struct bc_pending *w;
+
+	if (id == NULL || from == NULL)
+		return false;
+	w = strmap_get(bc->pending_iq, id);
+	/* Only the addressee answers (the server stamps 'from'). */
+	if (w == NULL || strcmp(w->to, from) != 0)
+		return false;
+	w = bc_pending_take(bc, id);
+	w->fn(bc, answer, w->arg);
+	bc_pending_free(w);
+	return true;
+}
+
+struct bc_expired {
+	int64_t now;
+	char **ids;
+	size_t n;
+};
+
+static void bc_find_expired(const char *id, void *value, void *arg)
+{
+	struct bc_pending *w = value;
+	struct bc_expired *x = arg;
+
+	if (w->deadline <= x->now) {
+		x->ids = xreallocarray(x->ids, x->n + 1, sizeof(*x->ids));
+		x->ids[x->n++] = xstrdup(id);
+	}
+}
+
+/* Gives up on the waiters due by now (all of them with INT64_MAX). */
+static void bc_iq_give_up(struct bc *bc, int64_t now)
+{
+	struct bc_expired x = {now, NULL, 0};
+	struct bc_pending *w;
+	size_t i;
+
+	if (strmap_count(bc->pending_iq) == 0)
+		return;
+	strmap_each(bc->pending_iq, bc_find_expired, &x);
+	for (i = 0; i < x.n; i++) {
+		w = bc_pending_take(bc, x.ids[i]);
+		if (w != NULL) {
+			w->fn(bc, NULL, w->arg);
+			bc_pending_free(w);
+		}
+		free(x.ids[i]);
+	}
+	free(x.ids);
+}
+
+void bc_iq_expire(struct bc *bc)
+{
+	bc_iq_give_up(bc, clock_mono_ms());
+}
+
 void bc_free(struct bc *bc)
 {
 	size_t i;
 
 	if (bc == NULL)
 		return;
+	bc_iq_give_up(bc, INT64_MAX);
+	strmap_free(bc->pending_iq);
 	for (i = bc->n_modules; i-- > 0;)
 		if (xep_registry[i]->fini != NULL)
 			xep_registry[i]->fini(bc, bc->mod_state[i]);
@@ -109,6 +224,7 @@ int bc_flush(struct bc *bc)
 		return -1;
 	}
 	bc->stats.flushes++;
+	bc_iq_expire(bc);
 	if (bc->store != NULL && store_batch_begin(bc->store) != 0) {
 		log_errx("the store could not start a batch");
 		return -1;

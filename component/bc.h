@@ -38,6 +38,8 @@ struct bc_stats {
 	uint64_t flushes;
 };
 
+struct strmap;
+
 struct bc {
 	struct cfg *cfg;       /* borrowed: owned by the caller */
 	struct store *store;   /* borrowed; may be NULL in unit tests */
@@ -50,8 +52,14 @@ struct bc {
 	size_t outbox_len;
 	size_t outbox_cap;
 	uint64_t next_id;
+	struct strmap *pending_iq; /* id -> struct bc_pending (bc.c) */
 	struct bc_stats stats;
 };
+
+/* Called with the answer (result or error, borrowed) to an IQ sent with
+ * bc_iq_send(), or with NULL when none came in time or bc is freed.  It
+ * owns arg. */
+typedef void (*bc_iq_fn)(struct bc *bc, xmpp_stanza_t *answer, void *arg);
 
 /* Creates the state and runs every module's init.  Returns NULL (after
  * logging) when a module fails to start. */
@@ -68,6 +76,19 @@ void bc_send(struct bc *bc, xmpp_stanza_t *stanza);
 /* Group commit, then transport.  Returns 0, or -1 when the store could not
  * be made durable (nothing is sent then: the caller must stop). */
 int bc_flush(struct bc *bc);
+
+/* Sends iq (taking ownership; its id is set here) and calls fn with the
+ * answer from its addressee, or with NULL after timeout_ms. */
+void bc_iq_send(struct bc *bc, xmpp_stanza_t *iq, int64_t timeout_ms,
+		bc_iq_fn fn, void *arg);
+
+/* Hands an IQ result or error to whoever waits for it; false when nobody
+ * does (the router then drops it). */
+bool bc_iq_answer(struct bc *bc, xmpp_stanza_t *answer);
+
+/* Gives up on the IQs whose time is up (their callbacks get NULL); called
+ * once a pass by bc_flush(). */
+void bc_iq_expire(struct bc *bc);
 
 /* The state a module's init returned, or NULL. */
 void *bc_module_state(struct bc *bc, const struct xep_module *mod);

@@ -209,8 +209,11 @@ static void router_iq(struct xep_stanza *st)
 	else if (strcmp(st->type, "set") == 0)
 		type = XEP_SET;
 	else if (strcmp(st->type, "result") == 0 ||
-		 strcmp(st->type, "error") == 0)
-		return; /* answers to our own requests: nothing waits yet */
+		 strcmp(st->type, "error") == 0) {
+		/* An answer to one of ours, or to nothing: never answered. */
+		(void)bc_iq_answer(st->bc, st->stanza);
+		return;
+	}
 	else {
 		router_send_error(st, BC_EBAD_REQUEST);
 		return;

@@ -11,9 +11,13 @@
  * xep/requests.c, xep/presence.c); a report also blocks, is stored with the
  * evidence log and goes to every configured moderator.
  *
+ * A report about an outside user that carries <report-origin/> (the
+ * reporter's opt-in) also goes to the abuse address their domain
+ * publishes (XEP-0157), learnt with disco#info; nothing else leaves.
+ *
  * Left out: pushes of block list changes to the account's other resources
  * (an IQ to a bare JID is answered by its server, not delivered), blocking
- * whole domains, forwarding reports to an outside user's origin domain.
+ * whole domains.
  */
 #include <config.h>
 
@@ -127,6 +131,142 @@ static xmpp_stanza_t *blocking_report_of(xmpp_stanza_t *item, char *urn,
 	return r;
 }
 
+/* How long to wait for a remote domain's disco#info. */
+#define BLOCKING_ORIGIN_TIMEOUT_MS 30000
+
+/* A report on its way to the abuse address of the reported user's
+ * domain. */
+struct blocking_origin {
+	char *reported; /* the outside user's real bare JID */
+	char *reason;
+	char *text;     /* may be NULL */
+};
+
+static void blocking_origin_free(struct blocking_origin *o)
+{
+	free(o->reported);
+	free(o->reason);
+	free(o->text);
+	free(o);
+}
+
+/* The XEP-0157 abuse addresses in a disco#info result: calls fn for each
+ * xmpp: address. */
+static void blocking_abuse_addresses(xmpp_stanza_t *answer,
+				     void (*fn)(const char *jid, void *arg),
+				     void *arg)
+{
+	xmpp_stanza_t *q, *x, *f, *v;
+
+	q = xmpp_stanza_get_child_by_name_and_ns(answer, "query", NS_DISCO_INFO);
+	for (x = q ? xmpp_stanza_get_children(q) : NULL; x;
+	     x = xmpp_stanza_get_next(x)) {
+		const char *name = xmpp_stanza_get_name(x);
+		const char *ns = xmpp_stanza_get_ns(x);
+
+		if (name == NULL || ns == NULL || strcmp(name, "x") != 0 ||
+		    strcmp(ns, NS_DATA) != 0)
+			continue;
+		for (f = xmpp_stanza_get_children(x); f;
+		     f = xmpp_stanza_get_next(f)) {
+			const char *var = xmpp_stanza_get_attribute(f, "var");
+
+			if (var == NULL || strcmp(var, "abuse-addresses") != 0)
+				continue;
+			for (v = xmpp_stanza_get_children(f); v;
+			     v = xmpp_stanza_get_next(v)) {
+				const char *vn = xmpp_stanza_get_name(v);
+				char *text, *q2;
+
+				if (vn == NULL || strcmp(vn, "value") != 0 ||
+				    (text = xmpp_stanza_get_text(v)) == NULL)
+					continue;
+				if (strncmp(text, "xmpp:", 5) == 0) {
+					if ((q2 = strchr(text, '?')) != NULL)
+						*q2 = '\0';
+					fn(text + 5, arg);
+				}
+				xmpp_free(xmpp_stanza_get_context(v), text);
+			}
+		}
+	}
+}
+
+struct blocking_send {
+	struct bc *bc;
+	const struct blocking_origin *o;
+};
+
+/* Sends the report to one abuse address (not to ourselves). */
+static void blocking_send_origin(const char *jid, void *arg)
+{
+	struct blocking_send *b = arg;
+	struct bc *bc = b->bc;
+	xmpp_stanza_t *m, *r;
+	struct jid j;
+	char *summary;
+
+	if (jid_parse(jid, &j) < 0 ||
+	    strcmp(j.domain, bc->cfg->service_domain) == 0 ||
+	    strcmp(j.domain, bc->cfg->rooms_domain) == 0)
+		return;
+	m = xmpp_message_new(bc->xctx, "normal", jid, NULL);
+	xmpp_stanza_set_from(m, bc->cfg->service_domain);
+	summary = xasprintf("A member of %s reported %s (%s)%s%s",
+			    bc->cfg->service_domain, b->o->reported,
+			    b->o->reason, b->o->text ? ": " : "",
+			    b->o->text ? b->o->text : "");
+	xmpp_message_set_body(m, summary);
+	free(summary);
+	r = xep_add_child(m, "report", NS_REPORTING);
+	xmpp_stanza_set_attribute(r, "reason", b->o->reason);
+	xep_add_text(xep_add_child(r, "jid", NS_JID), b->o->reported);
+	if (b->o->text != NULL)
+		xep_add_text_child(r, "text", b->o->text);
+	bc_send(bc, m);
+	log_info("report on %s forwarded to %s", b->o->reported, jid);
+}
+
+static void blocking_origin_answer(struct bc *bc, xmpp_stanza_t *answer,
+				   void *arg)
+{
+	struct blocking_origin *o = arg;
+	struct blocking_send b = {bc, o};
+	const char *type = answer ? xmpp_stanza_get_type(answer) : NULL;
+
+	if (type != NULL && strcmp(type, "result") == 0)
+		blocking_abuse_addresses(answer, blocking_send_origin, &b);
+	else
+		log_info("no abuse address learnt for %s's domain", o->reported);
+	blocking_origin_free(o);
+}
+
+/* XEP-0377 <report-origin/>: the reporter allows telling the reported
+ * outside user's own domain, at the abuse address it publishes (XEP-0157),
+ * found with disco#info.  Members' reports never leave otherwise. */
+static void blocking_report_origin(struct bc *bc, const char *node,
+				   const char *reason, const char *text)
+{
+	struct blocking_origin *o;
+	char bare[JID_MAX];
+	const char *at;
+	xmpp_stanza_t *iq;
+
+	if (handle_is_valid(node) ||
+	    jid_unescape_node(node, bare, sizeof(bare)) < 0 ||
+	    (at = strchr(bare, '@')) == NULL)
+		return;
+	o = xcalloc(1, sizeof(*o));
+	o->reported = xstrdup(bare);
+	o->reason = xstrdup(reason);
+	o->text = text ? xstrdup(text) : NULL;
+	iq = xmpp_iq_new(bc->xctx, "get", "pending");
+	xmpp_stanza_set_from(iq, bc->cfg->service_domain);
+	xmpp_stanza_set_to(iq, at + 1);
+	xep_add_child(iq, "query", NS_DISCO_INFO);
+	bc_iq_send(bc, iq, BLOCKING_ORIGIN_TIMEOUT_MS, blocking_origin_answer, o);
+}
+
 static int blocking_block(struct xep_stanza *st)
 {
 	char handle[STORE_HANDLE_SIZE], node[JID_MAX], urn[64];
@@ -171,6 +311,9 @@ static int blocking_block(struct xep_stanza *st)
 			t = xmpp_stanza_get_child_by_name(report, "text");
 			text = t ? xmpp_stanza_get_text(t) : NULL;
 			rc = requests_report(st->bc, handle, node, urn, text, &id);
+			if (rc == 0 && xmpp_stanza_get_child_by_name(
+					       report, "report-origin") != NULL)
+				blocking_report_origin(st->bc, node, urn, text);
 			if (text != NULL)
 				xmpp_free(st->bc->xctx, text);
 		}

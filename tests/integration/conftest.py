@@ -23,6 +23,7 @@ USERS = [
     ("probe", h.HOST, PASSWORD),
     ("carol", h.OUTSIDE, PASSWORD),
     ("erin", h.OUTSIDE, PASSWORD),
+    ("abuse", h.OUTSIDE, PASSWORD),
 ]
 
 ADMINS = ["platform@" + h.HOST]

@@ -338,6 +338,9 @@ VirtualHost "{host}"
   modules_enabled = {{ "privilege" }}
   privileged_entities = {{ ["{service}"] = {{ roster = "both" }} }}
 VirtualHost "{outside}"
+  -- XEP-0157: an abuse address, for reports forwarded to the origin.
+  modules_enabled = {{ "server_contact_info" }}
+  contact_info = {{ abuse = {{ "xmpp:abuse@{outside}" }} }}
 
 Component "{service}"
   component_secret = "{secret}"
@@ -461,7 +464,14 @@ listen:
         password: "{secret}"
 s2s_access: none
 modules:
-  mod_disco: {{}}
+  mod_disco:
+    # XEP-0157: the outside host publishes an abuse address (the daemon
+    # forwards reports there when the reporter allows it).
+    server_info:
+      -
+        modules: all
+        name: abuse-addresses
+        urls: ["xmpp:abuse@{outside}"]
   mod_ping: {{}}
   mod_roster:
     versioning: true

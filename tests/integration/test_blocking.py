@@ -119,3 +119,28 @@ def test_forwarded_report_to_abuse_address(daemon, connect):
         addr("bob")
     rc, out, err = daemon.ctl("reports")
     assert rc == 0 and "carol@" + h.OUTSIDE in out, out + err
+
+
+def test_report_origin_reaches_the_outside_domain(daemon, connect):
+    """A report about an outside user, with the reporter's <report-origin/>
+    opt-in, also goes to the abuse address their domain publishes."""
+    ctl_ok(daemon, "identity", "add", "alice")
+    alice = connect("alice")
+    link(daemon, alice, "alice")
+    abuse = connect("abuse", host=h.OUTSIDE)
+    spammer = "erin@" + h.OUTSIDE
+    mark = abuse.mark()
+    reply = alice.iq_set(h.SERVICE, (
+        "<block xmlns='%s'><item jid='%s'><report xmlns='%s' "
+        "reason='urn:xmpp:reporting:spam'><text>junk</text><report-origin/>"
+        "</report></item></block>") % (BLOCKING, spammer, REPORTING))
+    assert reply.get("type") == "result", h.xml_text(reply)
+    got = abuse.wait_for(lambda el: local(el) == "message"
+                         and el.find("{%s}report" % REPORTING) is not None,
+                         since=mark, timeout=10,
+                         what="the report at the origin's abuse address")
+    assert got.get("from") == h.SERVICE
+    assert got.find("{%s}report/{urn:xmpp:jid:0}jid" % REPORTING).text == \
+        spammer
+    # The reporter's account is not named.
+    assert "alice@" + h.HOST not in h.xml_text(got)

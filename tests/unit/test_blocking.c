@@ -8,11 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "component/bc.h"
+#include "component/clock.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
 
@@ -195,6 +197,113 @@ static void forwarded_report_intake(void **state)
 	harness_assert(h, 0, "count(/message/error/st:bad-request)", "1");
 }
 
+#define ORIGIN_BLOCK(jid, extra)                                               \
+	"<block " BLK "><item jid='" jid "'><report "                         \
+	"xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'>"      \
+	"<text>junk</text>" extra "</report></item></block>"
+
+static void answer_disco(struct harness *h, size_t i, const char *from,
+			 const char *values)
+{
+	char *id = harness_xpath(h, i, "string(/iq/@id)");
+	char xml[2048];
+
+	snprintf(xml, sizeof(xml),
+		 "<iq type='result' id='%s' from='%s' to='bc.test'><query "
+		 "xmlns='http://jabber.org/protocol/disco#info'><x "
+		 "xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' "
+		 "type='hidden'><value>http://jabber.org/network/serverinfo"
+		 "</value></field><field var='abuse-addresses'>%s</field></x>"
+		 "</query></iq>",
+		 id, from, values);
+	free(id);
+	harness_clear(h);
+	harness_feed(h, xml);
+}
+
+static void report_origin_goes_to_abuse_address(void **state)
+{
+	struct harness *h = *state;
+
+	iq(h, "alice@example.org/pc",
+	   ORIGIN_BLOCK("spammer@else.test", "<report-origin/>"));
+	/* The moderator, the disco#info to the spammer's domain, the
+	 * result. */
+	harness_assert_count(h, 3);
+	harness_assert(h, 0, "string(/message/@to)", "mod@example.org");
+	harness_assert(h, 1, "string(/iq/@type)", "get");
+	harness_assert(h, 1, "string(/iq/@to)", "else.test");
+	harness_assert(h, 1, "string(/iq/@from)", "bc.test");
+	harness_assert(h, 1, "count(/iq/disco:query)", "1");
+	harness_assert(h, 2, "string(/iq/@type)", "result");
+	/* An answer from anyone else is not taken for it. */
+	answer_disco(h, 1, "evil.test", "<value>xmpp:x@evil.test</value>");
+	harness_assert_count(h, 0);
+	iq(h, "alice@example.org/pc",
+	   ORIGIN_BLOCK("spammer@else.test", "<report-origin/>"));
+	answer_disco(h, 1, "else.test",
+		     "<value>mailto:abuse@else.test</value>"
+		     "<value>xmpp:abuse@else.test</value>"
+		     "<value>xmpp:bc.test</value>");
+	/* Only the xmpp: address that is not ours gets it. */
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/message/@to)", "abuse@else.test");
+	harness_assert(h, 0, "string(/message/@from)", "bc.test");
+	harness_assert(h, 0,
+		       "string(/message/*[local-name()='report']/@reason)",
+		       "urn:xmpp:reporting:spam");
+	harness_assert(h, 0,
+		       "string(/message/*[local-name()='report']"
+		       "/*[local-name()='jid'])",
+		       "spammer@else.test");
+	/* No real JID of the reporter leaves. */
+	assert_null(strstr(h->sent[0], "alice"));
+}
+
+static void report_origin_needs_opt_in(void **state)
+{
+	struct harness *h = *state;
+
+	/* No opt-in: only the moderator hears of it. */
+	iq(h, "alice@example.org/pc", ORIGIN_BLOCK("spammer@else.test", ""));
+	harness_assert_count(h, 2);
+	harness_assert(h, 1, "string(/iq/@type)", "result");
+	/* A member's report never goes anywhere else, opt-in or not. */
+	iq(h, "alice@example.org/pc",
+	   ORIGIN_BLOCK("bob@bc.test", "<report-origin/>"));
+	harness_assert_count(h, 2);
+	harness_assert(h, 1, "string(/iq/@type)", "result");
+}
+
+static void report_origin_times_out(void **state)
+{
+	struct harness *h = *state;
+
+	clock_pin(1800000000000LL);
+	iq(h, "alice@example.org/pc",
+	   ORIGIN_BLOCK("spammer@else.test", "<report-origin/>"));
+	harness_assert_count(h, 3);
+	{
+		char *id = harness_xpath(h, 1, "string(/iq/@id)");
+		char late[512];
+
+		clock_advance(31000);
+		harness_clear(h);
+		harness_feed(h, "<iq type='get' id='p' from='x@example.org/y' "
+				"to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>");
+		harness_clear(h);
+		/* Too late: given up, the answer finds nobody. */
+		snprintf(late, sizeof(late),
+			 "<iq type='result' id='%s' from='else.test' "
+			 "to='bc.test'/>",
+			 id);
+		harness_feed(h, late);
+		harness_assert_count(h, 0);
+		free(id);
+	}
+	clock_unpin();
+}
+
 static void disco_advertises_blocking(void **state)
 {
 	struct harness *h = *state;
@@ -218,6 +327,9 @@ int main(void)
 		T(bad_requests),
 		T(report_in_block),
 		T(forwarded_report_intake),
+		T(report_origin_goes_to_abuse_address),
+		T(report_origin_needs_opt_in),
+		T(report_origin_times_out),
 		T(disco_advertises_blocking),
 #undef T
 	};
