@@ -545,7 +545,9 @@ int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
 	if (!cmd->own_opts && (rc = ctl_operands(&c, cmd, argc)) != 0)
 		return rc;
 	rc = cmd->run(&c, cmd, argc, argv);
-	if (rc == CTL_OK && store_flush(st) != 0)
+	/* Inside an open batch (the daemon's ad-hoc commands) the batch's
+	 * owner makes the change durable before anyone is told. */
+	if (rc == CTL_OK && !store_batch_is_open(st) && store_flush(st) != 0)
 		return ctl_fail(&c, CTL_FAIL, "cannot make the change durable");
 	return rc;
 }

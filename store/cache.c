@@ -3,8 +3,10 @@
  *
  * While a batch is open, every record a call of it reads stays locked by
  * the batch until the batch ends (a child transaction's locks pass to its
- * parent when it commits, and reads take write locks: DB_RMW), so no other
- * process can change it in between.  The results of the reads the relay
+ * parent when it commits, and reads take write locks: DB_RMW; a read-only
+ * child that found nothing commits too, so the lock on the place where the
+ * record would be passes on as well), so no other process can change it
+ * in between.  The results of the reads the relay
  * makes for every message (links, identities, relationships, "knows",
  * pending requests) are therefore kept for the rest of the batch.  This
  * process's own writes drop them (store_dbput() and friends, except on the

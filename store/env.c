@@ -356,6 +356,11 @@ int store_batch_begin(struct store *st)
 	return 0;
 }
 
+bool store_batch_is_open(const struct store *st)
+{
+	return st != NULL && st->batch_open;
+}
+
 int store_batch_end(struct store *st)
 {
 	int rc;
@@ -471,7 +476,15 @@ int store_txn_run(struct store *st, const char *what,
 		if (rc == 0) {
 			st->child_wrote = false;
 			rc = body(st, txn, arg);
-			if (rc == 0) {
+			if (rc == DB_NOTFOUND && parent != NULL &&
+			    !st->child_wrote) {
+				/* A read that found nothing commits too, so
+				 * that its locks pass to the batch: the read
+				 * cache may keep "not found" (store/cache.c). */
+				rc = txn->commit(txn, 0);
+				if (rc == 0)
+					rc = DB_NOTFOUND;
+			} else if (rc == 0) {
 				rc = txn->commit(txn, parent != NULL
 							      ? 0
 							      : store_commit_flags(st));

@@ -77,6 +77,9 @@ int store_batch_begin(struct store *st);
  * the caller must not tell anyone about them. */
 int store_batch_end(struct store *st);
 
+/* True while a batch is open (its owner decides when to flush). */
+bool store_batch_is_open(const struct store *st);
+
 /* Periodic upkeep: drops the per-day counters of new message requests of
  * days before yesterday (UTC), checkpoints and removes logs no longer
  * needed. */

@@ -190,7 +190,6 @@ static int im_bounce(struct xep_stanza *st, struct im_state *s)
 	char addr[JID_MAX];
 	const struct im_sent *sent;
 	const char *sender = NULL;
-	size_t i;
 
 	if (ident_sender(st->bc, st->from_bare, &from) != 0)
 		return XEP_OK;
@@ -199,18 +198,14 @@ static int im_bounce(struct xep_stanza *st, struct im_state *s)
 	ident_address(st->bc, from.node, addr);
 	sent = st->id[0] ? im_recall(s, st->to_jid.node, st->from_bare, st->id)
 			 : NULL;
+	/* Only an error about a message we relayed goes back, to the
+	 * account that sent it: anything else would let anyone reach a
+	 * member (or an outside user reach another) past blocks and the
+	 * request gate. */
 	if (sent != NULL)
 		sender = sent->sender;
-	if (sender != NULL) {
+	if (sender != NULL && orig.kind != IDENT_NONE)
 		bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr, sender));
-	} else if (orig.kind == IDENT_MEMBER) {
-		for (i = 0; orig.jids[i] != NULL; i++)
-			bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr,
-						       orig.jids[i]));
-	} else if (orig.kind == IDENT_OUTSIDE) {
-		bc_send(st->bc, im_clean_error(st->bc, st->stanza, addr,
-					       orig.outside));
-	}
 	ident_target_clear(&orig);
 	return XEP_OK;
 }
@@ -353,7 +348,8 @@ static const char *im_retracted_id(xmpp_stanza_t *msg)
  * platform); with <retraction window=.../> a sender may retract a message
  * the service relayed to the same recipient within the window (as long as
  * it still remembers it: the last IM_RING messages, not across restarts).
- * Returns 0 when st may go on. */
+ * Returns 0 when st may go on, 1 when it is dropped without a word, or a
+ * BC_E* code. */
 static int im_retraction(struct xep_stanza *st, struct im_state *s,
 			 const struct ident_sender *from,
 			 const struct ident_target *to)
@@ -366,6 +362,11 @@ static int im_retraction(struct xep_stanza *st, struct im_state *s,
 
 	if (id == NULL)
 		return 0;
+	/* To someone who does not know the sender, the answer would tell
+	 * whether the message was held or delivered: say nothing. */
+	if (to->kind == IDENT_MEMBER &&
+	    !requests_knows(st->bc, to->handle, from->node, st->from_bare))
+		return 1;
 	if (window <= 0)
 		return xep_fail(st, BC_ENOT_ALLOWED,
 				"Messages cannot be deleted here: copy and "
@@ -402,14 +403,24 @@ static int im_message(struct xep_stanza *st)
 		rc = BC_ESERVICE_UNAVAILABLE;
 		goto out;
 	}
+	/* A block looks exactly like a handle that does not exist: checked
+	 * before anything else could answer differently. */
+	if (to.kind == IDENT_MEMBER &&
+	    requests_blocks(st->bc, to.handle, from.node)) {
+		rc = BC_ESERVICE_UNAVAILABLE;
+		goto out;
+	}
 	if (!ratelimit_take(s->rl, st->from_bare, clock_mono_ms())) {
 		rc = xep_fail(st, BC_ERESOURCE_CONSTRAINT,
 			      "You are sending messages too fast; wait a "
 			      "little and try again.");
 		goto out;
 	}
-	if ((rc = im_retraction(st, s, &from, &to)) != 0)
+	if ((rc = im_retraction(st, s, &from, &to)) != 0) {
+		if (rc == 1)
+			rc = XEP_OK;
 		goto out;
+	}
 	if (from.member &&
 	    (rc = im_from_member(st, from.node, st->to_jid.node, &rel)) !=
 		    REQUESTS_DELIVER)

@@ -98,6 +98,29 @@ static void block_list_and_effects(void **state)
 	harness_assert(h, 0, "string(/message/body)", "back");
 }
 
+static void blocked_sender_learns_nothing(void **state)
+{
+	struct harness *h = *state;
+
+	iq(h, "alice@example.org/pc",
+	   "<block " BLK "><item jid='bob@bc.test'/></block>");
+	/* Neither a retraction nor an unmatched error gets another answer
+	 * than a handle that does not exist would give. */
+	harness_clear(h);
+	harness_feed(h, "<message type='chat' id='r' from='bob@example.org/x' "
+			"to='alice@bc.test'><retract xmlns='urn:xmpp:message-"
+			"retract:1' id='x'/></message>");
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "count(/message/error/st:service-unavailable)",
+		       "1");
+	harness_clear(h);
+	harness_feed(h, "<message type='error' id='e' from='bob@example.org/x' "
+			"to='alice@bc.test'><error type='cancel'><gone "
+			"xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+			"</message>");
+	harness_assert_count(h, 0);
+}
+
 static void unblock_all_and_outside_jids(void **state)
 {
 	struct harness *h = *state;
@@ -323,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(block_list_and_effects),
+		T(blocked_sender_learns_nothing),
 		T(unblock_all_and_outside_jids),
 		T(bad_requests),
 		T(report_in_block),

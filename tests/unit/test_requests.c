@@ -124,6 +124,19 @@ static void nothing_flows_back_while_pending(void **state)
 	harness_assert_count(h, 0);
 }
 
+static void retraction_from_a_stranger_gets_no_answer(void **state)
+{
+	struct harness *h = *state;
+
+	say(h, "bob@example.org/x", "alice@bc.test", "held");
+	harness_clear(h);
+	/* Whatever the answer, it would tell held from delivered. */
+	harness_feed(h, "<message type='chat' id='r' from='bob@example.org/x' "
+			"to='alice@bc.test'><retract xmlns='urn:xmpp:message-"
+			"retract:1' id='x'/><body>retracted</body></message>");
+	harness_assert_count(h, 0);
+}
+
 static void accept_by_subscribed_delivers_in_order(void **state)
 {
 	struct harness *h = *state;
@@ -563,6 +576,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(unknown_sender_is_held_and_announced),
 		T(nothing_flows_back_while_pending),
+		T(retraction_from_a_stranger_gets_no_answer),
 		T(accept_by_subscribed_delivers_in_order),
 		T(replying_accepts),
 		T(decline_by_unsubscribed_then_cooldown),
