@@ -362,6 +362,8 @@ static int blocking_report_message(struct xep_stanza *st)
 {
 	xmpp_stanza_t *r, *j, *t, *fwd, *msg;
 	char *jid = NULL, *text = NULL, *evidence[2] = {NULL, NULL};
+	char reporter[JID_MAX];
+	struct ident_sender who;
 	const char *reason;
 	unsigned long id;
 	size_t len;
@@ -377,11 +379,20 @@ static int blocking_report_message(struct xep_stanza *st)
 	j = xmpp_stanza_get_child_by_name_and_ns(r, "jid", NS_JID);
 	if (j != NULL)
 		jid = xmpp_stanza_get_text(j);
-	if (reason == NULL || jid == NULL || *jid == '\0') {
+	if (reason == NULL || jid == NULL || *jid == '\0' ||
+	    (strcmp(reason, "urn:xmpp:reporting:spam") != 0 &&
+	     strcmp(reason, "urn:xmpp:reporting:abuse") != 0)) {
 		rc = xep_fail(st, BC_EBAD_REQUEST,
-			      "A report needs a reason and the reported JID.");
+			      "A report needs a reason (spam or abuse) and "
+			      "the reported JID.");
 		goto out;
 	}
+	/* The reporter is named by their address under D, never by a
+	 * member's real JID. */
+	if (ident_sender(st->bc, st->from_bare, &who) == 0 && who.member)
+		ident_address(st->bc, who.node, reporter);
+	else
+		snprintf(reporter, sizeof(reporter), "%s", st->from_bare);
 	t = xmpp_stanza_get_child_by_name(r, "text");
 	text = t ? xmpp_stanza_get_text(t) : NULL;
 	fwd = xmpp_stanza_get_child_by_name_and_ns(st->stanza, "forwarded",
@@ -393,7 +404,7 @@ static int blocking_report_message(struct xep_stanza *st)
 	if (msg != NULL && xmpp_stanza_to_text(msg, &evidence[0], &len) !=
 				   XMPP_EOK)
 		xalloc_fail();
-	rc = requests_report_received(st->bc, st->from_bare, jid, reason, text,
+	rc = requests_report_received(st->bc, reporter, jid, reason, text,
 				      evidence[0] ? evidence : NULL, &id);
 	if (rc == 0)
 		rc = XEP_OK;

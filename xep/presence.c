@@ -115,8 +115,15 @@ static void presence_broadcast(struct bc *bc, const char *handle, bool online)
 	if (store_sub_list(bc->store, handle, &subs) != 0)
 		return;
 	ident_address(bc, handle, from);
-	for (i = 0; subs[i] != NULL; i++)
+	for (i = 0; subs[i] != NULL; i++) {
+		struct ident_sender who;
+
+		/* XEP-0191: a blocked contact stops seeing it. */
+		if (ident_sender(bc, subs[i], &who) == 0 &&
+		    requests_blocks(bc, handle, who.node))
+			continue;
 		presence_send(bc, online ? NULL : "unavailable", from, subs[i]);
+	}
 	store_strv_free(subs);
 }
 
@@ -246,6 +253,14 @@ static int presence_to_member(struct xep_stanza *st,
 	/* Presence from someone the member blocks is dropped (XEP-0191). */
 	if (requests_blocks(st->bc, to->handle, from->node))
 		return XEP_OK;
+	/* An identity with no account answers as one that does not exist. */
+	if (to->jids[0] == NULL) {
+		if (strcmp(st->type, "subscribe") == 0 ||
+		    strcmp(st->type, "probe") == 0)
+			presence_send(st->bc, "unsubscribed", addr,
+				      st->from_bare);
+		return XEP_OK;
+	}
 	if (strcmp(st->type, "subscribe") == 0) {
 		/* Only people the member knows see their presence; others
 		 * stay pending, unanswered, until the member knows them. */
@@ -264,6 +279,14 @@ static int presence_to_member(struct xep_stanza *st,
 					  false);
 		presence_send(st->bc, "unsubscribed", addr, st->from_bare);
 	} else if (strcmp(st->type, "probe") == 0) {
+		/* Only people the member knows learn whether they are
+		 * online (nothing flows back to a pending sender). */
+		if (!requests_knows(st->bc, to->handle, from->node,
+				    st->from_bare)) {
+			presence_send(st->bc, "unsubscribed", addr,
+				      st->from_bare);
+			return XEP_OK;
+		}
 		online = presence_identity_online(st->bc, to->handle);
 		presence_send(st->bc, online ? NULL : "unavailable", addr,
 			      st->from);
@@ -276,6 +299,29 @@ static int presence_to_member(struct xep_stanza *st,
 						     from_addr, to->jids[i]));
 	}
 	return XEP_OK;
+}
+
+/* A member's presence as an outside contact sees it: the type and
+ * <show/> only, nothing else of the real account's (caps, status, avatar
+ * hash and signatures could tell who is behind the handle). */
+static xmpp_stanza_t *presence_fresh(struct xep_stanza *st, const char *from,
+				     const char *to)
+{
+	xmpp_stanza_t *p = xmpp_presence_new(st->bc->xctx);
+	xmpp_stanza_t *show = xmpp_stanza_get_child_by_name(st->stanza, "show");
+	char *text;
+
+	if (st->type[0] != '\0')
+		xmpp_stanza_set_type(p, st->type);
+	xmpp_stanza_set_from(p, from);
+	xmpp_stanza_set_to(p, to);
+	if (show != NULL && (text = xmpp_stanza_get_text(show)) != NULL) {
+		if (strcmp(text, "away") == 0 || strcmp(text, "chat") == 0 ||
+		    strcmp(text, "dnd") == 0 || strcmp(text, "xa") == 0)
+			xep_add_text_child(p, "show", text);
+		xmpp_free(st->bc->xctx, text);
+	}
+	return p;
 }
 
 static int presence_hook(struct xep_stanza *st)
@@ -302,8 +348,8 @@ static int presence_hook(struct xep_stanza *st)
 		/* A member's presence towards an outside contact. */
 		if (from.member) {
 			ident_address(st->bc, from.node, from_addr);
-			bc_send(st->bc, im_readdress(st->bc, st->stanza,
-						     from_addr, to.outside));
+			bc_send(st->bc, presence_fresh(st, from_addr,
+						       to.outside));
 		}
 		break;
 	case IDENT_NONE:

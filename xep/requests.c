@@ -301,28 +301,29 @@ int requests_accept(struct bc *bc, const char *handle, const char *peer)
 	size_t n = 0, i;
 	int rc;
 
+	/* Where they go first: once accepted, the held messages exist only
+	 * in memory until they are delivered. */
+	if (store_link_list(bc->store, handle, &jids) != 0)
+		return BC_EINTERNAL;
 	rc = store_request_accept(bc->store, handle, peer, &held, &n);
-	if (rc == STORE_NOTFOUND)
-		return 1;
-	if (rc != 0 || store_link_list(bc->store, handle, &jids) != 0) {
+	if (rc == STORE_NOTFOUND) {
+		rc = 1;
+		goto out;
+	}
+	if (rc != 0) {
 		rc = BC_EINTERNAL;
 		goto out;
 	}
-	/* Known both ways: the sender may also hear back. */
-	if (handle_is_valid(peer) &&
-	    store_relation_set(bc->store, peer, handle, STORE_REL_ACCEPTED, 0,
-			       0) != 0) {
-		rc = BC_EINTERNAL;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (store_evidence_add(bc->store, peer, handle, held[i].stanza,
-				       cfg->evidence_count,
-				       cfg->evidence_age_ms) != 0) {
-			rc = BC_EINTERNAL;
-			goto out;
-		}
-	}
+	/* Known both ways: the sender may also hear back.  This and the
+	 * evidence are bookkeeping: if they fail, the messages are still
+	 * delivered (logged once by the store). */
+	if (handle_is_valid(peer))
+		(void)store_relation_set(bc->store, peer, handle,
+					 STORE_REL_ACCEPTED, 0, 0);
+	for (i = 0; i < n; i++)
+		(void)store_evidence_add(bc->store, peer, handle,
+					 held[i].stanza, cfg->evidence_count,
+					 cfg->evidence_age_ms);
 	for (i = 0; i < n; i++)
 		requests_deliver_held(bc, jids, &held[i]);
 	requests_roster_done(bc, jids, peer, true);

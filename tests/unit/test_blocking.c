@@ -213,6 +213,27 @@ static void forwarded_report_intake(void **state)
 	assert_non_null(strstr(reps[0].evidence[0], "buy now"));
 	store_report_list_free(reps, n);
 	harness_clear(h);
+	/* From a member: named by their address, not their account. */
+	harness_clear(h);
+	harness_feed(h, "<message from='alice@example.org/pc' to='bc.test'>"
+			"<report xmlns='urn:xmpp:reporting:1' "
+			"reason='urn:xmpp:reporting:abuse'><jid "
+			"xmlns='urn:xmpp:jid:0'>x@else.test</jid></report>"
+			"</message>");
+	harness_assert(h, 0, "string(/message/@to)", "mod@example.org");
+	assert_null(strstr(h->sent[0], "alice@example.org"));
+	assert_int_equal(store_report_list(h->store, true, &reps, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(reps[1].reporter, "alice@bc.test");
+	store_report_list_free(reps, n);
+	harness_clear(h);
+	/* A reason that is not spam or abuse is refused. */
+	harness_feed(h, "<message id='r3' from='remote.example' to='bc.test'>"
+			"<report xmlns='urn:xmpp:reporting:1' reason='boring'>"
+			"<jid xmlns='urn:xmpp:jid:0'>bob@bc.test</jid></report>"
+			"</message>");
+	harness_assert(h, 0, "count(/message/error/st:bad-request)", "1");
+	harness_clear(h);
 	/* Without the reported JID: an error, nothing stored. */
 	harness_feed(h, "<message id='r2' from='remote.example' to='bc.test'>"
 			"<report xmlns='urn:xmpp:reporting:1' "

@@ -493,6 +493,35 @@ static void presence_of_identities(void **state)
 	harness_assert(h, 0, "string(/presence/@type)", "unsubscribed");
 }
 
+static void presence_private_to_strangers(void **state)
+{
+	struct harness *h = *state;
+
+	/* A stranger's probe learns nothing of alice's presence. */
+	harness_feed(h, "<presence type='probe' from='stranger@else.test' "
+			"to='alice@bc.test'/>");
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/presence/@type)", "unsubscribed");
+	harness_clear(h);
+	/* zed has no account: as if there were no zed. */
+	harness_feed(h, "<presence type='subscribe' from='bob@example.org' "
+			"to='zed@bc.test'/>");
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/presence/@type)", "unsubscribed");
+	harness_clear(h);
+	/* alice's presence to an outside contact: type and show only. */
+	harness_feed(h, "<presence from='alice@example.org/pc' "
+			"to='carol\\40outside.test@bc.test'><show>away</show>"
+			"<status>at the dentist</status><c xmlns='http://jabber."
+			"org/protocol/caps' node='n' ver='v' hash='sha-1'/>"
+			"</presence>");
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/presence/@from)", "alice@bc.test");
+	harness_assert(h, 0, "string(/presence/@to)", "carol@outside.test");
+	harness_assert(h, 0, "string(/presence/show)", "away");
+	harness_assert(h, 0, "count(/presence/*)", "1");
+}
+
 static void presence_to_service(void **state)
 {
 	struct harness *h = *state;
@@ -547,6 +576,7 @@ int main(void)
 		T(registration_token_expires),
 		T(registration_refuses_bad_input),
 		T(presence_of_identities),
+		T(presence_private_to_strangers),
 		T(presence_to_service),
 		T(disco_on_identities),
 #undef T
