@@ -28,8 +28,10 @@
 
 /* How long an unfinished session is kept. */
 #define ADHOC_TTL_MS (10 * 60 * 1000)
-/* At most this many open sessions (expired ones are swept first). */
+/* At most this many open sessions (expired ones are swept first), and at
+ * most so many for one full JID. */
 #define ADHOC_MAX_SESSIONS 10000
+#define ADHOC_MAX_PER_OWNER 16
 
 struct adhoc_session {
 	const struct xep_command *cmd;
@@ -229,6 +231,30 @@ static void adhoc_sweep_one(const char *key, void *value, void *arg)
 	}
 }
 
+struct adhoc_count {
+	const char *owner;
+	size_t n;
+};
+
+static void adhoc_count_one(const char *key, void *value, void *arg)
+{
+	struct adhoc_session *s = value;
+	struct adhoc_count *c = arg;
+
+	(void)key;
+	if (strcmp(s->owner, c->owner) == 0)
+		c->n++;
+}
+
+/* How many sessions owner has open. */
+static size_t adhoc_owned(struct strmap *sessions, const char *owner)
+{
+	struct adhoc_count c = {owner, 0};
+
+	strmap_each(sessions, adhoc_count_one, &c);
+	return c.n;
+}
+
 /* Forgets the sessions that expired. */
 static void adhoc_expire(struct strmap *sessions)
 {
@@ -293,11 +319,12 @@ static int adhoc_execute(struct xep_stanza *st)
 		a.data = s->data;
 		s->data = NULL;
 	} else {
-		if (strmap_count(sessions) >= ADHOC_MAX_SESSIONS)
-			adhoc_expire(sessions);
-		if (strmap_count(sessions) >= ADHOC_MAX_SESSIONS)
+		adhoc_expire(sessions);
+		if (strmap_count(sessions) >= ADHOC_MAX_SESSIONS ||
+		    adhoc_owned(sessions, st->from) >= ADHOC_MAX_PER_OWNER)
 			return xep_fail(st, BC_ERESOURCE_CONSTRAINT,
-					"Too many open command sessions.");
+					"Too many open command sessions; finish "
+					"or cancel some first.");
 		sid = bc_new_id(st->bc, idbuf, sizeof(idbuf));
 	}
 	a.st = st;
@@ -309,6 +336,14 @@ static int adhoc_execute(struct xep_stanza *st)
 	xmpp_stanza_set_attribute(a.out, "node", node);
 	xmpp_stanza_set_attribute(a.out, "sessionid", sid);
 	rc = a.cmd->step(&a);
+	if (rc == BC_EBAD_REQUEST && s != NULL) {
+		/* A wrong answer: the session stays where it was, so the
+		 * form can be sent again (XEP-0050 §4.4). */
+		xmpp_stanza_release(reply);
+		s->data = a.data;
+		s->expires_ms = clock_mono_ms() + ADHOC_TTL_MS;
+		return rc;
+	}
 	if (rc < 0) {
 		xmpp_stanza_release(reply);
 		free(a.data);

@@ -473,6 +473,32 @@ static void adhoc_settings_and_permissions(void **state)
 	harness_assert(h, 0, "count(/iq/error/st:forbidden)", "1");
 }
 
+static void adhoc_sessions_survive_a_wrong_answer_and_are_capped(void **state)
+{
+	struct harness *h = *state;
+	char sid[64];
+	int i;
+
+	snprintf(sid, sizeof(sid), "%s",
+		 adhoc(h, "alice@example.org/pc", "settings", NULL, NULL));
+	adhoc(h, "alice@example.org/pc", "settings", sid,
+	      FORM(FIELD("who", "bogus")));
+	harness_assert(h, 0, "count(/iq/error/st:bad-request)", "1");
+	adhoc(h, "alice@example.org/pc", "settings", sid,
+	      FORM(FIELD("who", "everyone")));
+	harness_assert(h, 0, "string(/iq/*[local-name()='command']/@status)",
+		       "completed");
+	/* One account cannot hold every session open. */
+	for (i = 0; i < 16; i++) {
+		adhoc(h, "alice@example.org/pc", "settings", NULL, NULL);
+		harness_assert(h, 0, "string(/iq/@type)", "result");
+	}
+	adhoc(h, "alice@example.org/pc", "settings", NULL, NULL);
+	harness_assert(h, 0, "count(/iq/error/st:resource-constraint)", "1");
+	adhoc(h, "bob@example.org/x", "settings", NULL, NULL);
+	harness_assert(h, 0, "string(/iq/@type)", "result");
+}
+
 static void adhoc_provisioning_for_admins(void **state)
 {
 	struct harness *h = *state;
@@ -587,6 +613,7 @@ int main(void)
 		T(settings_everyone_and_nobody_new),
 		T(adhoc_requests_flow),
 		T(adhoc_settings_and_permissions),
+		T(adhoc_sessions_survive_a_wrong_answer_and_are_capped),
 		T(adhoc_provisioning_for_admins),
 		T(privileged_roster_group),
 		cmocka_unit_test(defang),
