@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "component/bc.h"
+#include "component/cfg.h"
 #include "component/clock.h"
 #include "component/log.h"
 #include "component/strmap.h"
@@ -16,7 +17,7 @@
 #include "store/store.h"
 #include "xep/xep.h"
 
-/* Stanzas kept while their connection is down; past this the oldest go. */
+/* Stanzas kept per connection while it is down; past this the oldest go. */
 #define BC_OUTBOX_MAX 100000
 
 /* An IQ we sent and wait for. */
@@ -49,6 +50,7 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	bc->transport = transport;
 	bc->transport_arg = transport_arg;
 	bc->pending_iq = strmap_new(bc_pending_free);
+	bc->outbox_max = BC_OUTBOX_MAX;
 	while (xep_registry[bc->n_modules] != NULL)
 		bc->n_modules++;
 	bc->mod_state = xcalloc(bc->n_modules, sizeof(*bc->mod_state));
@@ -176,9 +178,10 @@ void bc_free(struct bc *bc)
 	for (i = bc->n_modules; i-- > 0;)
 		if (xep_registry[i]->fini != NULL)
 			xep_registry[i]->fini(bc, bc->mod_state[i]);
-	for (i = 0; i < bc->outbox_len; i++)
-		xmpp_stanza_release(bc->outbox[i]);
-	free(bc->outbox);
+	for (i = 0; i < BC_LINKS; i++) {
+		free(bc->outbox[i].data);
+		free(bc->outbox[i].ends);
+	}
 	free(bc->mod_state);
 	free(bc);
 }
@@ -193,28 +196,244 @@ void *bc_module_state(struct bc *bc, const struct xep_module *mod)
 	return NULL;
 }
 
+/* Bytes [from, to) of the outbox, the live part of it. */
+static size_t bc_outbox_start(const struct bc_outbox *o)
+{
+	return o->first == 0 ? 0 : o->ends[o->first - 1];
+}
+
+/* Drops the oldest live stanza in O(1). */
+static void bc_outbox_drop(struct bc *bc, struct bc_outbox *o)
+{
+	o->first++;
+	bc->stats.outbox_dropped++;
+	/* Said once per thousand, so that a long outage does not flood the
+	 * log: the counter has the exact number. */
+	if (bc->stats.outbox_dropped % 1000 == 1)
+		log_warnx("outbox full (%zu stanzas waiting for a connection): "
+			  "dropping the oldest (%" PRIu64 " so far)",
+			  bc->outbox_max, bc->stats.outbox_dropped);
+}
+
+/* Moves the live part to the front when the dropped part is at least half
+ * of it: amortised O(1) per stanza. */
+static void bc_outbox_compact(struct bc_outbox *o)
+{
+	size_t start = bc_outbox_start(o), i;
+
+	if (o->first == 0 || o->first < o->n - o->first)
+		return;
+	memmove(o->data, o->data + start, o->len - start);
+	o->len -= start;
+	for (i = o->first; i < o->n; i++)
+		o->ends[i - o->first] = o->ends[i] - start;
+	o->n -= o->first;
+	o->first = 0;
+}
+
+/* Room for one more stanza of extra bytes at the end of o. */
+static void bc_outbox_reserve(struct bc *bc, struct bc_outbox *o, size_t extra)
+{
+	if (o->n - o->first >= bc->outbox_max)
+		bc_outbox_drop(bc, o);
+	bc_outbox_compact(o);
+	if (o->len + extra > o->cap) {
+		o->cap = o->cap ? o->cap : 4096;
+		while (o->len + extra > o->cap)
+			o->cap *= 2;
+		o->data = xreallocarray(o->data, o->cap, 1);
+	}
+	if (o->n == o->ends_cap) {
+		o->ends_cap = o->ends_cap ? 2 * o->ends_cap : 64;
+		o->ends = xreallocarray(o->ends, o->ends_cap, sizeof(*o->ends));
+	}
+}
+
+/* Appends s as text to the end of o, replacing the XML specials of an
+ * attribute value.  There must be room for 6 bytes per byte of s. */
+static void bc_outbox_put_escaped(struct bc_outbox *o, const char *s)
+{
+	char *p = o->data + o->len;
+
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': memcpy(p, "&amp;", 5); p += 5; break;
+		case '<': memcpy(p, "&lt;", 4); p += 4; break;
+		case '>': memcpy(p, "&gt;", 4); p += 4; break;
+		case '"': memcpy(p, "&quot;", 6); p += 6; break;
+		case '\'': memcpy(p, "&apos;", 6); p += 6; break;
+		default: *p++ = *s; break;
+		}
+	}
+	o->len = (size_t)(p - o->data);
+}
+
+/* The link whose domain is the domain of the JID from (D by default). */
+static enum bc_link bc_link_of(const struct bc *bc, const char *from)
+{
+	const char *at, *slash, *dom = from;
+	size_t len;
+
+	if (from == NULL)
+		return BC_LINK_SERVICE;
+	slash = strchr(from, '/');
+	len = slash ? (size_t)(slash - from) : strlen(from);
+	at = memchr(from, '@', len);
+	if (at != NULL) {
+		len -= (size_t)(at + 1 - from);
+		dom = at + 1;
+	}
+	if (len == strlen(bc->cfg->rooms_domain) &&
+	    memcmp(dom, bc->cfg->rooms_domain, len) == 0)
+		return BC_LINK_ROOMS;
+	return BC_LINK_SERVICE;
+}
+
+void bc_body_init(struct bc *bc, struct bc_body *b, xmpp_stanza_t *stanza)
+{
+	const char *name = xmpp_stanza_get_name(stanza);
+	char *text;
+	size_t len;
+
+	b->link = bc_link_of(bc, xmpp_stanza_get_from(stanza));
+	xmpp_stanza_del_attribute(stanza, "to");
+	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
+		abort(); /* only out of memory */
+	b->text = xmalloc(len + 1);
+	memcpy(b->text, text, len + 1);
+	b->len = len;
+	xmpp_free(bc->xctx, text);
+	/* "<name" then the attributes: 'to' goes right after the name. */
+	b->splice = 1 + (name ? strlen(name) : 0);
+	if (b->splice > len)
+		b->splice = len;
+}
+
+void bc_body_send(struct bc *bc, const struct bc_body *b, const char *to)
+{
+	struct bc_outbox *o = &bc->outbox[b->link];
+	size_t tolen = to ? strlen(to) : 0;
+
+	bc_outbox_reserve(bc, o, b->len + 6 * tolen + 8);
+	memcpy(o->data + o->len, b->text, b->splice);
+	o->len += b->splice;
+	if (to != NULL) {
+		memcpy(o->data + o->len, " to=\"", 5);
+		o->len += 5;
+		bc_outbox_put_escaped(o, to);
+		o->data[o->len++] = '"';
+	}
+	memcpy(o->data + o->len, b->text + b->splice, b->len - b->splice);
+	o->len += b->len - b->splice;
+	o->ends[o->n++] = o->len;
+}
+
+void bc_body_clear(struct bc_body *b)
+{
+	free(b->text);
+	b->text = NULL;
+	b->len = b->splice = 0;
+}
+
+void bc_fanout(struct bc *bc, xmpp_stanza_t *stanza, const char *const *to,
+	       size_t n)
+{
+	struct bc_body b;
+	size_t i;
+
+	if (n == 0)
+		return;
+	bc_body_init(bc, &b, stanza);
+	for (i = 0; i < n; i++)
+		bc_body_send(bc, &b, to[i]);
+	bc_body_clear(&b);
+}
+
 void bc_send(struct bc *bc, xmpp_stanza_t *stanza)
 {
-	if (bc->outbox_len == BC_OUTBOX_MAX) {
-		log_warnx("outbox full (%d stanzas waiting for a connection): "
-			  "dropping the oldest",
-			  BC_OUTBOX_MAX);
-		xmpp_stanza_release(bc->outbox[0]);
-		memmove(bc->outbox, bc->outbox + 1,
-			(bc->outbox_len - 1) * sizeof(*bc->outbox));
-		bc->outbox_len--;
+	enum bc_link link = bc_link_of(bc, xmpp_stanza_get_from(stanza));
+	struct bc_outbox *o = &bc->outbox[link];
+	char *text;
+	size_t len;
+
+	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
+		abort(); /* only out of memory */
+	xmpp_stanza_release(stanza);
+	bc_outbox_reserve(bc, o, len);
+	memcpy(o->data + o->len, text, len);
+	o->len += len;
+	o->ends[o->n++] = o->len;
+	xmpp_free(bc->xctx, text);
+}
+
+void bc_connected(struct bc *bc, enum bc_link link)
+{
+	unsigned where = link == BC_LINK_ROOMS ? XEP_AT_ROOMS : XEP_AT_SERVICE;
+	size_t i;
+
+	for (i = 0; i < bc->n_modules; i++)
+		if (xep_registry[i]->connected != NULL)
+			xep_registry[i]->connected(bc, where);
+}
+
+void bc_linked(struct bc *bc, const char *bare, bool linked)
+{
+	size_t i;
+
+	for (i = 0; i < bc->n_modules; i++)
+		if (xep_registry[i]->linked != NULL)
+			xep_registry[i]->linked(bc, bare, linked);
+}
+
+void bc_tick(struct bc *bc)
+{
+	int64_t now = clock_mono_ms();
+	size_t i;
+
+	for (i = 0; i < bc->n_modules; i++)
+		if (xep_registry[i]->tick != NULL)
+			xep_registry[i]->tick(bc, now);
+}
+
+/* Hands link's queued stanzas to the transport; they stay queued when it
+ * refuses them. */
+static void bc_flush_link(struct bc *bc, enum bc_link link)
+{
+	struct bc_outbox *o = &bc->outbox[link];
+	size_t start = bc_outbox_start(o);
+	struct bc_batch batch;
+	size_t i;
+
+	if (o->n == o->first)
+		return;
+	batch.link = link;
+	batch.data = o->data + start;
+	batch.len = o->len - start;
+	batch.n = o->n - o->first;
+	/* ends[] relative to data: shift them when some were dropped. */
+	if (start != 0)
+		for (i = o->first; i < o->n; i++)
+			o->ends[i] -= start;
+	if (o->first != 0) {
+		memmove(o->data, o->data + start, batch.len);
+		memmove(o->ends, o->ends + o->first, batch.n * sizeof(*o->ends));
+		o->len = batch.len;
+		o->n = batch.n;
+		o->first = 0;
+		batch.data = o->data;
 	}
-	if (bc->outbox_len == bc->outbox_cap) {
-		bc->outbox_cap = bc->outbox_cap ? bc->outbox_cap * 2 : 64;
-		bc->outbox = xreallocarray(bc->outbox, bc->outbox_cap,
-					   sizeof(*bc->outbox));
-	}
-	bc->outbox[bc->outbox_len++] = stanza;
+	batch.ends = o->ends;
+	if (bc->transport(bc->transport_arg, &batch) != 0)
+		return;
+	bc->stats.stanzas_out += batch.n;
+	bc->stats.bytes_out += batch.len;
+	o->len = 0;
+	o->n = 0;
 }
 
 int bc_flush(struct bc *bc)
 {
-	size_t i, kept = 0;
+	int link;
 
 	/* Always: writes that nobody is told about yet (a held message)
 	 * become durable within the pass too, and the pass's batch ends. */
@@ -229,17 +448,8 @@ int bc_flush(struct bc *bc)
 		log_errx("the store could not start a batch");
 		return -1;
 	}
-	for (i = 0; i < bc->outbox_len; i++) {
-		xmpp_stanza_t *s = bc->outbox[i];
-
-		if (bc->transport(bc->transport_arg, s) == 0) {
-			bc->stats.stanzas_out++;
-			xmpp_stanza_release(s);
-		} else {
-			bc->outbox[kept++] = s;
-		}
-	}
-	bc->outbox_len = kept;
+	for (link = 0; link < BC_LINKS; link++)
+		bc_flush_link(bc, (enum bc_link)link);
 	return 0;
 }
 

@@ -5,12 +5,15 @@
  * context used to build stanzas, the per-module state and the outbox.
  * Nothing in it is global, so tests build as many as they like.
  *
- * Output: every stanza goes through bc_send(), which queues it in the
- * outbox.  The store calls of one event-loop pass run in one store batch;
- * bc_flush() commits it and makes it durable (one log flush: group commit)
- * and only then hands the queued stanzas to the transport.  So nothing
- * that reveals a state change leaves the process before that change is on
- * disk.
+ * Output: every stanza goes through bc_send() (or bc_fanout() for one
+ * stanza to many), which serialises it once into the outbox of its
+ * connection (D or M, by the domain of its 'from').  The outbox holds
+ * bytes, not stanza objects: a copy for another recipient is the same
+ * bytes with only 'to' spliced in.  The store calls of one event-loop pass
+ * run in one store batch; bc_flush() commits it and makes it durable (one
+ * log flush: group commit) and only then hands each connection's queued
+ * bytes to the transport in one piece.  So nothing that reveals a state
+ * change leaves the process before that change is on disk.
  */
 #ifndef BC_BC_H
 #define BC_BC_H
@@ -25,17 +28,56 @@ struct cfg;
 struct store;
 struct xep_module;
 
-/* Where flushed stanzas go.  It returns 0 when the stanza was taken, or -1
- * when its connection is down (the stanza stays queued).  It borrows the
- * stanza.  The daemon's transport writes to the libstrophe connection for
- * the stanza's 'from' domain; tests install a recorder. */
-typedef int (*bc_transport_fn)(void *arg, xmpp_stanza_t *stanza);
+/* The two component connections. */
+enum bc_link {
+	BC_LINK_SERVICE, /* D */
+	BC_LINK_ROOMS,   /* M */
+	BC_LINKS
+};
+
+/* What one flush hands to the transport for one connection: n serialised
+ * stanzas back to back in data[0..len); stanza i ends at ends[i]. */
+struct bc_batch {
+	enum bc_link link;
+	const char *data;
+	size_t len;
+	const size_t *ends;
+	size_t n;
+};
+
+/* Where flushed stanzas go.  It returns 0 when the whole batch was taken,
+ * or -1 when the connection is down (the batch stays queued and is offered
+ * again with whatever is added, at the next flush).  It borrows the batch.
+ * The daemon's transport writes it to the link's libstrophe connection in
+ * one write; tests install a recorder that splits it at ends[].  Whoever
+ * owns the struct bc may replace the function (tests do). */
+typedef int (*bc_transport_fn)(void *arg, const struct bc_batch *batch);
 
 struct bc_stats {
 	uint64_t stanzas_in;
 	uint64_t stanzas_out;
+	uint64_t bytes_out;
 	uint64_t errors_out;
 	uint64_t flushes;
+	uint64_t outbox_dropped; /* stanzas dropped from a full outbox */
+};
+
+/* One connection's queue: serialised stanzas back to back.  Stanzas
+ * [first, n) are live; the oldest is dropped in O(1) by moving first. */
+struct bc_outbox {
+	char *data;
+	size_t len, cap;   /* bytes; live data starts at ends[first - 1] */
+	size_t *ends;      /* end offset of each stanza */
+	size_t first, n, ends_cap;
+};
+
+/* A stanza serialised once for several recipients: the text without a
+ * 'to', and where ' to="..."' goes (just after the element name). */
+struct bc_body {
+	char *text;
+	size_t len;
+	size_t splice;
+	enum bc_link link;
 };
 
 struct strmap;
@@ -48,9 +90,8 @@ struct bc {
 	void *transport_arg;
 	void **mod_state;      /* one slot per xep_registry entry */
 	size_t n_modules;
-	xmpp_stanza_t **outbox;
-	size_t outbox_len;
-	size_t outbox_cap;
+	struct bc_outbox outbox[BC_LINKS];
+	size_t outbox_max;     /* stanzas per link kept while it is down */
 	uint64_t next_id;
 	struct strmap *pending_iq; /* id -> struct bc_pending (bc.c) */
 	struct bc_stats stats;
@@ -70,8 +111,36 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
  * Stanzas still in the outbox are dropped. */
 void bc_free(struct bc *bc);
 
-/* Queues stanza for sending after the next commit; takes ownership. */
+/* Queues stanza for sending after the next commit; takes ownership.  It
+ * is serialised here, once; a full outbox drops its oldest stanza (logged
+ * and counted in stats.outbox_dropped). */
 void bc_send(struct bc *bc, xmpp_stanza_t *stanza);
+
+/* Queues one copy of stanza for each of the n addresses in to[]: it is
+ * serialised once and the copies differ only in 'to'.  Borrows stanza
+ * and to[]; the stanza's own 'to', if any, is removed. */
+void bc_fanout(struct bc *bc, xmpp_stanza_t *stanza, const char *const *to,
+	       size_t n);
+
+/* The pieces of bc_fanout(), for a caller that keeps the bytes (an
+ * archive, an evidence log) or addresses copies over time.
+ * bc_body_init() serialises stanza (borrowed) without its 'to' into b;
+ * bc_body_send() queues one copy to 'to'; bc_body_clear() frees b's text
+ * (b may be zeroed or cleared already). */
+void bc_body_init(struct bc *bc, struct bc_body *b, xmpp_stanza_t *stanza);
+void bc_body_send(struct bc *bc, const struct bc_body *b, const char *to);
+void bc_body_clear(struct bc_body *b);
+
+/* Calls every module's connected hook: link has come up (again). */
+void bc_connected(struct bc *bc, enum bc_link link);
+
+/* Calls every module's linked hook: the account bare was linked to an
+ * identity (linked true) or unlinked. */
+void bc_linked(struct bc *bc, const char *bare, bool linked);
+
+/* Calls every module's tick hook; the daemon does once a pass, before
+ * bc_flush(). */
+void bc_tick(struct bc *bc);
 
 /* Group commit, then transport.  Returns 0, or -1 when the store could not
  * be made durable (nothing is sent then: the caller must stop). */

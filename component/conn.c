@@ -254,11 +254,11 @@ int64_t conn_tick(struct conn *c)
 	return c->next_attempt - now;
 }
 
-int conn_send(struct conn *c, xmpp_stanza_t *stanza)
+int conn_send_raw(struct conn *c, const char *data, size_t len)
 {
 	if (c->state != CONN_UP)
 		return -1;
-	xmpp_send(c->xconn, stanza);
+	xmpp_send_raw(c->xconn, data, len);
 	return 0;
 }
 

@@ -47,8 +47,9 @@ void conn_free(struct conn *c);
  * (a bound for the event loop's wait). */
 int64_t conn_tick(struct conn *c);
 
-/* Sends a stanza (borrowed); returns 0, or -1 when not connected. */
-int conn_send(struct conn *c, xmpp_stanza_t *stanza);
+/* Sends len bytes of serialised stanzas (copied: libstrophe queues them
+ * as one write); returns 0, or -1 when not connected. */
+int conn_send_raw(struct conn *c, const char *data, size_t len);
 
 bool conn_is_up(const struct conn *c);
 const char *conn_domain(const struct conn *c);

@@ -24,10 +24,13 @@
 #include "component/log.h"
 #include "component/router.h"
 #include "store/store.h"
-#include "xep/presence.h"
 
 /* The longest the loop sleeps, so that timers stay on time. */
 #define DAEMON_MAX_WAIT_MS 200
+/* A pass reads at most this many times (4 KiB each) and stops reading
+ * once this many stanzas came in. */
+#define DAEMON_READS_PER_PASS 32
+#define DAEMON_STANZAS_PER_PASS 512
 /* How long a shutdown waits for the streams to close. */
 #define DAEMON_CLOSE_MS 2000
 
@@ -78,38 +81,14 @@ static void daemon_strophe_log(void *arg, xmpp_log_level_t level,
 		log_debug("libstrophe %s: %s", area, msg);
 }
 
-/* The domain part of a JID, without copying: [start, *len). */
-static const char *daemon_jid_domain(const char *jid, size_t *len)
-{
-	const char *at, *slash = strchr(jid, '/');
-	size_t n = slash ? (size_t)(slash - jid) : strlen(jid);
-
-	at = memchr(jid, '@', n);
-	if (at != NULL) {
-		n -= (size_t)(at + 1 - jid);
-		jid = at + 1;
-	}
-	*len = n;
-	return jid;
-}
-
-/* Writes a stanza on the connection of its 'from' domain. */
-static int daemon_transport(void *arg, xmpp_stanza_t *stanza)
+/* Writes a pass's stanzas for one connection in one write. */
+static int daemon_transport(void *arg, const struct bc_batch *batch)
 {
 	struct daemon *d = arg;
-	const char *from = xmpp_stanza_get_from(stanza);
-	const char *dom;
-	size_t len;
 
-	if (from == NULL) {
-		log_errx("dropping an outgoing stanza without from");
-		return 0;
-	}
-	dom = daemon_jid_domain(from, &len);
-	if (len == strlen(d->cfg->rooms_domain) &&
-	    memcmp(dom, d->cfg->rooms_domain, len) == 0)
-		return conn_send(d->rooms, stanza);
-	return conn_send(d->service, stanza);
+	return conn_send_raw(batch->link == BC_LINK_ROOMS ? d->rooms
+							  : d->service,
+			     batch->data, batch->len);
 }
 
 static void daemon_on_stanza(void *arg, xmpp_stanza_t *stanza)
@@ -119,13 +98,15 @@ static void daemon_on_stanza(void *arg, xmpp_stanza_t *stanza)
 	router_dispatch(d->bc, stanza);
 }
 
-/* When D comes up, learn which linked accounts are online. */
+/* Tells the modules that a connection came up (D: learn which linked
+ * accounts are online; M: check the restored occupants). */
 static void daemon_on_state(void *arg, struct conn *conn, bool up)
 {
 	struct daemon *d = arg;
 
-	if (up && conn == d->service)
-		presence_probe_all(d->bc);
+	if (up)
+		bc_connected(d->bc, conn == d->rooms ? BC_LINK_ROOMS
+						     : BC_LINK_SERVICE);
 }
 
 static struct conn *daemon_conn(struct daemon *d, const char *domain,
@@ -151,6 +132,28 @@ static int64_t daemon_min(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* Reads for one pass: waits up to wait_ms for input, then keeps reading
+ * without waiting while stanzas keep arriving (libstrophe reads at most
+ * 4 KiB a call), up to a bound, so that under load one commit and one
+ * write cover many stanzas while a pass stays short. */
+static void daemon_read(struct daemon *d, int64_t wait_ms)
+{
+	uint64_t before = d->bc->stats.stanzas_in;
+	int rounds;
+
+	xmpp_run_once(d->xctx, (unsigned long)wait_ms);
+	for (rounds = 1; rounds < DAEMON_READS_PER_PASS &&
+			 d->bc->stats.stanzas_in != before &&
+			 d->bc->stats.stanzas_in - before < DAEMON_STANZAS_PER_PASS;
+	     rounds++) {
+		uint64_t seen = d->bc->stats.stanzas_in;
+
+		xmpp_run_once(d->xctx, 0);
+		if (d->bc->stats.stanzas_in == seen)
+			break;
+	}
+}
+
 static void daemon_loop(struct daemon *d)
 {
 	int64_t next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
@@ -164,7 +167,8 @@ static void daemon_loop(struct daemon *d)
 		}
 		wait = daemon_min(conn_tick(d->service), conn_tick(d->rooms));
 		wait = daemon_min(wait, DAEMON_MAX_WAIT_MS);
-		xmpp_run_once(d->xctx, (unsigned long)(wait > 0 ? wait : 0));
+		daemon_read(d, wait > 0 ? wait : 0);
+		bc_tick(d->bc);
 		if (bc_flush(d->bc) < 0) {
 			log_errx("stopping: the store failed; a restart "
 				 "recovers it");

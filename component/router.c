@@ -177,23 +177,41 @@ static xmpp_stanza_t *router_iq_payload(xmpp_stanza_t *iq)
 	return found;
 }
 
-static const struct xep_iq *router_iq_find(struct xep_stanza *st, int type)
+/* True when IQ row h takes a payload name/ns of type at target.  Rows
+ * with a name come first: a wildcard row (NULL name) only takes what no
+ * named row of any module took. */
+static bool router_iq_row_matches(const struct xep_iq *h, bool wildcard,
+				  unsigned type, unsigned target,
+				  const char *name, const char *ns)
+{
+	unsigned where = h->where ? h->where : XEP_AT_DOMAINS;
+
+	if (!(h->type & type) || !(where & target))
+		return false;
+	if (wildcard)
+		return h->name == NULL;
+	return h->name != NULL && strcmp(h->name, name) == 0 &&
+	       strcmp(h->ns, ns) == 0;
+}
+
+static const struct xep_iq *router_iq_find(struct xep_stanza *st,
+					   unsigned type)
 {
 	const char *name = xmpp_stanza_get_name(st->payload);
 	const char *ns = xmpp_stanza_get_ns(st->payload);
+	int pass;
 	size_t i;
 
-	if (ns == NULL)
-		return NULL;
-	for (i = 0; xep_registry[i] != NULL; i++) {
-		const struct xep_iq *h = xep_registry[i]->iq;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0 && ns == NULL)
+			continue;
+		for (i = 0; xep_registry[i] != NULL; i++) {
+			const struct xep_iq *h = xep_registry[i]->iq;
 
-		for (; h != NULL && h->name != NULL; h++) {
-			unsigned where = h->where ? h->where : XEP_AT_DOMAINS;
-
-			if (h->type == type && (where & st->target) &&
-			    strcmp(h->name, name) == 0 && strcmp(h->ns, ns) == 0)
-				return h;
+			for (; h != NULL && h->fn != NULL; h++)
+				if (router_iq_row_matches(h, pass == 1, type,
+							  st->target, name, ns))
+					return h;
 		}
 	}
 	return NULL;
@@ -202,7 +220,8 @@ static const struct xep_iq *router_iq_find(struct xep_stanza *st, int type)
 static void router_iq(struct xep_stanza *st)
 {
 	const struct xep_iq *h;
-	int type, rc;
+	unsigned type;
+	int rc;
 
 	if (strcmp(st->type, "get") == 0)
 		type = XEP_GET;
@@ -239,23 +258,25 @@ static void router_iq(struct xep_stanza *st)
 		router_send_error(st, rc);
 	} else if (!st->replied) {
 		log_errx("handler for <%s xmlns='%s'/> returned without a reply",
-			 h->name, h->ns);
+			 xmpp_stanza_get_name(st->payload),
+			 xmpp_stanza_get_ns(st->payload) ? xmpp_stanza_get_ns(st->payload) : "");
 		router_send_error(st, BC_EINTERNAL);
 	}
 }
 
-/* Offers a message or presence to each module's hook in turn. */
-static void router_hooks(struct xep_stanza *st, bool message)
+/* Offers a message or presence to the hooks that declared its kind and
+ * target, in registry order, until one takes it. */
+static void router_hooks(struct xep_stanza *st, unsigned kind)
 {
 	size_t i;
 	int rc = XEP_PASS;
 
 	for (i = 0; xep_registry[i] != NULL && rc == XEP_PASS; i++) {
-		xep_handler fn = message ? xep_registry[i]->message
-					 : xep_registry[i]->presence;
+		const struct xep_hook *k = xep_registry[i]->hooks;
 
-		if (fn != NULL)
-			rc = fn(st);
+		for (; k != NULL && k->fn != NULL && rc == XEP_PASS; k++)
+			if ((k->kind & kind) && (k->where & st->target))
+				rc = k->fn(st);
 	}
 	if (rc < 0 && !st->replied) {
 		router_send_error(st, rc);
@@ -264,9 +285,11 @@ static void router_hooks(struct xep_stanza *st, bool message)
 	if (rc != XEP_PASS || st->replied)
 		return;
 	/* Nobody took it.  RFC 6121 §8.5.2: a message to an entity that does
-	 * not exist is bounced, except groupchat and headline; presence is
-	 * silently dropped (§8.5.2.1.1). */
-	if (message && strcmp(st->type, "groupchat") != 0 &&
+	 * not exist is bounced, except groupchat, headline and error;
+	 * presence is silently dropped (§8.5.2.1.1). */
+	log_debug("no module took <%s type='%s'/> to %s", st->name, st->type,
+		  st->to);
+	if (kind == XEP_MESSAGE && strcmp(st->type, "groupchat") != 0 &&
 	    strcmp(st->type, "headline") != 0)
 		router_send_error(st, BC_ESERVICE_UNAVAILABLE);
 }
@@ -326,9 +349,9 @@ void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza)
 	if (strcmp(name, "iq") == 0)
 		router_iq(st);
 	else if (strcmp(name, "message") == 0)
-		router_hooks(st, true);
+		router_hooks(st, XEP_MESSAGE);
 	else if (strcmp(name, "presence") == 0)
-		router_hooks(st, false);
+		router_hooks(st, XEP_PRESENCE);
 	else
 		log_warnx("dropping unknown top-level element <%s/>", name);
 }

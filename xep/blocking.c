@@ -369,7 +369,7 @@ static int blocking_report_message(struct xep_stanza *st)
 	size_t len;
 	int rc;
 
-	if (st->target != XEP_AT_SERVICE || strcmp(st->type, "error") == 0)
+	if (strcmp(st->type, "error") == 0)
 		return XEP_PASS;
 	r = xmpp_stanza_get_child_by_name_and_ns(st->stanza, "report",
 						 NS_REPORTING);
@@ -425,9 +425,14 @@ static const struct xep_iq blocking_iq[] = {
 	{NULL, NULL, 0, NULL, 0},
 };
 
+static const struct xep_hook blocking_hooks[] = {
+	{XEP_MESSAGE, XEP_AT_SERVICE, blocking_report_message},
+	{0, 0, NULL},
+};
+
 const struct xep_module xep_blocking = {
 	.name = "blocking",
 	.features = blocking_features,
 	.iq = blocking_iq,
-	.message = blocking_report_message,
+	.hooks = blocking_hooks,
 };

@@ -183,8 +183,6 @@ static int bot_message(struct xep_stanza *st)
 	char *body;
 	int rc;
 
-	if (st->target != XEP_AT_SERVICE)
-		return XEP_PASS;
 	if (strcmp(st->type, "error") == 0 ||
 	    strcmp(st->type, "groupchat") == 0 ||
 	    strcmp(st->type, "headline") == 0)
@@ -206,7 +204,12 @@ static int bot_message(struct xep_stanza *st)
 	return rc < 0 ? rc : XEP_OK;
 }
 
+static const struct xep_hook bot_hooks[] = {
+	{XEP_MESSAGE, XEP_AT_SERVICE, bot_message},
+	{0, 0, NULL},
+};
+
 const struct xep_module xep_bot = {
 	.name = "bot",
-	.message = bot_message,
+	.hooks = bot_hooks,
 };

@@ -389,7 +389,7 @@ static int im_message(struct xep_stanza *st)
 	struct ident_target to;
 	int rc;
 
-	if (st->target != XEP_AT_IDENTITY || strcmp(st->type, "groupchat") == 0)
+	if (strcmp(st->type, "groupchat") == 0)
 		return XEP_PASS;
 	if (strcmp(st->type, "error") == 0)
 		return im_bounce(st, s);
@@ -438,9 +438,14 @@ out:
 	return rc;
 }
 
+static const struct xep_hook im_hooks[] = {
+	{XEP_MESSAGE, XEP_AT_IDENTITY, im_message},
+	{0, 0, NULL},
+};
+
 const struct xep_module xep_im = {
 	.name = "im",
-	.message = im_message,
+	.hooks = im_hooks,
 	.init = im_init,
 	.fini = im_fini,
 };

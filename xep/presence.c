@@ -333,10 +333,6 @@ static int presence_hook(struct xep_stanza *st)
 
 	if (strcmp(st->type, "error") == 0)
 		return XEP_OK;
-	if (st->target == XEP_AT_SERVICE)
-		return presence_to_service(st);
-	if (st->target != XEP_AT_IDENTITY)
-		return XEP_PASS;
 	if (ident_sender(st->bc, st->from_bare, &from) != 0 ||
 	    ident_resolve(st->bc, st->to_jid.node, &to) != 0)
 		return XEP_OK;
@@ -364,9 +360,41 @@ static int presence_hook(struct xep_stanza *st)
 	return rc;
 }
 
+/* Presence to D itself: subscriptions of linked accounts. */
+static int presence_service_hook(struct xep_stanza *st)
+{
+	if (strcmp(st->type, "error") == 0)
+		return XEP_OK;
+	return presence_to_service(st);
+}
+
+/* When D comes up (again), learn which linked accounts are online. */
+static void presence_connected(struct bc *bc, unsigned where)
+{
+	if (where == XEP_AT_SERVICE)
+		presence_probe_all(bc);
+}
+
+static void presence_link_changed(struct bc *bc, const char *bare,
+				  bool linked)
+{
+	if (linked)
+		presence_linked(bc, bare);
+	else
+		presence_unlinked(bc, bare);
+}
+
+static const struct xep_hook presence_hooks[] = {
+	{XEP_PRESENCE, XEP_AT_SERVICE, presence_service_hook},
+	{XEP_PRESENCE, XEP_AT_IDENTITY, presence_hook},
+	{0, 0, NULL},
+};
+
 const struct xep_module xep_presence = {
 	.name = "presence",
-	.presence = presence_hook,
+	.hooks = presence_hooks,
+	.connected = presence_connected,
+	.linked = presence_link_changed,
 	.init = presence_init,
 	.fini = presence_fini,
 };

@@ -61,7 +61,7 @@ static int privilege_message(struct xep_stanza *st)
 	xmpp_stanza_t *priv, *perm;
 	bool roster = false;
 
-	if (st->target != XEP_AT_SERVICE || st->from_jid.node[0] != '\0')
+	if (st->from_jid.node[0] != '\0')
 		return XEP_PASS;
 	priv = xmpp_stanza_get_child_by_name_and_ns(st->stanza, "privilege",
 						    NS_PRIVILEGE);
@@ -134,9 +134,14 @@ void privilege_roster_move(struct bc *bc, const char *user,
 		privilege_push(bc, user, contact, NULL, NULL, "remove");
 }
 
+static const struct xep_hook privilege_hooks[] = {
+	{XEP_MESSAGE, XEP_AT_SERVICE, privilege_message},
+	{0, 0, NULL},
+};
+
 const struct xep_module xep_privilege = {
 	.name = "privilege",
-	.message = privilege_message,
+	.hooks = privilege_hooks,
 	.init = privilege_init,
 	.fini = privilege_fini,
 };

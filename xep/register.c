@@ -22,7 +22,6 @@
 #include "component/log.h"
 #include "store/store.h"
 #include "xep/ns.h"
-#include "xep/presence.h"
 #include "xep/xep.h"
 
 static const struct xep_feature register_features[] = {
@@ -115,7 +114,7 @@ static int register_remove(struct xep_stanza *st)
 		return BC_EINTERNAL;
 	log_info("unlinked an account from %s", handle);
 	xep_reply(st, xep_iq_result(st));
-	presence_unlinked(st->bc, st->from_bare);
+	bc_linked(st->bc, st->from_bare, false);
 	return XEP_OK;
 }
 
@@ -172,7 +171,7 @@ static int register_set(struct xep_stanza *st)
 	}
 	log_info("linked an account to %s", handle);
 	xep_reply(st, xep_iq_result(st));
-	presence_linked(st->bc, st->from_bare);
+	bc_linked(st->bc, st->from_bare, true);
 	rc = XEP_OK;
 out:
 	if (user != NULL)

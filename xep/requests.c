@@ -540,8 +540,6 @@ static int requests_presence(struct xep_stanza *st)
 	bool yes;
 	int rc;
 
-	if (st->target != XEP_AT_IDENTITY)
-		return XEP_PASS;
 	yes = strcmp(st->type, "subscribed") == 0;
 	if (!yes && strcmp(st->type, "unsubscribed") != 0)
 		return XEP_PASS;
@@ -777,8 +775,13 @@ static const struct xep_command requests_commands[] = {
 	{NULL, NULL, 0, NULL},
 };
 
+static const struct xep_hook requests_hooks[] = {
+	{XEP_PRESENCE, XEP_AT_IDENTITY, requests_presence},
+	{0, 0, NULL},
+};
+
 const struct xep_module xep_requests = {
 	.name = "requests",
-	.presence = requests_presence,
+	.hooks = requests_hooks,
 	.commands = requests_commands,
 };

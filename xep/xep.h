@@ -1,21 +1,30 @@
 /*
  * xep.h - the shape of an extension module.
  *
- * Every XEP the component implements is one file in xep/ exporting one
- * const struct xep_module, listed in xep/registry.c.  The router
- * (component/router.c) dispatches IQs through the modules' IQ tables and
- * offers messages and presences to their hooks; disco (xep/disco.c) builds
- * its feature lists from the same registry, so what is advertised cannot
- * drift from what is handled.
+ * Every XEP the component implements is one file in xep/ (or, for a large
+ * feature, one folder behind one module) exporting one const struct
+ * xep_module, listed in xep/registry.c.  The router (component/router.c)
+ * dispatches IQs through the modules' IQ tables and messages and presences
+ * through their hook tables; disco (xep/disco.c) builds its feature lists
+ * from the same registry, so what is advertised cannot drift from what is
+ * handled.
  *
- * Handlers return XEP_OK after replying with xep_reply(), XEP_PASS (hooks
- * only) to let the next module look, or a negative BC_E* code from
- * component/errors.h that the router turns into the stanza error.
+ * Dispatch is scoped: every IQ row and every hook names the targets (D,
+ * node@D, M, room@M, room@M/nick) and, for hooks, the stanza kinds it
+ * takes.  The router calls only the rows and hooks that match, in registry
+ * order and, within a module, table order; a handler never re-checks where
+ * a stanza was going.
+ *
+ * Handlers return XEP_OK after replying with xep_reply() (or when nothing
+ * is to be answered), XEP_PASS (hooks only) to let the next matching hook
+ * look, or a negative BC_E* code from component/errors.h that the router
+ * turns into the stanza error.
  */
 #ifndef BC_XEP_H
 #define BC_XEP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <strophe.h>
 
@@ -34,9 +43,16 @@ enum xep_target {
 };
 #define XEP_AT_DOMAINS (XEP_AT_SERVICE | XEP_AT_ROOMS)
 
+/* IQ types (a bit mask in tables). */
 enum xep_iq_type {
-	XEP_GET = 1,
-	XEP_SET = 2,
+	XEP_GET = 1 << 0,
+	XEP_SET = 1 << 1,
+};
+
+/* What a hook takes (a bit mask in tables). */
+enum xep_kind {
+	XEP_MESSAGE = 1 << 0,
+	XEP_PRESENCE = 1 << 1,
 };
 
 #define XEP_OK   0
@@ -63,12 +79,23 @@ struct xep_stanza {
 
 typedef int (*xep_handler)(struct xep_stanza *st);
 
+/* One IQ row.  A row with a NULL name (and NULL ns) takes every payload
+ * sent to its targets that no earlier row of any module took: the room
+ * module's row for IQs to an occupant, which are relayed whatever they
+ * carry.  Tables end with a row whose fn is NULL. */
 struct xep_iq {
-	const char *name; /* the payload element */
+	const char *name; /* the payload element, or NULL: any */
 	const char *ns;
-	int type;         /* XEP_GET or XEP_SET */
+	unsigned type;    /* XEP_GET, XEP_SET or both */
 	xep_handler fn;
 	unsigned where;   /* XEP_AT_* mask; 0 means XEP_AT_DOMAINS */
+};
+
+/* One message or presence hook.  Tables end with a row whose fn is NULL. */
+struct xep_hook {
+	unsigned kind;  /* XEP_MESSAGE, XEP_PRESENCE or both */
+	unsigned where; /* XEP_AT_* mask, never 0 */
+	xep_handler fn;
 };
 
 struct xep_feature {
@@ -96,15 +123,24 @@ struct xep_command {
 struct xep_module {
 	const char *name;
 	const struct xep_feature *features; /* NULL-terminated by .var */
-	const struct xep_iq *iq;            /* NULL-terminated by .name */
-	xep_handler message;                /* may be NULL */
-	xep_handler presence;               /* may be NULL */
+	const struct xep_iq *iq;            /* ends with a NULL .fn */
+	const struct xep_hook *hooks;       /* ends with a NULL .fn */
 	/* Adds module-specific disco#info content (identities, forms) for
 	 * the target of st to the <query/> being built. */
 	void (*disco_extend)(struct xep_stanza *st, xmpp_stanza_t *query);
 	const struct xep_command *commands; /* XEP-0050, NULL-terminated */
 	int (*init)(struct bc *bc, void **state);
 	void (*fini)(struct bc *bc, void *state);
+	/* Lifecycle: the connection of D (XEP_AT_SERVICE) or of M
+	 * (XEP_AT_ROOMS) has come up (again).  May be NULL. */
+	void (*connected)(struct bc *bc, unsigned where);
+	/* Lifecycle: the real account bare was linked to (linked true) or
+	 * unlinked from an identity.  May be NULL. */
+	void (*linked)(struct bc *bc, const char *bare, bool linked);
+	/* Called once a pass, before the pass's commit, with the monotonic
+	 * time (clock_mono_ms()): timers, and changes other processes made
+	 * to the store.  May be NULL. */
+	void (*tick)(struct bc *bc, int64_t now_ms);
 };
 
 /* xep/registry.c: every module, NULL-terminated, in dispatch order. */

@@ -23,19 +23,24 @@
 #include "store/store.h"
 #include "tests/unit/harness.h"
 
-static int harness_transport(void *arg, xmpp_stanza_t *stanza)
+/* Records each stanza of a flushed batch as its own string. */
+static int harness_transport(void *arg, const struct bc_batch *b)
 {
 	struct harness *h = arg;
-	char *text;
-	size_t len;
+	size_t i, start = 0;
 
 	if (h->transport_down)
 		return -1;
-	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
-		abort();
-	h->sent = xreallocarray(h->sent, h->n_sent + 1, sizeof(*h->sent));
-	h->sent[h->n_sent++] = xstrdup(text);
-	xmpp_free(h->xctx, text);
+	h->sent = xreallocarray(h->sent, h->n_sent + b->n, sizeof(*h->sent));
+	for (i = 0; i < b->n; i++) {
+		size_t len = b->ends[i] - start;
+		char *s = xmalloc(len + 1);
+
+		memcpy(s, b->data + start, len);
+		s[len] = '\0';
+		h->sent[h->n_sent++] = s;
+		start = b->ends[i];
+	}
 	return 0;
 }
 

@@ -68,11 +68,11 @@ static void on_state(void *arg, struct conn *c, bool up)
 		p->downs++;
 }
 
-static int pump_transport(void *arg, xmpp_stanza_t *s)
+static int pump_transport(void *arg, const struct bc_batch *b)
 {
 	struct pump *p = arg;
 
-	return conn_send(p->conn, s);
+	return conn_send_raw(p->conn, b->data, b->len);
 }
 
 static struct conn *pump_conn(struct pump *p, unsigned port,
