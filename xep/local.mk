@@ -13,5 +13,7 @@ libbackchannel_a_SOURCES += \
 	xep/adhoc.c \
 	xep/bot.c \
 	xep/provision.c \
-	xep/blocking.c
+	xep/blocking.c \
+	xep/muc/mam.c \
+	xep/muc/moderate.c
 noinst_HEADERS += xep/xep.h xep/ns.h xep/im.h xep/presence.h xep/requests.h xep/privilege.h xep/adhoc.h

@@ -36,5 +36,6 @@
 #define NS_RETRACT        "urn:xmpp:message-retract:1"
 #define NS_RETRACT_0      "urn:xmpp:message-retract:0"
 #define NS_FASTEN         "urn:xmpp:fasten:0"
+#define NS_MODERATE       "urn:xmpp:message-moderate:1"
 
 #endif
