@@ -38,4 +38,42 @@
 #define NS_FASTEN         "urn:xmpp:fasten:0"
 #define NS_MODERATE       "urn:xmpp:message-moderate:1"
 
+/* Every namespace above with a short prefix, for XPath in the tests
+ * (tests/unit/harness.h): X(prefix, NS_*).  A new NS_* gets its line here
+ * too; prefixes are unique NCNames. */
+#define NS_PREFIXES(X)                                                         \
+	X("client", NS_CLIENT)                                                 \
+	X("component", NS_COMPONENT)                                           \
+	X("st", NS_STANZAS)                                                    \
+	X("disco", NS_DISCO_INFO)                                              \
+	X("items", NS_DISCO_ITEMS)                                             \
+	X("data", NS_DATA)                                                     \
+	X("serverinfo", NS_SERVERINFO)                                         \
+	X("ver", NS_VERSION)                                                   \
+	X("ping", NS_PING)                                                     \
+	X("reg", NS_REGISTER)                                                  \
+	X("cmd", NS_COMMANDS)                                                  \
+	X("block", NS_BLOCKING)                                                \
+	X("blk", NS_BLOCKING_ERRORS)                                           \
+	X("rep", NS_REPORTING)                                                 \
+	X("muc", NS_MUC)                                                       \
+	X("muc_user", NS_MUC_USER)                                             \
+	X("muc_admin", NS_MUC_ADMIN)                                           \
+	X("muc_owner", NS_MUC_OWNER)                                           \
+	X("delay", NS_DELAY)                                                   \
+	X("nick", NS_NICK)                                                     \
+	X("sid", NS_SID)                                                       \
+	X("mam", NS_MAM)                                                       \
+	X("fwd", NS_FORWARD)                                                   \
+	X("occupant", NS_OCCUPANT_ID)                                          \
+	X("priv", NS_PRIVILEGE)                                                \
+	X("priv1", NS_PRIVILEGE_1)                                             \
+	X("roster", NS_ROSTER)                                                 \
+	X("gateway", NS_GATEWAY)                                               \
+	X("jid", NS_JID)                                                       \
+	X("retract", NS_RETRACT)                                               \
+	X("retract0", NS_RETRACT_0)                                            \
+	X("fasten", NS_FASTEN)                                                 \
+	X("moderate", NS_MODERATE)
+
 #endif
