@@ -108,18 +108,25 @@ void store_affil_list_free(struct store_affiliation *v, size_t n)
 	free(v);
 }
 
+void store_archive_msg_clear(struct store_archive_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->stanza_id);
+	free(m->nick);
+	free(m->from);
+	free(m->stanza);
+	memset(m, 0, sizeof(*m));
+}
+
 void store_archive_list_free(struct store_archive_msg *v, size_t n)
 {
 	size_t i;
 
 	if (v == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].stanza_id);
-		free(v[i].nick);
-		free(v[i].from);
-		free(v[i].stanza);
-	}
+	for (i = 0; i < n; i++)
+		store_archive_msg_clear(&v[i]);
 	free(v);
 }
 
@@ -735,6 +742,30 @@ static int store_keycmp(const DBT *k, const struct store_buf *b)
 	return (k->size > b->len) - (k->size < b->len);
 }
 
+/* The filters of a query beside its range: the publisher (XEP-0313
+ * §4.1.1), by address (case-insensitive) or by nick (exact). */
+static bool store_archive_match(const struct store_archive_query *q,
+				const struct store_archive_msg *m)
+{
+	const char *x = m->from, *y = q->with_from;
+
+	if (y != NULL) {
+		if (x == NULL)
+			return false;
+		while (*x != '\0' && tolower((unsigned char)*x) ==
+					     tolower((unsigned char)*y)) {
+			x++;
+			y++;
+		}
+		if (*x != '\0' || *y != '\0')
+			return false;
+	}
+	if (q->with_nick != NULL &&
+	    (m->nick == NULL || strcmp(m->nick, q->with_nick) != 0))
+		return false;
+	return true;
+}
+
 static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_roomarg *a = arg;
@@ -840,6 +871,7 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 			rc = c->get(c, &k, &v, DB_LAST);
 	}
 	while (rc == 0) {
+		struct store_archive_msg m;
 		int in = k.size >= plen && memcmp(k.data, a->name, plen) == 0 &&
 			 store_keycmp(&k, &lo) >= 0 &&
 			 !(skip_lo && store_keycmp(&k, &lo) == 0) &&
@@ -847,16 +879,24 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 
 		if (!in)
 			break;
+		rc = store_archive_decode(&k, &v, &m);
+		if (rc != 0) {
+			store_archive_msg_clear(&m);
+			goto out;
+		}
+		if (!store_archive_match(q, &m)) {
+			store_archive_msg_clear(&m);
+			rc = c->get(c, &k, &v, q->last ? DB_PREV : DB_NEXT);
+			continue;
+		}
 		if (q->max > 0 && a->nmsgs == q->max) {
+			store_archive_msg_clear(&m);
 			a->complete = false;
 			break;
 		}
 		a->msgs = store_xrealloc(a->msgs,
 					 (a->nmsgs + 1) * sizeof(*a->msgs));
-		rc = store_archive_decode(&k, &v, &a->msgs[a->nmsgs]);
-		a->nmsgs++;
-		if (rc != 0)
-			goto out;
+		a->msgs[a->nmsgs++] = m;
 		rc = c->get(c, &k, &v, q->last ? DB_PREV : DB_NEXT);
 	}
 	if (rc == DB_NOTFOUND)
@@ -908,5 +948,110 @@ int store_archive_query(struct store *st, const struct store_archive_query *q,
 		a->nmsgs = 0;
 	}
 	store_roomarg_free(a);
+	return rc;
+}
+
+/* One archived message by stanza id, and its tombstone. */
+
+struct store_archive_one {
+	const char *name; /* the room, normalised */
+	const char *id;
+	const char *stanza; /* the replacement text (retract) */
+	struct store_archive_msg msg;
+};
+
+static int store_archive_get_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_archive_one *o = arg;
+	struct store_buf k;
+	DBT dk, dv;
+	unsigned char *v = NULL;
+	size_t len;
+	int rc;
+
+	store_archive_msg_clear(&o->msg);
+	store_buf_init(&k);
+	rc = store_archive_key_of(st, txn, o->name, o->id, &k);
+	if (rc == 0)
+		rc = store_dbget(st, txn, STORE_DB_ARCHIVE, &k, &v, &len);
+	if (rc != 0)
+		goto out;
+	memset(&dk, 0, sizeof(dk));
+	memset(&dv, 0, sizeof(dv));
+	dk.data = k.p;
+	dk.size = (uint32_t)k.len;
+	dv.data = v;
+	dv.size = (uint32_t)len;
+	rc = store_archive_decode(&dk, &dv, &o->msg);
+	if (rc != 0 || o->stanza == NULL)
+		goto out;
+	/* Retract: the same record with only its text replaced, so the
+	 * message keeps its key (its place) and its stanza id. */
+	{
+		struct store_buf nv;
+
+		store_buf_init(&nv);
+		store_buf_u8(&nv, STORE_V1);
+		store_buf_str(&nv, o->msg.stanza_id);
+		store_buf_be64(&nv, (uint64_t)o->msg.ms);
+		store_buf_str(&nv, o->msg.nick);
+		store_buf_str(&nv, o->msg.from);
+		store_buf_str(&nv, o->stanza);
+		rc = store_dbput(st, txn, STORE_DB_ARCHIVE, &k, &nv, 0);
+		store_buf_free(&nv);
+	}
+out:
+	free(v);
+	store_buf_free(&k);
+	return rc;
+}
+
+static int store_archive_one_run(struct store *st, const char *room,
+				 struct store_archive_one *o, const char *what)
+{
+	struct store_roomarg *a;
+	int rc;
+
+	if (o->id == NULL || o->id[0] == '\0')
+		return STORE_NOTFOUND;
+	rc = store_roomarg_new(room, &a);
+	if (rc != 0)
+		return STORE_NOTFOUND;
+	o->name = a->name;
+	rc = store_txn_run(st, what, store_archive_get_body, o);
+	store_roomarg_free(a);
+	return rc;
+}
+
+int store_archive_get(struct store *st, const char *room, const char *id,
+		      struct store_archive_msg *out)
+{
+	struct store_archive_one o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(out, 0, sizeof(*out));
+	o.id = id;
+	rc = store_archive_one_run(st, room, &o, "read archived message");
+	if (rc == 0)
+		*out = o.msg;
+	else
+		store_archive_msg_clear(&o.msg);
+	return rc;
+}
+
+int store_archive_retract(struct store *st, const char *room, const char *id,
+			  const char *tombstone)
+{
+	struct store_archive_one o;
+	int rc;
+
+	if (tombstone == NULL)
+		return STORE_EINVAL;
+	memset(&o, 0, sizeof(o));
+	o.id = id;
+	o.stanza = tombstone;
+	rc = store_archive_one_run(st, room, &o, "retract archived message");
+	store_archive_msg_clear(&o.msg);
 	return rc;
 }

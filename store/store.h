@@ -454,11 +454,30 @@ struct store_archive_query {
 	const char *after_id, *before_id;
 	size_t max;
 	bool last;
+	/* Filters (NULL: none): only messages whose from equals with_from
+	 * (ASCII case-insensitive), whose nick equals with_nick. */
+	const char *with_from, *with_nick;
 };
 int store_archive_query(struct store *st, const struct store_archive_query *q,
 			struct store_archive_msg **out, size_t *n,
 			bool *complete);
 void store_archive_list_free(struct store_archive_msg *v, size_t n);
+
+/* Frees what an archived message points to (not the struct); accepts
+ * NULL. */
+void store_archive_msg_clear(struct store_archive_msg *m);
+
+/* The message of room with stanza id id into *out (free with
+ * store_archive_msg_clear()); STORE_NOTFOUND when there is none. */
+int store_archive_get(struct store *st, const char *room, const char *id,
+		      struct store_archive_msg *out);
+
+/* XEP-0424 / XEP-0425 tombstones: replaces the stored text of the message
+ * of room with stanza id id by tombstone, keeping its stanza id, time,
+ * nick, from and place in the archive.  STORE_NOTFOUND when there is no
+ * such message. */
+int store_archive_retract(struct store *st, const char *room, const char *id,
+			  const char *tombstone);
 
 /*
  * Backup and restore (backchannelctl dump and load): whole-database lists

@@ -37,6 +37,9 @@
 #define NS_RETRACT_0      "urn:xmpp:message-retract:0"
 #define NS_FASTEN         "urn:xmpp:fasten:0"
 #define NS_MODERATE       "urn:xmpp:message-moderate:1"
+#define NS_RSM            "http://jabber.org/protocol/rsm"
+#define NS_FALLBACK       "urn:xmpp:fallback:0"
+#define NS_XDATA_VALIDATE "http://jabber.org/protocol/xdata-validate"
 
 /* Every namespace above with a short prefix, for XPath in the tests
  * (tests/unit/harness.h): X(prefix, NS_*).  A new NS_* gets its line here
@@ -74,6 +77,9 @@
 	X("retract", NS_RETRACT)                                               \
 	X("retract0", NS_RETRACT_0)                                            \
 	X("fasten", NS_FASTEN)                                                 \
-	X("moderate", NS_MODERATE)
+	X("moderate", NS_MODERATE)                                             \
+	X("rsm", NS_RSM)                                                       \
+	X("fallback", NS_FALLBACK)                                             \
+	X("xdv", NS_XDATA_VALIDATE)
 
 #endif

@@ -693,6 +693,109 @@ static void test_archive(void **state)
 			 STORE_NOTFOUND);
 }
 
+/* Tombstones (XEP-0425 §4) and the publisher filters of a query. */
+static void test_archive_tombstone(void **state)
+{
+	struct store *st = *state;
+	struct store_archive_msg m, got, *v;
+	struct store_archive_query q;
+	size_t n;
+	bool complete;
+
+	memset(&m, 0, sizeof(m));
+	m.stanza_id = "a";
+	m.nick = "Alice";
+	m.from = "alice@bc.test";
+	m.stanza = "<message><body>one</body></message>";
+	assert_int_equal(store_archive_add(st, "room", &m), 0);
+	clock_advance(5);
+	m.stanza_id = "b";
+	m.nick = "Bob";
+	m.from = "bob@bc.test";
+	m.stanza = "<message><body>spam</body></message>";
+	assert_int_equal(store_archive_add(st, "room", &m), 0);
+	clock_advance(5);
+	m.stanza_id = "c";
+	m.nick = "Alice";
+	m.from = "alice@bc.test";
+	m.stanza = "<message><body>three</body></message>";
+	assert_int_equal(store_archive_add(st, "room", &m), 0);
+
+	assert_int_equal(store_archive_get(st, "room", "b", &got), 0);
+	assert_string_equal(got.stanza, "<message><body>spam</body></message>");
+	assert_int_equal(got.ms, T0 + 5);
+	store_archive_msg_clear(&got);
+	assert_int_equal(store_archive_get(st, "room", "zz", &got),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_archive_get(st, "other", "b", &got),
+			 STORE_NOTFOUND);
+	store_archive_msg_clear(NULL);
+
+	assert_int_equal(store_archive_retract(st, "room", "b",
+					       "<message><retracted/></message>"),
+			 0);
+	assert_int_equal(store_archive_retract(st, "room", "zz", "<x/>"),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_archive_retract(st, "room", "b", NULL),
+			 STORE_EINVAL);
+	/* The tombstone keeps id, time, nick, from and place. */
+	assert_int_equal(store_archive_get(st, "room", "b", &got), 0);
+	assert_string_equal(got.stanza, "<message><retracted/></message>");
+	assert_string_equal(got.nick, "Bob");
+	assert_string_equal(got.from, "bob@bc.test");
+	assert_int_equal(got.ms, T0 + 5);
+	store_archive_msg_clear(&got);
+	memset(&q, 0, sizeof(q));
+	q.room = "room";
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[1].stanza_id, "b");
+	assert_string_equal(v[1].stanza, "<message><retracted/></message>");
+	store_archive_list_free(v, n);
+	/* Paging from the tombstone's id still works. */
+	q.after_id = "b";
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].stanza_id, "c");
+	store_archive_list_free(v, n);
+
+	/* Filters: by address (any case), by nick; max counts matches. */
+	memset(&q, 0, sizeof(q));
+	q.room = "room";
+	q.with_from = "ALICE@bc.test";
+	q.max = 1;
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 1);
+	assert_false(complete);
+	assert_string_equal(v[0].stanza_id, "a");
+	store_archive_list_free(v, n);
+	q.max = 2;
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 2);
+	assert_true(complete);
+	assert_string_equal(v[1].stanza_id, "c");
+	store_archive_list_free(v, n);
+	q.last = true;
+	q.max = 1;
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 1);
+	assert_false(complete);
+	assert_string_equal(v[0].stanza_id, "c");
+	store_archive_list_free(v, n);
+	memset(&q, 0, sizeof(q));
+	q.room = "room";
+	q.with_nick = "Bob";
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].stanza_id, "b");
+	store_archive_list_free(v, n);
+	q.with_nick = "bob"; /* nicks are exact */
+	assert_int_equal(store_archive_query(st, &q, &v, &n, &complete), 0);
+	assert_int_equal(n, 0);
+	assert_true(complete);
+	store_archive_list_free(v, n);
+}
+
 static void test_stats(void **state)
 {
 	struct store *st = *state;
@@ -1143,6 +1246,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_tombstone, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_everywhere, setup,

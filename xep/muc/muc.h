@@ -58,10 +58,26 @@ bool muc_room_may_read_archive(struct bc *bc, const struct muc_room *r,
 void muc_room_broadcast(struct bc *bc, struct muc_room *r,
 			xmpp_stanza_t *msg);
 
+/* The nick of the session with real full JID jid in r (borrowed), or
+ * NULL when it has not joined. */
+const char *muc_room_nick(const struct muc_room *r, const char *jid);
+
+/* XEP-0421: the occupant id of the session with real full JID jid in r
+ * (borrowed), or NULL when it has not joined. */
+const char *muc_room_occupant_id(const struct muc_room *r, const char *jid);
+
 /* --- implemented by mam.c --- */
 
 /* IQ set <query xmlns='urn:xmpp:mam:2'/> to room@M (XEP-0313 §4). */
 int muc_mam_query(struct xep_stanza *st);
+
+/* IQ get <query xmlns='urn:xmpp:mam:2'/> to room@M: the query form
+ * (XEP-0313 §4.1.5). */
+int muc_mam_form(struct xep_stanza *st);
+
+/* IQ get <metadata xmlns='urn:xmpp:mam:2'/> to room@M: the first and last
+ * archived message (XEP-0313 §6, part of urn:xmpp:mam:2#extended). */
+int muc_mam_metadata(struct xep_stanza *st);
 
 /* --- implemented by moderate.c --- */
 
