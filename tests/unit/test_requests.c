@@ -58,244 +58,241 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void say(struct harness *h, const char *from, const char *to,
-		const char *body)
-{
-	char msg[1024];
+/* A chat message from from to to; bot() is one to D. */
+#define SAY(from, to, body)                                                    \
+	"<message type='chat' from='" from "' to='" to "'><body>" body        \
+	"</body></message>"
+#define BOT(from, text) SAY(from, "bc.test", text)
 
-	snprintf(msg, sizeof(msg),
-		 "<message type='chat' from='%s' to='%s'><body>%s</body>"
-		 "</message>",
-		 from, to, body);
-	harness_feed(h, msg);
-}
-
-static void bot(struct harness *h, const char *from, const char *text)
-{
-	say(h, from, "bc.test", text);
-}
+/* clang-format off: step tables keep their layout */
 
 static void unknown_sender_is_held_and_announced(void **state)
 {
+	static const struct harness_step held[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "hi, see https://evil.example/x and www.spam.test"),
+		 /* Held: nothing reaches alice but one subscription
+		  * request. */
+		 .sent = 1, .expect = {
+			 "/presence[@type='subscribe'][@from='bob@bc.test']"
+			 "[@to='alice@example.org']",
+			 "/presence/nick:nick[.='Bob']",
+		 },
+		 /* The preview is text with inert links. */
+		 .values = {{"/presence/status",
+			     "hi, see https[:]//evil[.]example/x and "
+			     "www[.]spam[.]test"}}},
+	};
+	static const struct harness_step silent[] = {
+		/* The second is held silently; the sender hears nothing. */
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "are you there?"),
+		 .sent = HARNESS_NONE},
+	};
 	struct harness *h = *state;
 	struct store_request req;
 
-	say(h, "bob@example.org/x", "alice@bc.test",
-	    "hi, see https://evil.example/x and www.spam.test");
-	/* Held: nothing reaches alice but one subscription request. */
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/presence/@type)", "subscribe");
-	harness_assert(h, 0, "string(/presence/@from)", "bob@bc.test");
-	harness_assert(h, 0, "string(/presence/@to)", "alice@example.org");
-	harness_assert(h, 0, "string(/presence/*[local-name()='nick'])", "Bob");
-	/* The preview is text with inert links. */
-	harness_assert(h, 0, "string(/presence/status)",
-		       "hi, see https[:]//evil[.]example/x and "
-		       "www[.]spam[.]test");
+	harness_run(h, held);
 	assert_int_equal(store_request_get(h->store, "alice", "bob", &req), 0);
 	assert_int_equal(req.held, 1);
 	store_request_clear(&req);
-	harness_clear(h);
-	/* The second is held silently; the sender hears nothing. */
-	say(h, "bob@example.org/x", "alice@bc.test", "are you there?");
-	harness_assert_count(h, 0);
+	harness_run(h, silent);
 }
 
 static void nothing_flows_back_while_pending(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "hello")},
+		/* alice's client sends a chat state and a receipt: dropped. */
+		{.send = "<message from='alice@example.org/pc' to='bob@bc.test'>"
+			 "<received xmlns='urn:xmpp:receipts' id='x'/></message>",
+		 .sent = HARNESS_NONE},
+		{.send = "<message type='chat' from='alice@example.org/pc' "
+			 "to='bob@bc.test'><composing xmlns='http://jabber.org/"
+			 "protocol/chatstates'/></message>",
+		 .sent = HARNESS_NONE},
+		/* Her presence probe to him is not answered by approval
+		 * either. */
+		{.send = "<presence type='subscribe' from='alice@example.org' "
+			 "to='bob@bc.test'/>",
+		 .sent = HARNESS_NONE},
+		/* Chat states from the unknown sender are not held. */
+		{.send = "<message type='chat' from='bob@example.org/x' "
+			 "to='alice@bc.test'><active xmlns='http://jabber.org/"
+			 "protocol/chatstates'/></message>",
+		 .sent = HARNESS_NONE},
+	};
 
-	say(h, "bob@example.org/x", "alice@bc.test", "hello");
-	harness_clear(h);
-	/* alice's client sends a chat state and a receipt: dropped. */
-	harness_feed(h, "<message from='alice@example.org/pc' to='bob@bc.test'>"
-			"<received xmlns='urn:xmpp:receipts' id='x'/></message>");
-	harness_feed(h, "<message type='chat' from='alice@example.org/pc' "
-			"to='bob@bc.test'><composing xmlns='http://jabber.org/"
-			"protocol/chatstates'/></message>");
-	/* Her presence probe to him is not answered by approval either. */
-	harness_feed(h, "<presence type='subscribe' from='alice@example.org' "
-			"to='bob@bc.test'/>");
-	harness_assert_count(h, 0);
-	/* Chat states from the unknown sender are not held. */
-	harness_feed(h, "<message type='chat' from='bob@example.org/x' "
-			"to='alice@bc.test'><active xmlns='http://jabber.org/"
-			"protocol/chatstates'/></message>");
-	harness_assert_count(h, 0);
+	harness_run(*state, steps);
 }
 
 static void retraction_from_a_stranger_gets_no_answer(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "held")},
+		/* Whatever the answer, it would tell held from delivered. */
+		{.send = "<message type='chat' id='r' from='bob@example.org/x' "
+			 "to='alice@bc.test'><retract xmlns='urn:xmpp:message-"
+			 "retract:1' id='x'/><body>retracted</body></message>",
+		 .sent = HARNESS_NONE},
+	};
 
-	say(h, "bob@example.org/x", "alice@bc.test", "held");
-	harness_clear(h);
-	/* Whatever the answer, it would tell held from delivered. */
-	harness_feed(h, "<message type='chat' id='r' from='bob@example.org/x' "
-			"to='alice@bc.test'><retract xmlns='urn:xmpp:message-"
-			"retract:1' id='x'/><body>retracted</body></message>");
-	harness_assert_count(h, 0);
+	harness_run(*state, steps);
 }
 
 static void accept_by_subscribed_delivers_in_order(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "first")},
+		{.advance = 60000,
+		 .send = SAY("bob@example.org/x", "alice@bc.test", "second")},
+		{.advance = 60000,
+		 .send = "<presence type='subscribed' from='alice@example.org' "
+			 "to='bob@bc.test'/>",
+		 .sent = 2, .expect = {
+			 "0: /message[@from='bob@bc.test']"
+			 "[@to='alice@example.org']/body[.='first']",
+			 "1: /message/body[.='second']",
+			 /* XEP-0203 stamps of when each was received. */
+			 "0: /message/delay:delay"
+			 "[@stamp='2025-11-24T16:00:00.000Z']",
+			 "1: /message/delay:delay"
+			 "[@stamp='2025-11-24T16:01:00.000Z']",
+		 }},
+		/* Known both ways from now on. */
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "third"),
+		 .sent = 1, .expect = {"/message/body[.='third']"}},
+		{.send = SAY("alice@example.org/pc", "bob@bc.test", "hi bob"),
+		 .sent = 1, .expect = {"/message[@to='bob@example.org']"}},
+	};
 
-	say(h, "bob@example.org/x", "alice@bc.test", "first");
-	clock_advance(60000);
-	say(h, "bob@example.org/x", "alice@bc.test", "second");
-	harness_clear(h);
-	clock_advance(60000);
-	harness_feed(h, "<presence type='subscribed' from='alice@example.org' "
-			"to='bob@bc.test'/>");
-	harness_assert_count(h, 2);
-	harness_assert(h, 0, "string(/message/body)", "first");
-	harness_assert(h, 1, "string(/message/body)", "second");
-	harness_assert(h, 0, "string(/message/@from)", "bob@bc.test");
-	harness_assert(h, 0, "string(/message/@to)", "alice@example.org");
-	/* XEP-0203 stamps of when each was received. */
-	harness_assert(h, 0, "string(/message/*[local-name()='delay']/@stamp)",
-		       "2025-11-24T16:00:00.000Z");
-	harness_assert(h, 1, "string(/message/*[local-name()='delay']/@stamp)",
-		       "2025-11-24T16:01:00.000Z");
-	harness_clear(h);
-	/* Known both ways from now on. */
-	say(h, "bob@example.org/x", "alice@bc.test", "third");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/message/body)", "third");
-	harness_clear(h);
-	say(h, "alice@example.org/pc", "bob@bc.test", "hi bob");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/message/@to)", "bob@example.org");
+	harness_run(*state, steps);
 }
 
 static void replying_accepts(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "hello?")},
+		/* Her held message first, then her reply. */
+		{.send = SAY("alice@example.org/pc", "bob@bc.test",
+			     "hello bob"),
+		 .sent = 2, .expect = {
+			 "0: /message[@to='alice@example.org']/body[.='hello?']",
+			 "1: /message[@to='bob@example.org']/body[.='hello bob']",
+		 }},
+	};
 
-	say(h, "bob@example.org/x", "alice@bc.test", "hello?");
-	harness_clear(h);
-	say(h, "alice@example.org/pc", "bob@bc.test", "hello bob");
-	/* Her held message first, then her reply. */
-	harness_assert_count(h, 2);
-	harness_assert(h, 0, "string(/message/body)", "hello?");
-	harness_assert(h, 0, "string(/message/@to)", "alice@example.org");
-	harness_assert(h, 1, "string(/message/body)", "hello bob");
-	harness_assert(h, 1, "string(/message/@to)", "bob@example.org");
+	harness_run(*state, steps);
 }
 
 static void decline_by_unsubscribed_then_cooldown(void **state)
 {
+	static const struct harness_step decline[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "buy now")},
+		/* Only the withdrawal of the announcement goes out. */
+		{.send = "<presence type='unsubscribed' "
+			 "from='alice@example.org' to='bob@bc.test'/>",
+		 .sent = 1, .expect = {"/presence[@type='unsubscribe']"
+				       "[@from='bob@bc.test']"}},
+	};
+	static const struct harness_step cooldown[] = {
+		/* A new request within the cool-down is refused. */
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "again"),
+		 .sent = 1, .expect = {"/message/error/st:policy-violation"}},
+		/* After it (7 days by default), he may ask again. */
+		{.advance = 7LL * 86400000 + 1,
+		 .send = SAY("bob@example.org/x", "alice@bc.test", "third try"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
 	struct harness *h = *state;
 	struct store_request req;
 
-	say(h, "bob@example.org/x", "alice@bc.test", "buy now");
-	harness_clear(h);
-	harness_feed(h, "<presence type='unsubscribed' "
-			"from='alice@example.org' to='bob@bc.test'/>");
-	/* Only the withdrawal of the announcement goes out. */
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/presence/@type)", "unsubscribe");
-	harness_assert(h, 0, "string(/presence/@from)", "bob@bc.test");
-	harness_clear(h);
+	harness_run(h, decline);
 	assert_int_equal(store_request_get(h->store, "alice", "bob", &req),
 			 STORE_NOTFOUND);
-	/* A new request within the cool-down is refused. */
-	say(h, "bob@example.org/x", "alice@bc.test", "again");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "count(/message/error/st:policy-violation)", "1");
-	harness_clear(h);
-	/* After it (7 days by default), he may ask again. */
-	clock_advance(7LL * 86400000 + 1);
-	say(h, "bob@example.org/x", "alice@bc.test", "third try");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/presence/@type)", "subscribe");
+	harness_run(h, cooldown);
 }
 
 static void text_commands(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "hi alice")},
+		{.send = BOT("alice@example.org/pc", "requests"),
+		 .sent = 1, .expect = {
+			 "/message[@from='bc.test'][@to='alice@example.org/pc']",
+			 "contains(/message/body, 'bob (Bob), 1 message')",
+			 "contains(/message/body, 'hi alice')",
+		 }},
+		/* The held message, then the answer. */
+		{.send = BOT("alice@example.org/pc", "ACCEPT Bob"),
+		 .sent = 2, .expect = {
+			 "0: /message/body[.='hi alice']",
+			 "1: contains(/message/body, 'Accepted')",
+		 }},
+		{.send = BOT("alice@example.org/pc", "decline bob"),
+		 .sent = 1,
+		 .expect = {"contains(/message/body, 'no pending request')"}},
+		{.send = BOT("alice@example.org/pc", "help"),
+		 .sent = 1, .expect = {"contains(/message/body, 'report HANDLE')"}},
+		{.send = BOT("alice@example.org/pc", "frobnicate"),
+		 .sent = 1, .expect = {"contains(/message/body, 'frobnicate')"}},
+		{.send = BOT("stranger@example.org/x", "requests"),
+		 .sent = 1, .expect = {"contains(/message/body, 'not linked')"}},
+	};
 
-	say(h, "bob@example.org/x", "alice@bc.test", "hi alice");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "requests");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/message/@from)", "bc.test");
-	harness_assert(h, 0, "string(/message/@to)", "alice@example.org/pc");
-	harness_assert(h, 0, "contains(/message/body, 'bob (Bob), 1 message')",
-		       "true");
-	harness_assert(h, 0, "contains(/message/body, 'hi alice')", "true");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "ACCEPT Bob");
-	/* The held message, then the answer. */
-	harness_assert_count(h, 2);
-	harness_assert(h, 0, "string(/message/body)", "hi alice");
-	harness_assert(h, 1, "contains(/message/body, 'Accepted')", "true");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "decline bob");
-	harness_assert(h, 0, "contains(/message/body, 'no pending request')",
-		       "true");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "help");
-	harness_assert(h, 0, "contains(/message/body, 'report HANDLE')", "true");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "frobnicate");
-	harness_assert(h, 0, "contains(/message/body, 'frobnicate')", "true");
-	harness_clear(h);
-	bot(h, "stranger@example.org/x", "requests");
-	harness_assert(h, 0, "contains(/message/body, 'not linked')", "true");
+	harness_run(*state, steps);
 }
 
 static void block_looks_like_nobody(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "hi")},
+		{.send = BOT("alice@example.org/pc", "block bob")},
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "hi again"),
+		 .sent = 1, .expect = {"/message/error/st:service-unavailable"}},
+		/* Writing to someone you blocked is refused, XEP-0191 §3.3. */
+		{.send = SAY("alice@example.org/pc", "bob@bc.test", "oops"),
+		 .expect = {"0: /message/error/st:not-acceptable",
+			    "0: /message/error/blk:blocked"}},
+		{.send = BOT("alice@example.org/pc", "unblock bob")},
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "hello, friend?"),
+		 .expect = {"0: /presence[@type='subscribe']"}},
+	};
 
-	say(h, "bob@example.org/x", "alice@bc.test", "hi");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "block bob");
-	harness_clear(h);
-	say(h, "bob@example.org/x", "alice@bc.test", "hi again");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "count(/message/error/st:service-unavailable)",
-		       "1");
-	harness_clear(h);
-	/* Writing to someone you blocked is refused, XEP-0191 §3.3. */
-	say(h, "alice@example.org/pc", "bob@bc.test", "oops");
-	harness_assert(h, 0, "count(/message/error/st:not-acceptable)", "1");
-	harness_assert(h, 0, "count(/message/error/blk:blocked)", "1");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "unblock bob");
-	harness_clear(h);
-	say(h, "bob@example.org/x", "alice@bc.test", "hello, friend?");
-	harness_assert(h, 0, "string(/presence/@type)", "subscribe");
+	harness_run(*state, steps);
 }
 
 static void report_blocks_stores_and_tells_moderators(void **state)
 {
+	static const struct harness_step report[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "spam spam spam")},
+		/* The request's announcement is withdrawn, one report goes to
+		 * the moderator, and alice gets the answer. */
+		{.send = BOT("alice@example.org/pc",
+			     "report bob spam he keeps selling"),
+		 .sent = 3, .expect = {
+			 "0: /presence[@type='unsubscribe']",
+			 "1: /message[@to='mod@example.org']"
+			 "/rep:report[@reason='urn:xmpp:reporting:spam']",
+			 "1: /message/rep:report/jid:jid[.='bob@bc.test']",
+			 "1: /message/rep:report/rep:text[.='he keeps selling']",
+			 "2: contains(/message/body, 'Reported bob')",
+		 }},
+	};
+	static const struct harness_step after[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "still there?"),
+		 .expect = {"0: /message/error/st:service-unavailable"}},
+		{.send = BOT("alice@example.org/pc", "report bob nonsense"),
+		 .expect = {"0: contains(/message/body, 'Usage')"}},
+	};
 	struct harness *h = *state;
 	struct store_report *reps = NULL;
 	size_t n = 0;
 
-	say(h, "bob@example.org/x", "alice@bc.test", "spam spam spam");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "report bob spam he keeps selling");
-	/* The request's announcement is withdrawn, one report goes to the
-	 * moderator, and alice gets the answer. */
-	harness_assert_count(h, 3);
-	harness_assert(h, 0, "string(/presence/@type)", "unsubscribe");
-	harness_assert(h, 1, "string(/message/@to)", "mod@example.org");
-	harness_assert(h, 1,
-		       "string(/message/*[local-name()='report']/@reason)",
-		       "urn:xmpp:reporting:spam");
-	harness_assert(h, 1,
-		       "string(/message/*[local-name()='report']"
-		       "/*[local-name()='jid'])",
-		       "bob@bc.test");
-	harness_assert(h, 1,
-		       "string(/message/*[local-name()='report']"
-		       "/*[local-name()='text'])",
-		       "he keeps selling");
-	harness_assert(h, 2, "contains(/message/body, 'Reported bob')", "true");
+	harness_run(h, report);
 	assert_int_equal(store_report_list(h->store, true, &reps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(reps[0].reporter, "alice");
@@ -303,278 +300,277 @@ static void report_blocks_stores_and_tells_moderators(void **state)
 	assert_non_null(reps[0].evidence);
 	assert_non_null(strstr(reps[0].evidence[0], "spam spam spam"));
 	store_report_list_free(reps, n);
-	harness_clear(h);
-	say(h, "bob@example.org/x", "alice@bc.test", "still there?");
-	harness_assert(h, 0, "count(/message/error/st:service-unavailable)",
-		       "1");
-	harness_clear(h);
-	bot(h, "alice@example.org/pc", "report bob nonsense");
-	harness_assert(h, 0, "contains(/message/body, 'Usage')", "true");
+	harness_run(h, after);
 }
 
 static void caps(void **state)
 {
+	static const struct harness_step steps[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "1")},
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "2")},
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "3"),
+		 .sent = 1, .expect = {"/message/error/st:policy-violation",
+				       "boolean(/message/error/st:text)"}},
+		/* New requests per day: bob opens a second, then a third
+		 * fails. */
+		{.send = SAY("bob@example.org/x", "carl@bc.test", "hi carl"),
+		 .expect = {"0: /presence[@type='subscribe']"}},
+		/* A handle that does not exist opens no request. */
+		{.send = SAY("bob@example.org/x", "nobody-yet@bc.test", "x"),
+		 .expect = {"0: /message/error/st:service-unavailable"}},
+		{.send = SAY("outsider@else.test/r", "alice@bc.test", "a")},
+		{.send = SAY("outsider@else.test/r", "bob@bc.test", "b")},
+		{.send = SAY("outsider@else.test/r", "carl@bc.test", "c"),
+		 .expect = {"0: /message/error/st:policy-violation"}},
+	};
 	struct harness *h = world("<requests held='2' per-day='2'/>");
 	struct store_identity c = {.handle = "carl"};
 
 	(void)state;
 	assert_int_equal(store_identity_add(h->store, &c), 0);
 	assert_int_equal(store_link(h->store, "carl", "carl@example.org"), 0);
-	say(h, "bob@example.org/x", "alice@bc.test", "1");
-	say(h, "bob@example.org/x", "alice@bc.test", "2");
-	harness_clear(h);
-	say(h, "bob@example.org/x", "alice@bc.test", "3");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "count(/message/error/st:policy-violation)", "1");
-	harness_assert(h, 0, "boolean(/message/error/st:text)", "true");
-	harness_clear(h);
-	/* New requests per day: bob opens a second, then a third fails. */
-	say(h, "bob@example.org/x", "carl@bc.test", "hi carl");
-	harness_assert(h, 0, "string(/presence/@type)", "subscribe");
-	harness_clear(h);
-	/* A handle that does not exist opens no request. */
-	say(h, "bob@example.org/x", "nobody-yet@bc.test", "x");
-	harness_assert(h, 0, "count(/message/error/st:service-unavailable)",
-		       "1");
-	harness_clear(h);
-	say(h, "outsider@else.test/r", "alice@bc.test", "a");
-	say(h, "outsider@else.test/r", "bob@bc.test", "b");
-	harness_clear(h);
-	say(h, "outsider@else.test/r", "carl@bc.test", "c");
-	harness_assert(h, 0, "count(/message/error/st:policy-violation)", "1");
+	harness_run(h, steps);
 	harness_free(h);
 }
 
 static void settings_everyone_and_nobody_new(void **state)
 {
+	static const struct harness_step everyone[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "straight through"),
+		 .sent = 1, .expect = {"/message/body[.='straight through']"}},
+	};
+	static const struct harness_step nobody_new[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "refused"),
+		 .sent = 1, .expect = {"/message/error/st:policy-violation"}},
+		/* Admins and moderators are always known. */
+		{.send = SAY("mod@example.org/x", "alice@bc.test",
+			     "from the moderators"),
+		 .sent = 1,
+		 .expect = {"/message/body[.='from the moderators']"}},
+	};
+	/* Following makes someone known. */
+	static const struct harness_step followed[] = {
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "now you follow me"),
+		 .expect = {"0: /message/body[.='now you follow me']"}},
+	};
 	struct harness *h = *state;
 	struct store_identity id;
 
 	assert_int_equal(store_identity_get(h->store, "alice", &id), 0);
 	id.who = STORE_WHO_EVERYONE;
 	assert_int_equal(store_identity_update(h->store, &id), 0);
-	say(h, "bob@example.org/x", "alice@bc.test", "straight through");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/message/body)", "straight through");
-	harness_clear(h);
+	harness_run(h, everyone);
 	id.who = STORE_WHO_NOBODY_NEW;
 	assert_int_equal(store_identity_update(h->store, &id), 0);
-	say(h, "bob@example.org/x", "alice@bc.test", "refused");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "count(/message/error/st:policy-violation)", "1");
-	harness_clear(h);
-	/* Admins and moderators are always known. */
-	say(h, "mod@example.org/x", "alice@bc.test", "from the moderators");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/message/body)", "from the moderators");
-	harness_clear(h);
-	/* Following makes someone known. */
+	harness_run(h, nobody_new);
 	assert_int_equal(store_follow(h->store, "alice", "bob"), 0);
-	say(h, "bob@example.org/x", "alice@bc.test", "now you follow me");
-	harness_assert(h, 0, "string(/message/body)", "now you follow me");
+	harness_run(h, followed);
 }
 
-/* Runs one ad-hoc step; returns the session id (static buffer). */
-static const char *adhoc(struct harness *h, const char *from, const char *node,
-			 const char *sid, const char *form)
-{
-	static char session[64];
-	char iq[2048];
-	char *got;
-
-	snprintf(iq, sizeof(iq),
-		 "<iq type='set' id='c1' from='%s' to='bc.test'><command "
-		 "xmlns='http://jabber.org/protocol/commands' node='%s' "
-		 "%s%s%s action='%s'>%s</command></iq>",
-		 from, node, sid ? "sessionid='" : "", sid ? sid : "",
-		 sid ? "'" : "", sid ? "complete" : "execute",
-		 form ? form : "");
-	harness_clear(h);
-	harness_feed(h, iq);
-	got = harness_xpath(h, h->n_sent - 1,
-			    "string(/iq/*[local-name()='command']/@sessionid)");
-	snprintf(session, sizeof(session), "%s", got);
-	free(got);
-	return session;
-}
-
+/* An ad-hoc command: its first step, and the next step of the session in
+ * ${sid} with a form. */
+#define EXECUTE(from, node)                                                    \
+	"<iq type='set' id='c1' from='" from "' to='bc.test'><command "       \
+	"xmlns='http://jabber.org/protocol/commands' node='" node "' "        \
+	"action='execute'></command></iq>"
+#define COMPLETE(from, node, form)                                             \
+	"<iq type='set' id='c1' from='" from "' to='bc.test'><command "       \
+	"xmlns='http://jabber.org/protocol/commands' node='" node "' "        \
+	"sessionid='${sid}' action='complete'>" form "</command></iq>"
 #define FORM(fields) "<x xmlns='jabber:x:data' type='submit'>" fields "</x>"
 #define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
+/* Keeps the session id of the answer in ${sid}. */
+#define SESSION {{"sid", "/iq/cmd:command/@sessionid"}}
 
 static void adhoc_requests_flow(void **state)
 {
-	struct harness *h = *state;
-	char sid[64];
+	static const struct harness_step steps[] = {
+		{.send = EXECUTE("alice@example.org/pc", "requests"),
+		 .expect = {
+			 "0: /iq/cmd:command[@status='completed']",
+			 "0: contains(string(/iq/cmd:command/cmd:note), "
+			 "'no pending')",
+		 }},
+		{.send = SAY("bob@example.org/x", "alice@bc.test",
+			     "&lt;b&gt;hey&lt;/b&gt; look at this")},
+		{.send = EXECUTE("alice@example.org/pc", "requests"),
+		 .capture = SESSION,
+		 .expect = {
+			 "0: /iq/cmd:command[@status='executing']",
+			 "0: //data:field[@var='peer']/data:option"
+			 "/data:value[.='bob']",
+		 }},
+		/* Step two shows the held message, defanged. */
+		{.send = COMPLETE("alice@example.org/pc", "requests",
+				  FORM(FIELD("peer", "bob"))),
+		 .expect = {
+			 "0: contains(//data:field[@type='fixed']/data:value, "
+			 "'<b>hey</b> look at this')",
+			 "0: count(//data:field[@var='action']/data:option) = 4",
+		 }},
+		/* Another account cannot take over the session. */
+		{.send = COMPLETE("alice@example.org/other", "requests",
+				  FORM(FIELD("action", "accept"))),
+		 .expect = {"0: /iq/error/st:bad-request"}},
+		/* The held message is delivered, then the completed answer. */
+		{.send = COMPLETE("alice@example.org/pc", "requests",
+				  FORM(FIELD("action", "accept"))),
+		 .expect = {"0: /message[@from='bob@bc.test']",
+			    "1: /iq/cmd:command[@status='completed']"}},
+	};
 
-	adhoc(h, "alice@example.org/pc", "requests", NULL, NULL);
-	harness_assert(h, 0, "string(/iq/*[local-name()='command']/@status)",
-		       "completed");
-	harness_assert(h, 0,
-		       "contains(string(/iq/*[local-name()='command']/"
-		       "*[local-name()='note']), 'no pending')",
-		       "true");
-	say(h, "bob@example.org/x", "alice@bc.test",
-	    "&lt;b&gt;hey&lt;/b&gt; look at this");
-	snprintf(sid, sizeof(sid), "%s",
-		 adhoc(h, "alice@example.org/pc", "requests", NULL, NULL));
-	harness_assert(h, 0, "string(/iq/*[local-name()='command']/@status)",
-		       "executing");
-	harness_assert(h, 0,
-		       "string(//data:field[@var='peer']/data:option/"
-		       "data:value)",
-		       "bob");
-	/* Step two shows the held message, defanged. */
-	adhoc(h, "alice@example.org/pc", "requests", sid,
-	      FORM(FIELD("peer", "bob")));
-	harness_assert(h, 0,
-		       "contains(//data:field[@type='fixed']/data:value, "
-		       "'<b>hey</b> look at this')",
-		       "true");
-	harness_assert(h, 0, "count(//data:field[@var='action']/data:option)",
-		       "4");
-	/* Another account cannot take over the session. */
-	adhoc(h, "alice@example.org/other", "requests", sid,
-	      FORM(FIELD("action", "accept")));
-	harness_assert(h, 0, "count(/iq/error/st:bad-request)", "1");
-	adhoc(h, "alice@example.org/pc", "requests", sid,
-	      FORM(FIELD("action", "accept")));
-	/* The held message is delivered, then the completed answer. */
-	harness_assert(h, 0, "string(/message/@from)", "bob@bc.test");
-	harness_assert(h, 1, "string(/iq/*[local-name()='command']/@status)",
-		       "completed");
+	harness_run(*state, steps);
 }
 
 static void adhoc_settings_and_permissions(void **state)
 {
+	static const struct harness_step settings[] = {
+		{.send = EXECUTE("alice@example.org/pc", "settings"),
+		 .capture = SESSION,
+		 .expect = {"0: //data:field[@var='who']/data:value[.='follows']"}},
+		{.send = COMPLETE("alice@example.org/pc", "settings",
+				  FORM(FIELD("who", "nobody-new"))),
+		 .expect = {"0: /iq/cmd:command[@status='completed']"}},
+	};
+	/* Members don't see admin commands; strangers see none. */
+	static const struct harness_step permissions[] = {
+		{.send = "<iq type='get' id='l1' from='alice@example.org/pc' "
+			 "to='bc.test'><query xmlns='http://jabber.org/protocol/"
+			 "disco#items' node='http://jabber.org/protocol/"
+			 "commands'/></iq>",
+		 .expect = {"0: //items:item[@node='requests']",
+			    "0: not(//items:item[@node='token'])"}},
+		{.send = EXECUTE("stranger@example.org/x", "requests"),
+		 .expect = {"0: /iq/error/st:forbidden"}},
+		{.send = EXECUTE("alice@example.org/pc", "identity-add"),
+		 .expect = {"0: /iq/error/st:forbidden"}},
+	};
 	struct harness *h = *state;
-	const char *sid;
 	struct store_identity id;
 
-	sid = adhoc(h, "alice@example.org/pc", "settings", NULL, NULL);
-	harness_assert(h, 0, "string(//data:field[@var='who']/data:value)",
-		       "follows");
-	adhoc(h, "alice@example.org/pc", "settings", sid,
-	      FORM(FIELD("who", "nobody-new")));
-	harness_assert(h, 0, "string(/iq/*[local-name()='command']/@status)",
-		       "completed");
+	harness_run(h, settings);
 	assert_int_equal(store_identity_get(h->store, "alice", &id), 0);
 	assert_int_equal(id.who, STORE_WHO_NOBODY_NEW);
-	/* Members don't see admin commands; strangers see none. */
-	harness_clear(h);
-	harness_feed(h, "<iq type='get' id='l1' from='alice@example.org/pc' "
-			"to='bc.test'><query xmlns='http://jabber.org/protocol/"
-			"disco#items' node='http://jabber.org/protocol/"
-			"commands'/></iq>");
-	harness_assert(h, 0, "count(//items:item[@node='requests'])", "1");
-	harness_assert(h, 0, "count(//items:item[@node='token'])", "0");
-	adhoc(h, "stranger@example.org/x", "requests", NULL, NULL);
-	harness_assert(h, 0, "count(/iq/error/st:forbidden)", "1");
-	adhoc(h, "alice@example.org/pc", "identity-add", NULL, NULL);
-	harness_assert(h, 0, "count(/iq/error/st:forbidden)", "1");
+	harness_run(h, permissions);
 }
 
 static void adhoc_sessions_survive_a_wrong_answer_and_are_capped(void **state)
 {
+	static const struct harness_step wrong[] = {
+		{.send = EXECUTE("alice@example.org/pc", "settings"),
+		 .capture = SESSION},
+		{.send = COMPLETE("alice@example.org/pc", "settings",
+				  FORM(FIELD("who", "bogus"))),
+		 .expect = {"0: /iq/error/st:bad-request"}},
+		{.send = COMPLETE("alice@example.org/pc", "settings",
+				  FORM(FIELD("who", "everyone"))),
+		 .expect = {"0: /iq/cmd:command[@status='completed']"}},
+	};
+	/* One account cannot hold every session open. */
+	static const struct harness_step open[] = {
+		{.send = EXECUTE("alice@example.org/pc", "settings"),
+		 .expect = {"0: /iq[@type='result']"}},
+	};
+	static const struct harness_step capped[] = {
+		{.send = EXECUTE("alice@example.org/pc", "settings"),
+		 .expect = {"0: /iq/error/st:resource-constraint"}},
+		{.send = EXECUTE("bob@example.org/x", "settings"),
+		 .expect = {"0: /iq[@type='result']"}},
+	};
 	struct harness *h = *state;
-	char sid[64];
 	int i;
 
-	snprintf(sid, sizeof(sid), "%s",
-		 adhoc(h, "alice@example.org/pc", "settings", NULL, NULL));
-	adhoc(h, "alice@example.org/pc", "settings", sid,
-	      FORM(FIELD("who", "bogus")));
-	harness_assert(h, 0, "count(/iq/error/st:bad-request)", "1");
-	adhoc(h, "alice@example.org/pc", "settings", sid,
-	      FORM(FIELD("who", "everyone")));
-	harness_assert(h, 0, "string(/iq/*[local-name()='command']/@status)",
-		       "completed");
-	/* One account cannot hold every session open. */
-	for (i = 0; i < 16; i++) {
-		adhoc(h, "alice@example.org/pc", "settings", NULL, NULL);
-		harness_assert(h, 0, "string(/iq/@type)", "result");
-	}
-	adhoc(h, "alice@example.org/pc", "settings", NULL, NULL);
-	harness_assert(h, 0, "count(/iq/error/st:resource-constraint)", "1");
-	adhoc(h, "bob@example.org/x", "settings", NULL, NULL);
-	harness_assert(h, 0, "string(/iq/@type)", "result");
+	harness_run(h, wrong);
+	for (i = 0; i < 16; i++)
+		harness_run(h, open);
+	harness_run(h, capped);
 }
 
 static void adhoc_provisioning_for_admins(void **state)
 {
+	static const struct harness_step add[] = {
+		{.send = EXECUTE("bot@example.org/svc", "identity-add"),
+		 .capture = SESSION},
+		{.send = COMPLETE("bot@example.org/svc", "identity-add",
+				  FORM(FIELD("handle", "dora")
+				       FIELD("name", "Dora"))),
+		 .expect = {"0: /iq/cmd:command[@status='completed']",
+			    "0: //cmd:note[@type='info']"}},
+		{.send = EXECUTE("bot@example.org/svc", "link"),
+		 .capture = SESSION},
+		{.send = COMPLETE("bot@example.org/svc", "link",
+				  FORM(FIELD("handle", "dora")
+				       FIELD("jid", "dora@example.org")))},
+	};
+	static const struct harness_step errors[] = {
+		/* Errors come back as the note, in backchannelctl's words. */
+		{.send = EXECUTE("bot@example.org/svc", "link"),
+		 .capture = SESSION},
+		{.send = COMPLETE("bot@example.org/svc", "link",
+				  FORM(FIELD("handle", "nobody")
+				       FIELD("jid", "x@example.org"))),
+		 .expect = {"0: //cmd:note[@type='error']"}},
+		{.send = EXECUTE("bot@example.org/svc", "token"),
+		 .capture = SESSION},
+		{.send = COMPLETE("bot@example.org/svc", "token",
+				  FORM(FIELD("handle", "dora"))),
+		 .expect = {"0: string-length(//cmd:note) = 32"}},
+	};
 	struct harness *h = *state;
-	char sid[64], handle[STORE_HANDLE_SIZE];
+	char handle[STORE_HANDLE_SIZE];
 
-	snprintf(sid, sizeof(sid), "%s",
-		 adhoc(h, "bot@example.org/svc", "identity-add", NULL, NULL));
-	adhoc(h, "bot@example.org/svc", "identity-add", sid,
-	      FORM(FIELD("handle", "dora") FIELD("name", "Dora")));
-	harness_assert(h, 0, "string(/iq/*[local-name()='command']/@status)",
-		       "completed");
-	harness_assert(h, 0, "string(//*[local-name()='note']/@type)", "info");
-	snprintf(sid, sizeof(sid), "%s",
-		 adhoc(h, "bot@example.org/svc", "link", NULL, NULL));
-	adhoc(h, "bot@example.org/svc", "link", sid,
-	      FORM(FIELD("handle", "dora") FIELD("jid", "dora@example.org")));
+	harness_run(h, add);
 	assert_int_equal(store_link_get(h->store, "dora@example.org", handle),
 			 0);
 	assert_string_equal(handle, "dora");
-	/* Errors come back as the note, in backchannelctl's words. */
-	snprintf(sid, sizeof(sid), "%s",
-		 adhoc(h, "bot@example.org/svc", "link", NULL, NULL));
-	adhoc(h, "bot@example.org/svc", "link", sid,
-	      FORM(FIELD("handle", "nobody") FIELD("jid", "x@example.org")));
-	harness_assert(h, 0, "string(//*[local-name()='note']/@type)", "error");
-	snprintf(sid, sizeof(sid), "%s",
-		 adhoc(h, "bot@example.org/svc", "token", NULL, NULL));
-	adhoc(h, "bot@example.org/svc", "token", sid,
-	      FORM(FIELD("handle", "dora")));
-	harness_assert(h, 0,
-		       "string-length(//*[local-name()='note'])", "32");
+	harness_run(h, errors);
 }
 
 static void privileged_roster_group(void **state)
 {
-	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		/* Before the server grants anything, no roster push. */
+		{.send = SAY("bob@example.org/x", "alice@bc.test", "first"),
+		 .sent = 1},
+		{.send = BOT("alice@example.org/pc", "decline bob")},
+		{.send = "<message from='example.org' to='bc.test'><privilege "
+			 "xmlns='urn:xmpp:privilege:2'><perm access='roster' "
+			 "type='both'/><perm access='message' type='none'/>"
+			 "</privilege></message>",
+		 .sent = HARNESS_NONE},
+		/* The announcement, then the roster push into the group. */
+		{.advance = 8LL * 86400000,
+		 .send = SAY("bob@example.org/x", "alice@bc.test", "second"),
+		 .sent = 2, .expect = {
+			 "1: /iq[@type='set'][@from='bc.test']"
+			 "[@to='alice@example.org']",
+			 "1: //roster:item[@jid='bob@bc.test'][@name='Bob']"
+			 "/roster:group[.='Message Requests']",
+		 }},
+		/* Accepting moves the contact out of the group. */
+		{.send = BOT("alice@example.org/pc", "accept bob"),
+		 .expect = {
+			 "1: /iq[@type='set']",
+			 "1: not(//*[local-name()='group'])",
+			 "1: //roster:item[string(@subscription)='']",
+		 }},
+		/* A server of other users grants nothing for them; and a
+		 * server that withdraws the permission gets no more
+		 * pushes. */
+		{.send = "<message from='example.org' to='bc.test'><privilege "
+			 "xmlns='urn:xmpp:privilege:1'><perm access='roster' "
+			 "type='none'/></privilege></message>",
+		 .sent = HARNESS_NONE},
+		{.send = SAY("carl@else.test/x", "alice@bc.test", "hi"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
 
-	/* Before the server grants anything, no roster push. */
-	say(h, "bob@example.org/x", "alice@bc.test", "first");
-	harness_assert_count(h, 1);
-	bot(h, "alice@example.org/pc", "decline bob");
-	harness_clear(h);
-	harness_feed(h, "<message from='example.org' to='bc.test'><privilege "
-			"xmlns='urn:xmpp:privilege:2'><perm access='roster' "
-			"type='both'/><perm access='message' type='none'/>"
-			"</privilege></message>");
-	harness_assert_count(h, 0);
-	clock_advance(8LL * 86400000);
-	say(h, "bob@example.org/x", "alice@bc.test", "second");
-	/* The announcement, then the roster push into the group. */
-	harness_assert_count(h, 2);
-	harness_assert(h, 1, "string(/iq/@type)", "set");
-	harness_assert(h, 1, "string(/iq/@from)", "bc.test");
-	harness_assert(h, 1, "string(/iq/@to)", "alice@example.org");
-	harness_assert(h, 1, "string(//*[local-name()='item']/@jid)",
-		       "bob@bc.test");
-	harness_assert(h, 1, "string(//*[local-name()='item']/@name)", "Bob");
-	harness_assert(h, 1, "string(//*[local-name()='group'])",
-		       "Message Requests");
-	harness_clear(h);
-	/* Accepting moves the contact out of the group. */
-	bot(h, "alice@example.org/pc", "accept bob");
-	harness_assert(h, 1, "string(/iq/@type)", "set");
-	harness_assert(h, 1, "count(//*[local-name()='group'])", "0");
-	harness_assert(h, 1, "string(//*[local-name()='item']/@subscription)",
-		       "");
-	harness_clear(h);
-	/* A server of other users grants nothing for them; and a server
-	 * that withdraws the permission gets no more pushes. */
-	harness_feed(h, "<message from='example.org' to='bc.test'><privilege "
-			"xmlns='urn:xmpp:privilege:1'><perm access='roster' "
-			"type='none'/></privilege></message>");
-	say(h, "carl@else.test/x", "alice@bc.test", "hi");
-	harness_assert_count(h, 1);
-	harness_assert(h, 0, "string(/presence/@type)", "subscribe");
+	harness_run(*state, steps);
 }
+
+/* clang-format on */
 
 static void defang(void **state)
 {
