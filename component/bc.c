@@ -12,6 +12,7 @@
 #include "component/cfg.h"
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/relay.h"
 #include "component/strmap.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
@@ -51,6 +52,7 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	bc->transport_arg = transport_arg;
 	bc->pending_iq = strmap_new(bc_pending_free);
 	bc->outbox_max = BC_OUTBOX_MAX;
+	bc->relay = relay_new();
 	while (xep_registry[bc->n_modules] != NULL)
 		bc->n_modules++;
 	bc->mod_state = xcalloc(bc->n_modules, sizeof(*bc->mod_state));
@@ -175,11 +177,12 @@ void bc_free(struct bc *bc)
 		return;
 	bc_iq_give_up(bc, INT64_MAX);
 	strmap_free(bc->pending_iq);
+	relay_free(bc->relay);
 	for (i = bc->n_modules; i-- > 0;)
 		if (xep_registry[i]->fini != NULL)
 			xep_registry[i]->fini(bc, bc->mod_state[i]);
 	for (i = 0; i < BC_LINKS; i++) {
-		free(bc->outbox[i].data);
+		free(bc->outbox[i].buf.p);
 		free(bc->outbox[i].ends);
 	}
 	free(bc->mod_state);
@@ -196,7 +199,7 @@ void *bc_module_state(struct bc *bc, const struct xep_module *mod)
 	return NULL;
 }
 
-/* Bytes [from, to) of the outbox, the live part of it. */
+/* Where the live bytes of the outbox start. */
 static size_t bc_outbox_start(const struct bc_outbox *o)
 {
 	return o->first == 0 ? 0 : o->ends[o->first - 1];
@@ -215,57 +218,38 @@ static void bc_outbox_drop(struct bc *bc, struct bc_outbox *o)
 			  bc->outbox_max, bc->stats.outbox_dropped);
 }
 
-/* Moves the live part to the front when the dropped part is at least half
- * of it: amortised O(1) per stanza. */
+/* Moves the live part to the front once the dropped part is at least as
+ * long: amortised O(1) per stanza. */
 static void bc_outbox_compact(struct bc_outbox *o)
 {
 	size_t start = bc_outbox_start(o), i;
 
 	if (o->first == 0 || o->first < o->n - o->first)
 		return;
-	memmove(o->data, o->data + start, o->len - start);
-	o->len -= start;
+	memmove(o->buf.p, o->buf.p + start, o->buf.len - start);
+	o->buf.len -= start;
 	for (i = o->first; i < o->n; i++)
 		o->ends[i - o->first] = o->ends[i] - start;
 	o->n -= o->first;
 	o->first = 0;
 }
 
-/* Room for one more stanza of extra bytes at the end of o. */
-static void bc_outbox_reserve(struct bc *bc, struct bc_outbox *o, size_t extra)
+/* Makes room for one more stanza at the end of o. */
+static void bc_outbox_open(struct bc *bc, struct bc_outbox *o)
 {
 	if (o->n - o->first >= bc->outbox_max)
 		bc_outbox_drop(bc, o);
 	bc_outbox_compact(o);
-	if (o->len + extra > o->cap) {
-		o->cap = o->cap ? o->cap : 4096;
-		while (o->len + extra > o->cap)
-			o->cap *= 2;
-		o->data = xreallocarray(o->data, o->cap, 1);
-	}
 	if (o->n == o->ends_cap) {
 		o->ends_cap = o->ends_cap ? 2 * o->ends_cap : 64;
 		o->ends = xreallocarray(o->ends, o->ends_cap, sizeof(*o->ends));
 	}
 }
 
-/* Appends s as text to the end of o, replacing the XML specials of an
- * attribute value.  There must be room for 6 bytes per byte of s. */
-static void bc_outbox_put_escaped(struct bc_outbox *o, const char *s)
+/* Ends the stanza written since bc_outbox_open(). */
+static void bc_outbox_close(struct bc_outbox *o)
 {
-	char *p = o->data + o->len;
-
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': memcpy(p, "&amp;", 5); p += 5; break;
-		case '<': memcpy(p, "&lt;", 4); p += 4; break;
-		case '>': memcpy(p, "&gt;", 4); p += 4; break;
-		case '"': memcpy(p, "&quot;", 6); p += 6; break;
-		case '\'': memcpy(p, "&apos;", 6); p += 6; break;
-		default: *p++ = *s; break;
-		}
-	}
-	o->len = (size_t)(p - o->data);
+	o->ends[o->n++] = o->buf.len;
 }
 
 /* The link whose domain is the domain of the JID from (D by default). */
@@ -289,43 +273,61 @@ static enum bc_link bc_link_of(const struct bc *bc, const char *from)
 	return BC_LINK_SERVICE;
 }
 
+void bc_body_init_from(struct bc *bc, struct bc_body *b,
+		       xmpp_stanza_t *stanza, const char *from,
+		       bool (*drop)(xmpp_stanza_t *child))
+{
+	struct serial_buf buf = {NULL, 0, 0};
+	struct serial_top top = {from, NULL, true, drop, &b->splice};
+
+	b->link = bc_link_of(bc, from ? from : xmpp_stanza_get_from(stanza));
+	serial_stanza(&buf, stanza, &top);
+	serial_reserve(&buf, 1);
+	buf.p[buf.len] = '\0';
+	b->text = buf.p;
+	b->len = buf.len;
+}
+
 void bc_body_init(struct bc *bc, struct bc_body *b, xmpp_stanza_t *stanza)
 {
-	const char *name = xmpp_stanza_get_name(stanza);
-	char *text;
-	size_t len;
+	bc_body_init_from(bc, b, stanza, NULL, NULL);
+}
 
-	b->link = bc_link_of(bc, xmpp_stanza_get_from(stanza));
-	xmpp_stanza_del_attribute(stanza, "to");
-	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
-		abort(); /* only out of memory */
-	b->text = xmalloc(len + 1);
-	memcpy(b->text, text, len + 1);
-	b->len = len;
-	xmpp_free(bc->xctx, text);
-	/* "<name" then the attributes: 'to' goes right after the name. */
-	b->splice = 1 + (name ? strlen(name) : 0);
-	if (b->splice > len)
-		b->splice = len;
+/* Appends one copy of b to 'to' (NULL: none) to buf. */
+static void bc_body_put(const struct bc_body *b, const char *to,
+			struct serial_buf *buf)
+{
+	serial_reserve(buf, b->len + 8);
+	memcpy(buf->p + buf->len, b->text, b->splice);
+	buf->len += b->splice;
+	if (to != NULL) {
+		memcpy(buf->p + buf->len, " to=\"", 5);
+		buf->len += 5;
+		serial_escaped(buf, to);
+		serial_reserve(buf, b->len - b->splice + 1);
+		buf->p[buf->len++] = '"';
+	}
+	memcpy(buf->p + buf->len, b->text + b->splice, b->len - b->splice);
+	buf->len += b->len - b->splice;
 }
 
 void bc_body_send(struct bc *bc, const struct bc_body *b, const char *to)
 {
 	struct bc_outbox *o = &bc->outbox[b->link];
-	size_t tolen = to ? strlen(to) : 0;
 
-	bc_outbox_reserve(bc, o, b->len + 6 * tolen + 8);
-	memcpy(o->data + o->len, b->text, b->splice);
-	o->len += b->splice;
-	if (to != NULL) {
-		memcpy(o->data + o->len, " to=\"", 5);
-		o->len += 5;
-		bc_outbox_put_escaped(o, to);
-		o->data[o->len++] = '"';
-	}
-	memcpy(o->data + o->len, b->text + b->splice, b->len - b->splice);
-	o->len += b->len - b->splice;
-	o->ends[o->n++] = o->len;
+	bc_outbox_open(bc, o);
+	bc_body_put(b, to, &o->buf);
+	bc_outbox_close(o);
+}
+
+char *bc_body_text(const struct bc_body *b, const char *to)
+{
+	struct serial_buf buf = {NULL, 0, 0};
+
+	bc_body_put(b, to, &buf);
+	serial_reserve(&buf, 1);
+	buf.p[buf.len] = '\0';
+	return buf.p;
 }
 
 void bc_body_clear(struct bc_body *b)
@@ -351,19 +353,14 @@ void bc_fanout(struct bc *bc, xmpp_stanza_t *stanza, const char *const *to,
 
 void bc_send(struct bc *bc, xmpp_stanza_t *stanza)
 {
-	enum bc_link link = bc_link_of(bc, xmpp_stanza_get_from(stanza));
-	struct bc_outbox *o = &bc->outbox[link];
-	char *text;
-	size_t len;
+	struct serial_top top = {NULL, NULL, false, NULL, NULL};
+	struct bc_outbox *o =
+		&bc->outbox[bc_link_of(bc, xmpp_stanza_get_from(stanza))];
 
-	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
-		abort(); /* only out of memory */
+	bc_outbox_open(bc, o);
+	serial_stanza(&o->buf, stanza, &top);
+	bc_outbox_close(o);
 	xmpp_stanza_release(stanza);
-	bc_outbox_reserve(bc, o, len);
-	memcpy(o->data + o->len, text, len);
-	o->len += len;
-	o->ends[o->n++] = o->len;
-	xmpp_free(bc->xctx, text);
 }
 
 void bc_connected(struct bc *bc, enum bc_link link)
@@ -407,27 +404,27 @@ static void bc_flush_link(struct bc *bc, enum bc_link link)
 	if (o->n == o->first)
 		return;
 	batch.link = link;
-	batch.data = o->data + start;
-	batch.len = o->len - start;
+	batch.data = o->buf.p + start;
+	batch.len = o->buf.len - start;
 	batch.n = o->n - o->first;
 	/* ends[] relative to data: shift them when some were dropped. */
 	if (start != 0)
 		for (i = o->first; i < o->n; i++)
 			o->ends[i] -= start;
 	if (o->first != 0) {
-		memmove(o->data, o->data + start, batch.len);
+		memmove(o->buf.p, o->buf.p + start, batch.len);
 		memmove(o->ends, o->ends + o->first, batch.n * sizeof(*o->ends));
-		o->len = batch.len;
+		o->buf.len = batch.len;
 		o->n = batch.n;
 		o->first = 0;
-		batch.data = o->data;
+		batch.data = o->buf.p;
 	}
 	batch.ends = o->ends;
 	if (bc->transport(bc->transport_arg, &batch) != 0)
 		return;
 	bc->stats.stanzas_out += batch.n;
 	bc->stats.bytes_out += batch.len;
-	o->len = 0;
+	o->buf.len = 0;
 	o->n = 0;
 }
 

@@ -24,6 +24,8 @@
 
 #include <strophe.h>
 
+#include "component/serial.h"
+
 struct cfg;
 struct store;
 struct xep_module;
@@ -65,8 +67,7 @@ struct bc_stats {
 /* One connection's queue: serialised stanzas back to back.  Stanzas
  * [first, n) are live; the oldest is dropped in O(1) by moving first. */
 struct bc_outbox {
-	char *data;
-	size_t len, cap;   /* bytes; live data starts at ends[first - 1] */
+	struct serial_buf buf; /* live bytes start at ends[first - 1] */
 	size_t *ends;      /* end offset of each stanza */
 	size_t first, n, ends_cap;
 };
@@ -81,6 +82,7 @@ struct bc_body {
 };
 
 struct strmap;
+struct relay;
 
 struct bc {
 	struct cfg *cfg;       /* borrowed: owned by the caller */
@@ -94,6 +96,7 @@ struct bc {
 	size_t outbox_max;     /* stanzas per link kept while it is down */
 	uint64_t next_id;
 	struct strmap *pending_iq; /* id -> struct bc_pending (bc.c) */
+	struct relay *relay;   /* component/relay.c */
 	struct bc_stats stats;
 };
 
@@ -128,6 +131,14 @@ void bc_fanout(struct bc *bc, xmpp_stanza_t *stanza, const char *const *to,
  * bc_body_send() queues one copy to 'to'; bc_body_clear() frees b's text
  * (b may be zeroed or cleared already). */
 void bc_body_init(struct bc *bc, struct bc_body *b, xmpp_stanza_t *stanza);
+/* The same with 'from' replaced by from and the top element's children
+ * for which drop() is true left out (drop may be NULL): a relayed copy,
+ * without copying the stanza. */
+void bc_body_init_from(struct bc *bc, struct bc_body *b,
+		       xmpp_stanza_t *stanza, const char *from,
+		       bool (*drop)(xmpp_stanza_t *child));
+/* The text of one copy of b addressed to 'to' (a new string). */
+char *bc_body_text(const struct bc_body *b, const char *to);
 void bc_body_send(struct bc *bc, const struct bc_body *b, const char *to);
 void bc_body_clear(struct bc_body *b);
 

@@ -80,3 +80,21 @@ void ident_address(struct bc *bc, const char *node, char *out)
 {
 	snprintf(out, JID_MAX, "%s@%s", node, bc->cfg->service_domain);
 }
+
+int ident_peer_node(struct bc *bc, const char *arg, char *out, size_t len)
+{
+	char bare[JID_MAX];
+	struct jid j;
+
+	if (strchr(arg, '@') == NULL)
+		return handle_normalise(arg, out) == 0 ? 0 : -1;
+	if (jid_parse(arg, &j) < 0 || j.node[0] == '\0')
+		return -1;
+	if (strcmp(j.domain, bc->cfg->service_domain) == 0) {
+		snprintf(out, len, "%s", j.node);
+		return 0;
+	}
+	if (jid_format_bare(&j, bare, sizeof(bare)) < 0)
+		return -1;
+	return jid_escape_node(bare, out, len);
+}

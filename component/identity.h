@@ -46,6 +46,10 @@ struct ident_target {
 int ident_resolve(struct bc *bc, const char *node, struct ident_target *out);
 void ident_target_clear(struct ident_target *t);
 
+/* Turns what a person typed (a handle, handle@D, an escaped address or an
+ * outside user's JID) into the node used for peers; -1 when it is none. */
+int ident_peer_node(struct bc *bc, const char *arg, char *out, size_t len);
+
 /* Writes node@D into out (JID_MAX bytes). */
 void ident_address(struct bc *bc, const char *node, char *out);
 

@@ -9,8 +9,11 @@ libbackchannel_a_SOURCES += \
 	component/identity.c \
 	component/jid.c \
 	component/log.c \
+	component/policy.c \
 	component/ratelimit.c \
+	component/relay.c \
 	component/router.c \
+	component/serial.c \
 	component/strmap.c \
 	component/xmalloc.c
 noinst_HEADERS += \
@@ -23,8 +26,11 @@ noinst_HEADERS += \
 	component/errors.h \
 	component/jid.h \
 	component/log.h \
+	component/policy.h \
 	component/ratelimit.h \
+	component/relay.h \
 	component/router.h \
+	component/serial.h \
 	component/strmap.h \
 	component/xmalloc.h
 

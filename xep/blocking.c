@@ -32,6 +32,7 @@
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
+#include "xep/reports.h"
 #include "xep/requests.h"
 #include "xep/xep.h"
 
@@ -83,7 +84,7 @@ static int blocking_item_node(struct xep_stanza *st, xmpp_stanza_t *item,
 
 	if (jid == NULL || strchr(jid, '@') == NULL)
 		return -1;
-	return requests_peer_node(st->bc, jid, node, len);
+	return ident_peer_node(st->bc, jid, node, len);
 }
 
 /* The items of a block or unblock request, checked before anything is
@@ -310,7 +311,7 @@ static int blocking_block(struct xep_stanza *st)
 		} else {
 			t = xmpp_stanza_get_child_by_name(report, "text");
 			text = t ? xmpp_stanza_get_text(t) : NULL;
-			rc = requests_report(st->bc, handle, node, urn, text, &id);
+			rc = reports_file(st->bc, handle, node, urn, text, &id);
 			if (rc == 0 && xmpp_stanza_get_child_by_name(
 					       report, "report-origin") != NULL)
 				blocking_report_origin(st->bc, node, urn, text);
@@ -404,7 +405,7 @@ static int blocking_report_message(struct xep_stanza *st)
 	if (msg != NULL && xmpp_stanza_to_text(msg, &evidence[0], &len) !=
 				   XMPP_EOK)
 		xalloc_fail();
-	rc = requests_report_received(st->bc, reporter, jid, reason, text,
+	rc = reports_received(st->bc, reporter, jid, reason, text,
 				      evidence[0] ? evidence : NULL, &id);
 	if (rc == 0)
 		rc = XEP_OK;

@@ -20,6 +20,7 @@
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
+#include "xep/reports.h"
 #include "xep/requests.h"
 #include "xep/xep.h"
 
@@ -121,7 +122,7 @@ static void bot_command(struct xep_stanza *st, const char *handle, char *line)
 		return;
 	}
 	arg = bot_word(&p);
-	if (arg == NULL || requests_peer_node(st->bc, arg, peer,
+	if (arg == NULL || ident_peer_node(st->bc, arg, peer,
 					      sizeof(peer)) < 0) {
 		bot_sayf(st, "Usage: %s HANDLE%s", cmd,
 			 strcmp(cmd, "report") == 0 ? " spam|abuse [TEXT]" : "");
@@ -165,7 +166,7 @@ static void bot_command(struct xep_stanza *st, const char *handle, char *line)
 		while (isspace((unsigned char)*p))
 			p++;
 		snprintf(urn, sizeof(urn), "urn:xmpp:reporting:%s", reason);
-		rc = requests_report(st->bc, handle, peer, urn, *p ? p : NULL,
+		rc = reports_file(st->bc, handle, peer, urn, *p ? p : NULL,
 				     &id);
 		if (rc == 0)
 			bot_sayf(st,

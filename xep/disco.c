@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "component/policy.h"
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "store/store.h"
 #include "component/identity.h"
 #include "xep/adhoc.h"
 #include "xep/ns.h"
-#include "xep/requests.h"
 #include "xep/xep.h"
 
 static const struct xep_feature disco_features[] = {
@@ -73,7 +73,7 @@ static int disco_info(struct xep_stanza *st)
 	if (st->target == XEP_AT_IDENTITY &&
 	    (store_identity_get(st->bc->store, st->to_jid.node, &ident) != 0 ||
 	     ident_sender(st->bc, st->from_bare, &from) != 0 ||
-	     requests_blocks(st->bc, ident.handle, from.node)))
+	     policy_blocks(st->bc, ident.handle, from.node)))
 		return BC_ESERVICE_UNAVAILABLE;
 	reply = xep_iq_result(st);
 	query = xep_add_child(reply, "query", NS_DISCO_INFO);

@@ -8,6 +8,7 @@ libbackchannel_a_SOURCES += \
 	xep/im.c \
 	xep/register.c \
 	xep/presence.c \
+	xep/reports.c \
 	xep/requests.c \
 	xep/privilege.c \
 	xep/adhoc.c \
@@ -16,4 +17,4 @@ libbackchannel_a_SOURCES += \
 	xep/blocking.c \
 	xep/muc/mam.c \
 	xep/muc/moderate.c
-noinst_HEADERS += xep/xep.h xep/ns.h xep/im.h xep/presence.h xep/requests.h xep/privilege.h xep/adhoc.h
+noinst_HEADERS += xep/xep.h xep/ns.h xep/presence.h xep/reports.h xep/requests.h xep/privilege.h xep/adhoc.h

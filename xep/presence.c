@@ -21,16 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "component/policy.h"
+#include "component/relay.h"
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "component/identity.h"
 #include "component/log.h"
 #include "component/strmap.h"
 #include "store/store.h"
-#include "xep/im.h"
 #include "xep/ns.h"
 #include "xep/presence.h"
-#include "xep/requests.h"
 #include "xep/xep.h"
 
 /* Who is online is kept in memory (the server tells again after a
@@ -120,7 +120,7 @@ static void presence_broadcast(struct bc *bc, const char *handle, bool online)
 
 		/* XEP-0191: a blocked contact stops seeing it. */
 		if (ident_sender(bc, subs[i], &who) == 0 &&
-		    requests_blocks(bc, handle, who.node))
+		    policy_blocks(bc, handle, who.node))
 			continue;
 		presence_send(bc, online ? NULL : "unavailable", from, subs[i]);
 	}
@@ -251,7 +251,7 @@ static int presence_to_member(struct xep_stanza *st,
 
 	ident_address(st->bc, to->handle, addr);
 	/* Presence from someone the member blocks is dropped (XEP-0191). */
-	if (requests_blocks(st->bc, to->handle, from->node))
+	if (policy_blocks(st->bc, to->handle, from->node))
 		return XEP_OK;
 	/* An identity with no account answers as one that does not exist. */
 	if (to->jids[0] == NULL) {
@@ -264,7 +264,7 @@ static int presence_to_member(struct xep_stanza *st,
 	if (strcmp(st->type, "subscribe") == 0) {
 		/* Only people the member knows see their presence; others
 		 * stay pending, unanswered, until the member knows them. */
-		if (!requests_knows(st->bc, to->handle, from->node,
+		if (!policy_knows(st->bc, to->handle, from->node,
 				    st->from_bare))
 			return XEP_OK;
 		if (presence_subscribed(st->bc, to->handle, st->from_bare,
@@ -281,7 +281,7 @@ static int presence_to_member(struct xep_stanza *st,
 	} else if (strcmp(st->type, "probe") == 0) {
 		/* Only people the member knows learn whether they are
 		 * online (nothing flows back to a pending sender). */
-		if (!requests_knows(st->bc, to->handle, from->node,
+		if (!policy_knows(st->bc, to->handle, from->node,
 				    st->from_bare)) {
 			presence_send(st->bc, "unsubscribed", addr,
 				      st->from_bare);
@@ -293,10 +293,13 @@ static int presence_to_member(struct xep_stanza *st,
 	} else if (!from->member) {
 		/* An outside user's own presence or answers to a member's
 		 * subscription: relayed to the member's accounts. */
+		struct bc_body body;
+
 		ident_address(st->bc, from->node, from_addr);
+		relay_body(st->bc, &body, st->stanza, from_addr);
 		for (i = 0; to->jids[i] != NULL; i++)
-			bc_send(st->bc, im_readdress(st->bc, st->stanza,
-						     from_addr, to->jids[i]));
+			bc_body_send(st->bc, &body, to->jids[i]);
+		bc_body_clear(&body);
 	}
 	return XEP_OK;
 }

@@ -29,34 +29,19 @@
 #include "component/cfg.h"
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/policy.h"
+#include "component/relay.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/adhoc.h"
-#include "xep/im.h"
 #include "xep/ns.h"
 #include "xep/privilege.h"
+#include "xep/reports.h"
 #include "xep/requests.h"
 #include "xep/xep.h"
 
 /* How much of the first message a request preview shows. */
 #define REQUESTS_PREVIEW_MAX 200
-
-bool requests_blocks(struct bc *bc, const char *handle, const char *peer)
-{
-	struct store_relation rel;
-
-	return store_relation_get(bc->store, handle, peer, &rel) == 0 &&
-	       (rel.flags & STORE_REL_BLOCKED);
-}
-
-bool requests_knows(struct bc *bc, const char *handle, const char *sender,
-		    const char *bare)
-{
-	if (bare != NULL &&
-	    (cfg_is_admin(bc->cfg, bare) || cfg_is_moderator(bc->cfg, bare)))
-		return true;
-	return store_knows(bc->store, handle, sender) == 0;
-}
 
 /* A link-like word: a scheme, "www." or a dotted name followed by '/'. */
 static bool requests_linky(const char *w, size_t n)
@@ -184,25 +169,28 @@ static void requests_notify(struct bc *bc, const struct ident_sender *from,
 }
 
 int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
-		  const struct ident_target *to)
+		  const struct ident_target *to,
+		  enum requests_verdict *verdict)
 {
 	struct bc *bc = st->bc;
 	struct store_relation rel;
 	struct store_identity id;
 	char from_addr[JID_MAX], to_addr[JID_MAX], *text = NULL, *body;
-	xmpp_stanza_t *canon;
+	struct bc_body canon;
 	bool is_new = false;
-	size_t len;
 	int rc;
 
+	*verdict = REQUESTS_HELD;
 	rc = store_relation_get(bc->store, to->handle, from->node, &rel);
 	if (rc != 0 && rc != STORE_NOTFOUND)
 		return BC_EINTERNAL;
 	/* A block looks exactly like a handle that does not exist. */
 	if (rel.flags & STORE_REL_BLOCKED)
 		return BC_ESERVICE_UNAVAILABLE;
-	if (requests_knows(bc, to->handle, from->node, st->from_bare))
-		return REQUESTS_DELIVER;
+	if (policy_knows(bc, to->handle, from->node, st->from_bare)) {
+		*verdict = REQUESTS_DELIVER;
+		return 0;
+	}
 	if (store_identity_get(bc->store, to->handle, &id) != 0)
 		return BC_EINTERNAL;
 	if (id.who == STORE_WHO_NOBODY_NEW)
@@ -211,7 +199,7 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 				"they know.");
 	body = xmpp_message_get_body(st->stanza);
 	if (body == NULL)
-		return XEP_OK; /* chat states and the like: nothing to hold */
+		return 0; /* chat states and the like: nothing to hold */
 	if ((rel.flags & STORE_REL_DECLINED) &&
 	    rel.declined_until_ms > clock_now_ms()) {
 		xmpp_free(bc->xctx, body);
@@ -221,14 +209,13 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	}
 	ident_address(bc, from->node, from_addr);
 	ident_address(bc, to->handle, to_addr);
-	canon = im_readdress(bc, st->stanza, from_addr, to_addr);
-	if (xmpp_stanza_to_text(canon, &text, &len) != XMPP_EOK)
-		xalloc_fail();
-	xmpp_stanza_release(canon);
+	relay_body(bc, &canon, st->stanza, from_addr);
+	text = bc_body_text(&canon, to_addr);
+	bc_body_clear(&canon);
 	rc = store_request_hold(bc->store, to->handle, from->node, text,
 				bc->cfg->requests_held_max,
 				bc->cfg->requests_per_day, &is_new);
-	xmpp_free(bc->xctx, text);
+	free(text);
 	if (rc == STORE_ELIMIT)
 		rc = xep_fail(st, BC_EPOLICY_VIOLATION,
 			      "Too many of your messages are waiting for this "
@@ -240,33 +227,6 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 		requests_notify(bc, from, to, body);
 	xmpp_free(bc->xctx, body);
 	return rc;
-}
-
-/* Sends one held message (its text) to every JID of the member, with a
- * XEP-0203 stamp of when it was received. */
-static void requests_deliver_held(struct bc *bc, char **jids,
-				  const struct store_held *h)
-{
-	xmpp_stanza_t *msg = xmpp_stanza_new_from_string(bc->xctx, h->stanza);
-	xmpp_stanza_t *delay;
-	char stamp[40];
-	size_t i;
-
-	if (msg == NULL) {
-		log_errx("a held message could not be parsed; dropped");
-		return;
-	}
-	delay = xep_add_child(msg, "delay", NS_DELAY);
-	xmpp_stanza_set_attribute(delay, "from", bc->cfg->service_domain);
-	xmpp_stanza_set_attribute(delay, "stamp",
-				  clock_format_xep82(h->received_ms, stamp,
-						     sizeof(stamp)));
-	/* im_readdress() also restores what reading the text back loses
-	 * (the xml: prefix of xml:lang). */
-	for (i = 0; jids[i] != NULL; i++)
-		bc_send(bc, im_readdress(bc, msg, xmpp_stanza_get_from(msg),
-					 jids[i]));
-	xmpp_stanza_release(msg);
 }
 
 static void requests_roster_done(struct bc *bc, char **jids,
@@ -307,7 +267,7 @@ int requests_accept(struct bc *bc, const char *handle, const char *peer)
 		return BC_EINTERNAL;
 	rc = store_request_accept(bc->store, handle, peer, &held, &n);
 	if (rc == STORE_NOTFOUND) {
-		rc = 1;
+		rc = REQUESTS_NONE_PENDING;
 		goto out;
 	}
 	if (rc != 0) {
@@ -325,7 +285,8 @@ int requests_accept(struct bc *bc, const char *handle, const char *peer)
 					 held[i].stanza, cfg->evidence_count,
 					 cfg->evidence_age_ms);
 	for (i = 0; i < n; i++)
-		requests_deliver_held(bc, jids, &held[i]);
+		(void)relay_deliver_held(bc, (const char *const *)jids,
+					 &held[i]);
 	requests_roster_done(bc, jids, peer, true);
 	log_info("%s accepted a message request (%zu held messages)", handle,
 		 n);
@@ -342,7 +303,7 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer)
 				       bc->cfg->requests_cooldown_ms);
 
 	if (rc == STORE_NOTFOUND)
-		return 1;
+		return REQUESTS_NONE_PENDING;
 	if (rc != 0)
 		return BC_EINTERNAL;
 	if (store_link_list(bc->store, handle, &jids) == 0)
@@ -376,123 +337,6 @@ int requests_unblock(struct bc *bc, const char *handle, const char *peer)
 				  0) == 0
 		       ? 0
 		       : BC_EINTERNAL;
-}
-
-/* XEP-0377: tells every configured moderator, naming reporter and
- * reported by the addresses given. */
-static void requests_tell_moderators(struct bc *bc, uint64_t id,
-				     const char *reporter, const char *reported,
-				     const char *reason, const char *text)
-{
-	char idtext[32];
-	size_t i;
-
-	snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long)id);
-	for (i = 0; i < bc->cfg->moderators.n; i++) {
-		xmpp_stanza_t *m = xmpp_message_new(bc->xctx, "normal",
-						    bc->cfg->moderators.v[i],
-						    NULL);
-		xmpp_stanza_t *r, *j;
-		char *summary =
-			xasprintf("Report %s: %s reported %s (%s)%s%s", idtext,
-				  reporter, reported, reason,
-				  text && *text ? ": " : "", text ? text : "");
-
-		xmpp_stanza_set_from(m, bc->cfg->service_domain);
-		xmpp_message_set_body(m, summary);
-		free(summary);
-		r = xep_add_child(m, "report", NS_REPORTING);
-		xmpp_stanza_set_attribute(r, "reason", reason);
-		j = xep_add_child(r, "jid", NS_JID);
-		xep_add_text(j, reported);
-		if (text != NULL && *text != '\0')
-			xep_add_text_child(r, "text", text);
-		bc_send(bc, m);
-	}
-}
-
-int requests_report_received(struct bc *bc, const char *reporter,
-			     const char *reported, const char *reason,
-			     const char *text, char **evidence,
-			     unsigned long *id)
-{
-	struct store_report r;
-	uint64_t rid = 0;
-
-	memset(&r, 0, sizeof(r));
-	r.reporter = (char *)reporter;
-	r.reported = (char *)reported;
-	r.reason = (char *)reason;
-	r.text = (char *)text;
-	r.evidence = evidence;
-	if (store_report_add(bc->store, &r, false, &rid) != 0)
-		return BC_EINTERNAL;
-	requests_tell_moderators(bc, rid, reporter, reported, reason, text);
-	log_info("a report (%llu) came from %s", (unsigned long long)rid,
-		 reporter);
-	*id = (unsigned long)rid;
-	return 0;
-}
-
-int requests_report(struct bc *bc, const char *handle, const char *peer,
-		    const char *reason, const char *text, unsigned long *id)
-{
-	struct store_report r;
-	struct store_held *held = NULL;
-	char **evidence;
-	size_t n = 0, i;
-	uint64_t rid = 0;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	rc = store_held_list(bc->store, handle, peer, &held, &n);
-	if (rc != 0 && rc != STORE_NOTFOUND)
-		return BC_EINTERNAL;
-	evidence = xcalloc(n + 1, sizeof(*evidence));
-	for (i = 0; i < n; i++)
-		evidence[i] = held[i].stanza;
-	r.reporter = (char *)handle;
-	r.reported = (char *)peer;
-	r.reason = (char *)reason;
-	r.text = (char *)text;
-	r.evidence = evidence;
-	rc = store_report_add(bc->store, &r, true, &rid);
-	free(evidence);
-	store_held_list_free(held, n);
-	if (rc != 0)
-		return BC_EINTERNAL;
-	if ((rc = requests_block(bc, handle, peer)) != 0)
-		return rc;
-	{
-		char reporter[JID_MAX], reported[JID_MAX];
-
-		ident_address(bc, handle, reporter);
-		ident_address(bc, peer, reported);
-		requests_tell_moderators(bc, rid, reporter, reported, reason,
-					 text);
-	}
-	log_info("%s reported %s (report %llu)", handle, peer,
-		 (unsigned long long)rid);
-	*id = (unsigned long)rid;
-	return 0;
-}
-
-int requests_peer_node(struct bc *bc, const char *arg, char *out, size_t len)
-{
-	char bare[JID_MAX];
-	struct jid j;
-
-	if (strchr(arg, '@') == NULL)
-		return handle_normalise(arg, out) == 0 ? 0 : -1;
-	if (jid_parse(arg, &j) < 0 || j.node[0] == '\0')
-		return -1;
-	if (strcmp(j.domain, bc->cfg->service_domain) == 0) {
-		snprintf(out, len, "%s", j.node);
-		return 0;
-	}
-	if (jid_format_bare(&j, bare, sizeof(bare)) < 0)
-		return -1;
-	return jid_escape_node(bare, out, len);
 }
 
 char *requests_describe(struct bc *bc, const char *handle)
@@ -548,7 +392,7 @@ static int requests_presence(struct xep_stanza *st)
 		return XEP_PASS;
 	rc = yes ? requests_accept(st->bc, handle, st->to_jid.node)
 		 : requests_decline(st->bc, handle, st->to_jid.node);
-	if (rc == 1)
+	if (rc == REQUESTS_NONE_PENDING)
 		return XEP_PASS; /* no request: an ordinary answer */
 	return XEP_OK;       /* presence errors are never answered */
 }
@@ -584,7 +428,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	else if (strcmp(action, "report") == 0 && reason != NULL &&
 		 (strcmp(reason, "urn:xmpp:reporting:spam") == 0 ||
 		  strcmp(reason, "urn:xmpp:reporting:abuse") == 0))
-		rc = requests_report(a->st->bc, a->handle, peer, reason,
+		rc = reports_file(a->st->bc, a->handle, peer, reason,
 				     text && *text ? text : NULL, &id);
 	else
 		rc = xep_fail(a->st, BC_EBAD_REQUEST,
@@ -594,7 +438,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	free(text);
 	if (rc < 0)
 		return rc;
-	if (rc == 1)
+	if (rc == REQUESTS_NONE_PENDING)
 		snprintf(note, sizeof(note),
 			 "There is no longer a request from %s.", peer);
 	else if (id != 0)
@@ -602,7 +446,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 			 "Reported %s (report %lu) and blocked them.", peer, id);
 	else
 		snprintf(note, sizeof(note), "Done: %s %s.", action, peer);
-	adhoc_done(a, rc == 1 ? "warn" : "info", note);
+	adhoc_done(a, rc == REQUESTS_NONE_PENDING ? "warn" : "info", note);
 	return XEP_OK;
 }
 
@@ -760,7 +604,7 @@ static int requests_report_cmd(struct adhoc *a)
 	}
 	who = adhoc_value(a, "peer");
 	rc = who != NULL &&
-	     requests_peer_node(a->st->bc, who, peer, sizeof(peer)) == 0;
+	     ident_peer_node(a->st->bc, who, peer, sizeof(peer)) == 0;
 	free(who);
 	if (!rc)
 		return xep_fail(a->st, BC_EBAD_REQUEST,

@@ -1,0 +1,26 @@
+/*
+ * reports.h - abuse reports: stored with evidence, sent on to the
+ * moderators as XEP-0377 stanzas.
+ */
+#ifndef BC_XEP_REPORTS_H
+#define BC_XEP_REPORTS_H
+
+struct bc;
+
+/* The member handle reports peer (a handle or an escaped address) for
+ * reason (a XEP-0377 URN) with optional text: the report is stored with
+ * the evidence (the messages held from peer), peer is blocked, and the
+ * moderators are told.  Returns 0 (the report's id in *id) or a BC_E*
+ * code. */
+int reports_file(struct bc *bc, const char *handle, const char *peer,
+		 const char *reason, const char *text, unsigned long *id);
+
+/* Stores a report that came from elsewhere (a server forwarding one, a
+ * non-member) and tells the moderators; reporter and reported are kept as
+ * given.  evidence may be NULL.  Returns 0 (the id in *id) or a BC_E*
+ * code. */
+int reports_received(struct bc *bc, const char *reporter,
+		     const char *reported, const char *reason,
+		     const char *text, char **evidence, unsigned long *id);
+
+#endif
