@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
@@ -38,6 +41,7 @@ enum cfg_type {
 	CFG_DURATION,
 	CFG_BOOL,
 	CFG_LEVEL,
+	CFG_LISTEN,
 };
 
 struct cfg_attr {
@@ -120,6 +124,11 @@ static const struct cfg_attr reconnect_attrs[] = {
 	{NULL, 0, false, 0},
 };
 
+static const struct cfg_attr metrics_attrs[] = {
+	{"listen", CFG_LISTEN, true, F(metrics_listen)},
+	{NULL, 0, false, 0},
+};
+
 static const struct cfg_elem cfg_elems[] = {
 	{"server", true, false, server_attrs},
 	{"service", true, false, service_attrs},
@@ -134,6 +143,7 @@ static const struct cfg_elem cfg_elems[] = {
 	{"evidence", false, false, evidence_attrs},
 	{"retraction", false, false, retraction_attrs},
 	{"reconnect", false, false, reconnect_attrs},
+	{"metrics", false, false, metrics_attrs},
 	{NULL, false, false, NULL},
 };
 
@@ -390,6 +400,15 @@ static void cfg_take(struct cfg_errors *e, struct cfg *cfg, long line,
 		if (field)
 			*(bool *)field = value[0] == 't' || value[0] == '1';
 		return;
+	case CFG_LISTEN:
+		if (cfg_parse_listen(value, NULL, NULL) < 0) {
+			cfg_error(e, line,
+				  "<%s %s=\"%s\">: expected an IP address and "
+				  "port such as 127.0.0.1:9107 or [::1]:9107",
+				  elem, a->name, value);
+			return;
+		}
+		goto string;
 	case CFG_LEVEL:
 		level = log_level_parse(value);
 		if (level < 0) {
@@ -488,7 +507,7 @@ static void cfg_walk(struct cfg_errors *e, struct cfg *cfg, xmlNode *root)
 				  "unknown element <%s> (expected server, "
 				  "service, rooms, store, admin, moderator, log, "
 				  "limits, requests, tokens, evidence, "
-				  "retraction or reconnect)",
+				  "retraction, reconnect or metrics)",
 				  (const char *)node->name);
 			continue;
 		}
@@ -561,22 +580,38 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->checkpoint_ms = 60000;
 }
 
+/* The line of the first child <name> of root, or 0 when there is none
+ * (a setting left at its default). */
+static long cfg_line_of(xmlNode *root, const char *name)
+{
+	xmlNode *n;
+
+	for (n = root->children; n != NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)n->name, name) == 0)
+			return xmlGetLineNo(n);
+	return 0;
+}
+
 /* What a schema cannot say. */
-static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg)
+static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
+			    xmlNode *root)
 {
 	if (strcmp(cfg->service_domain, cfg->rooms_domain) == 0)
-		cfg_error(e, 0,
+		cfg_error(e, cfg_line_of(root, "rooms"),
 			  "<service> and <rooms> must have different domains "
-			  "(both are %s)",
-			  cfg->service_domain);
+			  "(both are %s; <service> is on line %ld)",
+			  cfg->service_domain, cfg_line_of(root, "service"));
 	if (cfg->reconnect_min_ms == 0 ||
 	    cfg->reconnect_min_ms > cfg->reconnect_max_ms)
-		cfg_error(e, 0,
+		cfg_error(e, cfg_line_of(root, "reconnect"),
 			  "<reconnect>: min must be above 0 and at most max");
 	if (cfg->max_stanza_bytes < 1024)
-		cfg_error(e, 0, "<limits max-stanza>: must be at least 1024");
+		cfg_error(e, cfg_line_of(root, "limits"),
+			  "<limits max-stanza>: must be at least 1024");
 	if (cfg->checkpoint_ms < 1000)
-		cfg_error(e, 0, "<store checkpoint>: must be at least 1s");
+		cfg_error(e, cfg_line_of(root, "store"),
+			  "<store checkpoint>: must be at least 1s");
 }
 
 static int cfg_from_doc(const char *name, xmlDoc *doc, struct cfg **out,
@@ -594,7 +629,7 @@ static int cfg_from_doc(const char *name, xmlDoc *doc, struct cfg **out,
 	cfg_defaults(cfg);
 	cfg->file = xstrdup(name);
 	cfg_walk(e, cfg, xmlDocGetRootElement(doc));
-	cfg_cross_check(e, cfg);
+	cfg_cross_check(e, cfg, xmlDocGetRootElement(doc));
 	if (e->count > 0) {
 		cfg_free(cfg);
 		return -1;
@@ -675,6 +710,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->rooms_domain);
 	free(cfg->rooms_secret);
 	free(cfg->store_path);
+	free(cfg->metrics_listen);
 	cfg_jids_free(&cfg->admins);
 	cfg_jids_free(&cfg->moderators);
 	free(cfg);
@@ -688,4 +724,46 @@ bool cfg_is_admin(const struct cfg *cfg, const char *bare)
 bool cfg_is_moderator(const struct cfg *cfg, const char *bare)
 {
 	return cfg_jids_has(&cfg->moderators, bare);
+}
+
+int cfg_parse_listen(const char *text, struct sockaddr_storage *addr,
+		     socklen_t *addrlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[64];
+	const char *colon, *start = text, *end;
+	unsigned long port;
+	int rc = -1;
+
+	if (text[0] == '[') {
+		start = text + 1;
+		end = strchr(start, ']');
+		if (end == NULL || end[1] != ':')
+			return -1;
+		colon = end + 1;
+	} else {
+		end = colon = strrchr(text, ':');
+		if (colon == NULL || memchr(text, ':', (size_t)(colon - text)))
+			return -1; /* IPv6 needs its brackets */
+	}
+	if (end == start || (size_t)(end - start) >= sizeof(host) ||
+	    cfg_parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
+		return -1;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = text[0] == '[' ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
+		goto out;
+	if (addr != NULL) {
+		memcpy(addr, res->ai_addr, res->ai_addrlen);
+		*addrlen = res->ai_addrlen;
+	}
+	rc = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	return rc;
 }

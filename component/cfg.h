@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 /* A list of bare JIDs, lower-cased. */
 struct cfg_jids {
 	char **v;
@@ -66,6 +68,10 @@ struct cfg {
 
 	/* <store path=... checkpoint="60s"/> */
 	int64_t checkpoint_ms;
+
+	/* <metrics listen="127.0.0.1:9107"/>: the OpenMetrics listener
+	 * (component/metrics.h); NULL when there is none. */
+	char *metrics_listen;
 };
 
 /* Parses and validates path.  On success returns 0 and stores a new cfg in
@@ -89,5 +95,11 @@ extern const char cfg_schema_rng[];
 /* Parses a duration ("500ms", "30s", "15m", "24h", "7d", or plain seconds)
  * into milliseconds; returns 0 or -1 when it is not one. */
 int cfg_parse_duration(const char *text, int64_t *ms);
+
+/* Parses a listening address, "IPv4:port" or "[IPv6]:port" (numeric, no
+ * names), into *addr and *addrlen (both may be NULL: a check only).
+ * Returns 0, or -1 when text is not one. */
+int cfg_parse_listen(const char *text, struct sockaddr_storage *addr,
+		     socklen_t *addrlen);
 
 #endif

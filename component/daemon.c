@@ -22,6 +22,7 @@
 #include "component/conn.h"
 #include "component/daemon.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "component/router.h"
 #include "store/store.h"
 
@@ -44,6 +45,7 @@ struct daemon {
 	struct bc *bc;
 	struct conn *service; /* D */
 	struct conn *rooms;   /* M */
+	struct metrics_listener *metrics; /* NULL without <metrics/> */
 };
 
 static void daemon_signal(int sig)
@@ -85,16 +87,21 @@ static void daemon_strophe_log(void *arg, xmpp_log_level_t level,
 static int daemon_transport(void *arg, const struct bc_batch *batch)
 {
 	struct daemon *d = arg;
+	bool rooms = batch->link == BC_LINK_ROOMS;
 
-	return conn_send_raw(batch->link == BC_LINK_ROOMS ? d->rooms
-							  : d->service,
-			     batch->data, batch->len);
+	if (conn_send_raw(rooms ? d->rooms : d->service, batch->data,
+			  batch->len) < 0)
+		return -1;
+	metrics.stanzas_out[rooms ? METRICS_ROOMS : METRICS_SERVICE] += batch->n;
+	return 0;
 }
 
 static void daemon_on_stanza(void *arg, xmpp_stanza_t *stanza)
 {
 	struct daemon *d = arg;
 
+	metrics.stanzas_in[metrics_domain_of(d->cfg,
+					     xmpp_stanza_get_to(stanza))]++;
 	router_dispatch(d->bc, stanza);
 }
 
@@ -104,6 +111,8 @@ static void daemon_on_state(void *arg, struct conn *conn, bool up)
 {
 	struct daemon *d = arg;
 
+	metrics_connection(conn == d->rooms ? METRICS_ROOMS : METRICS_SERVICE,
+			   up);
 	if (up)
 		bc_connected(d->bc, conn == d->rooms ? BC_LINK_ROOMS
 						     : BC_LINK_SERVICE);
@@ -154,6 +163,20 @@ static void daemon_read(struct daemon *d, int64_t wait_ms)
 	}
 }
 
+/* Hands the pass's counters to the metrics listener (component/metrics.h:
+ * it serves them from its own thread). */
+static void daemon_metrics(struct daemon *d)
+{
+	size_t i, queued = 0;
+
+	if (d->metrics == NULL)
+		return;
+	for (i = 0; i < BC_LINKS; i++)
+		queued += d->bc->outbox[i].n - d->bc->outbox[i].first;
+	metrics.outbox = queued;
+	metrics_publish(d->metrics);
+}
+
 static void daemon_loop(struct daemon *d)
 {
 	int64_t next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
@@ -174,6 +197,7 @@ static void daemon_loop(struct daemon *d)
 				 "recovers it");
 			exit(EXIT_FAILURE);
 		}
+		daemon_metrics(d);
 		if (d->store != NULL && clock_mono_ms() >= next_maintain) {
 			store_maintain(d->store);
 			next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
@@ -245,6 +269,8 @@ int daemon_run(const struct daemon_opts *opts)
 	d.bc = bc_new(d.cfg, d.store, d.xctx, daemon_transport, &d);
 	if (d.bc == NULL)
 		goto out;
+	if (metrics_start(d.cfg, clock_now_ms(), &d.metrics) < 0)
+		goto out;
 	d.service = daemon_conn(&d, d.cfg->service_domain, d.cfg->service_secret);
 	d.rooms = daemon_conn(&d, d.cfg->rooms_domain, d.cfg->rooms_secret);
 	log_info("backchanneld %s: service %s, rooms %s, server %s:%u",
@@ -255,6 +281,7 @@ int daemon_run(const struct daemon_opts *opts)
 	daemon_shutdown(&d);
 	status = EXIT_SUCCESS;
 out:
+	metrics_stop(d.metrics);
 	conn_free(d.service);
 	conn_free(d.rooms);
 	bc_free(d.bc);

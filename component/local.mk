@@ -9,6 +9,7 @@ libbackchannel_a_SOURCES += \
 	component/identity.c \
 	component/jid.c \
 	component/log.c \
+	component/metrics.c \
 	component/policy.c \
 	component/ratelimit.c \
 	component/relay.c \
@@ -26,6 +27,7 @@ noinst_HEADERS += \
 	component/errors.h \
 	component/jid.h \
 	component/log.h \
+	component/metrics.h \
 	component/policy.h \
 	component/ratelimit.h \
 	component/relay.h \
@@ -34,6 +36,6 @@ noinst_HEADERS += \
 	component/strmap.h \
 	component/xmalloc.h
 
-bin_PROGRAMS += backchanneld
+sbin_PROGRAMS += backchanneld
 backchanneld_SOURCES = component/main.c
 backchanneld_LDADD = $(BC_LIBS)

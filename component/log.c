@@ -2,7 +2,10 @@
  * log.c - levelled logging to stderr and, optionally, syslog.
  *
  * Lines go to stderr as "<N>ident: message" where N is the syslog priority,
- * which systemd's journal understands, so no timestamp is added.
+ * which systemd's journal understands; the journal stamps them, so no
+ * timestamp is added there.  A log file (--log-file) has nobody to stamp
+ * it: its lines start with an ISO 8601 UTC timestamp with milliseconds,
+ * "2026-11-25T08:50:51.123Z <6>ident: message".
  */
 #include <config.h>
 
@@ -14,6 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "component/clock.h"
 #include "component/log.h"
 
 static const char *log_ident = "backchannel";
@@ -91,10 +95,30 @@ int log_level_parse(const char *name)
 	return -1;
 }
 
+size_t log_format_line(char *buf, size_t size, bool stamp, int64_t now_ms,
+		       int prio, const char *ident, const char *msg)
+{
+	char when[40] = "";
+	int n;
+
+	if (stamp) {
+		clock_format_xep82(now_ms, when, sizeof(when) - 1);
+		strcat(when, " ");
+	}
+	n = snprintf(buf, size, "%s<%d>%s: %s\n", when, prio, ident, msg);
+	if (n < 0 || size == 0)
+		return 0;
+	if ((size_t)n >= size) { /* cut short: still one line */
+		buf[size - 2] = '\n';
+		return size - 1;
+	}
+	return (size_t)n;
+}
+
 static void log_vwrite(enum log_level level, int errnum, const char *fmt,
 		       va_list ap)
 {
-	char msg[2048];
+	char msg[2048], line[2200];
 	int n;
 
 	if (level > log_level)
@@ -105,7 +129,9 @@ static void log_vwrite(enum log_level level, int errnum, const char *fmt,
 	if (errnum != 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 			 strerror(errnum));
-	fprintf(stderr, "<%d>%s: %s\n", log_prio[level], log_ident, msg);
+	log_format_line(line, sizeof(line), log_path[0] != '\0',
+			clock_now_ms(), log_prio[level], log_ident, msg);
+	fputs(line, stderr);
 	if (log_syslog)
 		syslog(log_prio[level], "%s", msg);
 }

@@ -9,6 +9,8 @@
 #define BC_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
@@ -34,6 +36,13 @@ enum log_level log_get_level(void);
 
 /* Parses "error", "warn", "info" or "debug"; returns -1 for anything else. */
 int log_level_parse(const char *name);
+
+/* Formats one output line into buf: "<prio>ident: msg\n", preceded by
+ * now_ms as an ISO 8601 UTC timestamp and a space when stamp is set (a log
+ * file; the journal stamps stderr itself).  A line longer than size is cut
+ * but still ends in a newline.  Returns its length.  Exposed for tests. */
+size_t log_format_line(char *buf, size_t size, bool stamp, int64_t now_ms,
+		       int prio, const char *ident, const char *msg);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

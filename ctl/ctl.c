@@ -9,15 +9,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "component/cfg.h"
 #include "component/clock.h"
+#include "component/jid.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "ctl/ctl.h"
 #include "ctl/data.h"
 #include "store/store.h"
@@ -26,7 +31,11 @@ struct ctl_ctx {
 	struct store *st;
 	int64_t token_ttl_ms;
 	FILE *out, *err;
+	const char *metrics_listen; /* the daemon's counters, or NULL */
 };
+
+/* How long "stats" waits for the daemon's counters. */
+#define CTL_SCRAPE_MS 3000
 
 struct ctl_cmd {
 	const char *word1, *word2; /* word2 NULL for one-word commands */
@@ -105,6 +114,19 @@ static int ctl_check_jid(struct ctl_ctx *c, const char *jid)
 	if (store_jid_norm(jid, n) != 0)
 		return ctl_fail(c, CTL_FAIL, "bad JID '%s'", jid);
 	return 0;
+}
+
+/* A real account's JID: user@domain (a resource is dropped). */
+static int ctl_check_account(struct ctl_ctx *c, const char *jid)
+{
+	struct jid j;
+
+	if (jid_parse(jid, &j) < 0 || j.node[0] == '\0')
+		return ctl_fail(c, CTL_FAIL,
+				"'%s' is not an account's JID (expected "
+				"user@domain)",
+				jid);
+	return ctl_check_jid(c, jid);
 }
 
 /* Options of a command: long options after the operands or between
@@ -220,7 +242,7 @@ static int ctl_link(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 	int rc;
 
 	if ((rc = ctl_need_identity(c, argv[0])) != 0 ||
-	    (rc = ctl_check_jid(c, argv[1])) != 0)
+	    (rc = ctl_check_account(c, argv[1])) != 0)
 		return rc;
 	rc = store_link(c->st, argv[0], argv[1]);
 	if (rc == STORE_EEXIST && store_link_get(c->st, argv[1], h) == 0)
@@ -401,6 +423,32 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd, int 
 	return ctl_store_fail(c, rc, argv[0]);
 }
 
+/* The running daemon's counters, as its metrics listener serves them: one
+ * "name{labels} value" line per sample.  Without a listener, or with no
+ * daemon behind it, the store's counts stand alone (a line on err says
+ * why). */
+static int ctl_daemon_stats(struct ctl_ctx *c)
+{
+	char why[512], *text, *line, *next;
+
+	if (c->metrics_listen == NULL)
+		return CTL_OK;
+	if (metrics_scrape(c->metrics_listen, CTL_SCRAPE_MS, &text, why,
+			   sizeof(why)) < 0) {
+		fprintf(c->err, "backchannelctl: no counters from the daemon "
+			"(is it running?): %s\n", why);
+		return CTL_OK;
+	}
+	for (line = text; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		next = next != NULL ? next + 1 : line + strlen(line);
+		if (*line != '#')
+			fprintf(c->out, "%.*s", (int)(next - line), line);
+	}
+	free(text);
+	return CTL_OK;
+}
+
 static int ctl_stats(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 		char **argv)
 {
@@ -420,7 +468,7 @@ static int ctl_stats(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 		s.identities, s.links, s.tokens, s.follows, s.relations,
 		s.blocks, s.requests, s.held, s.rooms, s.live_rooms, s.archive,
 		s.evidence, s.reports, s.open_reports, s.subscriptions);
-	return CTL_OK;
+	return ctl_daemon_stats(c);
 }
 
 static int ctl_dump(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
@@ -475,7 +523,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 1, ctl_reports},
 	{"report", "resolve", 1, 1, "report resolve ID",
 	 "Marks a report resolved.", 0, ctl_report_resolve},
-	{"stats", NULL, 0, 0, "stats", "Prints record counts.", 0, ctl_stats},
+	{"stats", NULL, 0, 0, "stats",
+	 "Prints record counts, then the running daemon's counters when the\n"
+	 "configuration has <metrics listen=.../>.", 0, ctl_stats},
 	{NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
@@ -501,6 +551,31 @@ static int ctl_has_help(int argc, char **argv)
 	return 0;
 }
 
+/* For a first word that needs a second ("identity"), the one line naming
+ * the second words there are. */
+static int ctl_subcommands(struct ctl_ctx *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+	char list[256] = "";
+	size_t n = 0;
+
+	for (cmd = ctl_cmds; cmd->word1 != NULL; cmd++) {
+		if (cmd->word2 == NULL || strcmp(cmd->word1, argv[0]) != 0)
+			continue;
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      n ? ", " : "", cmd->word2);
+		if (n >= sizeof(list))
+			n = sizeof(list) - 1;
+	}
+	if (n == 0)
+		return -1;
+	if (argc < 2 || argv[1][0] == '-')
+		return ctl_fail(c, CTL_USAGE, "'%s' needs a subcommand: %s",
+				argv[0], list);
+	return ctl_fail(c, CTL_USAGE, "unknown subcommand '%s %s' (expected "
+			"%s)", argv[0], argv[1], list);
+}
+
 /* Finds the command named by argv; *used gets how many words it took. */
 static const struct ctl_cmd *ctl_find(int argc, char **argv, int *used)
 {
@@ -521,24 +596,24 @@ static const struct ctl_cmd *ctl_find(int argc, char **argv, int *used)
 	return NULL;
 }
 
-int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
-	    FILE *out, FILE *err)
+static int ctl_run_ctx(struct ctl_ctx *cp, int argc, char **argv)
 {
-	struct ctl_ctx c = {st, token_ttl_ms, out, err};
+	struct ctl_ctx c = *cp;
 	const struct ctl_cmd *cmd;
 	int used, rc;
 
 	if (argc < 1)
 		return ctl_fail(&c, CTL_USAGE, "no command; try --help");
 	cmd = ctl_find(argc, argv, &used);
+	if (cmd == NULL && (rc = ctl_subcommands(&c, argc, argv)) >= 0)
+		return rc;
 	if (cmd == NULL)
-		return ctl_fail(&c, CTL_USAGE, "unknown command '%s%s%s'; try "
-				"--help", argv[0], argc > 1 ? " " : "",
-				argc > 1 ? argv[1] : "");
+		return ctl_fail(&c, CTL_USAGE, "unknown command '%s'; try --help",
+				argv[0]);
 	argc -= used;
 	argv += used;
 	if (ctl_has_help(argc, argv)) {
-		fprintf(out, "usage: backchannelctl -c FILE %s\n%s\n",
+		fprintf(c.out, "usage: backchannelctl -c FILE %s\n%s\n",
 			cmd->usage, cmd->help);
 		return CTL_OK;
 	}
@@ -547,9 +622,37 @@ int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
 	rc = cmd->run(&c, cmd, argc, argv);
 	/* Inside an open batch (the daemon's ad-hoc commands) the batch's
 	 * owner makes the change durable before anyone is told. */
-	if (rc == CTL_OK && !store_batch_is_open(st) && store_flush(st) != 0)
+	if (rc == CTL_OK && !store_batch_is_open(c.st) &&
+	    store_flush(c.st) != 0)
 		return ctl_fail(&c, CTL_FAIL, "cannot make the change durable");
 	return rc;
+}
+
+int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
+	    FILE *out, FILE *err)
+{
+	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL};
+
+	return ctl_run_ctx(&c, argc, argv);
+}
+
+/* Run as root, become the owner of the store directory (the service's
+ * user), so that the files the store creates stay the daemon's.  Returns
+ * 0, or -1 after saying why on stderr. */
+static int ctl_become_store_owner(const char *path)
+{
+	struct stat sb;
+
+	if (geteuid() != 0 || stat(path, &sb) != 0 || sb.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) != 0 || setgid(sb.st_gid) != 0 ||
+	    setuid(sb.st_uid) != 0) {
+		fprintf(stderr, "backchannelctl: cannot become the owner of "
+			"%s (uid %u): %s\n", path, (unsigned)sb.st_uid,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int ctl_main(int argc, char **argv)
@@ -560,6 +663,7 @@ int ctl_main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	struct ctl_ctx ctx = {NULL, 0, stdout, stderr, NULL};
 	const char *config = NULL;
 	struct cfg *cfg = NULL;
 	struct store *st = NULL;
@@ -607,13 +711,20 @@ int ctl_main(int argc, char **argv)
 		fprintf(stderr, "backchannelctl: %s\n", errbuf);
 		return CTL_FAIL;
 	}
+	if (ctl_become_store_owner(cfg->store_path) < 0) {
+		rc = CTL_FAIL;
+		goto out;
+	}
 	if (store_open(cfg->store_path, 0, &st) != 0) {
 		fprintf(stderr, "backchannelctl: cannot open the store at %s\n",
 			cfg->store_path);
 		rc = CTL_FAIL;
 		goto out;
 	}
-	rc = ctl_run(st, cfg->token_ttl_ms, argc, argv, stdout, stderr);
+	ctx.st = st;
+	ctx.token_ttl_ms = cfg->token_ttl_ms;
+	ctx.metrics_listen = cfg->metrics_listen;
+	rc = ctl_run_ctx(&ctx, argc, argv);
 	if (fflush(stdout) != 0 && rc == CTL_OK)
 		rc = CTL_FAIL;
 out:

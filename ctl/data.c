@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -399,6 +400,7 @@ struct data_r {
 	const char *file;
 	FILE *err;
 	int errors;
+	xmlDoc *doc; /* while it is validated */
 };
 
 static int data_err(struct data_r *r, const xmlNode *node, const char *fmt,
@@ -419,11 +421,139 @@ static int data_err(struct data_r *r, const xmlNode *node, const char *fmt,
 	return CTL_FAIL;
 }
 
+/* What the schema allows on elements called name: their attributes, and
+ * (when name is defined once) which are required. */
+struct data_attrs {
+	const char *names[16];
+	bool required[16];
+	size_t n;
+	int defs;
+};
+
+static bool data_is(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+/* Collects the <attribute name=.../> under def, not looking into nested
+ * elements; optional is set inside <optional> and the like. */
+static void data_rng_attrs(xmlNode *def, bool optional, struct data_attrs *a)
+{
+	xmlNode *n;
+	xmlChar *name;
+
+	for (n = def->children; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || data_is(n, "element"))
+			continue;
+		if (data_is(n, "attribute")) {
+			name = xmlGetProp(n, BAD_CAST "name");
+			if (name != NULL && a->n < sizeof(a->names) /
+							   sizeof(a->names[0])) {
+				a->names[a->n] = (const char *)name;
+				a->required[a->n++] = !optional && a->defs == 1;
+			} else {
+				xmlFree(name);
+			}
+			continue;
+		}
+		data_rng_attrs(n, optional || data_is(n, "optional") ||
+					  data_is(n, "zeroOrMore") ||
+					  data_is(n, "choice"),
+			       a);
+	}
+}
+
+static void data_rng_find(xmlNode *n, const char *elem, struct data_attrs *a)
+{
+	xmlChar *name;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (data_is(n, "element") &&
+		    (name = xmlGetProp(n, BAD_CAST "name")) != NULL) {
+			if (strcmp((const char *)name, elem) == 0) {
+				a->defs++;
+				data_rng_attrs(n, false, a);
+			}
+			xmlFree(name);
+		}
+		data_rng_find(n->children, elem, a);
+	}
+}
+
+/* The schema's verdict on an element's attributes says only that they
+ * failed: name the attribute that is not allowed, or the required one
+ * that is missing, into msg.  Returns false when neither is the case. */
+static bool data_attr_problem(const xmlNode *node, char *msg, size_t len)
+{
+	struct data_attrs a;
+	const xmlAttr *at;
+	char allowed[256] = "";
+	size_t i, used = 0;
+	bool found = false;
+	xmlDoc *rng;
+
+	memset(&a, 0, sizeof(a));
+	rng = xmlReadMemory(ctl_data_rng, (int)strlen(ctl_data_rng), "rng",
+			    NULL, XML_PARSE_NONET);
+	if (rng == NULL)
+		abort(); /* the schema is ours */
+	data_rng_find(xmlDocGetRootElement(rng), (const char *)node->name, &a);
+	for (i = 0; i < a.n && used < sizeof(allowed); i++)
+		used += (size_t)snprintf(allowed + used, sizeof(allowed) - used,
+					 "%s%s", i ? ", " : "", a.names[i]);
+	for (at = node->properties; at != NULL && !found; at = at->next) {
+		for (i = 0; i < a.n; i++)
+			if (strcmp(a.names[i], (const char *)at->name) == 0)
+				break;
+		if (i == a.n) {
+			snprintf(msg, len, "<%s>: unknown attribute '%s' "
+				 "(expected %s)", (const char *)node->name,
+				 (const char *)at->name,
+				 a.n ? allowed : "none");
+			found = true;
+		}
+	}
+	for (i = 0; i < a.n && !found; i++) {
+		if (a.required[i] &&
+		    !xmlHasProp(node, BAD_CAST a.names[i])) {
+			snprintf(msg, len, "<%s>: missing required attribute "
+				 "'%s'", (const char *)node->name, a.names[i]);
+			found = true;
+		}
+	}
+	for (i = 0; i < a.n; i++)
+		xmlFree((xmlChar *)a.names[i]);
+	xmlFreeDoc(rng);
+	return found;
+}
+
+/* The first element at or under n whose attributes have a problem
+ * (written into msg), or NULL. */
+static const xmlNode *data_attr_culprit(const xmlNode *n, char *msg,
+					size_t len)
+{
+	const xmlNode *found = NULL;
+
+	for (; n != NULL && found == NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (data_attr_problem(n, msg, len))
+			return n;
+		found = data_attr_culprit(n->children, msg, len);
+	}
+	return found;
+}
+
 /* The first schema or parse problem only: one line. */
 static void data_xml_error(void *ctx, xmlErrorPtr e)
 {
 	struct data_r *r = ctx;
+	const xmlNode *node;
 	char msg[512];
+	long line = e != NULL ? e->line : 0;
 	size_t n;
 
 	if (r->errors++ > 0 || e == NULL)
@@ -432,7 +562,19 @@ static void data_xml_error(void *ctx, xmlErrorPtr e)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	fprintf(r->err, "backchannelctl: %s:%d: %s\n", r->file, e->line, msg);
+	node = e->node;
+	if (e->domain == XML_FROM_RELAXNGV && strstr(msg, "attribute")) {
+		/* Without a node, the first element whose attributes are
+		 * wrong is the one. */
+		if (node == NULL && r->doc != NULL)
+			node = data_attr_culprit(xmlDocGetRootElement(r->doc),
+						 msg, sizeof(msg));
+		else if (node != NULL && node->type == XML_ELEMENT_NODE)
+			data_attr_problem(node, msg, sizeof(msg));
+		if (node != NULL)
+			line = xmlGetLineNo(node);
+	}
+	fprintf(r->err, "backchannelctl: %s:%ld: %s\n", r->file, line, msg);
 }
 
 static xmlDoc *data_read(struct data_r *r)
@@ -442,7 +584,16 @@ static xmlDoc *data_read(struct data_r *r)
 	xmlRelaxNGPtr schema;
 	xmlParserCtxtPtr ctx;
 	xmlDoc *doc;
+	FILE *f = fopen(r->file, "r");
 
+	/* libxml2 would say "failed to load external entity". */
+	if (f == NULL) {
+		fprintf(r->err, "backchannelctl: %s: %s\n", r->file,
+			errno == ENOENT ? "no such file" : strerror(errno));
+		r->errors++;
+		return NULL;
+	}
+	fclose(f);
 	ctx = xmlNewParserCtxt();
 	if (ctx == NULL)
 		abort();
@@ -464,8 +615,10 @@ static xmlDoc *data_read(struct data_r *r)
 		abort(); /* the schema is ours */
 	vctx = xmlRelaxNGNewValidCtxt(schema);
 	xmlRelaxNGSetValidStructuredErrors(vctx, data_xml_error, r);
+	r->doc = doc;
 	if (xmlRelaxNGValidateDoc(vctx, doc) != 0 && r->errors == 0)
 		data_err(r, xmlDocGetRootElement(doc), "not valid");
+	r->doc = NULL;
 	xmlRelaxNGFreeValidCtxt(vctx);
 	xmlRelaxNGFree(schema);
 	xmlSetStructuredErrorFunc(NULL, NULL);
@@ -532,12 +685,6 @@ static int64_t data_get_time(const xmlNode *n, const char *name)
 	t = (int64_t)timegm(&tm) * 1000 + ms;
 	free(v);
 	return t;
-}
-
-static bool data_is(const xmlNode *n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE &&
-	       strcmp((const char *)n->name, name) == 0;
 }
 
 static bool data_get_bool(const xmlNode *n, const char *name)
@@ -869,7 +1016,7 @@ static bool data_store_empty(struct store *st, struct data_r *r)
 
 int data_load(struct store *st, const char *file, FILE *err)
 {
-	struct data_r r = {file, err, 0};
+	struct data_r r = {file, err, 0, NULL};
 	const xmlNode *root, *n;
 	xmlDoc *doc;
 	int rc = 0, pass;
@@ -992,7 +1139,7 @@ static int data_import_check(struct store *st, struct data_r *r,
 
 int data_import(struct store *st, const char *file, FILE *err)
 {
-	struct data_r r = {file, err, 0};
+	struct data_r r = {file, err, 0, NULL};
 	const xmlNode *root, *n;
 	xmlDoc *doc;
 	int rc, pass;

@@ -16,7 +16,7 @@ ctl/data-rng.h: $(srcdir)/ctl/backchannel-data.rng $(srcdir)/config/rng2c.sh
 		sed '1s|config/backchannel.rng|ctl/backchannel-data.rng|' \
 		> $@.tmp && mv $@.tmp $@
 
-bin_PROGRAMS += backchannelctl
+sbin_PROGRAMS += backchannelctl
 backchannelctl_SOURCES = ctl/main.c
 backchannelctl_LDADD = $(BC_LIBS)
 

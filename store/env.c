@@ -27,6 +27,7 @@
 
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "component/strmap.h"
 #include "store/store-int.h"
 
@@ -380,6 +381,8 @@ int store_batch_end(struct store *st)
 
 int store_flush(struct store *st)
 {
+	/* Only a batch that did something is timed (component/metrics.h). */
+	int64_t start = st->batch != NULL ? metrics_clock_us() : -1;
 	int brc = 0, rc;
 
 	if (st->batch_open)
@@ -393,6 +396,8 @@ int store_flush(struct store *st)
 		log_errx("store: log flush: %s", db_strerror(rc));
 		return STORE_EFAIL;
 	}
+	if (start >= 0)
+		metrics_commit_done(start);
 	return brc;
 }
 

@@ -68,3 +68,4 @@ tests_unit_test_util_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += tests/unit/data
 
 include tests/integration/local.mk
+include tests/ops/local.mk

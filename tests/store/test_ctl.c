@@ -462,6 +462,71 @@ static void test_import(void **state)
 			 STORE_NOTFOUND);
 }
 
+/* What an operator hit: a command word without its subcommand, a JID
+ * that is no account, an import file with a typo or that is not there. */
+static void test_operator_messages(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	assert_int_equal(run(f, f->st, "identity"), CTL_USAGE);
+	assert_string_equal(f->err, "backchannelctl: 'identity' needs a "
+				    "subcommand: add, remove\n");
+	assert_int_equal(run(f, f->st, "room|opne|x"), CTL_USAGE);
+	assert_string_equal(f->err, "backchannelctl: unknown subcommand "
+				    "'room opne' (expected open, close)\n");
+	assert_int_equal(run(f, f->st, "frobnicate"), CTL_USAGE);
+	assert_non_null(strstr(f->err, "unknown command 'frobnicate'"));
+
+	assert_int_equal(run(f, f->st, "identity|add|alice"), CTL_OK);
+	assert_int_equal(run(f, f->st, "link|alice|notajid"), CTL_FAIL);
+	assert_string_equal(f->err, "backchannelctl: 'notajid' is not an "
+				    "account's JID (expected user@domain)\n");
+	assert_int_equal(run(f, f->st, "link|alice|@example.org"), CTL_FAIL);
+	assert_int_equal(run(f, f->st, "link|alice|a@b@example.org"), CTL_FAIL);
+	assert_int_equal(run(f, f->st, "link|alice|a b@example.org"), CTL_FAIL);
+	assert_int_equal(run(f, f->st, "link|alice|Alice@Example.org/phone"),
+			 CTL_OK);
+	assert_int_equal(run(f, f->st, "unlink|alice|alice@example.org"),
+			 CTL_OK);
+
+	write_file(path(f, "typo.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "  <identity handle=\"bob\" nmae=\"Bob\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "typo.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "typo.xml:2: <identity>: unknown "
+				       "attribute 'nmae' (expected handle, "
+				       "name, bot, setting, created)"));
+
+	write_file(path(f, "nested.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "  <identity handle=\"bob\">\n"
+		   "    <link jdi=\"bob@example.org\"/>\n"
+		   "  </identity>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "nested.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "nested.xml:3: <link>: unknown "
+				       "attribute 'jdi' (expected jid)"));
+
+	write_file(path(f, "missing-attr.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "  <identity handle=\"bob\"/>\n"
+		   "  <identity name=\"Carol\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "missing-attr.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "missing-attr.xml:3: <identity>: "
+				       "missing required attribute 'handle'"));
+
+	assert_int_equal(run(f, f->st, "import|/nonexistent.xml"), CTL_FAIL);
+	assert_string_equal(f->err, "backchannelctl: /nonexistent.xml: no "
+				    "such file\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +536,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_operator_messages, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

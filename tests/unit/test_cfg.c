@@ -187,6 +187,46 @@ static void bad_files_name_line_and_problem(void **state)
 	assert_true(checked >= 10);
 }
 
+static void metrics_listen_address(void **state)
+{
+	static const char xml[] =
+		"<backchannel><server host='127.0.0.1'/>"
+		"<service domain='d.test' secret='a'/>"
+		"<rooms domain='m.d.test' secret='b'/><store path='/x'/>"
+		"<metrics listen='[::1]:9107'/></backchannel>";
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct cfg *cfg;
+	char err[1024];
+
+	(void)state;
+	if (cfg_load_buffer("t.xml", xml, sizeof(xml) - 1, &cfg, err,
+			    sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_string_equal(cfg->metrics_listen, "[::1]:9107");
+	cfg_free(cfg);
+	/* None by default (the contract's minimal file). */
+	if (cfg_load(CFG_DIR "/good-minimal.xml", &cfg, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_null(cfg->metrics_listen);
+	cfg_free(cfg);
+
+	assert_int_equal(cfg_parse_listen("127.0.0.1:9107", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(cfg_parse_listen("[::1]:1", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(cfg_parse_listen("0.0.0.0:65535", NULL, NULL), 0);
+	assert_int_equal(cfg_parse_listen("127.0.0.1:0", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("127.0.0.1:65536", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("127.0.0.1", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("localhost:9107", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("::1:9107", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("[::1]9107", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("[127.0.0.1]:9107", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen(":9107", NULL, NULL), -1);
+	assert_int_equal(cfg_parse_listen("1.2.3.4:x", NULL, NULL), -1);
+}
+
 static void doctype_is_refused(void **state)
 {
 	static const char xml[] =
@@ -211,6 +251,7 @@ int main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(bad_files_name_line_and_problem),
 		cmocka_unit_test(doctype_is_refused),
+		cmocka_unit_test(metrics_listen_address),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
