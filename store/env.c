@@ -301,6 +301,7 @@ void store_close(struct store *st)
 	store_close_handles(st);
 	store_cache_drop(st);
 	strmap_free(st->ev_appends);
+	free(st->ev_pending);
 	free(st->path);
 	free(st);
 }
@@ -368,6 +369,9 @@ int store_batch_end(struct store *st)
 
 	if (!st->batch_open)
 		return STORE_EINVAL;
+	/* The pass's evidence, in the batch as one call; a failure is
+	 * logged and the batch still ends. */
+	(void)store_evidence_drain(st);
 	rc = store_batch_commit(st);
 	if (rc == DB_RUNRECOVERY)
 		store_reopen(st);

@@ -1004,55 +1004,154 @@ static int store_evidence_trim(DBC *c, const DBT *key, const DBT *val,
  * next append; past STORE_EVIDENCE_PAIRS pairs the map starts again. */
 #define STORE_EVIDENCE_PAIRS 100000
 
-static void store_evidence_pair(char *buf, size_t size, const char *a,
-				const char *b)
+/* One pair's share of a drain: how its log is trimmed afterwards. */
+struct store_ev_pair {
+	char *key; /* a \n b, for ev_appends */
+	const struct store_ev_pending *last; /* its newest append */
+	size_t appended;
+	uintptr_t known; /* ev_appends' count + 1 before the drain; 0: none */
+	size_t count;    /* the count after the drain (set by the body) */
+};
+
+struct store_ev_drain {
+	struct store_ev_pending *v;
+	size_t n;
+	struct store_ev_pair *pairs;
+	size_t npairs;
+};
+
+static void store_ev_key(struct store_buf *k, const struct store_ev_pending *e,
+			 size_t *plen)
 {
-	snprintf(buf, size, "%s\n%s", a, b);
+	store_buf_init(k);
+	store_pair_key(k, e->a, e->b);
+	store_buf_u8(k, 0);
+	*plen = k->len;
+	store_buf_be64(k, (uint64_t)e->ms);
+	store_buf_be32(k, e->seq);
 }
 
-static int store_evidence_add_body(struct store *st, DB_TXN *txn, void *arg)
+/* Trims one pair's log after its appends: a pair this process has not
+ * counted yet is counted by a full walk (pruning as it goes); a counted
+ * one is trimmed from its oldest end once it is a few over its bound. */
+static int store_ev_trim_pair(struct store *st, DB_TXN *txn,
+			      struct store_ev_pair *p)
 {
-	struct store_rarg *r = arg;
-	struct store_buf k, v;
-	int64_t now = clock_now_ms();
+	const struct store_ev_pending *e = p->last;
+	struct store_rarg r;
+	struct store_buf k;
 	size_t plen;
-	int rc;
+	int rc = 0;
 
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_pair_key(&k, r->a, r->b);
-	store_buf_u8(&k, 0);
-	plen = k.len;
-	store_buf_be64(&k, (uint64_t)now);
-	store_buf_be32(&k, store_next_seq(st));
-	store_buf_u8(&v, STORE_V1);
-	store_buf_be64(&v, (uint64_t)now);
-	store_buf_str(&v, r->text);
-	rc = store_dbput(st, txn, STORE_DB_EVIDENCE, &k, &v, 0);
-	if (rc != 0)
-		goto out;
-	r->nheld = 0;
-	r->ms = r->set ? now - r->ms : 0;
-	r->max2 = (unsigned)plen;
-	r->newkey = k.p;
-	r->newkey_len = k.len;
-	if (r->is_new) {
-		r->count = 0;
+	memset(&r, 0, sizeof(r));
+	store_ev_key(&k, e, &plen);
+	r.max1 = e->max_count;
+	r.max2 = (unsigned)plen;
+	r.ms = e->max_age_ms > 0 ? e->ms - e->max_age_ms : 0;
+	r.newkey = k.p;
+	r.newkey_len = k.len;
+	if (p->known == 0) {
 		rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
 				  STORE_WALK_REVERSE | STORE_WALK_KEYS,
-				  store_evidence_prune, r);
+				  store_evidence_prune, &r);
 	} else {
-		r->count = r->nreq + 1; /* as known before, and the new one */
-		/* Trimming opens a cursor: do it once the pair is a few over,
-		 * taking it back to the count in one walk. */
-		if (r->count > r->max1 + STORE_EVIDENCE_SLACK(r->max1))
+		r.count = p->known - 1 + p->appended;
+		if (r.count > r.max1 + STORE_EVIDENCE_SLACK(r.max1))
 			rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
 					  STORE_WALK_KEYS, store_evidence_trim,
-					  r);
+					  &r);
 	}
-out:
+	p->count = r.count;
 	store_buf_free(&k);
-	store_buf_free(&v);
+	return rc;
+}
+
+/* Writes every pending append, then trims each pair once. */
+static int store_ev_drain_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_ev_drain *d = arg;
+	struct store_buf k, v;
+	size_t i, plen;
+	int rc = 0;
+
+	for (i = 0; i < d->n && rc == 0; i++) {
+		const struct store_ev_pending *e = &d->v[i];
+
+		store_ev_key(&k, e, &plen);
+		store_buf_init(&v);
+		store_buf_u8(&v, STORE_V1);
+		store_buf_be64(&v, (uint64_t)e->ms);
+		store_buf_str(&v, e->text);
+		rc = store_dbput(st, txn, STORE_DB_EVIDENCE, &k, &v, 0);
+		store_buf_free(&k);
+		store_buf_free(&v);
+	}
+	for (i = 0; i < d->npairs && rc == 0; i++)
+		rc = store_ev_trim_pair(st, txn, &d->pairs[i]);
+	return rc;
+}
+
+int store_evidence_drain(struct store *st)
+{
+	struct store_ev_drain d;
+	size_t i, j;
+	int rc;
+
+	if (st->ev_n == 0)
+		return 0;
+	d.v = st->ev_pending;
+	d.n = st->ev_n;
+	st->ev_pending = NULL;
+	st->ev_n = st->ev_cap = 0;
+	if (st->ev_appends == NULL ||
+	    strmap_count(st->ev_appends) >= STORE_EVIDENCE_PAIRS) {
+		strmap_free(st->ev_appends);
+		st->ev_appends = strmap_new(NULL);
+	}
+	/* The pairs, in order of first append (a pass has few). */
+	d.pairs = store_xmalloc(d.n * sizeof(*d.pairs));
+	d.npairs = 0;
+	for (i = 0; i < d.n; i++) {
+		size_t la = strlen(d.v[i].a), lb = strlen(d.v[i].b);
+		char *key = store_xmalloc(la + lb + 2);
+
+		memcpy(key, d.v[i].a, la);
+		key[la] = '\n';
+		memcpy(key + la + 1, d.v[i].b, lb + 1);
+		for (j = 0; j < d.npairs; j++)
+			if (strcmp(d.pairs[j].key, key) == 0)
+				break;
+		if (j < d.npairs) {
+			free(key);
+		} else {
+			d.pairs[j].key = key;
+			d.pairs[j].appended = 0;
+			d.pairs[j].known = (uintptr_t)strmap_get(st->ev_appends,
+								 key);
+			d.npairs++;
+		}
+		d.pairs[j].appended++;
+		d.pairs[j].last = &d.v[i];
+	}
+	rc = store_txn_run(st, "add evidence", store_ev_drain_body, &d);
+	/* Only a committed count is remembered; a failure makes the pair
+	 * unknown again, so its next append counts it afresh. */
+	for (j = 0; j < d.npairs; j++) {
+		if (rc == 0)
+			strmap_put(st->ev_appends, d.pairs[j].key,
+				   (void *)(d.pairs[j].count + 1));
+		else
+			strmap_del(st->ev_appends, d.pairs[j].key);
+	}
+	for (i = 0; i < d.n; i++) {
+		free(d.v[i].a);
+		free(d.v[i].b);
+		free(d.v[i].text);
+	}
+	for (j = 0; j < d.npairs; j++)
+		free(d.pairs[j].key);
+	free(d.v);
+	free(d.pairs);
 	return rc;
 }
 
@@ -1060,36 +1159,28 @@ int store_evidence_add(struct store *st, const char *sender,
 		       const char *recipient, const char *text,
 		       unsigned max_count, int64_t max_age_ms)
 {
-	char pair[2 * STORE_ADDR_SIZE + 2];
-	struct store_rarg *r;
-	uintptr_t known;
-	int rc;
+	char a[STORE_ADDR_SIZE], b[STORE_ADDR_SIZE];
+	struct store_ev_pending *e;
 
-	rc = store_rarg_new(sender, recipient, 0, &r);
-	if (rc != 0)
-		return rc;
-	r->text = text;
-	r->max1 = max_count;
-	r->set = max_age_ms > 0;
-	r->ms = max_age_ms;
-	if (st->ev_appends == NULL ||
-	    strmap_count(st->ev_appends) >= STORE_EVIDENCE_PAIRS) {
-		strmap_free(st->ev_appends);
-		st->ev_appends = strmap_new(NULL);
+	if (store_addr_norm(sender, a) != 0 ||
+	    store_addr_norm(recipient, b) != 0 || text == NULL)
+		return STORE_EINVAL;
+	if (st->ev_n == st->ev_cap) {
+		st->ev_cap = st->ev_cap ? 2 * st->ev_cap : 64;
+		st->ev_pending = store_xrealloc(st->ev_pending,
+						st->ev_cap * sizeof(*e));
 	}
-	store_evidence_pair(pair, sizeof(pair), r->a, r->b);
-	known = (uintptr_t)strmap_get(st->ev_appends, pair);
-	r->is_new = known == 0;
-	r->nreq = known ? known - 1 : 0; /* the body may run more than once */
-	rc = store_txn_run(st, "add evidence", store_evidence_add_body, r);
-	/* Only a committed count is remembered; a retry starts from the
-	 * count read above, and a failure makes the pair unknown again. */
-	if (rc == 0)
-		strmap_put(st->ev_appends, pair, (void *)(r->count + 1));
-	else
-		strmap_del(st->ev_appends, pair);
-	free(r);
-	return rc;
+	e = &st->ev_pending[st->ev_n];
+	e->a = store_xstrdup(a);
+	e->b = store_xstrdup(b);
+	e->text = store_xstrdup(text);
+	e->ms = clock_now_ms();
+	e->seq = store_next_seq(st);
+	e->max_count = max_count;
+	e->max_age_ms = max_age_ms;
+	st->ev_n++;
+	/* In a batch, the pass's appends go in at its end, as one call. */
+	return st->batch_open ? 0 : store_evidence_drain(st);
 }
 
 static int store_evidence_one(DBC *c, const DBT *key, const DBT *val,
@@ -1131,6 +1222,7 @@ int store_evidence_list(struct store *st, const char *sender,
 	struct store_rarg *r;
 	int rc;
 
+	(void)store_evidence_drain(st); /* logged by the store on failure */
 	rc = store_rarg_new(sender, recipient, 0, &r);
 	if (rc != 0) {
 		*out = NULL;

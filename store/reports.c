@@ -184,6 +184,8 @@ int store_report_add(struct store *st, const struct store_report *r,
 		return STORE_EINVAL;
 	a.in = r;
 	a.with_log = with_log;
+	if (with_log)
+		(void)store_evidence_drain(st); /* the log read below */
 	rc = store_txn_run(st, "add report", store_report_add_body, &a);
 	if (id != NULL)
 		*id = rc == 0 ? a.id : 0;

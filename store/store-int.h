@@ -57,6 +57,10 @@ struct store {
 	 * (pair key -> count): the prune walk runs every few appends, not
 	 * on each (see store_evidence_add()). */
 	struct strmap *ev_appends;
+	/* Evidence appended during the open batch, written when it ends
+	 * (store_evidence_drain()): one call for a pass's appends. */
+	struct store_ev_pending *ev_pending;
+	size_t ev_n, ev_cap;
 	/* The batch's read cache (store/cache.c). */
 	struct strmap *cache;
 	unsigned long cache_hits; /* for tests */
@@ -186,6 +190,21 @@ int store_identity_check(struct store *st, DB_TXN *txn, const char *handle);
  * NULL-terminated vector *strv of *n strings (NULL: a new one). */
 int store_evidence_append(struct store *st, DB_TXN *txn, const char *sender,
 			  const char *recipient, char ***strv, size_t *n);
+
+/* One evidence append waiting for the end of the batch. */
+struct store_ev_pending {
+	char *a, *b; /* normalised sender and recipient */
+	char *text;
+	int64_t ms;
+	uint32_t seq;
+	unsigned max_count;
+	int64_t max_age_ms;
+};
+
+/* Writes the pending evidence appends in one transaction and trims each
+ * pair's log once (store/relation.c).  Called when a batch ends and
+ * before evidence is read. */
+int store_evidence_drain(struct store *st);
 
 /* Reads the value format version byte; STORE_EFORMAT for one we don't
  * know. */

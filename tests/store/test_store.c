@@ -486,6 +486,50 @@ static void test_evidence(void **state)
 	store_strv_free(v);
 }
 
+/* In a batch, a pass's appends wait for its end and go in as one call:
+ * a report or a listing in the same pass still sees them, and a pass of
+ * more appends than a pair keeps leaves exactly the newest. */
+static void test_evidence_batched(void **state)
+{
+	struct store *st = *state;
+	struct store_report r, got;
+	char buf[16];
+	uint64_t id;
+	char **v;
+	int i;
+
+	assert_int_equal(store_batch_begin(st), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "b%d", i);
+		assert_int_equal(store_evidence_add(st, "eve", "bob", buf, 5,
+						    0), 0);
+	}
+	assert_int_equal(store_evidence_list(st, "eve", "bob", &v), 0);
+	assert_int_equal(strv_len(v), 3);
+	assert_string_equal(v[2], "b2");
+	store_strv_free(v);
+	assert_int_equal(store_evidence_add(st, "eve", "bob", "b3", 5, 0), 0);
+	memset(&r, 0, sizeof(r));
+	r.reporter = "bob";
+	r.reported = "eve";
+	r.reason = "urn:xmpp:reporting:spam";
+	assert_int_equal(store_report_add(st, &r, true, &id), 0);
+	for (i = 0; i < 12; i++) {
+		snprintf(buf, sizeof(buf), "c%02d", i);
+		assert_int_equal(store_evidence_add(st, "eve", "bob", buf, 5,
+						    0), 0);
+	}
+	assert_int_equal(store_batch_end(st), 0);
+	assert_int_equal(store_report_get(st, id, &got), 0);
+	assert_string_equal(got.evidence[3], "b3");
+	assert_null(got.evidence[4]);
+	store_report_clear(&got);
+	assert_int_equal(store_evidence_list(st, "eve", "bob", &v), 0);
+	assert_true(strv_len(v) >= 5 && strv_len(v) <= 6);
+	assert_string_equal(v[strv_len(v) - 1], "c11");
+	store_strv_free(v);
+}
+
 static void test_reports(void **state)
 {
 	struct store *st = *state;
@@ -1243,6 +1287,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_relations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evidence_batched, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
