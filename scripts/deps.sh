@@ -8,7 +8,7 @@ set -eu
 PACKAGES="
 build-essential autoconf automake libtool libtool-bin pkg-config
 libstrophe-dev libxml2-dev libdb-dev db5.3-util libcmocka-dev
-libxml2-utils valgrind openssl procps util-linux coreutils
+libxml2-utils valgrind openssl procps util-linux coreutils iproute2
 prosody prosody-modules ejabberd erlang-base
 python3 python3-slixmpp python3-pytest python3-pytest-timeout
 "

@@ -242,6 +242,13 @@ class Server:
         self.stop()
         return self.start()
 
+    def drop_components(self):
+        """Cuts every component connection to this server (ss -K on its
+        component port: only our daemons connect there), while the server
+        and its clients stay up."""
+        self._run([_which("ss"), "-K", "dst", LOOPBACK, "dport", "=",
+                   ":%d" % self.component_port])
+
     def close(self):
         """Stops the server and removes its directory."""
         self.stop()

@@ -429,3 +429,24 @@ def test_kill9_keeps_rooms_archive_and_occupants(daemon, connect):
     assert j.subject.find(q(CLIENT, "subject")).text == "Kept"
     assert [body_of(el) for el in j.history()] == ["before 1", "before 2", "after"]
     private(t.alice, t.bob, t.dave)
+
+
+def test_server_connection_loss_keeps_occupants(server, daemon, connect):
+    """The daemon loses its connections to the server and reconnects: the
+    occupants that stayed connected are still joined, without rejoining."""
+    t = trio(daemon, connect)
+    room = t.room("bob")
+    join(t.bob, room, "bob")
+    say_and_wait(t.bob, room, "before the cut", "bob", t.alice)
+    server.drop_components()
+    daemon.wait_ready(connect("probe", resource="again"), timeout=30)
+    assert daemon.running(), daemon.log_tail()
+    for c, nick in ((t.alice, "alice"), (t.bob, "bob")):
+        r = c.iq_get(occ(room, nick), PING)
+        assert r.get("type") == "result", "%s not joined after the reconnect: %s" % (
+            nick, h.xml_text(r))
+    say_and_wait(t.bob, room, "after the cut", "bob", t.alice)
+    _, _, forms = info_parts(disco_info(t.alice, room))
+    info = forms.get("http://jabber.org/protocol/muc#roominfo", {})
+    assert info.get("muc#roominfo_occupants") == ["2"], info
+    private(t.alice, t.bob)
