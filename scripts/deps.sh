@@ -11,6 +11,8 @@ libstrophe-dev libxml2-dev libdb-dev db5.3-util libcmocka-dev
 libxml2-utils valgrind openssl procps util-linux coreutils iproute2
 prosody prosody-modules ejabberd erlang-base
 python3 python3-slixmpp python3-pytest python3-pytest-timeout
+libmicrohttpd-dev libcurl4-openssl-dev python3-prometheus-client
+mandoc man-db systemd debhelper dpkg-dev fakeroot
 "
 
 export DEBIAN_FRONTEND=noninteractive

@@ -2,14 +2,17 @@
 # The one command that checks everything on a fresh Debian 12 machine:
 # installs the dependencies, builds out of tree in build/main with warnings
 # as errors, runs "make check" (unit tests and the end-to-end suites against
-# a private Prosody and a private ejabberd), "make distcheck", and a second
+# a private Prosody and a private ejabberd), "make distcheck", the packaged
+# install (tests/ops/package-test.sh: the .deb built, installed, run as its
+# service against a private Prosody, purged), and a second
 # build with AddressSanitizer and UndefinedBehaviorSanitizer in build/san
 # running "make check" again.  Exits non-zero on the first failure, after
 # printing the test logs.
 #
 # Environment: JOBS (default: number of CPUs), BC_SAN_CHECK=unit to run only
 # the unit tests in the sanitizer build (default: all), BC_SKIP_DEPS=1 to
-# skip scripts/deps.sh, BC_SKIP_DISTCHECK=1 to skip make distcheck.
+# skip scripts/deps.sh, BC_SKIP_DISTCHECK=1 to skip make distcheck,
+# BC_SKIP_PACKAGE=1 to skip the packaged install.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +83,15 @@ if [ -z "${BC_SKIP_DISTCHECK:-}" ]; then
 		echo "distcheck failed"
 		exit 1
 	fi
+fi
+
+if [ -z "${BC_SKIP_PACKAGE:-}" ]; then
+	step "packaged install (tests/ops/package-test.sh)"
+	if ! bash tests/ops/package-test.sh build/main; then
+		echo "tests: $passed passed, $((failed + 1)) failed"
+		exit 1
+	fi
+	passed=$((passed + 1))
 fi
 
 step "sanitizer build (build/san)"

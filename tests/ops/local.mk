@@ -22,3 +22,16 @@ tests_unit_test_metrics_LDADD = $(UNIT_LDADD)
 TESTS += tests/ops/openmetrics.sh
 EXTRA_DIST += tests/ops/openmetrics.sh tests/ops/check_openmetrics.py
 CLEANFILES += openmetrics.out
+
+TESTS += tests/ops/man-lint.sh tests/ops/systemd-unit.sh tests/ops/doap.sh
+EXTRA_DIST += tests/ops/man-lint.sh tests/ops/systemd-unit.sh \
+	tests/ops/doap.sh tests/ops/check_doap.py backchannel.doap
+CLEANFILES += doap-features.out
+
+# What the module registry advertises, for tests/ops/doap.sh.
+check_PROGRAMS += tests/ops/doap_features
+tests_ops_doap_features_SOURCES = tests/ops/doap_features.c
+tests_ops_doap_features_LDADD = $(BC_LIBS)
+
+# The packaged install (scripts/test.sh runs it, as root).
+EXTRA_DIST += tests/ops/package-test.sh tests/ops/package_relay.py
