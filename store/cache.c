@@ -33,10 +33,23 @@ struct store_cached {
 	unsigned char data[];
 };
 
+/* "kind \x1f a \x1f b" into buf (size >= 2 * STORE_ADDR_SIZE + 16), with
+ * memcpy rather than a format: every relayed message looks up several. */
 static char *store_cache_key(int kind, const char *a, const char *b,
 			     char *buf, size_t size)
 {
-	snprintf(buf, size, "%d\x1f%s\x1f%s", kind, a, b ? b : "");
+	size_t la = strnlen(a, STORE_ADDR_SIZE);
+	size_t lb = b ? strnlen(b, STORE_ADDR_SIZE) : 0;
+	char *p = buf;
+
+	(void)size;
+	*p++ = (char)('A' + kind);
+	*p++ = '\x1f';
+	memcpy(p, a, la);
+	p += la;
+	*p++ = '\x1f';
+	memcpy(p, b, lb);
+	p[lb] = '\0';
 	return buf;
 }
 
