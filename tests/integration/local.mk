@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	tests/integration/test_durability.py \
 	tests/integration/test_blocking.py \
 	tests/integration/test_daemon.py \
+	tests/integration/test_operations.py \
 	tests/integration/test_muc.py \
 	tests/integration/test_muc_admin.py \
 	tests/integration/test_muc_invite.py \
