@@ -1,11 +1,13 @@
 #!/bin/bash
-# Runs a local demo: a private Prosody on 127.0.0.1 with users alice and bob,
-# and backchanneld serving bc.localhost and rooms.bc.localhost, with demo
-# identities.  Everything lives in run/demo/ under the checkout.
+# Runs a local demo: a private Prosody on 127.0.0.1 with users alice, bob
+# and carol, and backchanneld serving bc.localhost and rooms.bc.localhost,
+# with demo identities.  Everything lives in run/demo/ under the checkout.
 #
-#   scripts/demo.sh          install deps, build, (re)start the demo
-#   scripts/demo.sh stop     stop the demo (by the PIDs in run/demo/)
-#   scripts/demo.sh status   show whether it runs
+#   scripts/demo.sh                 install deps, build, (re)start the demo
+#   scripts/demo.sh stop            stop the demo (by the PIDs in run/demo/)
+#   scripts/demo.sh status          show whether it runs
+#   scripts/demo.sh restart-daemon  rebuild and restart backchanneld only
+#                                   (Prosody, its accounts and the store stay)
 #
 # Environment: BC_DEMO_SKIP_DEPS=1 skips scripts/deps.sh; JOBS for make.
 set -euo pipefail
@@ -18,6 +20,9 @@ HOST=localhost
 SERVICE=bc.localhost
 ROOMS=rooms.bc.localhost
 PASSWORD=password
+conf=$run/backchannel.xml
+daemon=$build/backchanneld
+ctl=$build/backchannelctl
 
 say() { printf 'demo: %s\n' "$*"; }
 warn() { printf 'demo: warning: %s\n' "$*" >&2; }
@@ -57,6 +62,30 @@ stop_one() {
 stop_all() {
 	stop_one backchanneld
 	stop_one prosody
+}
+
+# Starts backchanneld on the demo's configuration, logging to a file.
+start_daemon() {
+	nohup "$daemon" -c "$conf" -v --log-file "$run/backchanneld.log" \
+		>>"$run/backchanneld.out" 2>&1 </dev/null &
+	echo $! >"$run/backchanneld.pid"
+	sleep 1
+	if ! live_pid backchanneld >/dev/null; then
+		tail -n 20 "$run/backchanneld.log" "$run/backchanneld.out" >&2
+		return 1
+	fi
+}
+
+build() {
+	say "building in $build"
+	[ -x configure ] || ./autogen.sh >/dev/null
+	mkdir -p "$build"
+	if [ ! -f "$build/Makefile" ]; then
+		(cd "$build" && ../../configure --enable-werror >configure.out) ||
+			die "configure failed (see $build/config.log)"
+	fi
+	make -C "$build" -j"$JOBS" -s >/dev/null || die "build failed: run make -C $build"
+	[ -x "$daemon" ] || die "no backchanneld in $build"
 }
 
 port_free() {
@@ -101,26 +130,25 @@ status)
 	done
 	exit 0
 	;;
+restart-daemon)
+	[ -f "$conf" ] || die "no demo to restart: run scripts/demo.sh first"
+	live_pid prosody >/dev/null || die "prosody is not running: run scripts/demo.sh"
+	cd "$top"
+	build
+	stop_one backchanneld
+	start_daemon || die "backchanneld exited at once"
+	say "backchanneld restarted (pid $(cat "$run/backchanneld.pid")), log $run/backchanneld.log"
+	exit 0
+	;;
 start) ;;
-*) die "usage: scripts/demo.sh [start|stop|status]" ;;
+*) die "usage: scripts/demo.sh [start|stop|status|restart-daemon]" ;;
 esac
 
 cd "$top"
 if [ -z "${BC_DEMO_SKIP_DEPS:-}" ]; then
 	bash scripts/deps.sh
 fi
-
-say "building in $build"
-[ -x configure ] || ./autogen.sh >/dev/null
-mkdir -p "$build"
-if [ ! -f "$build/Makefile" ]; then
-	(cd "$build" && ../../configure --enable-werror >configure.out) ||
-		die "configure failed (see $build/config.log)"
-fi
-make -C "$build" -j"$JOBS" -s >/dev/null || die "build failed: run make -C $build"
-daemon=$build/backchanneld
-ctl=$build/backchannelctl
-[ -x "$daemon" ] || die "no backchanneld in $build"
+build
 
 # A re-run starts over with the same data.
 stop_all
@@ -175,7 +203,7 @@ Component "$ROOMS"
   component_secret = "$secret"
 EOF
 
-for u in alice bob; do
+for u in alice bob carol; do
 	prosodyctl --config "$cfg" register "$u" "$HOST" "$PASSWORD" >/dev/null ||
 		die "could not register $u@$HOST"
 done
@@ -191,7 +219,6 @@ wait_port "$c2s_port" "$(cat "$run/prosody.pid")" &&
 	}
 say "prosody running (pid $(cat "$run/prosody.pid")), c2s 127.0.0.1:$c2s_port, components 127.0.0.1:$component_port"
 
-conf=$run/backchannel.xml
 cat >"$conf" <<EOF
 <backchannel>
   <server host="127.0.0.1" port="$component_port"/>
@@ -217,17 +244,14 @@ ctl_run identity add bob --name "Bob"
 ctl_run identity add carol --name "Carol"
 ctl_run link alice "alice@$HOST"
 ctl_run link bob "bob@$HOST"
+ctl_run link carol "carol@$HOST"
 ctl_run follow alice bob
 ctl_run follow bob alice
 
-nohup "$daemon" -c "$conf" -v >>"$run/backchanneld.log" 2>&1 </dev/null &
-echo $! >"$run/backchanneld.pid"
-sleep 1
-if ! live_pid backchanneld >/dev/null; then
-	tail -n 20 "$run/backchanneld.log" >&2
+start_daemon || {
 	stop_all
 	die "backchanneld exited at once"
-fi
+}
 
 cat <<EOF
 
@@ -242,10 +266,21 @@ Connect any XMPP client to server 127.0.0.1, port $c2s_port, without TLS
 
   alice@$HOST   password "$PASSWORD"   (identity alice@$SERVICE)
   bob@$HOST     password "$PASSWORD"   (identity bob@$SERVICE)
+  carol@$HOST   password "$PASSWORD"   (identity carol@$SERVICE)
 
-Then, as alice, write to bob@$SERVICE (and approve $SERVICE's contact request,
-so that your identity shows online to others).
-Provision more with: $ctl -c $conf identity add HANDLE --name NAME
+alice and bob follow each other: as alice, write to bob@$SERVICE (and
+approve $SERVICE's contact request, so that your identity shows online to
+others).  Nobody follows carol: as carol, write to alice@$SERVICE and alice
+gets a message request (a contact request from carol@$SERVICE with the
+text); she approves it to read the message, or writes "requests" or
+"accept carol" to $SERVICE.
+
+Another person:
+  prosodyctl --config $cfg register dave $HOST $PASSWORD
+  $ctl -c $conf identity add dave --name "Dave"
+  $ctl -c $conf link dave dave@$HOST
+
+After changing the code: scripts/demo.sh restart-daemon
 
 Stop it with: scripts/demo.sh stop
 EOF
