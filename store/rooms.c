@@ -415,6 +415,8 @@ static int store_room_remove_body(struct store *st, DB_TXN *txn, void *arg)
 		rc = store_dbdel_prefix(st, txn, STORE_DB_AFFILS, &k);
 	if (rc == 0)
 		rc = store_dbdel_prefix(st, txn, STORE_DB_ARCHIVE, &k);
+	if (rc == 0)
+		rc = store_roomstate_remove(st, txn, a->name);
 	store_buf_free(&k);
 	return rc;
 }

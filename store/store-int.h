@@ -34,6 +34,8 @@ enum store_dbi {
 	STORE_DB_EVIDENCE,
 	STORE_DB_REPORTS,
 	STORE_DB_SUBS,
+	STORE_DB_ROOM_CONFIG,
+	STORE_DB_OCCUPANTS,
 	STORE_DB_N
 };
 
@@ -190,6 +192,9 @@ int store_identity_check(struct store *st, DB_TXN *txn, const char *handle);
  * NULL-terminated vector *strv of *n strings (NULL: a new one). */
 int store_evidence_append(struct store *st, DB_TXN *txn, const char *sender,
 			  const char *recipient, char ***strv, size_t *n);
+
+/* Removes a room's configuration and occupants (store/roomstate.c). */
+int store_roomstate_remove(struct store *st, DB_TXN *txn, const char *room);
 
 /* One evidence append waiting for the end of the batch. */
 struct store_ev_pending {

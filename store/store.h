@@ -408,7 +408,8 @@ int store_room_open(struct store *st, const char *name, const char *title,
 		    const char *const *hosts, const char *const *speakers);
 /* Marks an audio room not live; STORE_NOTFOUND if there is no such room. */
 int store_room_close(struct store *st, const char *name);
-/* Removes a room with its affiliations and archive. */
+/* Removes a room with its affiliations, archive, configuration and
+ * occupants. */
 int store_room_remove(struct store *st, const char *name);
 int store_room_list(struct store *st, struct store_room **out, size_t *n);
 void store_room_list_free(struct store_room *v, size_t n);
@@ -428,6 +429,67 @@ int store_affil_get(struct store *st, const char *room, const char *who,
 int store_affil_list(struct store *st, const char *room,
 		     struct store_affiliation **out, size_t *n);
 void store_affil_list_free(struct store_affiliation *v, size_t n);
+
+/* A room's configuration (XEP-0045 §10.2), kept beside its record. */
+#define STORE_ROOMCFG_MEMBERS_ONLY 0x0001u /* muc#roomconfig_membersonly */
+#define STORE_ROOMCFG_PERSISTENT 0x0002u   /* ..._persistentroom */
+#define STORE_ROOMCFG_PUBLIC 0x0004u       /* ..._publicroom */
+#define STORE_ROOMCFG_MODERATED 0x0008u    /* ..._moderatedroom */
+#define STORE_ROOMCFG_LOCKED 0x0010u       /* created, not configured yet */
+#define STORE_ROOMCFG_INVITES 0x0020u      /* ..._allowinvites */
+#define STORE_ROOMCFG_SUBJECT 0x0040u      /* ..._changesubject */
+#define STORE_ROOMCFG_WHOIS_ANYONE 0x0080u /* ..._whois = anyone */
+
+struct store_room_config {
+	uint32_t flags;         /* STORE_ROOMCFG_* */
+	uint32_t max_occupants; /* ..._maxusers */
+	uint32_t history_max;   /* messages sent on join at most */
+	uint8_t broadcast;      /* ..._presencebroadcast: 1 << role */
+	uint8_t allow_pm;       /* ..._allowpm: 0 anyone, 1 participants,
+				 * 2 moderators, 3 none */
+	char *description;      /* ..._roomdesc */
+	char *subject_by;       /* the nick that set the subject, or "" */
+	int64_t subject_ms;     /* when the subject was set, 0: never */
+};
+
+/* Reads a room's configuration; STORE_NOTFOUND when it has none. */
+int store_room_config_get(struct store *st, const char *room,
+			  struct store_room_config *out);
+/* Writes it; STORE_NOTFOUND when the room does not exist. */
+int store_room_config_put(struct store *st, const char *room,
+			  const struct store_room_config *c);
+/* Frees what a configuration points to (not the struct); accepts NULL. */
+void store_room_config_clear(struct store_room_config *c);
+
+/* One session of a room occupant, kept so that the occupant lists are
+ * restored after a restart.  Removed with the room. */
+struct store_occupant {
+	char *room;
+	char *jid;  /* the session's real full JID */
+	char *nick;
+	char *who;  /* the occupant's identity: a handle or escaped address */
+	uint8_t role;
+	int64_t joined_ms; /* 0 on put: now */
+};
+
+/* Writes (or replaces) a session; STORE_NOTFOUND when the room does not
+ * exist, STORE_EINVAL for an empty field. */
+int store_occupant_put(struct store *st, const struct store_occupant *o);
+/* Removes a session; STORE_NOTFOUND when there is none. */
+int store_occupant_del(struct store *st, const char *room, const char *jid);
+/* The sessions of room (NULL: of every room), by room then JID. */
+int store_occupant_list(struct store *st, const char *room,
+			struct store_occupant **out, size_t *n);
+void store_occupant_list_free(struct store_occupant *v, size_t n);
+
+/* The service's secret for XEP-0421 occupant ids: random on first use,
+ * then the same for the life of the store. */
+#define STORE_ROOM_SECRET_SIZE 32
+int store_room_secret(struct store *st,
+		      unsigned char out[STORE_ROOM_SECRET_SIZE]);
+/* Sets the secret (load). */
+int store_room_secret_put(struct store *st,
+			  const unsigned char in[STORE_ROOM_SECRET_SIZE]);
 
 struct store_archive_msg {
 	int64_t ms;      /* 0 on add: now */

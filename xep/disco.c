@@ -21,12 +21,13 @@
 #include "store/store.h"
 #include "component/identity.h"
 #include "xep/adhoc.h"
+#include "xep/muc/muc.h"
 #include "xep/ns.h"
 #include "xep/xep.h"
 
 static const struct xep_feature disco_features[] = {
-	{NS_DISCO_INFO, XEP_AT_DOMAINS | XEP_AT_IDENTITY},
-	{NS_DISCO_ITEMS, XEP_AT_DOMAINS},
+	{NS_DISCO_INFO, XEP_AT_DOMAINS | XEP_AT_IDENTITY | XEP_AT_ROOM},
+	{NS_DISCO_ITEMS, XEP_AT_DOMAINS | XEP_AT_ROOM},
 	{NULL, 0},
 };
 
@@ -75,6 +76,10 @@ static int disco_info(struct xep_stanza *st)
 	     ident_sender(st->bc, st->from_bare, &from) != 0 ||
 	     policy_blocks(st->bc, ident.handle, from.node)))
 		return BC_ESERVICE_UNAVAILABLE;
+	/* XEP-0045 §6.4: a room that does not exist. */
+	if (st->target == XEP_AT_ROOM &&
+	    muc_room_get(st->bc, st->to_jid.node) == NULL)
+		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such room");
 	reply = xep_iq_result(st);
 	query = xep_add_child(reply, "query", NS_DISCO_INFO);
 	if (st->target == XEP_AT_IDENTITY) {
@@ -114,8 +119,12 @@ static int disco_items(struct xep_stanza *st)
 		return adhoc_disco_items(st);
 	if (node != NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
+	if (st->target == XEP_AT_ROOM &&
+	    muc_room_get(st->bc, st->to_jid.node) == NULL)
+		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such room");
 	reply = xep_iq_result(st);
 	query = xep_add_child(reply, "query", NS_DISCO_ITEMS);
+	muc_disco_items(st, query);
 	if (st->target == XEP_AT_SERVICE) {
 		item = xep_add_child(query, "item", NULL);
 		xmpp_stanza_set_attribute(item, "jid", cfg->rooms_domain);
@@ -164,8 +173,9 @@ static void disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 
 static const struct xep_iq disco_iq[] = {
 	{"query", NS_DISCO_INFO, XEP_GET, disco_info,
-	 XEP_AT_DOMAINS | XEP_AT_IDENTITY},
-	{"query", NS_DISCO_ITEMS, XEP_GET, disco_items, XEP_AT_DOMAINS},
+	 XEP_AT_DOMAINS | XEP_AT_IDENTITY | XEP_AT_ROOM},
+	{"query", NS_DISCO_ITEMS, XEP_GET, disco_items,
+	 XEP_AT_DOMAINS | XEP_AT_ROOM},
 	{NULL, NULL, 0, NULL, 0},
 };
 

@@ -15,6 +15,13 @@ libbackchannel_a_SOURCES += \
 	xep/bot.c \
 	xep/provision.c \
 	xep/blocking.c \
+	xep/muc/muc.c \
+	xep/muc/room.c \
+	xep/muc/join.c \
+	xep/muc/message.c \
+	xep/muc/admin.c \
+	xep/muc/owner.c \
 	xep/muc/mam.c \
 	xep/muc/moderate.c
 noinst_HEADERS += xep/xep.h xep/ns.h xep/presence.h xep/reports.h xep/requests.h xep/privilege.h xep/adhoc.h
+noinst_HEADERS += xep/muc/muc.h xep/muc/muc-int.h

@@ -22,6 +22,12 @@
 #define NS_MUC_USER       "http://jabber.org/protocol/muc#user"
 #define NS_MUC_ADMIN      "http://jabber.org/protocol/muc#admin"
 #define NS_MUC_OWNER      "http://jabber.org/protocol/muc#owner"
+#define NS_MUC_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
+#define NS_MUC_ROOMINFO   "http://jabber.org/protocol/muc#roominfo"
+#define NS_MUC_REQUEST    "http://jabber.org/protocol/muc#request"
+#define NS_MUC_STABLE_ID  "http://jabber.org/protocol/muc#stable_id"
+#define NS_MUC_SELF_PING  "http://jabber.org/protocol/muc#self-ping-optimization"
+#define NS_CONFERENCE     "jabber:x:conference"
 #define NS_DELAY          "urn:xmpp:delay"
 #define NS_NICK           "http://jabber.org/protocol/nick"
 #define NS_SID            "urn:xmpp:sid:0"
@@ -63,6 +69,12 @@
 	X("muc_user", NS_MUC_USER)                                             \
 	X("muc_admin", NS_MUC_ADMIN)                                           \
 	X("muc_owner", NS_MUC_OWNER)                                           \
+	X("roomconfig", NS_MUC_ROOMCONFIG)                                     \
+	X("roominfo", NS_MUC_ROOMINFO)                                         \
+	X("mucreq", NS_MUC_REQUEST)                                            \
+	X("stableid", NS_MUC_STABLE_ID)                                        \
+	X("selfping", NS_MUC_SELF_PING)                                        \
+	X("conf", NS_CONFERENCE)                                               \
 	X("delay", NS_DELAY)                                                   \
 	X("nick", NS_NICK)                                                     \
 	X("sid", NS_SID)                                                       \

@@ -66,6 +66,9 @@ const char *muc_room_nick(const struct muc_room *r, const char *jid);
  * (borrowed), or NULL when it has not joined. */
 const char *muc_room_occupant_id(const struct muc_room *r, const char *jid);
 
+/* disco#items on M (XEP-0045 §6.3): adds the public rooms to query. */
+void muc_disco_items(struct xep_stanza *st, xmpp_stanza_t *query);
+
 /* --- implemented by mam.c --- */
 
 /* IQ set <query xmlns='urn:xmpp:mam:2'/> to room@M (XEP-0313 §4). */

@@ -1,0 +1,317 @@
+/*
+ * muc.c - the MUC service on M (XEP-0045 1.34), one registry module:
+ * its IQ table, hooks, disco content and lifecycle.  The parts:
+ *   room.c     rooms and occupants in memory, presence, restore
+ *   join.c     entering, nick changes, presence updates, exits
+ *   message.c  groupchat, subject, private messages, invitations,
+ *              voice requests, IQs to occupants, XEP-0410 self-pings
+ *   admin.c    muc#admin: roles and affiliations
+ *   owner.c    muc#owner: configuration form, destroy
+ *   mam.c      XEP-0313 archive queries; moderate.c XEP-0425
+ *
+ * Also XEP-0359 stanza ids and XEP-0421 occupant ids on every groupchat
+ * message.  Left out: passwords, registration with a room (§7.10),
+ * reserved-nick discovery (§7.12), GC 1.0 specifics, XEP-0059 paging of
+ * the room list.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/bc.h"
+#include "component/cfg.h"
+#include "component/log.h"
+#include "component/strmap.h"
+#include "component/xmalloc.h"
+#include "xep/muc/muc-int.h"
+#include "xep/ns.h"
+
+/* Public rooms listed by disco#items on M at most. */
+#define MUC_DISCO_ITEMS_MAX 500
+
+static const struct xep_feature muc_features[] = {
+	{NS_MUC, XEP_AT_ROOMS | XEP_AT_ROOM},
+	{NS_MUC_STABLE_ID, XEP_AT_ROOMS | XEP_AT_ROOM},
+	{NS_MUC_SELF_PING, XEP_AT_ROOM},
+	{NS_SID, XEP_AT_ROOM},
+	{NS_OCCUPANT_ID, XEP_AT_ROOM},
+	{NS_MAM, XEP_AT_ROOM},
+	{NS_MODERATE, XEP_AT_ROOM},
+	{NS_PING, XEP_AT_ROOM},
+	{NULL, 0},
+};
+
+/* XEP-0410: the room itself answers pings. */
+static int muc_ping_room(struct xep_stanza *st)
+{
+	if (muc_room_get(st->bc, st->to_jid.node) == NULL)
+		return muc_fail(st, NULL, BC_EITEM_NOT_FOUND, "No such room");
+	xep_reply(st, xep_iq_result(st));
+	return XEP_OK;
+}
+
+static const struct xep_iq muc_iq[] = {
+	{"query", NS_MUC_ADMIN, XEP_GET, muc_admin_get, XEP_AT_ROOM},
+	{"query", NS_MUC_ADMIN, XEP_SET, muc_admin_set, XEP_AT_ROOM},
+	{"query", NS_MUC_OWNER, XEP_GET, muc_owner_get, XEP_AT_ROOM},
+	{"query", NS_MUC_OWNER, XEP_SET, muc_owner_set, XEP_AT_ROOM},
+	{"query", NS_MAM, XEP_SET, muc_mam_query, XEP_AT_ROOM},
+	{"moderate", NS_MODERATE, XEP_SET, muc_moderate, XEP_AT_ROOM},
+	{"ping", NS_PING, XEP_GET, muc_ping_room, XEP_AT_ROOM},
+	/* §7.5: anything else to an occupant is relayed. */
+	{NULL, NULL, XEP_GET | XEP_SET, muc_occupant_iq, XEP_AT_OCCUPANT},
+	{NULL, NULL, 0, NULL, 0},
+};
+
+static const struct xep_hook muc_hooks[] = {
+	{XEP_PRESENCE, XEP_AT_ROOM | XEP_AT_OCCUPANT, muc_presence_in},
+	{XEP_MESSAGE, XEP_AT_ROOM | XEP_AT_OCCUPANT, muc_message_in},
+	{XEP_MESSAGE, XEP_AT_IDENTITY, muc_direct_invite},
+	{0, 0, NULL},
+};
+
+static void muc_feature(xmpp_stanza_t *query, const char *var)
+{
+	xmpp_stanza_set_attribute(xep_add_child(query, "feature", NULL), "var",
+				  var);
+}
+
+static void muc_info_field(xmpp_stanza_t *form, const char *var,
+			   const char *type, const char *value)
+{
+	xmpp_stanza_t *f = xep_add_child(form, "field", NULL);
+
+	xmpp_stanza_set_attribute(f, "var", var);
+	if (type != NULL)
+		xmpp_stanza_set_attribute(f, "type", type);
+	xep_add_text_child(f, "value", value);
+}
+
+/* §6.4: a room's identity, its features and the muc#roominfo form. */
+static void muc_disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
+{
+	struct muc_room *r;
+	xmpp_stanza_t *id, *form;
+	uint32_t f;
+	char n[32];
+
+	if (st->target != XEP_AT_ROOM)
+		return;
+	r = muc_room_get(st->bc, st->to_jid.node);
+	if (r == NULL)
+		return;
+	f = r->cfg.flags;
+	id = xep_add_child(query, "identity", NULL);
+	xmpp_stanza_set_attribute(id, "category", "conference");
+	xmpp_stanza_set_attribute(id, "type", "text");
+	xmpp_stanza_set_attribute(id, "name", r->rec.title && r->rec.title[0]
+						      ? r->rec.title
+						      : r->name);
+	muc_feature(query, (f & STORE_ROOMCFG_MEMBERS_ONLY) ? "muc_membersonly"
+							    : "muc_open");
+	muc_feature(query, (f & STORE_ROOMCFG_PERSISTENT) ? "muc_persistent"
+							  : "muc_temporary");
+	muc_feature(query, (f & STORE_ROOMCFG_WHOIS_ANYONE)
+				   ? "muc_nonanonymous"
+				   : "muc_semianonymous");
+	muc_feature(query, "muc_unsecured");
+	muc_feature(query,
+		    (f & STORE_ROOMCFG_PUBLIC) ? "muc_public" : "muc_hidden");
+	muc_feature(query, (f & STORE_ROOMCFG_MODERATED) ? "muc_moderated"
+							 : "muc_unmoderated");
+	form = xep_add_child(query, "x", NS_DATA);
+	xmpp_stanza_set_type(form, "result");
+	muc_info_field(form, "FORM_TYPE", "hidden", NS_MUC_ROOMINFO);
+	muc_info_field(form, "muc#roomconfig_roomname", NULL,
+		       r->rec.title ? r->rec.title : "");
+	muc_info_field(form, "muc#roominfo_description", NULL,
+		       r->cfg.description ? r->cfg.description : "");
+	muc_info_field(form, "muc#roominfo_subject", NULL,
+		       r->rec.subject ? r->rec.subject : "");
+	snprintf(n, sizeof(n), "%zu", r->nocc);
+	muc_info_field(form, "muc#roominfo_occupants", NULL, n);
+	muc_info_field(form, "muc#roomconfig_changesubject", "boolean",
+		       (f & STORE_ROOMCFG_SUBJECT) ? "1" : "0");
+}
+
+struct muc_items {
+	struct bc *bc;
+	xmpp_stanza_t *query;
+	size_t n;
+};
+
+static void muc_item_one(const char *name, void *value, void *arg)
+{
+	struct muc_room *r = value;
+	struct muc_items *it = arg;
+	xmpp_stanza_t *item;
+
+	(void)name;
+	if (it->n >= MUC_DISCO_ITEMS_MAX ||
+	    !(r->cfg.flags & STORE_ROOMCFG_PUBLIC) ||
+	    (r->cfg.flags & STORE_ROOMCFG_LOCKED) || !r->rec.live)
+		return;
+	item = xep_add_child(it->query, "item", NULL);
+	xmpp_stanza_set_attribute(item, "jid", r->jid);
+	xmpp_stanza_set_attribute(item, "name", r->rec.title && r->rec.title[0]
+							? r->rec.title
+							: r->name);
+	it->n++;
+}
+
+void muc_disco_items(struct xep_stanza *st, xmpp_stanza_t *query)
+{
+	struct muc_state *ms = muc_state(st->bc);
+	struct muc_items it = {st->bc, query, 0};
+
+	/* §6.3: the public rooms on M; nothing about a room's occupants. */
+	if (ms != NULL && st->target == XEP_AT_ROOMS)
+		strmap_each(ms->rooms, muc_item_one, &it);
+}
+
+static int muc_init(struct bc *bc, void **state)
+{
+	int rc = muc_state_init(bc, state);
+
+	if (rc == 0)
+		muc_restore(bc);
+	return rc;
+}
+
+/* A session checked after a (re)connection: who it was. */
+struct muc_check {
+	char *room;
+	char *jid;
+};
+
+static void muc_check_done(struct bc *bc, xmpp_stanza_t *answer, void *arg)
+{
+	struct muc_check *c = arg;
+	struct muc_state *ms = muc_state(bc);
+	struct muc_room *r = ms ? strmap_get(ms->rooms, c->room) : NULL;
+	struct muc_session *s = r ? muc_session_of(r, c->jid) : NULL;
+	const char *type = answer ? xmpp_stanza_get_type(answer) : NULL;
+
+	if (s != NULL) {
+		if (type != NULL && strcmp(type, "result") == 0) {
+			s->unverified = false;
+		} else {
+			log_info("room %s: a session did not answer; removed",
+				 c->room);
+			muc_session_gone(bc, s, MUC_S_ERROR);
+		}
+	}
+	free(c->room);
+	free(c->jid);
+	free(c);
+}
+
+struct muc_all {
+	struct muc_room **v;
+	size_t n;
+};
+
+static void muc_collect(const char *key, void *value, void *arg)
+{
+	struct muc_all *a = arg;
+
+	(void)key;
+	a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+	a->v[a->n++] = value;
+}
+
+/* Every session is asked with a ping whether it is still there: after a
+ * restart, the restored ones; after a reconnection, all of them.  Those
+ * that answer with an error, or not at all, leave (status 333). */
+void muc_verify_sessions(struct bc *bc)
+{
+	struct muc_state *ms = muc_state(bc);
+	struct muc_all all = {NULL, 0};
+	size_t i, j, k;
+
+	if (ms == NULL)
+		return;
+	strmap_each(ms->rooms, muc_collect, &all);
+	for (i = 0; i < all.n; i++) {
+		struct muc_room *r = all.v[i];
+
+		for (j = 0; j < r->nocc; j++)
+			for (k = 0; k < r->occ[j]->nsessions; k++) {
+				struct muc_check *c = xcalloc(1, sizeof(*c));
+				xmpp_stanza_t *iq =
+					xmpp_iq_new(bc->xctx, "get", NULL);
+
+				c->room = xstrdup(r->name);
+				c->jid = xstrdup(r->occ[j]->sessions[k]->jid);
+				xmpp_stanza_set_from(iq, r->jid);
+				xmpp_stanza_set_to(iq, c->jid);
+				xep_add_child(iq, "ping", NS_PING);
+				bc_iq_send(bc, iq, MUC_PING_MS, muc_check_done,
+					   c);
+			}
+	}
+	free(all.v);
+}
+
+static void muc_connected(struct bc *bc, unsigned where)
+{
+	if (where == XEP_AT_ROOMS)
+		muc_verify_sessions(bc);
+}
+
+/* An account unlinked from its identity leaves the rooms it was in as
+ * that identity. */
+static void muc_linked(struct bc *bc, const char *bare, bool linked)
+{
+	struct muc_state *ms = muc_state(bc);
+	struct muc_all all = {NULL, 0};
+	struct muc_check *gone = NULL;
+	size_t blen = strlen(bare), n = 0, i, j, k;
+
+	if (ms == NULL || linked)
+		return;
+	strmap_each(ms->rooms, muc_collect, &all);
+	/* Collect first: a room may end with its last occupant. */
+	for (i = 0; i < all.n; i++) {
+		struct muc_room *r = all.v[i];
+
+		for (j = 0; j < r->nocc; j++)
+			for (k = 0; k < r->occ[j]->nsessions; k++) {
+				const char *jid = r->occ[j]->sessions[k]->jid;
+
+				if (strncmp(jid, bare, blen) != 0 ||
+				    (jid[blen] != '/' && jid[blen] != '\0'))
+					continue;
+				gone = xreallocarray(gone, n + 1,
+						     sizeof(*gone));
+				gone[n].room = xstrdup(r->name);
+				gone[n++].jid = xstrdup(jid);
+			}
+	}
+	free(all.v);
+	for (i = 0; i < n; i++) {
+		struct muc_room *r = strmap_get(ms->rooms, gone[i].room);
+		struct muc_session *s = r ? muc_session_of(r, gone[i].jid)
+					  : NULL;
+
+		if (s != NULL)
+			muc_session_gone(bc, s, MUC_S_AFFIL_CHANGE);
+		free(gone[i].room);
+		free(gone[i].jid);
+	}
+	free(gone);
+}
+
+const struct xep_module xep_muc = {
+	.name = "muc",
+	.features = muc_features,
+	.iq = muc_iq,
+	.hooks = muc_hooks,
+	.disco_extend = muc_disco_extend,
+	.init = muc_init,
+	.fini = muc_state_fini,
+	.connected = muc_connected,
+	.linked = muc_linked,
+};
