@@ -13,6 +13,18 @@
 #include "component/log.h"
 #include "store/store.h"
 
+/* Copies src into dst of size bytes, cut short if need be: snprintf's
+ * "%s" without the format parsing, on the path of every message. */
+static void ident_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 int ident_sender(struct bc *bc, const char *bare, struct ident_sender *out)
 {
 	char handle[STORE_HANDLE_SIZE];
@@ -21,7 +33,7 @@ int ident_sender(struct bc *bc, const char *bare, struct ident_sender *out)
 	rc = store_link_get(bc->store, bare, handle);
 	if (rc == 0) {
 		out->member = true;
-		snprintf(out->node, sizeof(out->node), "%s", handle);
+		ident_copy(out->node, sizeof(out->node), handle);
 		return 0;
 	}
 	if (rc != STORE_NOTFOUND)
@@ -47,7 +59,7 @@ int ident_resolve(struct bc *bc, const char *node, struct ident_target *out)
 		if (rc != 0 || store_link_list(bc->store, node, &out->jids) != 0)
 			return BC_EINTERNAL;
 		out->kind = IDENT_MEMBER;
-		snprintf(out->handle, sizeof(out->handle), "%s", id.handle);
+		ident_copy(out->handle, sizeof(out->handle), id.handle);
 		return 0;
 	}
 	/* An escaped JID must name a user at another domain: never one of
@@ -78,7 +90,17 @@ void ident_target_clear(struct ident_target *t)
 
 void ident_address(struct bc *bc, const char *node, char *out)
 {
-	snprintf(out, JID_MAX, "%s@%s", node, bc->cfg->service_domain);
+	size_t n = strlen(node);
+
+	if (n >= JID_MAX)
+		n = JID_MAX - 1;
+	memcpy(out, node, n);
+	if (n + 1 < JID_MAX) {
+		out[n++] = '@';
+		ident_copy(out + n, JID_MAX - n, bc->cfg->service_domain);
+	} else {
+		out[n] = '\0';
+	}
 }
 
 int ident_peer_node(struct bc *bc, const char *arg, char *out, size_t len)

@@ -19,6 +19,7 @@
 #include "component/errors.h"
 #include "component/identity.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "component/relay.h"
 #include "component/strmap.h"
 #include "component/xmalloc.h"
@@ -62,9 +63,21 @@ void relay_free(struct relay *r)
 	free(r);
 }
 
+/* "node \n bare \n id", a new string (built with memcpy: once or twice
+ * for every message relayed). */
 static char *relay_key(const char *node, const char *bare, const char *id)
 {
-	return xasprintf("%s\n%s\n%s", node, bare, id);
+	size_t ln = strlen(node), lb = strlen(bare), li = strlen(id);
+	char *k = xmalloc(ln + lb + li + 3), *p = k;
+
+	memcpy(p, node, ln);
+	p += ln;
+	*p++ = '\n';
+	memcpy(p, bare, lb);
+	p += lb;
+	*p++ = '\n';
+	memcpy(p, id, li + 1);
+	return k;
 }
 
 static void relay_remember(struct relay *r, const char *node,
@@ -188,6 +201,7 @@ int relay_deliver(struct bc *bc, const struct relay_msg *m)
 			relay_remember(bc->relay, m->from_node, m->jids[i],
 				       origin, m->sender);
 	}
+	metrics.relays++;
 out:
 	bc_body_clear(&body);
 	return rc;
@@ -217,6 +231,7 @@ int relay_deliver_held(struct bc *bc, const char *const *jids,
 	relay_body(bc, &body, msg, xmpp_stanza_get_from(msg));
 	for (i = 0; jids[i] != NULL; i++)
 		bc_body_send(bc, &body, jids[i]);
+	metrics.relays++;
 	bc_body_clear(&body);
 	xmpp_stanza_release(msg);
 	return 0;
