@@ -4,6 +4,10 @@ bench_bench_store_SOURCES = bench/bench_store.c
 bench_bench_store_LDADD = $(BC_LIBS)
 CLEANFILES += bench/bench_store
 
+# The server side of XEP-0114 that the load drivers share.
+BENCH_DRIVER = bench/driver.c bench/driver.h
+EXTRA_DIST += bench/lib.sh
+
 include bench/relay.mk
 
 bench: bench/bench_store

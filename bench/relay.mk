@@ -3,7 +3,7 @@
 # "make bench-relay" runs bench/relay.sh against the built backchanneld and
 # the echo baseline; RELAY_FLAGS passes options to it (bench/relay.sh -h).
 EXTRA_PROGRAMS += bench/relay_driver bench/echo_component
-bench_relay_driver_SOURCES = bench/relay_driver.c
+bench_relay_driver_SOURCES = bench/relay_driver.c $(BENCH_DRIVER)
 bench_relay_driver_LDADD = $(BC_LIBS)
 bench_echo_component_SOURCES = bench/echo_component.c
 bench_echo_component_LDADD = $(BC_LIBS)

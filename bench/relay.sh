@@ -74,40 +74,13 @@ fi
 D=bc.bench
 M=rooms.bc.bench
 secret=bench
+prog=relay.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-relay.XXXXXX")
 pids=
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	sleep 0.2
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	if [ "$keep" = 1 ]; then
-		echo "relay.sh: files kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Waits up to $2 seconds for process $1 to end; then kills it.
-reap() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		echo "relay.sh: process $1 did not stop in $2 s: killed" >&2
-		kill -KILL "$1" 2>/dev/null || true
-	fi
-	wait "$1" 2>/dev/null || true
-	pids=$(echo "$pids" | sed "s/\\b$1\\b//")
-}
 
 # Starts the driver with the options given; sets drv and port.
 start_driver() {
@@ -198,19 +171,8 @@ run_echo() {
 	reap "$comp" 60
 }
 
-field() {
-	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p"
-}
-
-# median min max of the numbers on stdin, one a line.
-stats() {
-	sort -g | awk '{ v[NR] = $1 }
-		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-		      printf "%s %s %s\n", m, v[1], v[NR] }'
-}
-
 echo "relay benchmark: $runs rounds of $n messages, window $window," \
-	"commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	"commit $(commit)"
 : >"$tmp/daemon.rates"
 : >"$tmp/echo.rates"
 : >"$tmp/ratios"
@@ -247,31 +209,6 @@ awk -v d="$dmed" -v e="$emed" \
 
 [ "$callgrind" = 1 ] || exit 0
 
-# Total Ir of a callgrind output file.
-ir_total() {
-	sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' \
-		"$1" | head -1
-}
-
-# Self Ir per function of a callgrind output file: "Ir function" lines.
-ir_functions() {
-	callgrind_annotate --threshold=100 --auto=no --inclusive="$2" "$1" \
-		2>/dev/null |
-		awk '/^ *[0-9,]+ +\([ 0-9.]+%\) +[^=]/ {
-			ir = $1; gsub(",", "", ir);
-			sub(/^ *[0-9,]+ +\([ 0-9.]+%\) +/, "");
-			print ir, $0 }'
-}
-
-# Per-message difference of two profiles, largest first.
-profile_diff() {
-	awk -v n="$cg_n" '
-		FNR == NR { a[substr($0, index($0, " ") + 1)] = $1; next }
-		{ k = substr($0, index($0, " ") + 1); d[k] = $1 - a[k] }
-		END { for (k in d) if (d[k] / n >= 50) printf "%9.0f  %s\n", d[k] / n, k }' \
-		"$1" "$2" | sort -rn
-}
-
 wrap="valgrind --tool=callgrind --quiet"
 big=$((cg_base + cg_n))
 for who in daemon echo; do
@@ -289,7 +226,7 @@ for who in daemon echo; do
 		for incl in no yes; do
 			ir_functions "$tmp/cg.$who.$cg_base" "$incl" >"$tmp/f.a"
 			ir_functions "$tmp/cg.$who.$big" "$incl" >"$tmp/f.b"
-			profile_diff "$tmp/f.a" "$tmp/f.b" \
+			profile_diff "$tmp/f.a" "$tmp/f.b" "$cg_n" \
 				>"$tmp/profile-$who-inclusive-$incl.txt"
 		done
 	fi
