@@ -235,6 +235,73 @@ static int data_dump_requests(struct store *st, struct data_w *w)
 	return rc;
 }
 
+/* A room's configuration and the occupants to restore. */
+static int data_dump_room_state(struct store *st, struct data_w *w,
+				const char *room)
+{
+	struct store_room_config c;
+	struct store_occupant *o = NULL;
+	size_t n = 0, i;
+	char num[32];
+	int rc;
+
+	rc = store_room_config_get(st, room, &c);
+	if (rc == 0) {
+		data_start(w, "config");
+		snprintf(num, sizeof(num), "%u", (unsigned)c.flags);
+		data_attr(w, "flags", num);
+		snprintf(num, sizeof(num), "%u", (unsigned)c.max_occupants);
+		data_attr(w, "max-occupants", num);
+		snprintf(num, sizeof(num), "%u", (unsigned)c.history_max);
+		data_attr(w, "history", num);
+		snprintf(num, sizeof(num), "%u", (unsigned)c.broadcast);
+		data_attr(w, "broadcast", num);
+		snprintf(num, sizeof(num), "%u", (unsigned)c.allow_pm);
+		data_attr(w, "pm", num);
+		if (c.description != NULL && c.description[0] != '\0')
+			data_attr(w, "description", c.description);
+		if (c.subject_by != NULL && c.subject_by[0] != '\0')
+			data_attr(w, "subject-by", c.subject_by);
+		if (c.subject_ms != 0)
+			data_time(w, "subject-time", c.subject_ms);
+		data_end(w);
+		store_room_config_clear(&c);
+	} else if (rc != STORE_NOTFOUND) {
+		return rc;
+	}
+	rc = store_occupant_list(st, room, &o, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		data_start(w, "occupant");
+		data_attr(w, "jid", o[i].jid);
+		data_attr(w, "nick", o[i].nick);
+		data_attr(w, "who", o[i].who);
+		snprintf(num, sizeof(num), "%u", (unsigned)o[i].role);
+		data_attr(w, "role", num);
+		data_time(w, "joined", o[i].joined_ms);
+		data_end(w);
+	}
+	store_occupant_list_free(o, n);
+	return rc;
+}
+
+/* The occupant-id secret, so that occupant ids survive a dump and load. */
+static int data_dump_room_secret(struct store *st, struct data_w *w)
+{
+	unsigned char s[STORE_ROOM_SECRET_SIZE];
+	char hex[2 * STORE_ROOM_SECRET_SIZE + 1];
+	size_t i;
+	int rc = store_room_secret(st, s);
+
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < sizeof(s); i++)
+		snprintf(hex + 2 * i, 3, "%02x", s[i]);
+	data_start(w, "room-secret");
+	data_text(w, hex);
+	data_end(w);
+	return 0;
+}
+
 static int data_dump_rooms(struct store *st, struct data_w *w)
 {
 	struct store_room *rooms;
@@ -271,6 +338,8 @@ static int data_dump_rooms(struct store *st, struct data_w *w)
 			data_end(w);
 		}
 		store_affil_list_free(af, naf);
+		if (rc == 0)
+			rc = data_dump_room_state(st, w, r->name);
 		memset(&q, 0, sizeof(q));
 		q.room = r->name;
 		if (rc == 0)
@@ -374,6 +443,7 @@ int data_dump(struct store *st, const char *file, FILE *err)
 	    (rc = data_dump_tokens(st, &w)) == 0 &&
 	    (rc = data_dump_relations(st, &w)) == 0 &&
 	    (rc = data_dump_requests(st, &w)) == 0 &&
+	    (rc = data_dump_room_secret(st, &w)) == 0 &&
 	    (rc = data_dump_rooms(st, &w)) == 0 &&
 	    (rc = data_dump_evidence(st, &w)) == 0)
 		rc = data_dump_reports(st, &w);
@@ -868,6 +938,83 @@ static int data_load_request(struct store *st, struct data_r *r,
 	return rc;
 }
 
+static unsigned data_get_uint(const xmlNode *n, const char *name)
+{
+	char *v = data_get(n, name);
+	unsigned long u = v ? strtoul(v, NULL, 10) : 0;
+
+	free(v);
+	return (unsigned)u;
+}
+
+static int data_load_room_config(struct store *st, struct data_r *r,
+				 const xmlNode *c, const char *room)
+{
+	struct store_room_config cfg;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = data_get_uint(c, "flags");
+	cfg.max_occupants = data_get_uint(c, "max-occupants");
+	cfg.history_max = data_get_uint(c, "history");
+	cfg.broadcast = (uint8_t)data_get_uint(c, "broadcast");
+	cfg.allow_pm = (uint8_t)data_get_uint(c, "pm");
+	cfg.description = data_get(c, "description");
+	cfg.subject_by = data_get(c, "subject-by");
+	cfg.subject_ms = data_get_time(c, "subject-time");
+	rc = store_room_config_put(st, room, &cfg);
+	if (rc != 0)
+		rc = data_store_err(r, c, rc, room);
+	store_room_config_clear(&cfg);
+	return rc;
+}
+
+static int data_load_occupant(struct store *st, struct data_r *r,
+			      const xmlNode *c, const char *room)
+{
+	struct store_occupant o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.room = (char *)room;
+	o.jid = data_get(c, "jid");
+	o.nick = data_get(c, "nick");
+	o.who = data_get(c, "who");
+	o.role = (uint8_t)data_get_uint(c, "role");
+	o.joined_ms = data_get_time(c, "joined");
+	rc = store_occupant_put(st, &o);
+	if (rc != 0)
+		rc = data_store_err(r, c, rc, o.jid);
+	free(o.jid);
+	free(o.nick);
+	free(o.who);
+	return rc;
+}
+
+static int data_load_room_secret(struct store *st, struct data_r *r,
+				 const xmlNode *n)
+{
+	unsigned char s[STORE_ROOM_SECRET_SIZE];
+	char *hex = data_content(n);
+	size_t i;
+	int rc = 0;
+
+	if (strlen(hex) != 2 * sizeof(s))
+		rc = data_err(r, n, "<room-secret> is %zu hex digits",
+			      2 * sizeof(s));
+	for (i = 0; rc == 0 && i < sizeof(s); i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			rc = data_err(r, n, "<room-secret> is not hex");
+		s[i] = (unsigned char)v;
+	}
+	if (rc == 0 && store_room_secret_put(st, s) != 0)
+		rc = data_err(r, n, "<room-secret>: store failure");
+	free(hex);
+	return rc;
+}
+
 /* A room with its affiliations, and with its archive unless import. */
 static int data_load_room(struct store *st, struct data_r *r,
 			  const xmlNode *n, bool import)
@@ -903,6 +1050,15 @@ static int data_load_room(struct store *st, struct data_r *r,
 				rc = data_store_err(r, c, rc, who);
 			free(who);
 			free(af);
+		} else if (data_is(c, "config")) {
+			rc = data_load_room_config(st, r, c, room.name);
+		} else if (data_is(c, "occupant")) {
+			if (import) {
+				rc = data_err(r, c, "<occupant> cannot be "
+					      "imported (use load)");
+				break;
+			}
+			rc = data_load_occupant(st, r, c, room.name);
 		} else if (data_is(c, "message")) {
 			struct store_archive_msg m;
 
@@ -1045,6 +1201,8 @@ int data_load(struct store *st, const char *file, FILE *err)
 				rc = data_load_request(st, &r, n);
 			else if (data_is(n, "room"))
 				rc = data_load_room(st, &r, n, false);
+			else if (data_is(n, "room-secret"))
+				rc = data_load_room_secret(st, &r, n);
 			else if (data_is(n, "evidence"))
 				rc = data_load_evidence(st, &r, n);
 			else if (data_is(n, "report"))
@@ -1124,9 +1282,11 @@ static int data_import_check(struct store *st, struct data_r *r,
 			free(name);
 			for (c = n->children; c != NULL && r->errors == 0;
 			     c = c->next)
-				if (data_is(c, "message"))
-					data_err(r, c, "<message> cannot be "
-						 "imported (use load)");
+				if (data_is(c, "message") ||
+				    data_is(c, "occupant"))
+					data_err(r, c, "<%s> cannot be "
+						 "imported (use load)",
+						 (const char *)c->name);
 		} else {
 			data_err(r, n, "<%s> cannot be imported (use load)",
 				 n->name);

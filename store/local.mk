@@ -42,5 +42,8 @@ EXTRA_DIST += \
 	tests/store/fixtures/room-v1.bin \
 	tests/store/fixtures/affiliation-v1.bin \
 	tests/store/fixtures/archive-v1.bin \
+	tests/store/fixtures/room-config-v1.bin \
+	tests/store/fixtures/occupant-v1.bin \
+	tests/store/fixtures/room-secret-v1.bin \
 	tests/store/fixtures/report-v1.bin \
 	tests/store/fixtures/report-id-v1.bin

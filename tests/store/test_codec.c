@@ -63,6 +63,10 @@
 #define ARCHIVED "<message type='groupchat'><body>hello room</body>" \
 		 "</message>"
 #define EVIDENCE "you again?"
+#define DESC "Where we meet"
+#define OCC_JID "alice@example.org/pc"
+#define SECRET_HEX "000102030405060708090a0b0c0d0e0f" \
+		   "101112131415161718191a1b1c1d1e1f"
 #define REASON "urn:xmpp:reporting:abuse"
 
 /* clang-format on */
@@ -305,6 +309,21 @@ static void archive_key(struct store_buf *k)
 	key_time(k, T0, 1);
 }
 
+static void room_config_key(struct store_buf *k)
+{
+	key_str(k, ROOM);
+}
+
+static void occupant_key(struct store_buf *k)
+{
+	key_pair(k, ROOM, OCC_JID);
+}
+
+static void room_secret_key(struct store_buf *k)
+{
+	key_str(k, "room-secret");
+}
+
 static void report_key(struct store_buf *k)
 {
 	store_buf_be64(k, 1);
@@ -493,6 +512,54 @@ static void write_archive(struct store *st)
 
 	write_room(st);
 	assert_int_equal(store_archive_add(st, ROOM, &m), 0);
+}
+
+static const struct store_room_config known_config = {
+	.flags = STORE_ROOMCFG_MEMBERS_ONLY | STORE_ROOMCFG_PERSISTENT |
+		 STORE_ROOMCFG_WHOIS_ANYONE,
+	.max_occupants = 1000,
+	.history_max = 20,
+	.broadcast = 0x0e,
+	.allow_pm = 1,
+	.description = (char *)DESC,
+	.subject_by = (char *)"Alice",
+	.subject_ms = T0 + 1000,
+};
+
+static void write_room_config(struct store *st)
+{
+	write_room(st);
+	assert_int_equal(store_room_config_put(st, ROOM, &known_config), 0);
+}
+
+static void write_occupant(struct store *st)
+{
+	struct store_occupant o = {
+		.room = (char *)ROOM,
+		.jid = (char *)OCC_JID,
+		.nick = (char *)"Alice",
+		.who = (char *)"alice",
+		.role = 2,
+	};
+
+	write_room(st);
+	assert_int_equal(store_occupant_put(st, &o), 0);
+}
+
+static void known_secret(unsigned char *s)
+{
+	int i;
+
+	for (i = 0; i < STORE_ROOM_SECRET_SIZE; i++)
+		s[i] = (unsigned char)i;
+}
+
+static void write_room_secret(struct store *st)
+{
+	unsigned char s[STORE_ROOM_SECRET_SIZE];
+
+	known_secret(s);
+	assert_int_equal(store_room_secret_put(st, s), 0);
 }
 
 /* alice's message to bob is logged; bob reports alice at T0 with one
@@ -812,6 +879,66 @@ static int read_archive(struct store *st, bool check)
 	return 0;
 }
 
+static int read_room_config(struct store *st, bool check)
+{
+	struct store_room_config c;
+	int rc;
+
+	rc = store_room_config_get(st, ROOM, &c);
+	if (!check) {
+		store_room_config_clear(&c);
+		return rc;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(c.flags, known_config.flags);
+	assert_int_equal(c.max_occupants, 1000);
+	assert_int_equal(c.history_max, 20);
+	assert_int_equal(c.broadcast, 0x0e);
+	assert_int_equal(c.allow_pm, 1);
+	assert_string_equal(c.description, DESC);
+	assert_string_equal(c.subject_by, "Alice");
+	assert_int_equal(c.subject_ms, T0 + 1000);
+	store_room_config_clear(&c);
+	return 0;
+}
+
+static int read_occupant(struct store *st, bool check)
+{
+	struct store_occupant *v;
+	size_t n;
+	int rc;
+
+	rc = store_occupant_list(st, ROOM, &v, &n);
+	if (!check) {
+		store_occupant_list_free(v, n);
+		return rc;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].room, ROOM);
+	assert_string_equal(v[0].jid, OCC_JID);
+	assert_string_equal(v[0].nick, "Alice");
+	assert_string_equal(v[0].who, "alice");
+	assert_int_equal(v[0].role, 2);
+	assert_int_equal(v[0].joined_ms, T0);
+	store_occupant_list_free(v, n);
+	return 0;
+}
+
+static int read_room_secret(struct store *st, bool check)
+{
+	unsigned char s[STORE_ROOM_SECRET_SIZE], want[STORE_ROOM_SECRET_SIZE];
+	int rc;
+
+	rc = store_room_secret(st, s);
+	if (!check)
+		return rc;
+	assert_int_equal(rc, 0);
+	known_secret(want);
+	assert_memory_equal(s, want, sizeof(s));
+	return 0;
+}
+
 static int read_report(struct store *st, bool check)
 {
 	struct store_report r, *list;
@@ -914,6 +1041,16 @@ static const struct field affil_v1[] = {
 static const struct field archive_v1[] = {
 	U8(1), STR("msg-1"), BE64(T0), STR("Alice"), STR("alice"),
 	STR(ARCHIVED), END,
+};
+static const struct field room_config_v1[] = {
+	U8(1), BE32(0x83), BE32(1000), BE32(20), U8(0x0e), U8(1), STR(DESC),
+	STR("Alice"), BE64(T0 + 1000), END,
+};
+static const struct field occupant_v1[] = {
+	U8(1), STR("Alice"), STR("alice"), U8(2), BE64(T0), END,
+};
+static const struct field room_secret_v1[] = {
+	U8(1), STR(SECRET_HEX), END,
 };
 static const struct field report_v1[] = {
 	U8(1), STR("bob"), STR("alice"), STR(REASON), STR("threats"),
@@ -1035,6 +1172,30 @@ static const struct codec_case cases[] = {
 		.write = write_archive,
 		.read = read_archive,
 		.layout = archive_v1,
+	},
+	{
+		.name = "room-config",
+		.db = STORE_DB_ROOM_CONFIG,
+		.key = room_config_key,
+		.write = write_room_config,
+		.read = read_room_config,
+		.layout = room_config_v1,
+	},
+	{
+		.name = "occupant",
+		.db = STORE_DB_OCCUPANTS,
+		.key = occupant_key,
+		.write = write_occupant,
+		.read = read_occupant,
+		.layout = occupant_v1,
+	},
+	{
+		.name = "room-secret",
+		.db = STORE_DB_META,
+		.key = room_secret_key,
+		.write = write_room_secret,
+		.read = read_room_secret,
+		.layout = room_secret_v1,
 	},
 	{
 		.name = "report",

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "component/bc.h"
 #include "component/clock.h"
+#include "ctl/data.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
 #include "xep/ns.h"
@@ -841,6 +843,61 @@ static void restore_after_restart(void **state)
 	}
 }
 
+/* backchannelctl dump and load carry configuration, occupants and the
+ * occupant-id secret. */
+static void dump_and_load(void **state)
+{
+	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = OWNER_SET(A, "s1",
+				   "<x xmlns='" NS_DATA "' type='submit'>"
+				   "<field var='muc#roomconfig_roomdesc'>"
+				   "<value>Us &amp; them</value></field></x>"),
+		 .expect = {"/iq[@type='result'][@id='s1']"}},
+	};
+	struct store_room_config c1, c2;
+	struct store_occupant *o1, *o2;
+	unsigned char s1[STORE_ROOM_SECRET_SIZE], s2[STORE_ROOM_SECRET_SIZE];
+	struct store *st2;
+	size_t n1, n2, i;
+	char file[128];
+	FILE *err = tmpfile();
+
+	room_with_alice_and_bob(h);
+	harness_run(h, steps);
+	assert_int_equal(bc_flush(h->bc), 0);
+	snprintf(file, sizeof(file), "%s/dump.xml", h->dir);
+	assert_int_equal(data_dump(h->store, file, err), 0);
+	assert_int_equal(store_open(NULL, STORE_IN_MEMORY, &st2), 0);
+	assert_int_equal(data_load(st2, file, err), 0);
+	assert_int_equal(store_room_config_get(h->store, "friends", &c1), 0);
+	assert_int_equal(store_room_config_get(st2, "friends", &c2), 0);
+	assert_int_equal(c1.flags, c2.flags);
+	assert_int_equal(c1.max_occupants, c2.max_occupants);
+	assert_int_equal(c1.broadcast, c2.broadcast);
+	assert_string_equal(c2.description, "Us & them");
+	store_room_config_clear(&c1);
+	store_room_config_clear(&c2);
+	assert_int_equal(store_occupant_list(h->store, NULL, &o1, &n1), 0);
+	assert_int_equal(store_occupant_list(st2, NULL, &o2, &n2), 0);
+	assert_int_equal(n1, 2);
+	assert_int_equal(n2, 2);
+	for (i = 0; i < n1; i++) {
+		assert_string_equal(o1[i].jid, o2[i].jid);
+		assert_string_equal(o1[i].nick, o2[i].nick);
+		assert_string_equal(o1[i].who, o2[i].who);
+		assert_int_equal(o1[i].role, o2[i].role);
+	}
+	store_occupant_list_free(o1, n1);
+	store_occupant_list_free(o2, n2);
+	assert_int_equal(store_room_secret(h->store, s1), 0);
+	assert_int_equal(store_room_secret(st2, s2), 0);
+	assert_memory_equal(s1, s2, sizeof(s1));
+	store_close(st2);
+	fclose(err);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +931,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(disco_room, setup, teardown),
 		cmocka_unit_test_setup_teardown(restore_after_restart, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(dump_and_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
