@@ -419,6 +419,12 @@ static void bc_flush_link(struct bc *bc, enum bc_link link)
 		o->first = 0;
 		batch.data = o->buf.p;
 	}
+	/* libstrophe 0.12's xmpp_send_raw() copies the bytes with its
+	 * strndup(), which runs strlen() over them first: end them with a
+	 * NUL (not part of the batch), or it reads past them. */
+	serial_reserve(&o->buf, 1);
+	o->buf.p[o->buf.len] = '\0';
+	batch.data = o->buf.p;
 	batch.ends = o->ends;
 	if (bc->transport(bc->transport_arg, &batch) != 0)
 		return;
