@@ -311,7 +311,8 @@ static int blocking_block(struct xep_stanza *st)
 		} else {
 			t = xmpp_stanza_get_child_by_name(report, "text");
 			text = t ? xmpp_stanza_get_text(t) : NULL;
-			rc = reports_file(st->bc, handle, node, urn, text, &id);
+			rc = requests_report(st->bc, handle, node, urn, text,
+					     &id);
 			if (rc == 0 && xmpp_stanza_get_child_by_name(
 					       report, "report-origin") != NULL)
 				blocking_report_origin(st->bc, node, urn, text);

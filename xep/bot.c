@@ -20,7 +20,6 @@
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
-#include "xep/reports.h"
 #include "xep/requests.h"
 #include "xep/xep.h"
 
@@ -166,7 +165,7 @@ static void bot_command(struct xep_stanza *st, const char *handle, char *line)
 		while (isspace((unsigned char)*p))
 			p++;
 		snprintf(urn, sizeof(urn), "urn:xmpp:reporting:%s", reason);
-		rc = reports_file(st->bc, handle, peer, urn, *p ? p : NULL,
+		rc = requests_report(st->bc, handle, peer, urn, *p ? p : NULL,
 				     &id);
 		if (rc == 0)
 			bot_sayf(st,

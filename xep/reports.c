@@ -14,11 +14,11 @@
 #include "component/cfg.h"
 #include "component/identity.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
 #include "xep/reports.h"
-#include "xep/requests.h"
 #include "xep/xep.h"
 
 /* XEP-0377: tells every configured moderator, naming reporter and
@@ -70,6 +70,7 @@ int reports_received(struct bc *bc, const char *reporter,
 	r.evidence = evidence;
 	if (store_report_add(bc->store, &r, false, &rid) != 0)
 		return BC_EINTERNAL;
+	metrics.reports++;
 	reports_tell_moderators(bc, rid, reporter, reported, reason, text);
 	log_info("a report (%llu) came from %s", (unsigned long long)rid,
 		 reporter);
@@ -104,19 +105,19 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 	store_held_list_free(held, n);
 	if (rc != 0)
 		return BC_EINTERNAL;
-	if ((rc = requests_block(bc, handle, peer)) != 0)
-		return rc;
-	{
-		char reporter[JID_MAX], reported[JID_MAX];
-
-		ident_address(bc, handle, reporter);
-		ident_address(bc, peer, reported);
-		reports_tell_moderators(bc, rid, reporter, reported, reason,
-					 text);
-	}
-	log_info("%s reported %s (report %llu)", handle, peer,
-		 (unsigned long long)rid);
+	metrics.reports++;
 	*id = (unsigned long)rid;
 	return 0;
+}
+
+void reports_announce(struct bc *bc, unsigned long id, const char *handle,
+		      const char *peer, const char *reason, const char *text)
+{
+	char reporter[JID_MAX], reported[JID_MAX];
+
+	ident_address(bc, handle, reporter);
+	ident_address(bc, peer, reported);
+	reports_tell_moderators(bc, id, reporter, reported, reason, text);
+	log_info("%s reported %s (report %lu)", handle, peer, id);
 }
 

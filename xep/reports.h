@@ -9,11 +9,17 @@ struct bc;
 
 /* The member handle reports peer (a handle or an escaped address) for
  * reason (a XEP-0377 URN) with optional text: the report is stored with
- * the evidence (the messages held from peer), peer is blocked, and the
- * moderators are told.  Returns 0 (the report's id in *id) or a BC_E*
- * code. */
+ * its evidence (the messages held from peer and the evidence log).
+ * Returns 0 (the report's id in *id) or a BC_E* code.  Blocking and
+ * telling the moderators (reports_announce()) are the caller's:
+ * requests_report() does all three. */
 int reports_file(struct bc *bc, const char *handle, const char *peer,
 		 const char *reason, const char *text, unsigned long *id);
+
+/* Tells every configured moderator of the filed report id (XEP-0377),
+ * naming reporter and reported by their addresses. */
+void reports_announce(struct bc *bc, unsigned long id, const char *handle,
+		      const char *peer, const char *reason, const char *text);
 
 /* Stores a report that came from elsewhere (a server forwarding one, a
  * non-member) and tells the moderators; reporter and reported are kept as

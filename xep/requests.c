@@ -29,6 +29,7 @@
 #include "component/cfg.h"
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "component/policy.h"
 #include "component/relay.h"
 #include "component/xmalloc.h"
@@ -223,7 +224,9 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 			      "conversations today.  Try again later.");
 	else if (rc != 0)
 		rc = BC_EINTERNAL;
-	else if (is_new)
+	else
+		metrics.requests_held++;
+	if (rc == 0 && is_new)
 		requests_notify(bc, from, to, body);
 	xmpp_free(bc->xctx, body);
 	return rc;
@@ -288,6 +291,7 @@ int requests_accept(struct bc *bc, const char *handle, const char *peer)
 		(void)relay_deliver_held(bc, (const char *const *)jids,
 					 &held[i]);
 	requests_roster_done(bc, jids, peer, true);
+	metrics.requests_accepted++;
 	log_info("%s accepted a message request (%zu held messages)", handle,
 		 n);
 out:
@@ -309,6 +313,7 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer)
 	if (store_link_list(bc->store, handle, &jids) == 0)
 		requests_roster_done(bc, jids, peer, false);
 	store_strv_free(jids);
+	metrics.requests_declined++;
 	log_info("%s declined a message request", handle);
 	return 0;
 }
@@ -329,6 +334,19 @@ int requests_block(struct bc *bc, const char *handle, const char *peer)
 		requests_roster_done(bc, jids, peer, false);
 	store_strv_free(jids);
 	return 0;
+}
+
+int requests_report(struct bc *bc, const char *handle, const char *peer,
+		    const char *reason, const char *text, unsigned long *id)
+{
+	/* Filed first: blocking drops the held messages it keeps. */
+	int rc = reports_file(bc, handle, peer, reason, text, id);
+
+	if (rc == 0)
+		rc = requests_block(bc, handle, peer);
+	if (rc == 0)
+		reports_announce(bc, *id, handle, peer, reason, text);
+	return rc;
 }
 
 int requests_unblock(struct bc *bc, const char *handle, const char *peer)
@@ -428,7 +446,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	else if (strcmp(action, "report") == 0 && reason != NULL &&
 		 (strcmp(reason, "urn:xmpp:reporting:spam") == 0 ||
 		  strcmp(reason, "urn:xmpp:reporting:abuse") == 0))
-		rc = reports_file(a->st->bc, a->handle, peer, reason,
+		rc = requests_report(a->st->bc, a->handle, peer, reason,
 				     text && *text ? text : NULL, &id);
 	else
 		rc = xep_fail(a->st, BC_EBAD_REQUEST,

@@ -41,6 +41,12 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer);
 int requests_block(struct bc *bc, const char *handle, const char *peer);
 int requests_unblock(struct bc *bc, const char *handle, const char *peer);
 
+/* Files a report (xep/reports.h) of peer by the member handle, then
+ * blocks peer: XEP-0377 reports always come with a block.  Returns 0
+ * (the report's id in *id) or a BC_E* code. */
+int requests_report(struct bc *bc, const char *handle, const char *peer,
+		    const char *reason, const char *text, unsigned long *id);
+
 /* The preview of a message request: plain text, links made inert, at
  * most max bytes of it (a new string). */
 char *requests_defang(const char *text, size_t max);
