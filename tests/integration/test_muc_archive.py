@@ -46,6 +46,9 @@ class Page:
     def ids(self):
         return [r.find(q(MAM, "result")).get("id") for r in self.results]
 
+    def dump(self):
+        return "\n".join(h.xml_text(el) for el in self.results + [self.reply])
+
     def messages(self):
         return [r.find("%s/%s/%s" % (q(MAM, "result"), q(FORWARD, "forwarded"),
                                      q(CLIENT, "message"))) for r in self.results]
@@ -229,21 +232,21 @@ def test_archive_paging(daemon, connect):
     bodies = ["p%d" % i for i in range(7)]
     sids = chat(t, room, bodies)
     p1 = mam(t.bob, room, rsm="<max>3</max>").ok()
-    assert p1.bodies() == bodies[0:3], p1.bodies()
+    assert p1.bodies() == bodies[0:3], p1.dump()
     assert p1.ids() == sids[0:3]
     assert not p1.complete()
     assert p1.rsm("first") == sids[0] and p1.rsm("last") == sids[2]
     assert p1.rsm("count") in (None, "7")
     p2 = mam(t.bob, room, rsm="<max>3</max><after>%s</after>" % sids[2]).ok()
-    assert p2.bodies() == bodies[3:6], p2.bodies()
+    assert p2.bodies() == bodies[3:6], p2.dump()
     assert not p2.complete()
     p3 = mam(t.bob, room, rsm="<max>3</max><after>%s</after>" % sids[5]).ok()
-    assert p3.bodies() == bodies[6:], p3.bodies()
+    assert p3.bodies() == bodies[6:], p3.dump()
     assert p3.complete(), h.xml_text(p3.reply)
     last = mam(t.bob, room, rsm="<max>3</max><before/>").ok()
-    assert last.bodies() == bodies[4:], last.bodies()
+    assert last.bodies() == bodies[4:], last.dump()
     mid = mam(t.bob, room, rsm="<max>2</max><before>%s</before>" % sids[4]).ok()
-    assert mid.bodies() == bodies[2:4], mid.bodies()
+    assert mid.bodies() == bodies[2:4], mid.dump()
     whole = mam(t.alice, room).ok()
     assert whole.bodies() == bodies and whole.complete()
     for r, m in zip(whole.results, whole.messages()):
@@ -280,13 +283,13 @@ def test_archive_filters_and_errors(daemon, connect):
     split = int(time.time())
     chat(t, room, ["a2", "b2"])
     page = mam(t.alice, room, {"with": addr("bob")}).ok()
-    assert page.bodies() == ["b0", "b1", "b2"], page.bodies()
+    assert page.bodies() == ["b0", "b1", "b2"], page.dump()
     page = mam(t.alice, room, {"start": utc(split)}).ok()
-    assert page.bodies() == ["a2", "b2"], page.bodies()
+    assert page.bodies() == ["a2", "b2"], page.dump()
     page = mam(t.alice, room, {"end": utc(split - 1)}).ok()
-    assert page.bodies() == ["a0", "b0", "a1", "b1"], page.bodies()
+    assert page.bodies() == ["a0", "b0", "a1", "b1"], page.dump()
     page = mam(t.alice, room, {"start": utc(split), "with": addr("alice")}).ok()
-    assert page.bodies() == ["a2"], page.bodies()
+    assert page.bodies() == ["a2"], page.dump()
     page = mam(t.alice, room, {"{urn:example}nonsense": "x"})
     assert h.error_condition(page.reply) == "feature-not-implemented", \
         h.xml_text(page.reply)
@@ -420,7 +423,7 @@ def test_kill9_keeps_rooms_archive_and_occupants(daemon, connect):
     err = join_error(t.dave, room, "dave")
     assert h.error_condition(err) == "forbidden", h.xml_text(err)
     page = mam(t.bob, room).ok()
-    assert page.bodies() == ["before 1", "before 2", "after"], page.bodies()
+    assert page.bodies() == ["before 1", "before 2", "after"], page.dump()
     # A rejoin sees the restored occupant and the kept subject.
     leave(t.bob, room, "bob")
     grant(t.alice, room, addr("dave"))
