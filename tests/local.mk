@@ -21,7 +21,9 @@ UNIT_TESTS = \
 	tests/unit/test_jid \
 	tests/unit/test_cfg \
 	tests/unit/test_conn \
-	tests/unit/test_util
+	tests/unit/test_util \
+	tests/unit/test_dispatch \
+	tests/unit/test_outbox
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -65,6 +67,16 @@ tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conn_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_conn_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_dispatch_SOURCES = tests/unit/test_dispatch.c
+tests_unit_test_dispatch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dispatch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_dispatch_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_outbox_SOURCES = tests/unit/test_outbox.c
+tests_unit_test_outbox_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_outbox_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_outbox_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
