@@ -12,6 +12,8 @@ other test_muc_*.py files."""
 
 import secrets
 
+import pytest
+
 import harness as h
 from test_relay import addr, assert_private, ctl_ok, link, local
 
@@ -772,15 +774,21 @@ def test_private_message(daemon, connect):
     private(t.alice, t.bob)
 
 
-def test_one_occupant_per_identity(daemon, connect):
-    """Two accounts linked to one identity are one occupant: both get the
-    room's traffic and private messages; the others see one arrival, and
-    a departure only when the last session leaves."""
+@pytest.mark.parametrize("second", ["account", "resource"])
+def test_one_occupant_per_identity(daemon, connect, second):
+    """Two sessions of one identity (two linked accounts, or two resources
+    of one account) are one occupant: both get the room's traffic and
+    private messages; the others see one arrival, and a departure only when
+    the last session leaves."""
     ctl_ok(daemon, "identity", "add", "alice")
     ctl_ok(daemon, "identity", "add", "bob")
-    a1, a2, bob = connect("alice"), connect("dave"), connect("bob")
+    a1, bob = connect("alice"), connect("bob")
     link(daemon, a1, "alice")
-    link(daemon, a2, "alice")
+    if second == "account":
+        a2 = connect("dave")
+        link(daemon, a2, "alice")
+    else:
+        a2 = connect("alice", resource="second")
     link(daemon, bob, "bob")
     ctl_ok(daemon, "follow", "alice", "bob")
     ctl_ok(daemon, "follow", "bob", "alice")
