@@ -66,6 +66,8 @@ static int disco_info(struct xep_stanza *st)
 
 	if (node != NULL && st->target == XEP_AT_SERVICE)
 		return adhoc_disco_info(st, node);
+	if (node != NULL && st->target == XEP_AT_ROOM)
+		return muc_disco_node(st, node);
 	if (node != NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
 	/* An identity that does not exist, or that blocks the asker,

@@ -142,11 +142,20 @@ static void create_locked_instant(void **state)
 		{.send = JOIN(B, "bob"),
 		 .sent = 1,
 		 .expect = {"/presence" ERR("registration-required", "auth")}},
-		/* Outside users do not create rooms (§10.1.1). */
+		/* Outside users do not create rooms (§10.1.1), and learn
+		 * nothing about which names exist. */
 		{.send = "<presence from='" X "' to='other@" M "/dave'/>",
 		 .sent = 1,
-		 .expect = {"/presence[@type='error']/error[@type='cancel']"
-			    "/st:not-allowed"}},
+		 .expect = {"/presence[@type='error']/error[@type='auth']"
+			    "/st:registration-required"}},
+		/* §7.12: the reserved nick is the handle. */
+		{.send = "<iq type='get' id='rn' from='" B "' to='" ROOM "'>"
+			 "<query xmlns='" NS_DISCO_INFO "' "
+			 "node='x-roomuser-item'/></iq>",
+		 .sent = 1,
+		 .expect = {"/iq[@type='result']/disco:query"
+			    "[@node='x-roomuser-item']/disco:identity"
+			    "[@name='bob']"}},
 		/* §7.2.1: no nick. */
 		{.send = "<presence from='" B "' to='" ROOM "'/>",
 		 .sent = 1,
@@ -669,6 +678,12 @@ static void invitations(void **state)
 		 .expect = {"/message[@from='" ROOM "'][@to='alice@example.org']"
 			    "/muc_user:x/muc_user:decline[@from='bob@bc.test']"
 			    "[muc_user:reason='busy']"}},
+		/* Nobody by that handle: item-not-found (§7.8.2). */
+		{.send = "<message from='" A "' to='" ROOM "'><x xmlns='"
+			 NS_MUC_USER "'><invite to='nobody@bc.test'/></x>"
+			 "</message>",
+		 .sent = 1,
+		 .expect = {"/message" ERR("item-not-found", "cancel")}},
 		/* Too many at once. */
 		{.send = "<message from='" A "' to='" ROOM "'><x xmlns='"
 			 NS_MUC_USER "'><invite to='a@bc.test'/><invite "

@@ -249,11 +249,12 @@ static int muc_join(struct xep_stanza *st, struct muc_room *r)
 			return muc_fail(st, NULL, BC_EITEM_NOT_FOUND,
 					"This room is not open now");
 		}
-		/* §10.1.1: only members create rooms. */
+		/* §10.1.1: only members create rooms.  An outsider is
+		 * answered as by an existing members-only room, so that room
+		 * names cannot be probed. */
 		if (!who.member)
-			return muc_fail(st, NULL, BC_ENOT_ALLOWED,
-					"Only members of this service create "
-					"rooms");
+			return muc_fail(st, NULL, BC_EREGISTRATION_REQUIRED,
+					"Link your account to enter rooms");
 		r = muc_room_create(bc, st->to_jid.node, who.node, &err);
 		if (r == NULL)
 			return muc_fail(st, NULL, err,

@@ -351,9 +351,14 @@ static int muc_invite_one(struct xep_stanza *st, struct muc_room *r,
 	char body[JID_MAX * 2 + MUC_TEXT_MAX + 64], id[32];
 	int rc = XEP_OK;
 
+	/* §7.8.2: nobody there; a block answers the same (XEP-0191). */
 	if (muc_target_resolve(bc, xmpp_stanza_get_attribute(inv, "to"),
 			       &t) != 0)
-		return XEP_OK; /* nobody: nothing to tell */
+		return BC_EITEM_NOT_FOUND;
+	if (t.member && policy_blocks(bc, t.t.handle, o->who)) {
+		muc_target_clear(&t);
+		return BC_EITEM_NOT_FOUND;
+	}
 	reason = muc_child_text(inv, "reason");
 	if (strlen(reason) > MUC_TEXT_MAX)
 		reason[MUC_TEXT_MAX] = '\0';
@@ -374,8 +379,6 @@ static int muc_invite_one(struct xep_stanza *st, struct muc_room *r,
 		struct xep_stanza held = *st;
 		enum requests_verdict verdict;
 
-		if (policy_blocks(bc, t.t.handle, o->who))
-			goto out;
 		if (!policy_knows(bc, t.t.handle, o->who, st->from_bare)) {
 			snprintf(from.node, sizeof(from.node), "%s", o->who);
 			held.stanza = muc_direct_form(bc, r, o->addr, reason);

@@ -22,6 +22,7 @@
 
 #include "component/bc.h"
 #include "component/cfg.h"
+#include "component/identity.h"
 #include "component/log.h"
 #include "component/strmap.h"
 #include "component/xmalloc.h"
@@ -58,6 +59,8 @@ static const struct xep_iq muc_iq[] = {
 	{"query", NS_MUC_OWNER, XEP_GET, muc_owner_get, XEP_AT_ROOM},
 	{"query", NS_MUC_OWNER, XEP_SET, muc_owner_set, XEP_AT_ROOM},
 	{"query", NS_MAM, XEP_SET, muc_mam_query, XEP_AT_ROOM},
+	{"query", NS_MAM, XEP_GET, muc_mam_form, XEP_AT_ROOM},
+	{"metadata", NS_MAM, XEP_GET, muc_mam_metadata, XEP_AT_ROOM},
 	{"moderate", NS_MODERATE, XEP_SET, muc_moderate, XEP_AT_ROOM},
 	{"ping", NS_PING, XEP_GET, muc_ping_room, XEP_AT_ROOM},
 	/* §7.5: anything else to an occupant is relayed. */
@@ -134,6 +137,31 @@ static void muc_disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 	muc_info_field(form, "muc#roominfo_occupants", NULL, n);
 	muc_info_field(form, "muc#roomconfig_changesubject", "boolean",
 		       (f & STORE_ROOMCFG_SUBJECT) ? "1" : "0");
+}
+
+int muc_disco_node(struct xep_stanza *st, const char *node)
+{
+	struct muc_room *r = muc_room_get(st->bc, st->to_jid.node);
+	struct ident_sender who;
+	struct muc_occupant *o;
+	xmpp_stanza_t *reply, *query, *id;
+
+	/* §7.12: the reserved nick is the handle (or the nick in use). */
+	if (r == NULL || strcmp(node, "x-roomuser-item") != 0 ||
+	    ident_sender(st->bc, st->from_bare, &who) != 0)
+		return xep_fail(st, BC_EITEM_NOT_FOUND, "no such node");
+	reply = xep_iq_result(st);
+	query = xep_add_child(reply, "query", NS_DISCO_INFO);
+	xmpp_stanza_set_attribute(query, "node", node);
+	o = muc_occ_by_who(r, who.node);
+	if (o != NULL || who.member) {
+		id = xep_add_child(query, "identity", NULL);
+		xmpp_stanza_set_attribute(id, "category", "conference");
+		xmpp_stanza_set_attribute(id, "type", "text");
+		xmpp_stanza_set_attribute(id, "name", o ? o->nick : who.node);
+	}
+	xep_reply(st, reply);
+	return XEP_OK;
 }
 
 struct muc_items {

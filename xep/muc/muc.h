@@ -69,6 +69,10 @@ const char *muc_room_occupant_id(const struct muc_room *r, const char *jid);
 /* disco#items on M (XEP-0045 §6.3): adds the public rooms to query. */
 void muc_disco_items(struct xep_stanza *st, xmpp_stanza_t *query);
 
+/* disco#info with a node on room@M: x-roomuser-item (XEP-0045 §7.12)
+ * gives the asker's reserved nick; other nodes are item-not-found. */
+int muc_disco_node(struct xep_stanza *st, const char *node);
+
 /* --- implemented by mam.c --- */
 
 /* IQ set <query xmlns='urn:xmpp:mam:2'/> to room@M (XEP-0313 §4). */
