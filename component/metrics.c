@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -156,12 +157,36 @@ static void metrics_per_domain(struct metrics_buf *b,
 			       info->domain[d], (unsigned long long)v[d]);
 }
 
-static void metrics_one(struct metrics_buf *b, const char *name,
-			const char *type, const char *help, uint64_t v)
+/* A family with one sample, and where its value is in the counters. */
+struct metrics_single {
+	const char *name, *type, *help;
+	size_t off; /* in struct metrics_counters */
+};
+
+#define M(field) offsetof(struct metrics_counters, field)
+static const struct metrics_single metrics_singles[] = {
+	{"backchannel_relays", "counter",
+	 "One-to-one messages relayed to a recipient.", M(relays)},
+	{"backchannel_requests_held", "counter",
+	 "Messages held as message requests.", M(requests_held)},
+	{"backchannel_requests_accepted", "counter",
+	 "Message requests accepted.", M(requests_accepted)},
+	{"backchannel_requests_declined", "counter",
+	 "Message requests declined.", M(requests_declined)},
+	{"backchannel_reports", "counter", "Abuse reports stored.", M(reports)},
+	{"backchannel_rooms", "gauge", "Rooms with occupants.", M(rooms)},
+	{"backchannel_occupants", "gauge", "Occupants of rooms.", M(occupants)},
+	{"backchannel_outbox_stanzas", "gauge",
+	 "Stanzas waiting in the outbox for a connection.", M(outbox)},
+};
+#undef M
+
+static void metrics_one(struct metrics_buf *b, const struct metrics_single *f,
+			uint64_t v)
 {
-	metrics_family(b, name, type, NULL, help);
-	metrics_printf(b, "%s%s %llu\n", name,
-		       strcmp(type, "counter") == 0 ? "_total" : "",
+	metrics_family(b, f->name, f->type, NULL, f->help);
+	metrics_printf(b, "%s%s %llu\n", f->name,
+		       strcmp(f->type, "counter") == 0 ? "_total" : "",
 		       (unsigned long long)v);
 }
 
@@ -193,7 +218,7 @@ char *metrics_render(const struct metrics_counters *m,
 {
 	struct metrics_buf b = {xmalloc(4096), 0, 4096};
 	uint64_t up[METRICS_DOMAINS];
-	size_t d;
+	size_t d, i;
 
 	metrics_family(&b, "backchannel_build", "info",
 		       NULL, "The running version of backchanneld.");
@@ -220,23 +245,11 @@ char *metrics_render(const struct metrics_counters *m,
 			   "Times the component connection came up again "
 			   "after the first time.",
 			   m->reconnects);
-	metrics_one(&b, "backchannel_relays", "counter",
-		    "One-to-one messages relayed to a recipient.", m->relays);
-	metrics_one(&b, "backchannel_requests_held", "counter",
-		    "Messages held as message requests.", m->requests_held);
-	metrics_one(&b, "backchannel_requests_accepted", "counter",
-		    "Message requests accepted.", m->requests_accepted);
-	metrics_one(&b, "backchannel_requests_declined", "counter",
-		    "Message requests declined.", m->requests_declined);
-	metrics_one(&b, "backchannel_reports", "counter",
-		    "Abuse reports stored.", m->reports);
-	metrics_one(&b, "backchannel_rooms", "gauge",
-		    "Rooms with occupants.", m->rooms);
-	metrics_one(&b, "backchannel_occupants", "gauge",
-		    "Occupants of rooms.", m->occupants);
-	metrics_one(&b, "backchannel_outbox_stanzas", "gauge",
-		    "Stanzas waiting in the outbox for a connection.",
-		    m->outbox);
+	for (i = 0; i < sizeof(metrics_singles) / sizeof(metrics_singles[0]);
+	     i++)
+		metrics_one(&b, &metrics_singles[i],
+			    *(const uint64_t *)((const char *)m +
+						metrics_singles[i].off));
 	metrics_histogram_render(&b, "backchannel_store_commit_seconds",
 				 "Time to commit a batch of store writes and "
 				 "make it durable.",

@@ -25,11 +25,12 @@ PASSWORD = "password"
 @pytest.fixture
 def metered(server, connect):
     """A running daemon with a metrics listener, alice and bob linked and
-    following each other; yields (daemon, port, alice, bob)."""
+    following each other, dave linked and known to nobody; yields
+    (daemon, port, alice, bob)."""
     port = h.free_port()
     d = h.Daemon(server, extra_xml='  <metrics listen="127.0.0.1:%d"/>' % port)
     try:
-        for who in ("alice", "bob"):
+        for who in ("alice", "bob", "dave"):
             assert d.ctl("identity", "add", who)[0] == 0
             assert d.ctl("link", who, "%s@%s" % (who, h.HOST))[0] == 0
         assert d.ctl("follow", "alice", "bob")[0] == 0
@@ -52,6 +53,18 @@ def scrape(port):
         return r.read().decode()
 
 
+def scrape_until(port, done, timeout=5):
+    """Scrapes until done(families) holds or timeout passes (the listener
+    serves what the loop published at the end of a pass); returns the last
+    families."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fams = check_openmetrics.families(scrape(port))
+        if done(fams) or time.monotonic() > deadline:
+            return fams
+        time.sleep(0.1)
+
+
 def counter(fams, family, **labels):
     return check_openmetrics.value(fams, family, family + "_total", **labels)
 
@@ -64,6 +77,7 @@ def test_scrape_counts_a_relay(metered):
                                        "backchannel_connected", domain=dom) == 1
     in0 = counter(before, "backchannel_stanzas_received", domain=h.SERVICE)
     out0 = counter(before, "backchannel_stanzas_sent", domain=h.SERVICE)
+    relays0 = counter(before, "backchannel_relays")
     commits0 = check_openmetrics.value(before, "backchannel_store_commit_seconds",
                                        "backchannel_store_commit_seconds_count")
 
@@ -73,16 +87,12 @@ def test_scrape_counts_a_relay(metered):
                  and el.get("from", "").startswith("alice@" + h.SERVICE),
                  since=mark, timeout=10, what="the relayed message")
 
-    # The listener serves what the loop published at the end of a pass.
-    deadline = time.monotonic() + 5
-    while True:
-        after = check_openmetrics.families(scrape(port))
-        out1 = counter(after, "backchannel_stanzas_sent", domain=h.SERVICE)
-        if out1 > out0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    after = scrape_until(port, lambda f: counter(
+        f, "backchannel_stanzas_sent", domain=h.SERVICE) > out0)
+    out1 = counter(after, "backchannel_stanzas_sent", domain=h.SERVICE)
     assert counter(after, "backchannel_stanzas_received", domain=h.SERVICE) > in0
     assert out1 > out0
+    assert counter(after, "backchannel_relays") == relays0 + 1
     # The relay was answered on D only.
     assert counter(after, "backchannel_stanzas_sent", domain=h.ROOMS) == \
         counter(before, "backchannel_stanzas_sent", domain=h.ROOMS)
@@ -94,6 +104,29 @@ def test_scrape_counts_a_relay(metered):
                                   le="+Inf")
     assert count == inf
     assert count >= commits0
+
+
+def test_scrape_counts_a_message_request(metered, connect):
+    """dave, whom bob does not know, writes: held; bob accepts."""
+    _d, port, _alice, bob = metered
+    dave = connect("dave")
+    fams = check_openmetrics.families(scrape(port))
+    held0 = counter(fams, "backchannel_requests_held")
+    accepted0 = counter(fams, "backchannel_requests_accepted")
+    mark = bob.mark()
+    dave.message("bob@" + h.SERVICE, "may I?")
+    bob.wait_for(lambda el: h._local(el.tag) == "presence"
+                 and el.get("type") == "subscribe", since=mark, timeout=10,
+                 what="the message request")
+    mark = bob.mark()
+    bob.message(h.SERVICE, "accept dave")
+    bob.wait_for(lambda el: h._local(el.tag) == "message"
+                 and el.get("from", "").startswith("dave@" + h.SERVICE),
+                 since=mark, timeout=10, what="the held message")
+    fams = scrape_until(port, lambda f: counter(
+        f, "backchannel_requests_accepted") > accepted0)
+    assert counter(fams, "backchannel_requests_held") == held0 + 1
+    assert counter(fams, "backchannel_requests_accepted") == accepted0 + 1
 
 
 def test_listener_refuses_other_paths_and_methods(metered):
@@ -112,7 +145,7 @@ def test_ctl_stats_shows_the_daemon_counters(metered):
     d, port, _alice, _bob = metered
     rc, out, err = d.ctl("stats")
     assert rc == 0, err
-    assert re.search(r"^identities 2$", out, re.M), out
+    assert re.search(r"^identities 3$", out, re.M), out
     samples = [line for line in out.splitlines() if line.startswith("backchannel_")]
     assert any(re.fullmatch(r'backchannel_stanzas_received_total\{domain="%s"\} \d+'
                             % re.escape(h.SERVICE), s) for s in samples), out
@@ -124,7 +157,7 @@ def test_ctl_stats_shows_the_daemon_counters(metered):
     d.stop()
     rc, out, err = d.ctl("stats")
     assert rc == 0
-    assert "identities 2" in out and "backchannel_" not in out
+    assert "identities 3" in out and "backchannel_" not in out
     assert "no counters from the daemon" in err
 
 

@@ -466,8 +466,34 @@ static void test_import(void **state)
  * that is no account, an import file with a typo or that is not there. */
 static void test_operator_messages(void **state)
 {
+	/* Import files with a mistake, and the line that must name it. */
+	static const struct {
+		const char *file, *text, *want;
+	} bad[] = {
+		{"typo.xml",
+		 "<backchannel-data version=\"1\">\n"
+		 "  <identity handle=\"bob\" nmae=\"Bob\"/>\n"
+		 "</backchannel-data>\n",
+		 "typo.xml:2: <identity>: unknown attribute 'nmae' (expected "
+		 "handle, name, bot, setting, created)"},
+		{"nested.xml",
+		 "<backchannel-data version=\"1\">\n"
+		 "  <identity handle=\"bob\">\n"
+		 "    <link jdi=\"bob@example.org\"/>\n"
+		 "  </identity>\n"
+		 "</backchannel-data>\n",
+		 "nested.xml:3: <link>: unknown attribute 'jdi' (expected jid)"},
+		{"missing-attr.xml",
+		 "<backchannel-data version=\"1\">\n"
+		 "  <identity handle=\"bob\"/>\n"
+		 "  <identity name=\"Carol\"/>\n"
+		 "</backchannel-data>\n",
+		 "missing-attr.xml:3: <identity>: missing required attribute "
+		 "'handle'"},
+	};
 	struct fx *f = *state;
 	char cmd[160];
+	size_t i;
 
 	assert_int_equal(run(f, f->st, "identity"), CTL_USAGE);
 	assert_string_equal(f->err, "backchannelctl: 'identity' needs a "
@@ -490,37 +516,15 @@ static void test_operator_messages(void **state)
 	assert_int_equal(run(f, f->st, "unlink|alice|alice@example.org"),
 			 CTL_OK);
 
-	write_file(path(f, "typo.xml"),
-		   "<backchannel-data version=\"1\">\n"
-		   "  <identity handle=\"bob\" nmae=\"Bob\"/>\n"
-		   "</backchannel-data>\n");
-	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "typo.xml"));
-	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
-	assert_int_equal(lines(f->err), 1);
-	assert_non_null(strstr(f->err, "typo.xml:2: <identity>: unknown "
-				       "attribute 'nmae' (expected handle, "
-				       "name, bot, setting, created)"));
-
-	write_file(path(f, "nested.xml"),
-		   "<backchannel-data version=\"1\">\n"
-		   "  <identity handle=\"bob\">\n"
-		   "    <link jdi=\"bob@example.org\"/>\n"
-		   "  </identity>\n"
-		   "</backchannel-data>\n");
-	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "nested.xml"));
-	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
-	assert_non_null(strstr(f->err, "nested.xml:3: <link>: unknown "
-				       "attribute 'jdi' (expected jid)"));
-
-	write_file(path(f, "missing-attr.xml"),
-		   "<backchannel-data version=\"1\">\n"
-		   "  <identity handle=\"bob\"/>\n"
-		   "  <identity name=\"Carol\"/>\n"
-		   "</backchannel-data>\n");
-	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "missing-attr.xml"));
-	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
-	assert_non_null(strstr(f->err, "missing-attr.xml:3: <identity>: "
-				       "missing required attribute 'handle'"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path(f, bad[i].file), bad[i].text);
+		snprintf(cmd, sizeof(cmd), "import|%s", path(f, bad[i].file));
+		assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+		assert_int_equal(lines(f->err), 1);
+		if (strstr(f->err, bad[i].want) == NULL)
+			fail_msg("%s: expected '%s' in %s", bad[i].file,
+				 bad[i].want, f->err);
+	}
 
 	assert_int_equal(run(f, f->st, "import|/nonexistent.xml"), CTL_FAIL);
 	assert_string_equal(f->err, "backchannelctl: /nonexistent.xml: no "
