@@ -148,6 +148,13 @@ void harness_free(struct harness *h)
 	free(h);
 }
 
+int harness_teardown(void **state)
+{
+	harness_free(*state);
+	clock_unpin();
+	return 0;
+}
+
 void harness_feed(struct harness *h, const char *xml)
 {
 	xmpp_stanza_t *s = xmpp_stanza_new_from_string(h->xctx, xml);
@@ -204,6 +211,45 @@ void harness_assert_count(struct harness *h, size_t n)
 			fprintf(stderr, "sent %zu: %s\n", i, h->sent[i]);
 		fail_msg("expected %zu stanzas sent, got %zu", n, h->n_sent);
 	}
+}
+
+void harness_member(struct harness *h, const char *handle, const char *name,
+		    const char *jid)
+{
+	struct store_identity id = {0};
+
+	snprintf(id.handle, sizeof(id.handle), "%s", handle);
+	snprintf(id.name, sizeof(id.name), "%s", name != NULL ? name : "");
+	assert_int_equal(store_identity_add(h->store, &id), 0);
+	if (jid != NULL)
+		assert_int_equal(store_link(h->store, handle, jid), 0);
+}
+
+void harness_assert_report(struct harness *h, size_t n, const char *reporter,
+			   const char *reported, const char *text,
+			   const char *evidence)
+{
+	struct store_report *reps = NULL, *r;
+	size_t got = 0;
+
+	assert_true(n > 0);
+	assert_int_equal(store_report_list(h->store, true, &reps, &got), 0);
+	assert_int_equal(got, n);
+	r = &reps[n - 1];
+	if (reporter != NULL)
+		assert_string_equal(r->reporter, reporter);
+	if (reported != NULL)
+		assert_string_equal(r->reported, reported);
+	if (text != NULL) {
+		assert_non_null(r->text);
+		assert_string_equal(r->text, text);
+	}
+	if (evidence != NULL) {
+		assert_non_null(r->evidence);
+		assert_non_null(r->evidence[0]);
+		assert_non_null(strstr(r->evidence[0], evidence));
+	}
+	store_report_list_free(reps, got);
 }
 
 /* Step tables (harness.h says what a step does). */
@@ -473,7 +519,8 @@ static void harness_value(struct harness_check *c,
 			goto out;
 		ok = strcmp(got, want) == 0;
 		if (!ok)
-			harness_buf_add(&seen, "    stanza %zu: '%s'\n", i, got);
+			harness_buf_add(&seen, "    stanza %zu: '%s'\n", i,
+					got);
 		free(got);
 	}
 	if (!ok)
@@ -566,7 +613,8 @@ static char *harness_step(struct harness *h, const struct harness_step *step)
 		want = step->sent < 0 ? 0 : (size_t)step->sent;
 		if (c.n != want)
 			harness_buf_add(&c.why,
-					"  expected %zu stanzas sent, got %zu\n",
+					"  expected %zu stanzas sent, got "
+					"%zu\n",
 					want, c.n);
 	}
 	for (i = 0; i < HARNESS_CAPTURES && step->capture[i].name != NULL; i++)

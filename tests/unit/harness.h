@@ -2,18 +2,25 @@
  * harness.h - feeds stanza text through the real router and records what
  * the component sends, for XPath assertions.
  *
- * Most tests are step tables: an array of struct harness_step run by
- * harness_run().  A step sends one stanza (or nothing, to check what is
- * recorded already) and checks what the component sent in reply:
+ * Most tests are step tables: an array of struct harness_step.  A step
+ * sends one stanza (or nothing, to check what is recorded already) and
+ * checks what the component sent in reply:
  *
- *	static const struct harness_step steps[] = {
- *		{ .send = "<iq type='get' id='1' from='a@x/r' to='bc.test'>"
- *			  "<query xmlns='" NS_DISCO_INFO "'/></iq>",
- *		  .sent = 1,
- *		  .expect = { "/iq[@type='result'][@id='1']/disco:query"
- *			      "/disco:feature[@var='urn:xmpp:ping']" } },
- *		{ .send = "<message .../>", .sent = HARNESS_NONE },
- *	};
+ *	HARNESS_TEST(disco_and_errors,
+ *		{.send = "<iq type='get' id='1' from='a@x/r' to='bc.test'>"
+ *			 "<query xmlns='" NS_DISCO_INFO "'/></iq>",
+ *		 .sent = 1, .expect = {
+ *			 "/iq[@type='result'][@id='1']/disco:query"
+ *			 "/disco:feature[@var='urn:xmpp:ping']",
+ *		 }},
+ *		{.send = "<iq type='error' id='2' from='a@x/r' to='bc.test'/>",
+ *		 .sent = HARNESS_NONE})
+ *
+ * defines the cmocka test disco_and_errors(void **state), *state being
+ * the harness (set up by the group's setup function).  A test with C
+ * between its steps (store calls, the clock, a loop) runs tables itself:
+ *
+ *	static const struct harness_step steps[] = { ... };
  *	harness_run(h, steps);
  *
  * One step, in this order:
@@ -23,9 +30,10 @@
  *             checks what is recorded (after C code between two tables).
  *   .sent     exactly how many stanzas are recorded: n > 0, or
  *             HARNESS_NONE for nothing.  0 (left out) does not check.
- *   .capture  { name, xpath } pairs: the string value of xpath is kept in
- *             the slot name, for ${name} in later steps (or this one's
- *             checks).  It fails when no stanza gives a non-empty value.
+ *   .capture  { name, xpath } pairs: the string value of xpath on the
+ *             first stanza (or on "N: ") where it is not empty is kept in
+ *             the slot name, for ${name} in this step's checks and later
+ *             steps.  It fails when there is no such stanza.
  *   .expect   XPaths, each met by some recorded stanza (in any order), or
  *             by stanza N when written "N: xpath" (N from 0).  A node-set
  *             is met when it selects exactly one node (a duplicated
@@ -33,9 +41,9 @@
  *             anything else); a boolean when it is true.  Each XPath is
  *             checked on its own: two conditions on one stanza belong in
  *             one XPath, as predicates.
- *   .values   { xpath, expected } pairs: the XPath string value equals
+ *   .values   { xpath, expected } pairs: the string value of xpath is
  *             expected, on some stanza or on "N: ".  For text an XPath
- *             literal cannot hold, or to see what came instead.
+ *             literal cannot hold, and to print what came instead.
  *   .never    strings no recorded stanza may contain (real JIDs, say).
  * The lists end at the first NULL.  ${name} is replaced in .send, .expect,
  * .values, .never and in captured XPaths, as is (no XML escaping);
@@ -45,8 +53,9 @@
  * for stanza errors, disco, items, data, cmd, rep, jid, ...).  Sent
  * stanzas themselves are in no namespace: /iq, /message/body.
  *
- * A failed step fails the test at the harness_run() line and prints the
- * step's index, what it sent, the XPath and every stanza recorded.
+ * A failed step fails the test at the harness_run() (or HARNESS_TEST())
+ * line and prints the step's index, what it sent, each expectation not
+ * met with what each stanza gave instead, and every stanza recorded.
  */
 #ifndef BC_TEST_HARNESS_H
 #define BC_TEST_HARNESS_H
@@ -77,6 +86,10 @@ struct harness {
 struct harness *harness_new(const char *extra, bool with_store);
 void harness_free(struct harness *h);
 
+/* A cmocka teardown: frees the harness in *state (may be NULL) and
+ * unpins the clock. */
+int harness_teardown(void **state);
+
 /* Parses xml as one stanza, dispatches it and flushes the outbox. */
 void harness_feed(struct harness *h, const char *xml);
 
@@ -93,6 +106,19 @@ void harness_assert(struct harness *h, size_t i, const char *expr,
 
 /* Asserts that exactly n stanzas were sent. */
 void harness_assert_count(struct harness *h, size_t n);
+
+/* Adds the identity handle with the display name name (may be NULL) to
+ * the store, and links the account jid to it unless jid is NULL. */
+void harness_member(struct harness *h, const char *handle, const char *name,
+		    const char *jid);
+
+/* Asserts that the store holds n (> 0) open reports and that the last
+ * listed, the newest, is by reporter, about reported, with text, and with
+ * a first piece of evidence that contains evidence; a NULL one is not
+ * checked. */
+void harness_assert_report(struct harness *h, size_t n, const char *reporter,
+			   const char *reported, const char *text,
+			   const char *evidence);
 
 /* The size of a step's lists. */
 #define HARNESS_EXPECTS 16
@@ -133,6 +159,16 @@ struct harness_step {
 			  __FILE__, __LINE__)
 void harness_run_steps(struct harness *h, const struct harness_step *steps,
 		       size_t n, const char *file, int line);
+
+/* Defines the test name(void **state), *state being the harness, that
+ * runs the steps given after the name. */
+#define HARNESS_TEST(name, ...)                                                \
+	static void name(void **state)                                         \
+	{                                                                      \
+		static const struct harness_step name##_steps[] = {           \
+			__VA_ARGS__};                                          \
+		harness_run(*state, name##_steps);                             \
+	}
 
 /* Sets the slot name to value (copied), for ${name} in later steps. */
 void harness_var_set(struct harness *h, const char *name, const char *value);
