@@ -23,239 +23,151 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	harness_free(*state);
-	return 0;
-}
-
 /* clang-format off: step tables keep their layout */
 
-static void disco_info_on_service(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='d1' from='alice@example.org/pc' "
-			 "to='bc.test'><query "
-			 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-		 .sent = 1,
-		 .expect = {
-			 "/iq[@type='result'][@id='d1']"
-			 "[@to='alice@example.org/pc'][@from='bc.test']",
-			 "/iq/disco:query"
-			 "/disco:identity[@category='gateway'][@type='xmpp']",
-			 "/iq/disco:query/disco:identity[@category='component']",
-			 "/iq/disco:query/disco:feature[@var='" NS_DISCO_INFO "']",
-			 "/iq/disco:query/disco:feature[@var='" NS_PING "']",
-			 "/iq/disco:query/disco:feature[@var='" NS_VERSION "']",
-			 /* XEP-0128 form with the XEP-0157 abuse address. */
-			 "/iq/disco:query/data:x[@type='result']"
-			 "/data:field[@var='FORM_TYPE']"
-			 "/data:value[.='" NS_SERVERINFO "']",
-			 "/iq/disco:query/data:x"
-			 "/data:field[@var='abuse-addresses']"
-			 "/data:value[.='xmpp:bc.test']",
-		 }},
-	};
+HARNESS_TEST(disco_info_on_service,
+	{.send = "<iq type='get' id='d1' from='alice@example.org/pc' "
+		 "to='bc.test'><query "
+		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	 .sent = 1, .expect = {
+		 "/iq[@type='result'][@id='d1']"
+		 "[@to='alice@example.org/pc'][@from='bc.test']",
+		 "/iq/disco:query"
+		 "/disco:identity[@category='gateway'][@type='xmpp']",
+		 "/iq/disco:query/disco:identity[@category='component']",
+		 "/iq/disco:query/disco:feature[@var='" NS_DISCO_INFO "']",
+		 "/iq/disco:query/disco:feature[@var='" NS_PING "']",
+		 "/iq/disco:query/disco:feature[@var='" NS_VERSION "']",
+		 /* XEP-0128 form with the XEP-0157 abuse address. */
+		 "/iq/disco:query/data:x[@type='result']"
+		 "/data:field[@var='FORM_TYPE']"
+		 "/data:value[.='" NS_SERVERINFO "']",
+		 "/iq/disco:query/data:x"
+		 "/data:field[@var='abuse-addresses']"
+		 "/data:value[.='xmpp:bc.test']",
+	 }})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(disco_info_on_rooms,
+	{.send = "<iq type='get' id='d2' from='alice@example.org/pc' "
+		 "to='rooms.bc.test'><query "
+		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	 .sent = 1, .expect = {
+		 "/iq[@from='rooms.bc.test']/disco:query"
+		 "/disco:identity[@category='conference'][@type='text']",
+		 /* The abuse form belongs to D only. */
+		 "not(/iq/disco:query/data:x)",
+	 }})
 
-static void disco_info_on_rooms(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='d2' from='alice@example.org/pc' "
-			 "to='rooms.bc.test'><query "
-			 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-		 .sent = 1,
-		 .expect = {
-			 "/iq[@from='rooms.bc.test']/disco:query"
-			 "/disco:identity[@category='conference'][@type='text']",
-			 /* The abuse form belongs to D only. */
-			 "not(/iq/disco:query/data:x)",
-		 }},
-	};
+HARNESS_TEST(disco_features_are_unique,
+	{.send = "<iq type='get' id='d3' from='a@example.org/x' "
+		 "to='bc.test'><query "
+		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	 .sent = 1, .expect = {
+		 "count(/iq/disco:query/disco:feature) = "
+		 "count(/iq/disco:query/disco:feature[not(@var = "
+		 "preceding-sibling::disco:feature/@var)])",
+	 }})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(disco_unknown_node,
+	{.send = "<iq type='get' id='n1' from='a@example.org/x' "
+		 "to='bc.test'><query node='nope' "
+		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	 .sent = 1, .expect = {"/iq[@type='error']/error/st:item-not-found"}})
 
-static void disco_features_are_unique(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='d3' from='a@example.org/x' "
-			 "to='bc.test'><query "
-			 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-		 .sent = 1,
-		 .expect = {
-			 "count(/iq/disco:query/disco:feature) = "
-			 "count(/iq/disco:query/disco:feature[not(@var = "
-			 "preceding-sibling::disco:feature/@var)])",
-		 }},
-	};
+HARNESS_TEST(disco_items_lists_rooms_service,
+	{.send = "<iq type='get' id='i1' from='a@example.org/x' "
+		 "to='bc.test'><query "
+		 "xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+	 .sent = 1,
+	 .expect = {"/iq/items:query/items:item[@jid='rooms.bc.test']"}})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(ping_answers,
+	{.send = "<iq type='get' id='p1' from='a@example.org/x' "
+		 "to='rooms.bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = 1, .expect = {"/iq[@type='result'][not(*)]"}})
 
-static void disco_unknown_node(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='n1' from='a@example.org/x' "
-			 "to='bc.test'><query node='nope' "
-			 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq[@type='error']/error/st:item-not-found"}},
-	};
+HARNESS_TEST(version_answers,
+	{.send = "<iq type='get' id='v1' from='a@example.org/x' "
+		 "to='bc.test'><query xmlns='jabber:iq:version'/></iq>",
+	 .sent = 1, .expect = {
+		 "/iq/ver:query/ver:name[.='Backchannel']",
+		 "/iq/ver:query/ver:version[.='" PACKAGE_VERSION "']",
+		 "not(/iq/ver:query/ver:os)",
+	 }})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(unknown_iq_is_service_unavailable,
+	{.send = "<iq type='get' id='u1' from='a@example.org/x' "
+		 "to='bc.test'><query xmlns='urn:example:nothing'/></iq>",
+	 .sent = 1, .expect = {
+		 "/iq[@type='error'][@id='u1']"
+		 "/error[@type='cancel']/st:service-unavailable",
+	 }},
+	/* A known payload with the wrong type is not handled either. */
+	{.send = "<iq type='set' id='u2' from='a@example.org/x' "
+		 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = 1, .expect = {"/iq/error/st:service-unavailable"}})
 
-static void disco_items_lists_rooms_service(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='i1' from='a@example.org/x' "
-			 "to='bc.test'><query "
-			 "xmlns='http://jabber.org/protocol/disco#items'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/items:query/items:item[@jid='rooms.bc.test']"}},
-	};
+HARNESS_TEST(iq_without_child_or_id_is_bad_request,
+	{.send = "<iq type='get' id='b1' from='a@example.org/x' "
+		 "to='bc.test'/>",
+	 .sent = 1, .expect = {"/iq/error/st:bad-request"}},
+	{.send = "<iq type='get' id='b2' from='a@example.org/x' "
+		 "to='bc.test'><ping xmlns='urn:xmpp:ping'/>"
+		 "<ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = 1, .expect = {"/iq/error/st:bad-request"}},
+	{.send = "<iq type='get' from='a@example.org/x' to='bc.test'>"
+		 "<ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = 1, .expect = {"/iq/error/st:bad-request"}},
+	{.send = "<iq type='bogus' id='b4' from='a@example.org/x' "
+		 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = 1, .expect = {"/iq[@id='b4']/error/st:bad-request"}})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(errors_and_results_are_never_answered,
+	{.send = "<iq type='error' id='e1' from='a@example.org/x' "
+		 "to='bc.test'><ping xmlns='urn:xmpp:ping'/><error "
+		 "type='cancel'><service-unavailable xmlns='urn:ietf:"
+		 "params:xml:ns:xmpp-stanzas'/></error></iq>",
+	 .sent = HARNESS_NONE},
+	{.send = "<iq type='result' id='e2' from='a@example.org/x' "
+		 "to='bc.test'/>",
+	 .sent = HARNESS_NONE},
+	{.send = "<message type='error' from='a@example.org/x' "
+		 "to='bob@bc.test'><error type='cancel'/></message>",
+	 .sent = HARNESS_NONE})
 
-static void ping_answers(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='p1' from='a@example.org/x' "
-			 "to='rooms.bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq[@type='result'][not(*)]"}},
-	};
+/* Nothing handles messages to the rooms service itself yet. */
+HARNESS_TEST(message_nobody_handles_bounces,
+	{.send = "<message type='chat' id='m1' from='a@example.org/x' "
+		 "to='rooms.bc.test'><body>hi</body></message>",
+	 .sent = 1, .expect = {
+		 "/message[@type='error'][@id='m1']"
+		 "/error/st:service-unavailable",
+	 }},
+	{.send = "<message type='groupchat' from='a@example.org/x' "
+		 "to='rooms.bc.test'><body>hi</body></message>",
+	 .sent = HARNESS_NONE},
+	{.send = "<message type='headline' from='a@example.org/x' "
+		 "to='rooms.bc.test'><body>hi</body></message>",
+	 .sent = HARNESS_NONE},
+	{.send = "<presence from='a@example.org/x' to='rooms.bc.test'/>",
+	 .sent = HARNESS_NONE})
 
-	harness_run(*state, steps);
-}
-
-static void version_answers(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='v1' from='a@example.org/x' "
-			 "to='bc.test'><query xmlns='jabber:iq:version'/></iq>",
-		 .sent = 1,
-		 .expect = {
-			 "/iq/ver:query/ver:name[.='Backchannel']",
-			 "/iq/ver:query/ver:version[.='" PACKAGE_VERSION "']",
-			 "not(/iq/ver:query/ver:os)",
-		 }},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void unknown_iq_is_service_unavailable(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='u1' from='a@example.org/x' "
-			 "to='bc.test'><query xmlns='urn:example:nothing'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq[@type='error'][@id='u1']"
-			    "/error[@type='cancel']/st:service-unavailable"}},
-		/* A known payload with the wrong type is not handled either. */
-		{.send = "<iq type='set' id='u2' from='a@example.org/x' "
-			 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:service-unavailable"}},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void iq_without_child_or_id_is_bad_request(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='b1' from='a@example.org/x' "
-			 "to='bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:bad-request"}},
-		{.send = "<iq type='get' id='b2' from='a@example.org/x' "
-			 "to='bc.test'><ping xmlns='urn:xmpp:ping'/>"
-			 "<ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:bad-request"}},
-		{.send = "<iq type='get' from='a@example.org/x' to='bc.test'>"
-			 "<ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:bad-request"}},
-		{.send = "<iq type='bogus' id='b4' from='a@example.org/x' "
-			 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq[@id='b4']/error/st:bad-request"}},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void errors_and_results_are_never_answered(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='error' id='e1' from='a@example.org/x' "
-			 "to='bc.test'><ping xmlns='urn:xmpp:ping'/><error "
-			 "type='cancel'><service-unavailable xmlns='urn:ietf:"
-			 "params:xml:ns:xmpp-stanzas'/></error></iq>",
-		 .sent = HARNESS_NONE},
-		{.send = "<iq type='result' id='e2' from='a@example.org/x' "
-			 "to='bc.test'/>",
-		 .sent = HARNESS_NONE},
-		{.send = "<message type='error' from='a@example.org/x' "
-			 "to='bob@bc.test'><error type='cancel'/></message>",
-		 .sent = HARNESS_NONE},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void message_nobody_handles_bounces(void **state)
-{
-	/* Nothing handles messages to the rooms service itself yet. */
-	static const struct harness_step steps[] = {
-		{.send = "<message type='chat' id='m1' from='a@example.org/x' "
-			 "to='rooms.bc.test'><body>hi</body></message>",
-		 .sent = 1,
-		 .expect = {"/message[@type='error'][@id='m1']"
-			    "/error/st:service-unavailable"}},
-		{.send = "<message type='groupchat' from='a@example.org/x' "
-			 "to='rooms.bc.test'><body>hi</body></message>",
-		 .sent = HARNESS_NONE},
-		{.send = "<message type='headline' from='a@example.org/x' "
-			 "to='rooms.bc.test'><body>hi</body></message>",
-		 .sent = HARNESS_NONE},
-		{.send = "<presence from='a@example.org/x' to='rooms.bc.test'/>",
-		 .sent = HARNESS_NONE},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void malformed_addresses(void **state)
-{
-	static const struct harness_step steps[] = {
-		/* A malformed 'to' gets jid-malformed. */
-		{.send = "<iq type='get' id='j1' from='a@example.org/x' "
-			 "to='@bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq[@from='@bc.test']/error/st:jid-malformed"}},
-		/* Without a usable 'from' there is nobody to answer. */
-		{.send = "<iq type='get' id='j2' to='bc.test'>"
-			 "<ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = HARNESS_NONE},
-		{.send = "<iq type='get' id='j3' from='a@/x' to='bc.test'>"
-			 "<ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = HARNESS_NONE},
-		/* Not one of our domains: dropped. */
-		{.send = "<iq type='get' id='j4' from='a@example.org/x' "
-			 "to='elsewhere.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-		 .sent = HARNESS_NONE},
-	};
-
-	harness_run(*state, steps);
-}
+HARNESS_TEST(malformed_addresses,
+	/* A malformed 'to' gets jid-malformed. */
+	{.send = "<iq type='get' id='j1' from='a@example.org/x' "
+		 "to='@bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = 1, .expect = {"/iq[@from='@bc.test']/error/st:jid-malformed"}},
+	/* Without a usable 'from' there is nobody to answer. */
+	{.send = "<iq type='get' id='j2' to='bc.test'>"
+		 "<ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = HARNESS_NONE},
+	{.send = "<iq type='get' id='j3' from='a@/x' to='bc.test'>"
+		 "<ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = HARNESS_NONE},
+	/* Not one of our domains: dropped. */
+	{.send = "<iq type='get' id='j4' from='a@example.org/x' "
+		 "to='elsewhere.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	 .sent = HARNESS_NONE})
 
 static void error_table_maps_codes(void **state)
 {
@@ -310,7 +222,7 @@ static void outbox_keeps_stanzas_while_down(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
 		T(disco_info_on_service),
 		T(disco_info_on_rooms),
 		T(disco_features_are_unique),
