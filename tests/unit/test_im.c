@@ -21,16 +21,11 @@
 static struct harness *world(const char *extra)
 {
 	struct harness *h = harness_new(extra, true);
-	struct store_identity a = {.handle = "alice", .name = "Alice"};
-	struct store_identity b = {.handle = "bob", .name = "Bob"};
-	struct store_identity z = {.handle = "zed"};
 
-	assert_int_equal(store_identity_add(h->store, &a), 0);
-	assert_int_equal(store_identity_add(h->store, &b), 0);
-	assert_int_equal(store_identity_add(h->store, &z), 0);
-	assert_int_equal(store_link(h->store, "alice", "alice@example.org"), 0);
+	harness_member(h, "alice", "Alice", "alice@example.org");
 	assert_int_equal(store_link(h->store, "alice", "a2@work.example"), 0);
-	assert_int_equal(store_link(h->store, "bob", "bob@example.org"), 0);
+	harness_member(h, "bob", "Bob", "bob@example.org");
+	harness_member(h, "zed", NULL, NULL);
 	/* alice and bob know each other (the request rules have their own
 	 * tests in test_requests.c). */
 	assert_int_equal(store_follow(h->store, "alice", "bob"), 0);
@@ -44,13 +39,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	harness_free(*state);
-	clock_unpin();
-	return 0;
-}
-
 /* A chat message with a body. */
 #define CHAT(id, from, to, body)                                               \
 	"<message type='chat' id='" id "' from='" from "' to='" to "'>"       \
@@ -58,44 +46,34 @@ static int teardown(void **state)
 
 /* clang-format off: step tables keep their layout */
 
-static void member_to_member(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<message type='chat' id='m1' xml:lang='fr' "
-			 "from='bob@example.org/phone' to='alice@bc.test'>"
-			 "<body>hi alice</body>"
-			 "<active xmlns='http://jabber.org/protocol/chatstates'/>"
-			 "<request xmlns='urn:xmpp:receipts'/>"
-			 "<origin-id xmlns='urn:xmpp:sid:0' id='o-1'/>"
-			 "<stanza-id xmlns='urn:xmpp:sid:0' by='bob@example.org' "
-			 "id='s-1'/></message>",
-		 .sent = 2,
-		 .expect = {
-			 "0: /message[@from='bob@bc.test'][@to='a2@work.example']"
-			 "[@id='m1'][@type='chat'][@xml:lang='fr'][not(@lang)]",
-			 "1: /message[@to='alice@example.org']",
-			 "0: /message/body[.='hi alice']",
-			 "0: /message/*[local-name()='active']",
-			 "0: /message/*[local-name()='request']",
-			 "0: /message/sid:origin-id[@id='o-1']",
-			 /* Stanza ids stamped by others name real JIDs: never
-			  * relayed. */
-			 "0: not(/message/*[local-name()='stanza-id'])",
-		 },
-		 .never = {"bob@example.org"}},
-		/* The reply goes back the same way. */
-		{.send = CHAT("m2", "alice@example.org/pc", "bob@bc.test",
-			      "hi bob"),
-		 .sent = 1,
-		 .expect = {"/message[@from='alice@bc.test']"
-			    "[@to='bob@example.org']"},
-		 .never = {"alice@example.org", "a2@work.example"}},
-	};
-
-	harness_run(*state, steps);
-}
-
-/* clang-format on */
+HARNESS_TEST(member_to_member,
+	{.send = "<message type='chat' id='m1' xml:lang='fr' "
+		 "from='bob@example.org/phone' to='alice@bc.test'>"
+		 "<body>hi alice</body>"
+		 "<active xmlns='http://jabber.org/protocol/chatstates'/>"
+		 "<request xmlns='urn:xmpp:receipts'/>"
+		 "<origin-id xmlns='urn:xmpp:sid:0' id='o-1'/>"
+		 "<stanza-id xmlns='urn:xmpp:sid:0' by='bob@example.org' "
+		 "id='s-1'/></message>",
+	 .sent = 2, .expect = {
+		 "0: /message[@from='bob@bc.test'][@to='a2@work.example']"
+		 "[@id='m1'][@type='chat'][@xml:lang='fr'][not(@lang)]",
+		 "1: /message[@to='alice@example.org']",
+		 "0: /message/body[.='hi alice']",
+		 "0: /message/*[local-name()='active']",
+		 "0: /message/*[local-name()='request']",
+		 "0: /message/sid:origin-id[@id='o-1']",
+		 /* Stanza ids stamped by others name real JIDs: never
+		  * relayed. */
+		 "0: not(/message/*[local-name()='stanza-id'])",
+	 },
+	 .never = {"bob@example.org"}},
+	/* The reply goes back the same way. */
+	{.send = CHAT("m2", "alice@example.org/pc", "bob@bc.test",
+		      "hi bob"),
+	 .sent = 1,
+	 .expect = {"/message[@from='alice@bc.test'][@to='bob@example.org']"},
+	 .never = {"alice@example.org", "a2@work.example"}})
 
 static void evidence_and_wrote_first(void **state)
 {
@@ -124,89 +102,59 @@ static void evidence_and_wrote_first(void **state)
 	assert_true(rel.flags & STORE_REL_WROTE_FIRST);
 }
 
-/* clang-format off */
+HARNESS_TEST(outside_user_both_ways,
+	/* alice writes first, so she knows carol from then on. */
+	{.send = CHAT("x1", "alice@example.org/pc",
+		      "carol\\40outside.test@bc.test", "hello carol"),
+	 .sent = 1, .expect = {
+		 "/message[@from='alice@bc.test']"
+		 "[@to='carol@outside.test']",
+	 }},
+	{.send = CHAT("x2", "carol@outside.test/laptop", "alice@bc.test",
+		      "hello from outside"),
+	 .sent = 2, .expect = {
+		 "0: /message[@from='carol\\40outside.test@bc.test']"
+		 "/body[.='hello from outside']",
+	 }})
 
-static void outside_user_both_ways(void **state)
-{
-	static const struct harness_step steps[] = {
-		/* alice writes first, so she knows carol from then on. */
-		{.send = CHAT("x1", "alice@example.org/pc",
-			      "carol\\40outside.test@bc.test", "hello carol"),
-		 .sent = 1,
-		 .expect = {"/message[@from='alice@bc.test']"
-			    "[@to='carol@outside.test']"}},
-		{.send = CHAT("x2", "carol@outside.test/laptop", "alice@bc.test",
-			      "hello from outside"),
-		 .sent = 2,
-		 .expect = {"0: /message[@from='carol\\40outside.test@bc.test']"
-			    "/body[.='hello from outside']"}},
-	};
+HARNESS_TEST(no_relay_between_outsiders,
+	{.send = CHAT("r1", "carol@outside.test/laptop",
+		      "dave\\40elsewhere.test@bc.test", "spam"),
+	 .sent = 1, .expect = {"/message/error/st:service-unavailable"}})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(linked_account_not_reachable_escaped,
+	{.send = CHAT("l1", "bob@example.org/x",
+		      "alice\\40example.org@bc.test", "who are you"),
+	 .sent = 1, .expect = {"/message/error/st:service-unavailable"}})
 
-static void no_relay_between_outsiders(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = CHAT("r1", "carol@outside.test/laptop",
-			      "dave\\40elsewhere.test@bc.test", "spam"),
-		 .sent = 1,
-		 .expect = {"/message/error/st:service-unavailable"}},
-	};
+HARNESS_TEST(unknown_handle_and_no_accounts,
+	{.send = CHAT("u1", "bob@example.org/x", "nobody@bc.test", "hi"),
+	 .sent = 1, .expect = {
+		 "/message[@type='error'][@from='nobody@bc.test']"
+		 "/error/st:service-unavailable",
+	 }},
+	/* zed exists but has no linked account: the same answer. */
+	{.send = CHAT("u2", "bob@example.org/x", "zed@bc.test", "hi"),
+	 .sent = 1, .expect = {"/message/error/st:service-unavailable"}})
 
-	harness_run(*state, steps);
-}
-
-static void linked_account_not_reachable_escaped(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = CHAT("l1", "bob@example.org/x",
-			      "alice\\40example.org@bc.test", "who are you"),
-		 .sent = 1,
-		 .expect = {"/message/error/st:service-unavailable"}},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void unknown_handle_and_no_accounts(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = CHAT("u1", "bob@example.org/x", "nobody@bc.test", "hi"),
-		 .sent = 1,
-		 .expect = {"/message[@type='error'][@from='nobody@bc.test']"
-			    "/error/st:service-unavailable"}},
-		/* zed exists but has no linked account: the same answer. */
-		{.send = CHAT("u2", "bob@example.org/x", "zed@bc.test", "hi"),
-		 .sent = 1,
-		 .expect = {"/message/error/st:service-unavailable"}},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void remote_errors_map_back(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = CHAT("b1", "bob@example.org/x", "alice@bc.test", "hi")},
-		/* alice's second server bounces it, naming alice's real JID. */
-		{.send = "<message type='error' id='b1' from='a2@work.example' "
-			 "to='bob@bc.test'><body>hi</body><error type='cancel' "
-			 "by='work.example'><item-not-found xmlns='urn:ietf:"
-			 "params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:"
-			 "params:xml:ns:xmpp-stanzas'>a2@work.example is "
-			 "gone</text></error></message>",
-		 .sent = 1,
-		 /* Back to the exact account that sent it, from alice's
-		  * address. */
-		 .expect = {"/message[@type='error'][@id='b1']"
-			    "[@to='bob@example.org/x'][@from='alice@bc.test']"
-			    "/error[@type='cancel']/st:item-not-found"},
-		 .never = {"a2@work.example", "work.example"}},
-	};
-
-	harness_run(*state, steps);
-}
+HARNESS_TEST(remote_errors_map_back,
+	{.send = CHAT("b1", "bob@example.org/x", "alice@bc.test", "hi")},
+	/* alice's second server bounces it, naming alice's real JID. */
+	{.send = "<message type='error' id='b1' from='a2@work.example' "
+		 "to='bob@bc.test'><body>hi</body><error type='cancel' "
+		 "by='work.example'><item-not-found xmlns='urn:ietf:"
+		 "params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:"
+		 "params:xml:ns:xmpp-stanzas'>a2@work.example is "
+		 "gone</text></error></message>",
+	 .sent = 1,
+	 /* Back to the exact account that sent it, from alice's
+	  * address. */
+	 .expect = {
+		 "/message[@type='error'][@id='b1']"
+		 "[@to='bob@example.org/x'][@from='alice@bc.test']"
+		 "/error[@type='cancel']/st:item-not-found",
+	 },
+	 .never = {"a2@work.example", "work.example"}})
 
 static void rate_limit(void **state)
 {
@@ -219,15 +167,15 @@ static void rate_limit(void **state)
 		{.send = CHAT("q2", "bob@example.org/x", "alice@bc.test", "2"),
 		 .sent = 2},
 		{.send = CHAT("q3", "bob@example.org/x", "alice@bc.test", "3"),
-		 .sent = 1,
-		 .expect = {"/message[@id='q3']"
-			    "/error[@type='wait']/st:resource-constraint"}},
+		 .sent = 1, .expect = {
+			 "/message[@id='q3']"
+			 "/error[@type='wait']/st:resource-constraint",
+		 }},
 		/* A second later one token is back. */
 		{.advance = 1000,
 		 .send = CHAT("q9", "bob@example.org/x", "alice@bc.test",
 			      "later"),
-		 .sent = 2,
-		 .expect = {"0: /message/body[.='later']"}},
+		 .sent = 2, .expect = {"0: /message/body[.='later']"}},
 	};
 	struct harness *h = world("<limits rate='60' burst='3'/>");
 
@@ -243,8 +191,7 @@ static void oversized_stanza(void **state)
 	static const struct harness_step steps[] = {
 		{.send = CHAT("big", "bob@example.org/x", "alice@bc.test",
 			      "${big}"),
-		 .sent = 1,
-		 .expect = {"/message/error/st:policy-violation"}},
+		 .sent = 1, .expect = {"/message/error/st:policy-violation"}},
 	};
 	struct harness *h = world("<limits max-stanza='1024'/>");
 	char big[2048];
@@ -257,35 +204,27 @@ static void oversized_stanza(void **state)
 	harness_free(h);
 }
 
-/* clang-format on */
-
 #define RETRACT(id)                                                            \
 	"<message type='chat' id='r-" id "' from='bob@example.org/x' "        \
 	"to='alice@bc.test'><retract xmlns='urn:xmpp:message-retract:1' "     \
 	"id='" id "'/><fallback xmlns='urn:xmpp:fallback:0' "                 \
 	"for='urn:xmpp:message-retract:1'/><body>retracted</body></message>"
 
-/* clang-format off */
-
-static void retraction_refused_by_default(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = CHAT("m1", "bob@example.org/x", "alice@bc.test", "oops")},
-		{.send = RETRACT("m1"),
-		 .sent = 1,
-		 .expect = {"/message[@type='error']/error/st:not-allowed",
-			    "contains(/message/error/st:text, 'report')"}},
-	};
-
-	harness_run(*state, steps);
-}
+HARNESS_TEST(retraction_refused_by_default,
+	{.send = CHAT("m1", "bob@example.org/x", "alice@bc.test", "oops")},
+	{.send = RETRACT("m1"),
+	 .sent = 1, .expect = {
+		 "/message[@type='error']/error/st:not-allowed",
+		 "contains(/message/error/st:text, 'report')",
+	 }})
 
 static void retraction_within_the_window(void **state)
 {
 	static const struct harness_step steps[] = {
-		{.send = "<message type='chat' id='m1' from='bob@example.org/x' "
-			 "to='alice@bc.test'><origin-id xmlns='urn:xmpp:sid:0' "
-			 "id='o-1'/><body>oops</body></message>"},
+		{.send = "<message type='chat' id='m1' "
+			 "from='bob@example.org/x' to='alice@bc.test'>"
+			 "<origin-id xmlns='urn:xmpp:sid:0' id='o-1'/>"
+			 "<body>oops</body></message>"},
 		/* By origin-id (XEP-0424), within the window: relayed to both
 		 * of alice's accounts. */
 		{.advance = 60000,
@@ -293,19 +232,18 @@ static void retraction_within_the_window(void **state)
 		 .sent = 2,
 		 .expect = {"0: /message/retract:retract[@id='o-1']"}},
 		/* The older fastening form, by message id. */
-		{.send = "<message type='chat' id='r2' from='bob@example.org/x' "
-			 "to='alice@bc.test'><apply-to xmlns='urn:xmpp:fasten:0' "
-			 "id='m1'><retract xmlns='urn:xmpp:message-retract:0'/>"
+		{.send = "<message type='chat' id='r2' "
+			 "from='bob@example.org/x' to='alice@bc.test'>"
+			 "<apply-to xmlns='urn:xmpp:fasten:0' id='m1'>"
+			 "<retract xmlns='urn:xmpp:message-retract:0'/>"
 			 "</apply-to></message>",
 		 .sent = 2},
 		/* Something never sent, or sent too long ago: refused. */
 		{.send = RETRACT("nope"),
-		 .sent = 1,
-		 .expect = {"/message/error/st:not-allowed"}},
+		 .sent = 1, .expect = {"/message/error/st:not-allowed"}},
 		{.advance = 5 * 60000,
 		 .send = RETRACT("o-1"),
-		 .sent = 1,
-		 .expect = {"/message/error/st:not-allowed"}},
+		 .sent = 1, .expect = {"/message/error/st:not-allowed"}},
 	};
 	struct harness *h = world("<retraction window='5m'/>");
 
@@ -322,18 +260,16 @@ static void retraction_within_the_window(void **state)
 	"<query xmlns='jabber:iq:register'><username>" user "</username>"     \
 	"<password>${token}</password></query></iq>"
 
-/* clang-format on */
-
-/* clang-format off */
-
 static void registration_links_with_token(void **state)
 {
 	static const struct harness_step form[] = {
 		{.send = "<iq type='get' id='g1' from='new@example.org/x' "
-			 "to='bc.test'><query xmlns='jabber:iq:register'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq[@type='result'][not(*[local-name()='query']"
-			    "/*[local-name()='registered'])]"}},
+			 "to='bc.test'>"
+			 "<query xmlns='jabber:iq:register'/></iq>",
+		 .sent = 1, .expect = {
+			 "/iq[@type='result'][not(*[local-name()='query']"
+			 "/*[local-name()='registered'])]",
+		 }},
 	};
 	static const struct harness_step link[] = {
 		/* A wrong token is refused with a reason. */
@@ -341,28 +277,31 @@ static void registration_links_with_token(void **state)
 			 "to='bc.test'><query xmlns='jabber:iq:register'>"
 			 "<username>zed</username><password>nope</password>"
 			 "</query></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:not-authorized",
-			    "boolean(/iq/error/st:text)"}},
+		 .sent = 1, .expect = {
+			 "/iq/error/st:not-authorized",
+			 "boolean(/iq/error/st:text)",
+		 }},
 		{.send = REGISTER("s1", "New@Example.org/x", "ZED"),
 		 .expect = {
 			 "0: /iq[@type='result']",
 			 /* D asks the new account for its presence, as a
 			  * transport does. */
-			 "1: /presence[@type='subscribe'][@to='new@example.org']",
+			 "1: /presence[@type='subscribe']"
+			 "[@to='new@example.org']",
 		 }},
 	};
 	static const struct harness_step remove[] = {
 		/* The token is used up. */
 		{.send = REGISTER("s2", "other@example.org/x", "zed"),
-		 .sent = 1,
-		 .expect = {"/iq/error/st:not-authorized",
-			    "contains(/iq/error/st:text, 'already used')"}},
+		 .sent = 1, .expect = {
+			 "/iq/error/st:not-authorized",
+			 "contains(/iq/error/st:text, 'already used')",
+		 }},
 		/* Now registered, and the form says so. */
 		{.send = "<iq type='get' id='g2' from='new@example.org/x' "
-			 "to='bc.test'><query xmlns='jabber:iq:register'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/reg:query/reg:username[.='zed']"}},
+			 "to='bc.test'>"
+			 "<query xmlns='jabber:iq:register'/></iq>",
+		 .sent = 1, .expect = {"/iq/reg:query/reg:username[.='zed']"}},
 		{.send = "<iq type='set' id='r1' from='new@example.org/x' "
 			 "to='bc.test'><query xmlns='jabber:iq:register'>"
 			 "<remove/></query></iq>",
@@ -372,8 +311,7 @@ static void registration_links_with_token(void **state)
 		{.send = "<iq type='set' id='r2' from='new@example.org/x' "
 			 "to='bc.test'><query xmlns='jabber:iq:register'>"
 			 "<remove/></query></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:registration-required"}},
+		 .sent = 1, .expect = {"/iq/error/st:registration-required"}},
 	};
 	struct harness *h = *state;
 	char token[STORE_TOKEN_SIZE], handle[STORE_HANDLE_SIZE];
@@ -382,7 +320,8 @@ static void registration_links_with_token(void **state)
 	assert_int_equal(store_token_new(h->store, "zed", 60000, token), 0);
 	harness_var_set(h, "token", token);
 	harness_run(h, link);
-	assert_int_equal(store_link_get(h->store, "new@example.org", handle), 0);
+	assert_int_equal(store_link_get(h->store, "new@example.org", handle),
+			 0);
 	assert_string_equal(handle, "zed");
 	harness_run(h, remove);
 	assert_int_equal(store_link_get(h->store, "new@example.org", handle),
@@ -395,9 +334,10 @@ static void registration_token_expires(void **state)
 	static const struct harness_step steps[] = {
 		{.advance = 60001,
 		 .send = REGISTER("e1", "late@example.org/x", "zed"),
-		 .sent = 1,
-		 .expect = {"/iq/error/st:not-authorized",
-			    "contains(/iq/error/st:text, 'expired')"}},
+		 .sent = 1, .expect = {
+			 "/iq/error/st:not-authorized",
+			 "contains(/iq/error/st:text, 'expired')",
+		 }},
 	};
 	struct harness *h = *state;
 	char token[STORE_TOKEN_SIZE];
@@ -414,20 +354,17 @@ static void registration_refuses_bad_input(void **state)
 		{.send = "<iq type='set' id='s1' from='n@example.org/x' "
 			 "to='bc.test'><query xmlns='jabber:iq:register'>"
 			 "<username>zed</username></query></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:not-acceptable"}},
+		 .sent = 1, .expect = {"/iq/error/st:not-acceptable"}},
 		{.send = "<iq type='set' id='s2' from='n@example.org/x' "
 			 "to='bc.test'><query xmlns='jabber:iq:register'>"
 			 "<username>not a handle</username><password>x"
 			 "</password></query></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:not-acceptable"}},
+		 .sent = 1, .expect = {"/iq/error/st:not-acceptable"}},
 	};
 	/* A JID linked elsewhere cannot take another identity. */
 	static const struct harness_step taken[] = {
 		{.send = REGISTER("s3", "bob@example.org/x", "zed"),
-		 .sent = 1,
-		 .expect = {"/iq/error/st:conflict"}},
+		 .sent = 1, .expect = {"/iq/error/st:conflict"}},
 	};
 	struct harness *h = *state;
 	char token[STORE_TOKEN_SIZE];
@@ -438,125 +375,96 @@ static void registration_refuses_bad_input(void **state)
 	harness_run(h, taken);
 }
 
-static void presence_of_identities(void **state)
-{
-	static const struct harness_step steps[] = {
-		/* bob subscribes to alice@D: approved, and told she is
-		 * away. */
-		{.send = "<presence type='subscribe' from='bob@example.org' "
-			 "to='alice@bc.test'/>",
-		 .sent = 2,
-		 .expect = {
-			 "0: /presence[@type='subscribed'][@from='alice@bc.test']",
-			 "1: /presence[@type='unavailable']",
-		 }},
-		/* One of alice's accounts comes online: bob hears alice@D. */
-		{.send = "<presence from='a2@work.example/desk' to='bc.test'>"
-			 "<show>dnd</show><c xmlns='http://jabber.org/protocol/"
-			 "caps' node='x' ver='y' hash='sha-1'/></presence>",
-		 .sent = 1,
-		 /* Nothing of the real account's presence is copied. */
-		 .expect = {"/presence[@from='alice@bc.test']"
-			    "[@to='bob@example.org'][string(@type)=''][not(*)]"}},
-		/* A second account changes nothing; probes are answered. */
-		{.send = "<presence from='alice@example.org/pc' to='bc.test'/>",
-		 .sent = HARNESS_NONE},
-		{.send = "<presence type='probe' from='bob@example.org' "
-			 "to='alice@bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/presence[string(@type)='']"}},
-		{.send = "<presence type='unavailable' "
-			 "from='a2@work.example/desk' to='bc.test'/>",
-		 .sent = HARNESS_NONE},
-		{.send = "<presence type='unavailable' "
-			 "from='alice@example.org/pc' to='bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/presence[@type='unavailable']"}},
-		/* No such identity: unsubscribed. */
-		{.send = "<presence type='subscribe' from='bob@example.org' "
-			 "to='nobody@bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/presence[@type='unsubscribed']"}},
-	};
+HARNESS_TEST(presence_of_identities,
+	/* bob subscribes to alice@D: approved, and told she is
+	 * away. */
+	{.send = "<presence type='subscribe' from='bob@example.org' "
+		 "to='alice@bc.test'/>",
+	 .sent = 2, .expect = {
+		 "0: /presence[@type='subscribed'][@from='alice@bc.test']",
+		 "1: /presence[@type='unavailable']",
+	 }},
+	/* One of alice's accounts comes online: bob hears alice@D. */
+	{.send = "<presence from='a2@work.example/desk' to='bc.test'>"
+		 "<show>dnd</show><c xmlns='http://jabber.org/protocol/"
+		 "caps' node='x' ver='y' hash='sha-1'/></presence>",
+	 .sent = 1,
+	 /* Nothing of the real account's presence is copied. */
+	 .expect = {
+		 "/presence[@from='alice@bc.test']"
+		 "[@to='bob@example.org'][string(@type)=''][not(*)]",
+	 }},
+	/* A second account changes nothing; probes are answered. */
+	{.send = "<presence from='alice@example.org/pc' to='bc.test'/>",
+	 .sent = HARNESS_NONE},
+	{.send = "<presence type='probe' from='bob@example.org' "
+		 "to='alice@bc.test'/>",
+	 .sent = 1, .expect = {"/presence[string(@type)='']"}},
+	{.send = "<presence type='unavailable' "
+		 "from='a2@work.example/desk' to='bc.test'/>",
+	 .sent = HARNESS_NONE},
+	{.send = "<presence type='unavailable' "
+		 "from='alice@example.org/pc' to='bc.test'/>",
+	 .sent = 1, .expect = {"/presence[@type='unavailable']"}},
+	/* No such identity: unsubscribed. */
+	{.send = "<presence type='subscribe' from='bob@example.org' "
+		 "to='nobody@bc.test'/>",
+	 .sent = 1, .expect = {"/presence[@type='unsubscribed']"}})
 
-	harness_run(*state, steps);
-}
+HARNESS_TEST(presence_private_to_strangers,
+	/* A stranger's probe learns nothing of alice's presence. */
+	{.send = "<presence type='probe' from='stranger@else.test' "
+		 "to='alice@bc.test'/>",
+	 .sent = 1, .expect = {"/presence[@type='unsubscribed']"}},
+	/* zed has no account: as if there were no zed. */
+	{.send = "<presence type='subscribe' from='bob@example.org' "
+		 "to='zed@bc.test'/>",
+	 .sent = 1, .expect = {"/presence[@type='unsubscribed']"}},
+	/* alice's presence to an outside contact: type and show
+	 * only. */
+	{.send = "<presence from='alice@example.org/pc' "
+		 "to='carol\\40outside.test@bc.test'><show>away</show>"
+		 "<status>at the dentist</status><c xmlns='http://jabber."
+		 "org/protocol/caps' node='n' ver='v' hash='sha-1'/>"
+		 "</presence>",
+	 .sent = 1, .expect = {
+		 "/presence[@from='alice@bc.test']"
+		 "[@to='carol@outside.test'][count(*)=1]"
+		 "/show[.='away']",
+	 }})
 
-static void presence_private_to_strangers(void **state)
-{
-	static const struct harness_step steps[] = {
-		/* A stranger's probe learns nothing of alice's presence. */
-		{.send = "<presence type='probe' from='stranger@else.test' "
-			 "to='alice@bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/presence[@type='unsubscribed']"}},
-		/* zed has no account: as if there were no zed. */
-		{.send = "<presence type='subscribe' from='bob@example.org' "
-			 "to='zed@bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/presence[@type='unsubscribed']"}},
-		/* alice's presence to an outside contact: type and show
-		 * only. */
-		{.send = "<presence from='alice@example.org/pc' "
-			 "to='carol\\40outside.test@bc.test'><show>away</show>"
-			 "<status>at the dentist</status><c xmlns='http://jabber."
-			 "org/protocol/caps' node='n' ver='v' hash='sha-1'/>"
-			 "</presence>",
-		 .sent = 1,
-		 .expect = {"/presence[@from='alice@bc.test']"
-			    "[@to='carol@outside.test'][count(*)=1]"
-			    "/show[.='away']"}},
-	};
+HARNESS_TEST(presence_to_service,
+	{.send = "<presence type='subscribe' from='bob@example.org' "
+		 "to='bc.test'/>",
+	 .sent = 2, .expect = {
+		 "0: /presence[@type='subscribed']",
+		 "1: /presence[string(@type)='']",
+	 }},
+	{.send = "<presence type='probe' from='bob@example.org/x' "
+		 "to='bc.test'/>",
+	 .sent = 1, .expect = {"/presence[@to='bob@example.org/x']"}})
 
-	harness_run(*state, steps);
-}
-
-static void presence_to_service(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<presence type='subscribe' from='bob@example.org' "
-			 "to='bc.test'/>",
-		 .sent = 2,
-		 .expect = {"0: /presence[@type='subscribed']",
-			    "1: /presence[string(@type)='']"}},
-		{.send = "<presence type='probe' from='bob@example.org/x' "
-			 "to='bc.test'/>",
-		 .sent = 1,
-		 .expect = {"/presence[@to='bob@example.org/x']"}},
-	};
-
-	harness_run(*state, steps);
-}
-
-static void disco_on_identities(void **state)
-{
-	static const struct harness_step steps[] = {
-		{.send = "<iq type='get' id='i1' from='bob@example.org/x' "
-			 "to='alice@bc.test'><query xmlns='http://jabber.org/"
-			 "protocol/disco#info'/></iq>",
-		 .sent = 1,
-		 .expect = {
-			 "/iq/disco:query"
-			 "/disco:identity[@category='account'][@name='Alice']",
-			 "not(/iq/disco:query"
-			 "/disco:feature[@var='jabber:iq:register'])",
-		 }},
-		{.send = "<iq type='get' id='i2' from='bob@example.org/x' "
-			 "to='nobody@bc.test'><query xmlns='http://jabber.org/"
-			 "protocol/disco#info'/></iq>",
-		 .sent = 1,
-		 .expect = {"/iq/error/st:service-unavailable"}},
-	};
-
-	harness_run(*state, steps);
-}
+HARNESS_TEST(disco_on_identities,
+	{.send = "<iq type='get' id='i1' from='bob@example.org/x' "
+		 "to='alice@bc.test'><query xmlns='http://jabber.org/"
+		 "protocol/disco#info'/></iq>",
+	 .sent = 1, .expect = {
+		 "/iq/disco:query"
+		 "/disco:identity[@category='account'][@name='Alice']",
+		 "not(/iq/disco:query"
+		 "/disco:feature[@var='jabber:iq:register'])",
+	 }},
+	{.send = "<iq type='get' id='i2' from='bob@example.org/x' "
+		 "to='nobody@bc.test'><query xmlns='http://jabber.org/"
+		 "protocol/disco#info'/></iq>",
+	 .sent = 1, .expect = {"/iq/error/st:service-unavailable"}})
 
 /* clang-format on */
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
 		T(member_to_member),
 		T(evidence_and_wrote_first),
 		T(outside_user_both_ways),
