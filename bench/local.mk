@@ -9,6 +9,7 @@ BENCH_DRIVER = bench/driver.c bench/driver.h
 EXTRA_DIST += bench/lib.sh
 
 include bench/relay.mk
+include bench/fanout.mk
 
 bench: bench/bench_store
 	./bench/bench_store
