@@ -11,6 +11,7 @@ EXTRA_DIST += bench/lib.sh
 include bench/relay.mk
 include bench/fanout.mk
 include bench/muc.mk
+include bench/latency.mk
 
 bench: bench/bench_store
 	./bench/bench_store
