@@ -74,9 +74,9 @@ def test_disco_info_rooms(daemon, connect):
     assert ("conference", "text") in identities(reply), h.xml_text(reply)
     feats = features(reply)
     assert "http://jabber.org/protocol/disco#info" in feats
-    # Features come from the handlers: the MUC protocol is not served yet,
-    # so it must not be advertised (nor D's own services).
-    assert "http://jabber.org/protocol/muc" not in feats
+    # Features come from the handlers: M serves the MUC protocol, and
+    # advertises none of D's own services.
+    assert "http://jabber.org/protocol/muc" in feats
     assert "jabber:iq:register" not in feats
     assert "http://jabber.org/protocol/commands" not in feats
 
