@@ -303,10 +303,17 @@ static int muc_check_role(struct muc_room *r, struct muc_occupant *me,
 static size_t muc_count_owners(const struct muc_room *r);
 
 static int muc_check_affil(struct muc_room *r, enum store_affil mine,
-			   struct muc_change *c)
+			   const char *me, struct muc_change *c)
 {
 	enum store_affil old = muc_affil(r, c->who);
 
+	if (!muc_is_admin(mine))
+		return BC_EFORBIDDEN; /* §9 */
+	/* §9.1: not against a higher affiliation; not oneself. */
+	if (muc_rank(old) > muc_rank(mine))
+		return BC_ENOT_ALLOWED;
+	if (c->affil == STORE_AFFIL_OUTCAST && strcmp(c->who, me) == 0)
+		return BC_ECONFLICT;
 	/* §10.3-10.8: owners handle owners and admins. */
 	if (c->affil == STORE_AFFIL_OWNER || c->affil == STORE_AFFIL_ADMIN ||
 	    muc_is_admin(old)) {
@@ -418,7 +425,7 @@ int muc_admin_set(struct xep_stanza *st)
 				text = "An affiliation item names a JID";
 				break;
 			}
-			rc = muc_check_affil(r, mine, c);
+			rc = muc_check_affil(r, mine, who.node, c);
 		} else {
 			rc = BC_EBAD_REQUEST;
 			text = "An item changes a role or an affiliation";

@@ -45,6 +45,26 @@ static bool muc_sender_claim(xmpp_stanza_t *c)
 		strcmp(ns, NS_OCCUPANT_ID) == 0);
 }
 
+/* Drops from e and its descendants a namespace declaration of the
+ * stream's own namespace: the server's parser gives every element of the
+ * component stream jabber:component:accept, which would stay on the
+ * children when the text is read back elsewhere (an archive result,
+ * history). */
+static void muc_unstream(xmpp_stanza_t *e)
+{
+	const char *ns;
+	xmpp_stanza_t *c;
+
+	if (!xmpp_stanza_is_tag(e))
+		return;
+	ns = xmpp_stanza_get_ns(e);
+	if (ns != NULL &&
+	    (strcmp(ns, NS_COMPONENT) == 0 || strcmp(ns, NS_CLIENT) == 0))
+		xmpp_stanza_del_attribute(e, "xmlns");
+	for (c = xmpp_stanza_get_children(e); c; c = xmpp_stanza_get_next(c))
+		muc_unstream(c);
+}
+
 /* A copy of msg from the occupant o, without 'to', its claims gone and
  * ours added: a stanza id (when stanza_id is not NULL) and the occupant
  * id. */
@@ -60,13 +80,19 @@ static xmpp_stanza_t *muc_from_occupant(struct bc *bc, struct muc_occupant *o,
 	xmpp_stanza_set_name(out, xmpp_stanza_get_name(msg));
 	n = xmpp_stanza_get_attributes(msg, attrs, 2 * 64);
 	for (i = 0; i + 1 < n; i += 2)
-		if (strcmp(attrs[i], "to") != 0 && strcmp(attrs[i], "from") != 0)
+		if (strcmp(attrs[i], "to") != 0 &&
+		    strcmp(attrs[i], "from") != 0 &&
+		    strcmp(attrs[i], "xmlns") != 0)
 			xmpp_stanza_set_attribute(out, attrs[i], attrs[i + 1]);
 	muc_occ_jid(o->room, o->nick, from);
 	xmpp_stanza_set_from(out, from);
 	for (c = xmpp_stanza_get_children(msg); c; c = xmpp_stanza_get_next(c))
-		if (!muc_sender_claim(c))
-			xmpp_stanza_add_child_ex(out, xmpp_stanza_copy(c), 0);
+		if (!muc_sender_claim(c)) {
+			xmpp_stanza_t *copy = xmpp_stanza_copy(c);
+
+			muc_unstream(copy);
+			xmpp_stanza_add_child_ex(out, copy, 0);
+		}
 	if (stanza_id != NULL) {
 		e = xep_add_child(out, "stanza-id", NS_SID);
 		xmpp_stanza_set_attribute(e, "id", stanza_id);
