@@ -83,7 +83,7 @@ tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_util_LDADD = $(UNIT_LDADD)
 
-EXTRA_DIST += tests/unit/data
+EXTRA_DIST += tests/unit/data tests/unit/README.md
 
 include tests/integration/local.mk
 include tests/ops/local.mk
