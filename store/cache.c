@@ -3,29 +3,32 @@
  *
  * While a batch is open, every record a call of it reads stays locked by
  * the batch until the batch ends (a child transaction's locks pass to its
- * parent when it commits, and reads take write locks: DB_RMW; a read-only
- * child that found nothing commits too, so the lock on the place where the
- * record would be passes on as well), so no other process can change it
- * in between.  The results of the reads the relay
- * makes for every message (links, identities, relationships, "knows",
- * pending requests) are therefore kept for the rest of the batch.  This
- * process's own writes drop them (store_dbput() and friends, except on the
+ * parent when it commits; a read-only child that found nothing commits
+ * too, so the lock on the place where the record would be passes on as
+ * well), so no other process can change it in between.  What the reads of
+ * records marked cached (store/record.c) found is therefore kept for the
+ * rest of the batch: the value bytes of a record, or "not found", by
+ * database and key, and whole walks over one prefix.  This process's own
+ * writes drop everything (store_dbput() and friends, except on the
  * evidence and archive logs, which no cached read looks at), and so do a
- * child transaction that wrote and aborted, a split, and the end of the
- * batch.  Outside a batch nothing is cached.
+ * child transaction that wrote or read into the cache and then aborted
+ * (its locks are gone), a split, and the end of the batch.  Outside a
+ * batch nothing is cached.
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "component/strmap.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
 
 /* Past this many entries the cache starts again (a pass rarely gets
  * near it). */
 #define STORE_CACHE_MAX 4096
+/* Longer keys are not cached. */
+#define STORE_CACHE_KEY 4096
 
 struct store_cached {
 	int rc;
@@ -33,79 +36,63 @@ struct store_cached {
 	unsigned char data[];
 };
 
-/* "kind \x1f a \x1f b" into buf (size >= 2 * STORE_ADDR_SIZE + 16), with
- * memcpy rather than a format: every relayed message looks up several. */
-static char *store_cache_key(int kind, const char *a, const char *b,
-			     char *buf, size_t size)
+/* The database as a letter, then the key with its NULs as \x1f (cached
+ * keys are made of names, which hold neither). */
+static bool store_cache_key(enum store_dbi db, const struct store_buf *k,
+			    char *buf)
 {
-	size_t la = strnlen(a, STORE_ADDR_SIZE);
-	size_t lb = b ? strnlen(b, STORE_ADDR_SIZE) : 0;
-	char *p = buf;
+	size_t i;
 
-	(void)size;
-	*p++ = (char)('A' + kind);
-	*p++ = '\x1f';
-	memcpy(p, a, la);
-	p += la;
-	*p++ = '\x1f';
-	memcpy(p, b, lb);
-	p[lb] = '\0';
-	return buf;
-}
-
-bool store_cache_get(struct store *st, int kind, const char *a, const char *b,
-		     int *rc, void *out, size_t len)
-{
-	char key[2 * STORE_ADDR_SIZE + 16];
-	const struct store_cached *c;
-
-	if (!st->batch_open || st->cache == NULL)
+	if (k->len >= STORE_CACHE_KEY - 2)
 		return false;
-	c = strmap_get(st->cache, store_cache_key(kind, a, b, key, sizeof(key)));
-	if (c == NULL || c->len != len)
-		return false;
-	*rc = c->rc;
-	if (len > 0)
-		memcpy(out, c->data, len);
-	st->cache_hits++;
+	buf[0] = (char)('A' + db);
+	memcpy(buf + 1, k->p, k->len);
+	for (i = 1; i <= k->len; i++)
+		if (buf[i] == '\0')
+			buf[i] = '\x1f';
+	buf[k->len + 1] = '\0';
 	return true;
 }
 
-const void *store_cache_peek(struct store *st, int kind, const char *a,
-			     const char *b, int *rc, size_t *len)
+bool store_cache_get(struct store *st, enum store_dbi db,
+		     const struct store_buf *k, int *rc, const void **val,
+		     size_t *len)
 {
-	char key[2 * STORE_ADDR_SIZE + 16];
+	char key[STORE_CACHE_KEY];
 	const struct store_cached *c;
 
-	if (!st->batch_open || st->cache == NULL)
-		return NULL;
-	c = strmap_get(st->cache, store_cache_key(kind, a, b, key, sizeof(key)));
+	if (!st->batch_open || st->cache == NULL ||
+	    !store_cache_key(db, k, key))
+		return false;
+	c = strmap_get(st->cache, key);
 	if (c == NULL)
-		return NULL;
+		return false;
 	*rc = c->rc;
+	*val = c->data;
 	*len = c->len;
-	st->cache_hits++;
-	return c->data;
+	return true;
 }
 
-void store_cache_put(struct store *st, int kind, const char *a, const char *b,
-		     int rc, const void *data, size_t len)
+void store_cache_put(struct store *st, enum store_dbi db,
+		     const struct store_buf *k, int rc, const void *val,
+		     size_t len)
 {
-	char key[2 * STORE_ADDR_SIZE + 16];
+	char key[STORE_CACHE_KEY];
 	struct store_cached *c;
 
-	if (!st->batch_open)
+	if (!st->batch_open || !store_cache_key(db, k, key))
 		return;
 	if (st->cache == NULL || strmap_count(st->cache) >= STORE_CACHE_MAX)
 		store_cache_drop(st);
 	if (st->cache == NULL)
 		st->cache = strmap_new(free);
-	c = store_xmalloc(sizeof(*c) + len + 1);
+	c = xmalloc(sizeof(*c) + len + 1);
 	c->rc = rc;
 	c->len = len;
 	if (len > 0)
-		memcpy(c->data, data, len);
-	strmap_put(st->cache, store_cache_key(kind, a, b, key, sizeof(key)), c);
+		memcpy(c->data, val, len);
+	strmap_put(st->cache, key, c);
+	st->child_cached = true;
 }
 
 void store_cache_drop(struct store *st)

@@ -11,33 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "component/xmalloc.h"
 #include "store/store-int.h"
-
-void *store_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-void *store_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-char *store_xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (d == NULL)
-		abort();
-	return d;
-}
 
 void store_buf_init(struct store_buf *b)
 {
@@ -62,7 +37,7 @@ void store_buf_put(struct store_buf *b, const void *p, size_t n)
 
 		while (cap < b->len + n)
 			cap *= 2;
-		b->p = store_xrealloc(b->p, cap);
+		b->p = xreallocarray(b->p, cap, 1);
 		b->cap = cap;
 	}
 	if (n > 0)
@@ -176,8 +151,8 @@ char *store_rd_str(struct store_rd *r)
 	char *s;
 
 	if (!store_rd_need(r, n))
-		return store_xstrdup("");
-	s = store_xmalloc((size_t)n + 1);
+		return xstrdup("");
+	s = xmalloc((size_t)n + 1);
 	memcpy(s, r->p + r->off, n);
 	s[n] = '\0';
 	r->off += n;
@@ -205,7 +180,7 @@ char *store_rd_key(struct store_rd *r)
 	const unsigned char *start = r->p + r->off;
 	const unsigned char *nul = memchr(start, '\0', r->len - r->off);
 	size_t n = nul ? (size_t)(nul - start) : r->len - r->off;
-	char *s = store_xmalloc(n + 1);
+	char *s = xmalloc(n + 1);
 
 	memcpy(s, start, n);
 	s[n] = '\0';

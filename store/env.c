@@ -29,6 +29,7 @@
 #include "component/log.h"
 #include "component/metrics.h"
 #include "component/strmap.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
 
 #define STORE_RETRIES 32
@@ -38,83 +39,25 @@ struct store_dbdef {
 	DBTYPE type;
 	uint32_t flags; /* DB->set_flags */
 	int primary;    /* -1, or the database this one indexes */
-	int (*index)(DB *sec, const DBT *key, const DBT *val, DBT *out);
+	/* An index: the primary's record, whose ikey gives its keys. */
+	const struct store_rec *rec;
 };
 
-/* links: jid -> v | handle | ...: the index key is handle \0, so a
- * prefix walk finds exactly one handle's JIDs. */
-static int store_index_link_handle(DB *sec, const DBT *key, const DBT *val,
-				   DBT *out)
+/* A secondary index's key, from the record's descriptor (its ikey): the
+ * descriptor is the index database's app_private. */
+static int store_index_key(DB *sec, const DBT *key, const DBT *val, DBT *out)
 {
-	const unsigned char *p = val->data;
-	uint32_t n;
-	char *o;
+	struct store_buf k;
 
-	if (val->size < 5)
+	store_buf_init(&k);
+	if (store_rec_index_key(sec->app_private, key->data, key->size,
+				val->data, val->size, &k) != 0) {
+		store_buf_free(&k);
 		return DB_DONOTINDEX;
-	n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
-	    p[4];
-	if (n > val->size - 5)
-		return DB_DONOTINDEX;
-	o = store_xmalloc((size_t)n + 1);
-	memcpy(o, p + 5, n);
-	o[n] = '\0';
+	}
 	memset(out, 0, sizeof(*out));
-	out->data = o;
-	out->size = n + 1;
-	out->flags = DB_DBT_APPMALLOC;
-	return 0;
-}
-
-/* follows: follower \0 followee -> the index key is followee \0 follower. */
-static int store_index_followers(DB *sec, const DBT *key, const DBT *val,
-				 DBT *out)
-{
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
-	size_t a, b;
-	char *o;
-
-	if (sep == NULL)
-		return DB_DONOTINDEX;
-	a = (size_t)(sep - k);
-	b = key->size - a - 1;
-	o = store_xmalloc(key->size);
-	memcpy(o, sep + 1, b);
-	o[b] = '\0';
-	memcpy(o + b + 1, k, a);
-	memset(out, 0, sizeof(*out));
-	out->data = o;
-	out->size = key->size;
-	out->flags = DB_DBT_APPMALLOC;
-	return 0;
-}
-
-/* archive: room \0 be64 be32 -> v | stanza-id | ...: the index key is
- * room \0 stanza-id. */
-static int store_index_archive_id(DB *sec, const DBT *key, const DBT *val,
-				  DBT *out)
-{
-	const unsigned char *p = val->data;
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
-	size_t a;
-	uint32_t n;
-	char *o;
-
-	if (sep == NULL || val->size < 5)
-		return DB_DONOTINDEX;
-	n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
-	    p[4];
-	if (n == 0 || n > val->size - 5)
-		return DB_DONOTINDEX;
-	a = (size_t)(sep - k);
-	o = store_xmalloc(a + 1 + n);
-	memcpy(o, k, a + 1);
-	memcpy(o + a + 1, p + 5, n);
-	memset(out, 0, sizeof(*out));
-	out->data = o;
-	out->size = (uint32_t)(a + 1 + n);
+	out->data = k.p;
+	out->size = (uint32_t)k.len;
 	out->flags = DB_DBT_APPMALLOC;
 	return 0;
 }
@@ -125,11 +68,11 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 	[STORE_DB_LINKS] = {"links", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_LINKS_BY_HANDLE] = {"links-by-handle", DB_BTREE,
 				      DB_DUP | DB_DUPSORT, STORE_DB_LINKS,
-				      store_index_link_handle},
+				      &store_rec_link},
 	[STORE_DB_TOKENS] = {"tokens", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_FOLLOWS] = {"follows", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_FOLLOWERS] = {"followers", DB_BTREE, 0, STORE_DB_FOLLOWS,
-				store_index_followers},
+				&store_rec_follow},
 	[STORE_DB_RELATIONS] = {"relations", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_REQUESTS] = {"requests", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_HELD] = {"held", DB_BTREE, 0, -1, NULL},
@@ -138,7 +81,7 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 	[STORE_DB_AFFILS] = {"affiliations", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_ARCHIVE] = {"archive", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_ARCHIVE_IDS] = {"archive-ids", DB_BTREE, 0, STORE_DB_ARCHIVE,
-				  store_index_archive_id},
+				  &store_rec_archive},
 	[STORE_DB_EVIDENCE] = {"evidence", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_REPORTS] = {"reports", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_SUBS] = {"subscriptions", DB_BTREE, 0, -1, NULL},
@@ -225,6 +168,7 @@ static int store_open_env(struct store *st)
 			return STORE_EFAIL;
 		}
 		db = st->db[i];
+		db->app_private = (void *)d->rec;
 		if (d->flags != 0)
 			db->set_flags(db, d->flags);
 		snprintf(file, sizeof(file), "%s.db", d->name);
@@ -240,7 +184,7 @@ static int store_open_env(struct store *st)
 		}
 		if (d->primary >= 0) {
 			rc = st->db[d->primary]->associate(
-				st->db[d->primary], NULL, db, d->index,
+				st->db[d->primary], NULL, db, store_index_key,
 				DB_CREATE | DB_AUTO_COMMIT);
 			if (rc != 0) {
 				log_errx("store: cannot index %s: %s", d->name,
@@ -258,8 +202,7 @@ int store_open(const char *path, unsigned flags, struct store **out)
 	int rc;
 
 	*out = NULL;
-	st = store_xmalloc(sizeof(*st));
-	memset(st, 0, sizeof(*st));
+	st = xcalloc(1, sizeof(*st));
 	st->flags = flags;
 	st->seq = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
 	if (!(flags & STORE_IN_MEMORY)) {
@@ -268,7 +211,7 @@ int store_open(const char *path, unsigned flags, struct store **out)
 			rc = STORE_EINVAL;
 			goto out;
 		}
-		st->path = store_xstrdup(path);
+		st->path = xstrdup(path);
 		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 			log_err("store: cannot create %s", path);
 			rc = STORE_EFAIL;
@@ -486,6 +429,7 @@ int store_txn_run(struct store *st, const char *what,
 			rc = st->env->txn_begin(st->env, parent, &txn, 0);
 		if (rc == 0) {
 			st->child_wrote = false;
+			st->child_cached = false;
 			rc = body(st, txn, arg);
 			if (rc == DB_NOTFOUND && parent != NULL &&
 			    !st->child_wrote) {
@@ -501,8 +445,9 @@ int store_txn_run(struct store *st, const char *what,
 							      : store_commit_flags(st));
 			} else {
 				txn->abort(txn);
-				/* What it read after writing is undone. */
-				if (st->child_wrote)
+				/* Its locks are gone: what it read may change,
+				 * and what it read after writing is undone. */
+				if (st->child_wrote || st->child_cached)
 					store_cache_drop(st);
 			}
 		}
@@ -562,11 +507,13 @@ int store_dbget(struct store *st, DB_TXN *txn, enum store_dbi i,
 	DBT k, v;
 	int rc;
 
+	*val = NULL;
+	*len = 0;
+	if (st->cache_only)
+		return STORE_MISS;
 	store_dbt(&k, key->p, key->len);
 	memset(&v, 0, sizeof(v));
 	v.flags = DB_DBT_MALLOC;
-	*val = NULL;
-	*len = 0;
 	rc = st->db[i]->get(st->db[i], txn, &k, &v, txn ? DB_RMW : 0);
 	if (rc == 0) {
 		*val = v.data;
@@ -626,6 +573,8 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 	unsigned char *end = NULL;
 	int rc;
 
+	if (st->cache_only)
+		return STORE_MISS;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.flags = DB_DBT_REALLOC;
@@ -636,7 +585,7 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 		goto out;
 	if (!reverse) {
 		if (prefix_len > 0) {
-			k.data = store_xmalloc(prefix_len);
+			k.data = xmalloc(prefix_len);
 			memcpy(k.data, prefix, prefix_len);
 			k.size = (uint32_t)prefix_len;
 			rc = c->get(c, &k, &v, DB_SET_RANGE);
@@ -649,7 +598,7 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 		size_t n = prefix_len;
 
 		if (prefix_len > 0) {
-			end = store_xmalloc(prefix_len);
+			end = xmalloc(prefix_len);
 			memcpy(end, prefix, prefix_len);
 			while (n > 0 && end[n - 1] == 0xff)
 				n--;
@@ -658,7 +607,7 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 			rc = c->get(c, &k, &v, DB_LAST);
 		} else {
 			end[n - 1]++;
-			k.data = store_xmalloc(n);
+			k.data = xmalloc(n);
 			memcpy(k.data, end, n);
 			k.size = (uint32_t)n;
 			rc = c->get(c, &k, &v, DB_SET_RANGE);
@@ -686,7 +635,10 @@ out:
 			rc = crc;
 	}
 	free(k.data);
-	free(v.data);
+	/* A partial read (keys only) leaves the value in Berkeley DB's own
+	 * memory, when it gives one at all. */
+	if (!(flags & STORE_WALK_KEYS))
+		free(v.data);
 	free(end);
 	return rc;
 }

@@ -1,16 +1,16 @@
 /*
  * identity.c - identities, links between real JIDs and identities, link
- * tokens, and the normalisation of handles and JIDs.
+ * tokens, presence subscriptions, and the normalisation of names.
  *
- * identities: handle -> v1 | str name | u8 bot | u8 who | be64 created
- * links:      jid -> v1 | str handle | be64 linked
- * links-by-handle (index): handle \0 -> jid (sorted duplicates)
- * tokens:     token -> v1 | str handle | be64 created | be64 expires |
- *             u8 used | str used-by
- * subscriptions: handle \0 jid -> v1 | be64 created
+ * The records (docs/STORE.md has the layouts):
+ * identities:    handle -> name, bot, who, created
+ * links:         jid -> handle, linked; indexed by handle \0
+ * tokens:        token -> handle, created, expires, used, used by
+ * subscriptions: handle \0 jid -> created
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,7 +18,89 @@
 #include "component/clock.h"
 #include "component/jid.h"
 #include "component/log.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
+
+#define ID struct store_identity
+static const struct store_field store_identity_key[] = {
+	STORE_FIELD(STORE_F_BUF, ID, handle),
+	STORE_FIELD_END,
+};
+static const struct store_field store_identity_val[] = {
+	STORE_FIELD(STORE_F_BUF, ID, name),
+	STORE_FIELD(STORE_F_BOOL, ID, bot),
+	STORE_FIELD(STORE_F_U8, ID, who),
+	STORE_FIELD(STORE_F_BE64, ID, created_ms),
+	STORE_FIELD_END,
+};
+#undef ID
+const struct store_rec store_rec_identity = {
+	STORE_DB_IDENTITIES, true, sizeof(struct store_identity),
+	store_identity_key, store_identity_val, 0, NULL,
+};
+
+#define LK struct store_link_rec
+static const struct store_field store_link_key[] = {
+	STORE_FIELD(STORE_F_STR, LK, jid),
+	STORE_FIELD_END,
+};
+static const struct store_field store_link_val[] = {
+	STORE_FIELD(STORE_F_BUF, LK, handle),
+	STORE_FIELD(STORE_F_BE64, LK, ms),
+	STORE_FIELD_END,
+};
+static const struct store_field store_link_ikey[] = {
+	STORE_FIELD(STORE_F_BUF, LK, handle),
+	STORE_FIELD_NUL,
+	STORE_FIELD_END,
+};
+#undef LK
+const struct store_rec store_rec_link = {
+	STORE_DB_LINKS, true, sizeof(struct store_link_rec),
+	store_link_key, store_link_val, STORE_DB_LINKS_BY_HANDLE,
+	store_link_ikey,
+};
+
+#define TK struct store_token
+static const struct store_field store_token_key[] = {
+	STORE_FIELD(STORE_F_BUF, TK, token),
+	STORE_FIELD_END,
+};
+static const struct store_field store_token_val[] = {
+	STORE_FIELD(STORE_F_BUF, TK, handle),
+	STORE_FIELD(STORE_F_BE64, TK, created_ms),
+	STORE_FIELD(STORE_F_BE64, TK, expires_ms),
+	STORE_FIELD(STORE_F_BOOL, TK, used),
+	STORE_FIELD(STORE_F_STR, TK, used_by),
+	STORE_FIELD_END,
+};
+#undef TK
+static const struct store_rec store_rec_token = {
+	STORE_DB_TOKENS, false, sizeof(struct store_token),
+	store_token_key, store_token_val, 0, NULL,
+};
+
+/* A presence subscription of jid to handle. */
+struct store_sub_rec {
+	char *handle, *jid;
+	int64_t ms;
+};
+
+#define SB struct store_sub_rec
+static const struct store_field store_sub_key[] = {
+	STORE_FIELD(STORE_F_STR, SB, handle),
+	STORE_FIELD(STORE_F_STR, SB, jid),
+	STORE_FIELD_END,
+};
+static const struct store_field store_sub_val[] = {
+	STORE_FIELD(STORE_F_BE64, SB, ms),
+	STORE_FIELD_END,
+};
+#undef SB
+static const struct store_rec store_rec_sub = {
+	STORE_DB_SUBS, false, sizeof(struct store_sub_rec),
+	store_sub_key, store_sub_val, 0, NULL,
+};
 
 void store_strv_free(char **v)
 {
@@ -47,213 +129,90 @@ int store_jid_norm(const char *in, char out[STORE_JID_SIZE])
 	return 0;
 }
 
-/* Encodings. */
-
-static void store_identity_encode(struct store_buf *v,
-				  const struct store_identity *id)
+int store_addr_norm(const char *in, char out[STORE_ADDR_SIZE])
 {
-	store_buf_u8(v, STORE_V1);
-	store_buf_str(v, id->name);
-	store_buf_u8(v, id->bot ? 1 : 0);
-	store_buf_u8(v, (uint8_t)id->who);
-	store_buf_be64(v, (uint64_t)id->created_ms);
-}
+	size_t i;
 
-static int store_identity_decode(const char *handle, const unsigned char *p,
-				 size_t len, struct store_identity *out)
-{
-	struct store_rd r;
-	size_t n;
-
-	memset(out, 0, sizeof(*out));
-	n = strlen(handle);
-	if (n >= STORE_HANDLE_SIZE)
-		return STORE_EFORMAT;
-	memcpy(out->handle, handle, n + 1);
-	store_rd_init(&r, p, len);
-	if (store_rd_version(&r) != 0)
-		return STORE_EFORMAT;
-	store_rd_strbuf(&r, out->name, sizeof(out->name));
-	out->bot = store_rd_u8(&r) != 0;
-	out->who = (enum store_who)store_rd_u8(&r);
-	out->created_ms = (int64_t)store_rd_be64(&r);
-	return r.bad ? STORE_EFORMAT : 0;
-}
-
-/* Shared argument of the bodies below. */
-struct store_idarg {
-	char handle[STORE_HANDLE_SIZE];
-	char jid[STORE_JID_SIZE];
-	const char *token;
-	int64_t ttl_ms;
-	const struct store_identity *in;
-	struct store_identity *out;
-	struct store_identity *list;
-	size_t n;
-	char linked[STORE_HANDLE_SIZE];
-	char **strv;
-	size_t strv_n;
-	int why; /* token redeem: the positive outcome of a refusal */
-};
-
-static int store_identity_exists(struct store *st, DB_TXN *txn,
-				 const char *handle)
-{
-	struct store_buf k;
-	unsigned char *v;
-	size_t len;
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_put(&k, handle, strlen(handle));
-	rc = store_dbget(st, txn, STORE_DB_IDENTITIES, &k, &v, &len);
-	free(v);
-	store_buf_free(&k);
-	return rc;
-}
-
-static int store_identity_put_body(struct store *st, DB_TXN *txn, void *arg,
-				   uint32_t flags)
-{
-	struct store_idarg *a = arg;
-	struct store_identity id = *a->in;
-	struct store_buf k, v;
-	int rc;
-
-	memcpy(id.handle, a->handle, sizeof(id.handle));
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, a->handle, strlen(a->handle));
-	if (flags == 0) { /* update: keep the creation time */
-		unsigned char *old;
-		size_t len;
-		struct store_identity cur;
-
-		rc = store_dbget(st, txn, STORE_DB_IDENTITIES, &k, &old, &len);
-		if (rc != 0)
-			goto out;
-		rc = store_identity_decode(a->handle, old, len, &cur);
-		free(old);
-		if (rc != 0)
-			goto out;
-		if (id.created_ms == 0)
-			id.created_ms = cur.created_ms;
+	if (in == NULL || in[0] == '\0')
+		return STORE_EINVAL;
+	for (i = 0; in[i] != '\0'; i++) {
+		if (i >= STORE_ADDR_SIZE - 1)
+			return STORE_EINVAL;
+		out[i] = (char)tolower((unsigned char)in[i]);
 	}
-	store_identity_encode(&v, &id);
-	rc = store_dbput(st, txn, STORE_DB_IDENTITIES, &k, &v, flags);
-out:
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+	out[i] = '\0';
+	return 0;
 }
 
-static int store_identity_add_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	return store_identity_put_body(st, txn, arg, DB_NOOVERWRITE);
-}
-
-static int store_identity_update_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	return store_identity_put_body(st, txn, arg, 0);
-}
+/* Identities. */
 
 int store_identity_add(struct store *st, const struct store_identity *id)
 {
-	struct store_identity copy = *id;
-	struct store_idarg *a;
+	struct store_identity rec = *id;
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_ADD, &store_rec_identity, &rec),
+		STORE_STEPS_END,
+	};
+
+	if (store_handle_norm(id->handle, rec.handle) != 0)
+		return STORE_EINVAL;
+	if (rec.created_ms == 0)
+		rec.created_ms = clock_now_ms();
+	return store_steps(st, "add identity", steps);
+}
+
+/* Replaces an identity, keeping its creation time unless one is given. */
+static int store_identity_update_body(struct store *st, DB_TXN *txn,
+				      void *arg)
+{
+	struct store_identity *in = arg, cur = {.bot = false};
 	int rc;
 
-	a = store_xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	rc = store_handle_norm(id->handle, a->handle);
+	memcpy(cur.handle, in->handle, sizeof(cur.handle));
+	rc = store_rec_get(st, txn, &store_rec_identity, &cur);
 	if (rc != 0)
-		goto out;
-	if (copy.created_ms == 0)
-		copy.created_ms = clock_now_ms();
-	a->in = &copy;
-	rc = store_txn_run(st, "add identity", store_identity_add_body, a);
-out:
-	free(a);
-	return rc;
+		return rc;
+	if (in->created_ms == 0)
+		in->created_ms = cur.created_ms;
+	return store_rec_put(st, txn, &store_rec_identity, in, 0);
 }
 
 int store_identity_update(struct store *st, const struct store_identity *id)
 {
-	struct store_idarg *a;
-	int rc;
+	struct store_identity rec = *id;
+	const struct store_step steps[] = {
+		{STORE_CALL, NULL, &rec, 0, store_identity_update_body},
+		STORE_STEPS_END,
+	};
 
-	a = store_xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	rc = store_handle_norm(id->handle, a->handle);
-	if (rc == 0) {
-		a->in = id;
-		rc = store_txn_run(st, "update identity",
-				   store_identity_update_body, a);
-	}
-	free(a);
-	return rc;
-}
-
-static int store_identity_get_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_idarg *a = arg;
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_put(&k, a->handle, strlen(a->handle));
-	rc = store_dbget(st, txn, STORE_DB_IDENTITIES, &k, &v, &len);
-	if (rc == 0)
-		rc = store_identity_decode(a->handle, v, len, a->out);
-	free(v);
-	store_buf_free(&k);
-	return rc;
+	if (store_handle_norm(id->handle, rec.handle) != 0)
+		return STORE_EINVAL;
+	return store_steps(st, "update identity", steps);
 }
 
 int store_identity_get(struct store *st, const char *handle,
 		       struct store_identity *out)
 {
-	struct store_idarg *a;
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_identity, out),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (store_cache_get(st, STORE_CACHE_IDENTITY, handle, NULL, &rc, out,
-			    sizeof(*out)))
-		return rc;
-	a = store_xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	rc = store_handle_norm(handle, a->handle);
-	if (rc == STORE_EINVAL)
-		rc = STORE_NOTFOUND; /* no identity has a bad handle */
-	if (rc == 0) {
-		a->out = out;
-		rc = store_txn_run(st, "read identity",
-				   store_identity_get_body, a);
-	}
-	free(a);
-	if (rc == 0 || rc == STORE_NOTFOUND)
-		store_cache_put(st, STORE_CACHE_IDENTITY, handle, NULL, rc, out,
-				sizeof(*out));
+	if (store_handle_norm(handle, out->handle) != 0)
+		return STORE_NOTFOUND; /* no identity has a bad handle */
+	rc = store_read_steps(st, "read identity", steps);
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
-static int store_token_drop(DBC *c, const DBT *key, const DBT *val, void *arg)
+static int store_token_drop(DBC *c, void *rec, void *arg)
 {
-	const char *handle = arg;
-	struct store_rd r;
-	char *h;
-	int rc = 0;
+	const struct store_token *t = rec;
 
-	store_rd_init(&r, val->data, val->size);
-	if (store_rd_version(&r) != 0)
-		return 0;
-	h = store_rd_str(&r);
-	if (strcmp(h, handle) == 0)
-		rc = c->del(c, 0);
-	free(h);
-	return rc;
+	return strcmp(t->handle, arg) == 0 ? c->del(c, 0) : 0;
 }
 
 /* affiliations: room \0 who; evidence: sender \0 recipient \0 time: drop
@@ -275,504 +234,274 @@ static int store_second_is(DBC *c, const DBT *key, const DBT *val, void *arg)
 	return 0;
 }
 
-static int store_identity_remove_body(struct store *st, DB_TXN *txn, void *arg)
+/* What an identity leaves behind: every record keyed by its handle \0,
+ * the affiliations and evidence naming it second, and its tokens. */
+static int store_identity_remove_rest(struct store *st, DB_TXN *txn,
+				      void *arg)
 {
-	struct store_idarg *a = arg;
+	static const enum store_dbi owned[] = {
+		STORE_DB_LINKS_BY_HANDLE, STORE_DB_FOLLOWS, STORE_DB_FOLLOWERS,
+		STORE_DB_RELATIONS,       STORE_DB_REQUESTS, STORE_DB_HELD,
+		STORE_DB_SUBS,            STORE_DB_EVIDENCE,
+	};
+	const char *handle = arg;
 	struct store_buf k;
-	int rc;
+	size_t i;
+	int rc = 0;
 
 	store_buf_init(&k);
-	store_buf_put(&k, a->handle, strlen(a->handle));
-	rc = store_dbdel(st, txn, STORE_DB_IDENTITIES, &k);
-	if (rc != 0)
-		goto out;
-	store_buf_u8(&k, 0); /* handle \0: the prefix of its records */
-	if ((rc = store_dbdel_prefix(st, txn, STORE_DB_LINKS_BY_HANDLE, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_FOLLOWS, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_FOLLOWERS, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_RELATIONS, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_REQUESTS, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_HELD, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_SUBS, &k)) ||
-	    (rc = store_dbdel_prefix(st, txn, STORE_DB_EVIDENCE, &k)) ||
-	    (rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, NULL, 0, 0,
-			       store_second_is, a->handle)) ||
-	    (rc = store_dbwalk(st, txn, STORE_DB_AFFILS, NULL, 0, 0,
-			       store_second_is, a->handle)))
-		goto out;
-	rc = store_dbwalk(st, txn, STORE_DB_TOKENS, NULL, 0, 0,
-			  store_token_drop, a->handle);
-out:
+	store_buf_put(&k, handle, strlen(handle) + 1);
+	for (i = 0; rc == 0 && i < sizeof(owned) / sizeof(owned[0]); i++)
+		rc = store_dbdel_prefix(st, txn, owned[i], &k);
 	store_buf_free(&k);
+	if (rc == 0)
+		rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, NULL, 0, 0,
+				  store_second_is, (void *)handle);
+	if (rc == 0)
+		rc = store_dbwalk(st, txn, STORE_DB_AFFILS, NULL, 0, 0,
+				  store_second_is, (void *)handle);
+	if (rc == 0)
+		rc = store_rec_walk(st, txn, &store_rec_token, NULL, 0, 0,
+				    store_token_drop, (void *)handle);
 	return rc;
 }
 
 int store_identity_remove(struct store *st, const char *handle)
 {
-	struct store_idarg *a;
-	int rc;
+	struct store_identity id = {.bot = false};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_DEL, &store_rec_identity, &id),
+		{STORE_CALL, NULL, id.handle, 0, store_identity_remove_rest},
+		STORE_STEPS_END,
+	};
 
-	a = store_xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	rc = store_handle_norm(handle, a->handle);
-	if (rc == STORE_EINVAL)
-		rc = STORE_NOTFOUND;
-	if (rc == 0)
-		rc = store_txn_run(st, "remove identity",
-				   store_identity_remove_body, a);
-	free(a);
-	return rc;
-}
-
-static int store_identity_list_one(DBC *c, const DBT *key, const DBT *val,
-				   void *arg)
-{
-	struct store_idarg *a = arg;
-	char handle[STORE_HANDLE_SIZE];
-	int rc;
-
-	if (key->size >= sizeof(handle))
-		return STORE_EFORMAT;
-	memcpy(handle, key->data, key->size);
-	handle[key->size] = '\0';
-	a->list = store_xrealloc(a->list, (a->n + 1) * sizeof(*a->list));
-	rc = store_identity_decode(handle, val->data, val->size,
-				   &a->list[a->n]);
-	if (rc == 0)
-		a->n++;
-	return rc;
-}
-
-static int store_identity_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_idarg *a = arg;
-
-	free(a->list);
-	a->list = NULL;
-	a->n = 0;
-	return store_dbwalk(st, txn, STORE_DB_IDENTITIES, NULL, 0, 0,
-			    store_identity_list_one, a);
+	if (store_handle_norm(handle, id.handle) != 0)
+		return STORE_NOTFOUND;
+	return store_steps(st, "remove identity", steps);
 }
 
 int store_identity_list(struct store *st, struct store_identity **out,
 			size_t *n)
 {
-	struct store_idarg *a;
-	int rc;
+	return store_list(st, "list identities", &store_rec_identity, NULL, 0,
+			  0, NULL, NULL, (void **)out, n);
+}
 
-	a = store_xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	rc = store_txn_run(st, "list identities", store_identity_list_body, a);
-	if (rc == 0) {
-		*out = a->list;
-		*n = a->n;
-	} else {
-		free(a->list);
-		*out = NULL;
-		*n = 0;
-	}
-	free(a);
-	return rc;
+int store_identity_check(struct store *st, DB_TXN *txn, const char *handle)
+{
+	struct store_identity id = {.bot = false};
+
+	if (strlen(handle) >= sizeof(id.handle))
+		return DB_NOTFOUND;
+	strcpy(id.handle, handle);
+	return store_rec_exists(st, txn, &store_rec_identity, &id);
 }
 
 /* Links. */
 
-static int store_link_lookup(struct store *st, DB_TXN *txn, const char *jid,
-			     char handle[STORE_HANDLE_SIZE])
+/* Links l->jid to l->handle inside txn: the identity must exist and the
+ * JID be free (otherwise DB_KEYEXIST, and l->handle says to whom). */
+static int store_link_in(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_buf k;
-	struct store_rd r;
-	unsigned char *v = NULL;
-	size_t len;
+	struct store_link_rec *l = arg, cur = {.jid = l->jid};
+	struct store_identity id = {.bot = false};
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_put(&k, jid, strlen(jid));
-	rc = store_dbget(st, txn, STORE_DB_LINKS, &k, &v, &len);
-	if (rc == 0) {
-		store_rd_init(&r, v, len);
-		if (store_rd_version(&r) != 0)
-			rc = STORE_EFORMAT;
-		else
-			store_rd_strbuf(&r, handle, STORE_HANDLE_SIZE);
-		if (r.bad)
-			rc = STORE_EFORMAT;
-	}
-	free(v);
-	store_buf_free(&k);
-	return rc;
-}
-
-/* Links a->jid to a->handle inside txn. */
-static int store_link_in(struct store *st, DB_TXN *txn, struct store_idarg *a)
-{
-	struct store_buf k, v;
-	int rc;
-
-	rc = store_identity_exists(st, txn, a->handle);
+	memcpy(id.handle, l->handle, sizeof(id.handle));
+	rc = store_rec_exists(st, txn, &store_rec_identity, &id);
 	if (rc != 0)
 		return rc;
-	rc = store_link_lookup(st, txn, a->jid, a->linked);
-	if (rc == 0)
-		return STORE_EEXIST;
+	rc = store_rec_get(st, txn, &store_rec_link, &cur);
+	if (rc == 0) {
+		memcpy(l->handle, cur.handle, sizeof(l->handle));
+		return DB_KEYEXIST;
+	}
 	if (rc != DB_NOTFOUND)
 		return rc;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, a->jid, strlen(a->jid));
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, a->handle);
-	store_buf_be64(&v, (uint64_t)clock_now_ms());
-	rc = store_dbput(st, txn, STORE_DB_LINKS, &k, &v, 0);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+	l->ms = clock_now_ms();
+	return store_rec_put(st, txn, &store_rec_link, l, 0);
 }
 
-static int store_link_body(struct store *st, DB_TXN *txn, void *arg)
+/* A link record of a normalised handle (may be NULL) and JID. */
+static int store_link_norm(const char *handle, const char *jid,
+			   char buf[STORE_JID_SIZE], struct store_link_rec *l)
 {
-	return store_link_in(st, txn, arg);
-}
-
-static int store_idarg_new(const char *handle, const char *jid,
-			   struct store_idarg **out)
-{
-	struct store_idarg *a;
-	int rc = 0;
-
-	a = store_xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	if (handle != NULL && (rc = store_handle_norm(handle, a->handle)) != 0)
-		goto out;
-	if (jid != NULL && (rc = store_jid_norm(jid, a->jid)) != 0)
-		goto out;
-out:
-	if (rc != 0) {
-		free(a);
-		a = NULL;
-	}
-	*out = a;
-	return rc;
+	memset(l, 0, sizeof(*l));
+	l->jid = buf;
+	if (handle != NULL && store_handle_norm(handle, l->handle) != 0)
+		return STORE_EINVAL;
+	return store_jid_norm(jid, buf);
 }
 
 int store_link(struct store *st, const char *handle, const char *jid)
 {
-	struct store_idarg *a;
+	char buf[STORE_JID_SIZE];
+	struct store_link_rec l;
+	const struct store_step steps[] = {
+		{STORE_CALL, NULL, &l, 0, store_link_in},
+		STORE_STEPS_END,
+	};
 	int rc;
 
-	rc = store_idarg_new(handle, jid, &a);
-	if (rc == 0)
-		rc = store_txn_run(st, "link", store_link_body, a);
-	free(a);
-	return rc;
+	if ((rc = store_link_norm(handle, jid, buf, &l)) != 0)
+		return rc;
+	return store_steps(st, "link", steps);
 }
 
 static int store_unlink_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_idarg *a = arg;
-	struct store_buf k;
+	struct store_link_rec *want = arg, cur = {.jid = want->jid};
 	int rc;
 
-	rc = store_link_lookup(st, txn, a->jid, a->linked);
-	if (rc != 0)
-		return rc;
-	if (strcmp(a->linked, a->handle) != 0)
-		return STORE_NOTFOUND;
-	store_buf_init(&k);
-	store_buf_put(&k, a->jid, strlen(a->jid));
-	rc = store_dbdel(st, txn, STORE_DB_LINKS, &k);
-	store_buf_free(&k);
-	return rc;
+	rc = store_rec_get(st, txn, &store_rec_link, &cur);
+	if (rc == 0 && strcmp(cur.handle, want->handle) != 0)
+		rc = STORE_NOTFOUND;
+	return rc != 0 ? rc : store_rec_del(st, txn, &store_rec_link, want, 0);
 }
 
 int store_unlink(struct store *st, const char *handle, const char *jid)
 {
-	struct store_idarg *a;
+	char buf[STORE_JID_SIZE];
+	struct store_link_rec l;
+	const struct store_step steps[] = {
+		{STORE_CALL, NULL, &l, 0, store_unlink_body},
+		STORE_STEPS_END,
+	};
 	int rc;
 
-	rc = store_idarg_new(handle, jid, &a);
-	if (rc == 0)
-		rc = store_txn_run(st, "unlink", store_unlink_body, a);
-	free(a);
-	return rc;
-}
-
-static int store_link_get_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_idarg *a = arg;
-
-	return store_link_lookup(st, txn, a->jid, a->linked);
+	if ((rc = store_link_norm(handle, jid, buf, &l)) != 0)
+		return rc;
+	return store_steps(st, "unlink", steps);
 }
 
 int store_link_get(struct store *st, const char *jid,
 		   char handle[STORE_HANDLE_SIZE])
 {
-	struct store_idarg *a;
+	char buf[STORE_JID_SIZE];
+	struct store_link_rec l;
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_link, &l),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	handle[0] = '\0';
-	if (store_cache_get(st, STORE_CACHE_LINK, jid, NULL, &rc, handle,
-			    STORE_HANDLE_SIZE))
-		return rc;
-	rc = store_idarg_new(NULL, jid, &a);
-	if (rc == STORE_EINVAL)
+	if (store_link_norm(NULL, jid, buf, &l) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "look up link", store_link_get_body, a);
+	rc = store_read_steps(st, "look up link", steps);
 	if (rc == 0)
-		memcpy(handle, a->linked, STORE_HANDLE_SIZE);
-	free(a);
-	if (rc == 0 || rc == STORE_NOTFOUND)
-		store_cache_put(st, STORE_CACHE_LINK, jid, NULL, rc, handle,
-				STORE_HANDLE_SIZE);
-	return rc;
-}
-
-/* Collects primary keys (or values) as strings into a->strv. */
-static void store_strv_push(struct store_idarg *a, const void *p, size_t n)
-{
-	char *s = store_xmalloc(n + 1);
-
-	memcpy(s, p, n);
-	s[n] = '\0';
-	a->strv = store_xrealloc(a->strv, (a->strv_n + 2) * sizeof(char *));
-	a->strv[a->strv_n++] = s;
-	a->strv[a->strv_n] = NULL;
-}
-
-static int store_link_list_one(DBC *c, const DBT *key, const DBT *val,
-			       void *arg)
-{
-	struct store_idarg *a = arg;
-	DBT skey, pkey, data;
-	int rc;
-
-	/* The index cursor gives the primary's value; ask for its key. */
-	memset(&skey, 0, sizeof(skey));
-	skey.flags = DB_DBT_MALLOC;
-	memset(&pkey, 0, sizeof(pkey));
-	memset(&data, 0, sizeof(data));
-	pkey.flags = DB_DBT_MALLOC;
-	data.flags = DB_DBT_MALLOC;
-	rc = c->pget(c, &skey, &pkey, &data, DB_CURRENT);
-	if (rc == 0)
-		store_strv_push(a, pkey.data, pkey.size);
-	free(skey.data);
-	free(pkey.data);
-	free(data.data);
-	return rc;
-}
-
-static int store_link_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_idarg *a = arg;
-
-	store_strv_free(a->strv);
-	a->strv = store_xmalloc(sizeof(char *));
-	a->strv[0] = NULL;
-	a->strv_n = 0;
-	return store_dbwalk(st, txn, STORE_DB_LINKS_BY_HANDLE, a->handle,
-			    strlen(a->handle) + 1, 0, store_link_list_one, a);
-}
-
-static int store_strv_result(struct store_idarg *a, int rc, char ***out)
-{
-	if (rc == 0) {
-		*out = a->strv;
-	} else {
-		store_strv_free(a->strv);
-		*out = NULL;
-	}
-	free(a);
+		memcpy(handle, l.handle, STORE_HANDLE_SIZE);
 	return rc;
 }
 
 int store_link_list(struct store *st, const char *handle, char ***jids)
 {
-	struct store_idarg *a;
-	int rc;
+	struct store_link_rec l = {NULL};
 
-	const char *cached;
-	size_t len, n, i;
-
-	/* Cached as the JIDs one after the other, each NUL-terminated. */
-	cached = store_cache_peek(st, STORE_CACHE_LINKS, handle, NULL, &rc,
-				  &len);
-	if (cached != NULL) {
-		for (n = 0, i = 0; i < len; i += strlen(cached + i) + 1)
-			n++;
-		*jids = store_xmalloc((n + 1) * sizeof(**jids));
-		for (n = 0, i = 0; i < len; i += strlen(cached + i) + 1)
-			(*jids)[n++] = store_xstrdup(cached + i);
-		(*jids)[n] = NULL;
-		return rc;
-	}
-	rc = store_idarg_new(handle, NULL, &a);
-	if (rc != 0) {
-		*jids = NULL;
-		return rc == STORE_EINVAL ? STORE_NOTFOUND : rc;
-	}
-	rc = store_txn_run(st, "list links", store_link_list_body, a);
-	rc = store_strv_result(a, rc, jids);
-	if (rc == 0) {
-		char *buf;
-
-		for (len = 0, n = 0; (*jids)[n] != NULL; n++)
-			len += strlen((*jids)[n]) + 1;
-		buf = store_xmalloc(len + 1);
-		for (len = 0, n = 0; (*jids)[n] != NULL; n++) {
-			strcpy(buf + len, (*jids)[n]);
-			len += strlen((*jids)[n]) + 1;
-		}
-		store_cache_put(st, STORE_CACHE_LINKS, handle, NULL, rc, buf,
-				len);
-		free(buf);
-	}
-	return rc;
+	*jids = NULL;
+	if (store_handle_norm(handle, l.handle) != 0)
+		return STORE_NOTFOUND;
+	return store_list_strv(st, "list links", &store_rec_link, &l, 1,
+			       STORE_WALK_INDEX, NULL,
+			       offsetof(struct store_link_rec, jid), jids);
 }
 
 /* Tokens. */
-
-static int store_token_new_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_idarg *a = arg;
-	struct store_buf k, v;
-	int64_t now = clock_now_ms();
-	int rc;
-
-	rc = store_identity_exists(st, txn, a->handle);
-	if (rc != 0)
-		return rc;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, a->token, strlen(a->token));
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, a->handle);
-	store_buf_be64(&v, (uint64_t)now);
-	store_buf_be64(&v, (uint64_t)(now + a->ttl_ms));
-	store_buf_u8(&v, 0);
-	store_buf_str(&v, "");
-	rc = store_dbput(st, txn, STORE_DB_TOKENS, &k, &v, DB_NOOVERWRITE);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
-}
 
 int store_token_new(struct store *st, const char *handle, int64_t ttl_ms,
 		    char token[STORE_TOKEN_SIZE])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[STORE_TOKEN_SIZE / 2];
-	struct store_idarg *a;
+	struct store_token t = {.used_by = ""};
+	struct store_identity id = {.bot = false};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_identity, &id),
+		STORE_STEP(STORE_ADD, &store_rec_token, &t),
+		STORE_STEPS_END,
+	};
 	size_t i;
 	int rc;
 
 	token[0] = '\0';
-	rc = store_idarg_new(handle, NULL, &a);
-	if (rc != 0)
-		return rc == STORE_EINVAL ? STORE_NOTFOUND : rc;
+	if (store_handle_norm(handle, id.handle) != 0)
+		return STORE_NOTFOUND;
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		log_err("store: getrandom");
-		rc = STORE_EFAIL;
-		goto out;
+		return STORE_EFAIL;
 	}
 	for (i = 0; i < sizeof(raw); i++) {
-		token[2 * i] = hex[raw[i] >> 4];
-		token[2 * i + 1] = hex[raw[i] & 15];
+		t.token[2 * i] = hex[raw[i] >> 4];
+		t.token[2 * i + 1] = hex[raw[i] & 15];
 	}
-	token[2 * sizeof(raw)] = '\0';
-	a->token = token;
-	a->ttl_ms = ttl_ms;
-	rc = store_txn_run(st, "new token", store_token_new_body, a);
-	if (rc != 0)
-		token[0] = '\0';
-out:
-	free(a);
+	memcpy(t.handle, id.handle, sizeof(t.handle));
+	t.created_ms = clock_now_ms();
+	t.expires_ms = t.created_ms + ttl_ms;
+	rc = store_steps(st, "new token", steps);
+	if (rc == 0)
+		memcpy(token, t.token, STORE_TOKEN_SIZE);
 	return rc;
 }
 
+/* Redeeming: the token, then the link, in one transaction. */
+struct store_redeem {
+	struct store_token t;
+	struct store_link_rec l;
+	int why; /* the positive outcome of a refusal */
+};
+
 static int store_token_redeem_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_idarg *a = arg;
-	struct store_buf k, v;
-	struct store_rd r;
-	unsigned char *old = NULL;
-	size_t len;
-	char *h = NULL;
-	int64_t created, expires;
-	int used, rc;
+	struct store_redeem *a = arg;
+	int rc;
 
-	a->why = 0;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, a->token, strlen(a->token));
-	rc = store_dbget(st, txn, STORE_DB_TOKENS, &k, &old, &len);
-	if (rc != 0)
-		goto out;
-	store_rd_init(&r, old, len);
-	if (store_rd_version(&r) != 0) {
-		rc = STORE_EFORMAT;
-		goto out;
-	}
-	h = store_rd_str(&r);
-	created = (int64_t)store_rd_be64(&r);
-	expires = (int64_t)store_rd_be64(&r);
-	used = store_rd_u8(&r);
-	if (r.bad) {
-		rc = STORE_EFORMAT;
-		goto out;
-	}
 	/* The body aborts with STORE_NOTFOUND and says why in a->why: the
 	 * runner knows nothing of the token outcomes. */
-	if (strcmp(h, a->handle) != 0)
+	a->why = 0;
+	rc = store_rec_get(st, txn, &store_rec_token, &a->t);
+	if (rc != 0)
+		return rc;
+	if (strcmp(a->t.handle, a->l.handle) != 0)
 		a->why = STORE_TOKEN_UNKNOWN;
-	else if (used)
+	else if (a->t.used)
 		a->why = STORE_TOKEN_USED;
-	else if (clock_now_ms() >= expires)
+	else if (clock_now_ms() >= a->t.expires_ms)
 		a->why = STORE_TOKEN_EXPIRED;
-	if (a->why != 0) {
-		rc = STORE_NOTFOUND;
-		goto out;
-	}
-	rc = store_link_in(st, txn, a);
-	if (rc == STORE_EEXIST && strcmp(a->linked, a->handle) == 0)
+	if (a->why != 0)
+		return STORE_NOTFOUND;
+	rc = store_link_in(st, txn, &a->l);
+	if (rc == DB_KEYEXIST && strcmp(a->l.handle, a->t.handle) == 0)
 		rc = 0; /* already linked to this identity: just use it up */
 	if (rc != 0)
-		goto out;
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, h);
-	store_buf_be64(&v, (uint64_t)created);
-	store_buf_be64(&v, (uint64_t)expires);
-	store_buf_u8(&v, 1);
-	store_buf_str(&v, a->jid);
-	rc = store_dbput(st, txn, STORE_DB_TOKENS, &k, &v, 0);
-out:
-	free(h);
-	free(old);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+		return rc;
+	a->t.used = true;
+	free(a->t.used_by);
+	a->t.used_by = xstrdup(a->l.jid);
+	return store_rec_put(st, txn, &store_rec_token, &a->t, 0);
 }
 
 int store_token_claim(struct store *st, const char *handle, const char *token,
 		      const char *jid)
 {
-	struct store_idarg *a;
+	char buf[STORE_JID_SIZE];
+	struct store_redeem a;
+	size_t n;
 	int rc;
 
-	if (token == NULL || token[0] == '\0' || strlen(token) > 256)
+	if (token == NULL || (n = strlen(token)) == 0 ||
+	    n >= STORE_TOKEN_SIZE)
 		return STORE_NOTFOUND;
-	rc = store_idarg_new(handle, NULL, &a);
-	if (rc != 0)
+	memset(&a, 0, sizeof(a));
+	memcpy(a.t.token, token, n);
+	if (store_handle_norm(handle, a.l.handle) != 0)
 		return STORE_NOTFOUND;
-	if (store_jid_norm(jid, a->jid) != 0) {
-		free(a);
+	a.l.jid = buf;
+	if (store_jid_norm(jid, buf) != 0)
 		return STORE_EINVAL;
-	}
-	a->token = token;
-	rc = store_txn_run(st, "redeem token", store_token_redeem_body, a);
-	if (rc == STORE_NOTFOUND && a->why != 0)
-		rc = a->why;
-	free(a);
+	rc = store_txn_run(st, "redeem token", store_token_redeem_body, &a);
+	if (rc == STORE_NOTFOUND && a.why != 0)
+		rc = a.why;
+	free(a.t.used_by);
 	return rc;
 }
 
@@ -786,112 +515,94 @@ int store_token_redeem(struct store *st, const char *handle, const char *token,
 	return rc;
 }
 
-/* Subscriptions. */
-
-static void store_sub_key(struct store_buf *k, const struct store_idarg *a)
+void store_token_list_free(struct store_token *v, size_t n)
 {
-	store_buf_key(k, a->handle);
-	store_buf_put(k, a->jid, strlen(a->jid));
+	store_rec_list_free(&store_rec_token, v, n);
 }
 
-static int store_sub_add_body(struct store *st, DB_TXN *txn, void *arg)
+int store_token_list(struct store *st, struct store_token **out, size_t *n)
 {
-	struct store_idarg *a = arg;
-	struct store_buf k, v;
-	int rc;
+	return store_list(st, "list tokens", &store_rec_token, NULL, 0, 0,
+			  NULL, NULL, (void **)out, n);
+}
 
-	rc = store_identity_exists(st, txn, a->handle);
-	if (rc != 0)
-		return rc;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_sub_key(&k, a);
-	store_buf_u8(&v, STORE_V1);
-	store_buf_be64(&v, (uint64_t)clock_now_ms());
-	rc = store_dbput(st, txn, STORE_DB_SUBS, &k, &v, DB_NOOVERWRITE);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+int store_token_put(struct store *st, const struct store_token *t)
+{
+	struct store_token rec = *t;
+	struct store_identity id = {.bot = false};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_identity, &id),
+		STORE_STEP(STORE_ADD, &store_rec_token, &rec),
+		STORE_STEPS_END,
+	};
+	size_t len = strnlen(t->token, STORE_TOKEN_SIZE);
+
+	if (len == 0 || len >= STORE_TOKEN_SIZE)
+		return STORE_EINVAL;
+	if (store_handle_norm(t->handle, id.handle) != 0)
+		return STORE_NOTFOUND;
+	memcpy(rec.handle, id.handle, sizeof(rec.handle));
+	return store_steps(st, "write token", steps);
+}
+
+/* Subscriptions. */
+
+/* A subscription record of a normalised handle and JID (jid may be NULL:
+ * the handle alone, for a prefix). */
+static int store_sub_norm(const char *handle, const char *jid,
+			  char h[STORE_HANDLE_SIZE], char j[STORE_JID_SIZE],
+			  struct store_sub_rec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->handle = h;
+	s->jid = j;
+	if (store_handle_norm(handle, h) != 0)
+		return STORE_EINVAL;
+	return jid != NULL ? store_jid_norm(jid, j) : 0;
 }
 
 int store_sub_add(struct store *st, const char *handle, const char *jid)
 {
-	struct store_idarg *a;
+	char j[STORE_JID_SIZE];
+	struct store_identity id = {.bot = false};
+	struct store_sub_rec s;
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_identity, &id),
+		STORE_STEP(STORE_ADD, &store_rec_sub, &s),
+		STORE_STEPS_END,
+	};
 	int rc;
 
-	rc = store_idarg_new(handle, jid, &a);
-	if (rc == 0)
-		rc = store_txn_run(st, "add subscription", store_sub_add_body,
-				   a);
-	free(a);
-	return rc;
-}
-
-static int store_sub_remove_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_buf k;
-	int rc;
-
-	store_buf_init(&k);
-	store_sub_key(&k, arg);
-	rc = store_dbdel(st, txn, STORE_DB_SUBS, &k);
-	store_buf_free(&k);
-	return rc;
+	if ((rc = store_sub_norm(handle, jid, id.handle, j, &s)) != 0)
+		return rc;
+	s.ms = clock_now_ms();
+	return store_steps(st, "add subscription", steps);
 }
 
 int store_sub_remove(struct store *st, const char *handle, const char *jid)
 {
-	struct store_idarg *a;
-	int rc;
+	char h[STORE_HANDLE_SIZE], j[STORE_JID_SIZE];
+	struct store_sub_rec s;
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_DEL, &store_rec_sub, &s),
+		STORE_STEPS_END,
+	};
 
-	rc = store_idarg_new(handle, jid, &a);
-	if (rc != 0)
+	if (store_sub_norm(handle, jid, h, j, &s) != 0)
 		return STORE_NOTFOUND; /* nothing bad was ever stored */
-	rc = store_txn_run(st, "remove subscription", store_sub_remove_body,
-			   a);
-	free(a);
-	return rc;
-}
-
-static int store_sub_list_one(DBC *c, const DBT *key, const DBT *val,
-			      void *arg)
-{
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
-
-	if (sep == NULL)
-		return STORE_EFORMAT;
-	store_strv_push(arg, sep + 1, key->size - (size_t)(sep - k) - 1);
-	return 0;
-}
-
-static int store_sub_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_idarg *a = arg;
-
-	store_strv_free(a->strv);
-	a->strv = store_xmalloc(sizeof(char *));
-	a->strv[0] = NULL;
-	a->strv_n = 0;
-	return store_dbwalk(st, txn, STORE_DB_SUBS, a->handle,
-			    strlen(a->handle) + 1, 0, store_sub_list_one, a);
+	return store_steps(st, "remove subscription", steps);
 }
 
 int store_sub_list(struct store *st, const char *handle, char ***out)
 {
-	struct store_idarg *a;
+	char h[STORE_HANDLE_SIZE], j[STORE_JID_SIZE];
+	struct store_sub_rec s;
 	int rc;
 
-	rc = store_idarg_new(handle, NULL, &a);
-	if (rc != 0) {
-		*out = NULL;
+	*out = NULL;
+	if ((rc = store_sub_norm(handle, NULL, h, j, &s)) != 0)
 		return rc;
-	}
-	rc = store_txn_run(st, "list subscriptions", store_sub_list_body, a);
-	return store_strv_result(a, rc, out);
-}
-
-int store_identity_check(struct store *st, DB_TXN *txn, const char *handle)
-{
-	return store_identity_exists(st, txn, handle);
+	return store_list_strv(st, "list subscriptions", &store_rec_sub, &s, 1,
+			       0, NULL, offsetof(struct store_sub_rec, jid),
+			       out);
 }

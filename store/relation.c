@@ -1,696 +1,520 @@
 /*
  * relation.c - follows, per-pair relationships, message requests with
- * their held messages, and the evidence log.
+ * their held messages, the evidence log, and their whole-database lists
+ * and as-is writes for backchannelctl dump and load.
  *
- * follows:      a \0 b -> v1 | be64 created             (a follows b)
- * followers:    b \0 a (index of follows)
- * relations:    owner \0 peer -> v1 | u8 flags | be64 declined-until |
- *               be64 updated
- * requests:     recipient \0 sender -> v1 | be64 created | be64 updated |
- *               be32 held
- * held:         recipient \0 sender \0 be64 ms be32 seq -> v1 | be64 ms |
- *               str stanza
- * request-days: sender \0 be32 day -> v1 | be32 new requests that day
- * evidence:     sender \0 recipient \0 be64 ms be32 seq -> v1 | be64 ms |
- *               str text
+ * The records (docs/STORE.md has the layouts):
+ * follows:      a \0 b -> created (a follows b); indexed by b \0 a
+ * relations:    owner \0 peer -> flags, declined until, updated
+ * requests:     recipient \0 sender -> created, updated, held
+ * held:         recipient \0 sender \0 ms seq -> received, stanza
+ * request-days: sender \0 day -> new requests that day
+ * evidence:     sender \0 recipient \0 ms seq -> ms, text
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "component/clock.h"
 #include "component/strmap.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
 
 #define STORE_DAY_MS 86400000
 
-/* The argument of the bodies below; addresses are lower-cased copies. */
-struct store_rarg {
-	char a[STORE_ADDR_SIZE], b[STORE_ADDR_SIZE];
-	const char *text;
-	/* Evidence: the key just added (never pruned), and the pair's count
-	 * as the prune leaves it. */
-	const void *newkey;
-	size_t newkey_len;
-	size_t count;
-	unsigned set, clear, max1, max2;
+struct store_follow_rec {
+	char *a, *b;
 	int64_t ms;
-	bool is_new;
-	struct store_relation rel;
-	struct store_request *req;
-	size_t nreq;
-	struct store_held *held;
-	size_t nheld;
-	char **strv;
-	size_t strv_n;
-	int found;
 };
 
-static int store_addr_norm(const char *in, char out[STORE_ADDR_SIZE])
-{
-	size_t i;
+struct store_request_rec {
+	char *recipient;
+	struct store_request req;
+};
 
-	if (in == NULL || in[0] == '\0')
+struct store_held_rec {
+	char *recipient, *sender;
+	uint32_t seq;
+	struct store_held h;
+};
+
+struct store_reqday_rec {
+	char *sender;
+	uint32_t day, count;
+};
+
+struct store_evidence_rec {
+	struct store_evidence e;
+	uint32_t seq;
+};
+
+#define FO struct store_follow_rec
+static const struct store_field store_follow_key[] = {
+	STORE_FIELD(STORE_F_STR, FO, a),
+	STORE_FIELD(STORE_F_STR, FO, b),
+	STORE_FIELD_END,
+};
+static const struct store_field store_follow_val[] = {
+	STORE_FIELD(STORE_F_BE64, FO, ms),
+	STORE_FIELD_END,
+};
+static const struct store_field store_follow_ikey[] = {
+	STORE_FIELD(STORE_F_STR, FO, b),
+	STORE_FIELD(STORE_F_STR, FO, a),
+	STORE_FIELD_END,
+};
+#undef FO
+const struct store_rec store_rec_follow = {
+	STORE_DB_FOLLOWS, true, sizeof(struct store_follow_rec),
+	store_follow_key, store_follow_val, STORE_DB_FOLLOWERS,
+	store_follow_ikey,
+};
+
+#define RE struct store_relation_entry
+static const struct store_field store_relation_key[] = {
+	STORE_FIELD(STORE_F_STR, RE, owner),
+	STORE_FIELD(STORE_F_STR, RE, peer),
+	STORE_FIELD_END,
+};
+static const struct store_field store_relation_val[] = {
+	STORE_FIELD(STORE_F_U8, RE, rel.flags),
+	STORE_FIELD(STORE_F_BE64, RE, rel.declined_until_ms),
+	STORE_FIELD(STORE_F_BE64, RE, rel.updated_ms),
+	STORE_FIELD_END,
+};
+#undef RE
+const struct store_rec store_rec_relation = {
+	STORE_DB_RELATIONS, true, sizeof(struct store_relation_entry),
+	store_relation_key, store_relation_val, 0, NULL,
+};
+
+#define RQ struct store_request_rec
+static const struct store_field store_request_key[] = {
+	STORE_FIELD(STORE_F_STR, RQ, recipient),
+	STORE_FIELD(STORE_F_STR, RQ, req.sender),
+	STORE_FIELD_END,
+};
+static const struct store_field store_request_val[] = {
+	STORE_FIELD(STORE_F_BE64, RQ, req.created_ms),
+	STORE_FIELD(STORE_F_BE64, RQ, req.updated_ms),
+	STORE_FIELD(STORE_F_BE32, RQ, req.held),
+	STORE_FIELD_END,
+};
+#undef RQ
+static const struct store_rec store_rec_request = {
+	STORE_DB_REQUESTS, true, sizeof(struct store_request_rec),
+	store_request_key, store_request_val, 0, NULL,
+};
+
+#define HE struct store_held_rec
+static const struct store_field store_held_key[] = {
+	STORE_FIELD(STORE_F_STR, HE, recipient),
+	STORE_FIELD(STORE_F_STR, HE, sender),
+	STORE_FIELD(STORE_F_BE64, HE, h.received_ms),
+	STORE_FIELD(STORE_F_BE32, HE, seq),
+	STORE_FIELD_END,
+};
+static const struct store_field store_held_val[] = {
+	STORE_FIELD(STORE_F_BE64, HE, h.received_ms),
+	STORE_FIELD(STORE_F_STR, HE, h.stanza),
+	STORE_FIELD_END,
+};
+#undef HE
+static const struct store_rec store_rec_held = {
+	STORE_DB_HELD, false, sizeof(struct store_held_rec),
+	store_held_key, store_held_val, 0, NULL,
+};
+
+#define RD struct store_reqday_rec
+static const struct store_field store_reqday_key[] = {
+	STORE_FIELD(STORE_F_STR, RD, sender),
+	STORE_FIELD(STORE_F_BE32, RD, day),
+	STORE_FIELD_END,
+};
+static const struct store_field store_reqday_val[] = {
+	STORE_FIELD(STORE_F_BE32, RD, count),
+	STORE_FIELD_END,
+};
+#undef RD
+static const struct store_rec store_rec_reqday = {
+	STORE_DB_REQDAY, false, sizeof(struct store_reqday_rec),
+	store_reqday_key, store_reqday_val, 0, NULL,
+};
+
+#define EV struct store_evidence_rec
+static const struct store_field store_evidence_key[] = {
+	STORE_FIELD(STORE_F_STR, EV, e.sender),
+	STORE_FIELD(STORE_F_STR, EV, e.recipient),
+	STORE_FIELD(STORE_F_BE64, EV, e.ms),
+	STORE_FIELD(STORE_F_BE32, EV, seq),
+	STORE_FIELD_END,
+};
+static const struct store_field store_evidence_val[] = {
+	STORE_FIELD(STORE_F_BE64, EV, e.ms),
+	STORE_FIELD(STORE_F_STR, EV, e.text),
+	STORE_FIELD_END,
+};
+#undef EV
+static const struct store_rec store_rec_evidence = {
+	STORE_DB_EVIDENCE, false, sizeof(struct store_evidence_rec),
+	store_evidence_key, store_evidence_val, 0, NULL,
+};
+
+/* Two normalised addresses (b may be NULL). */
+struct store_pair {
+	char a[STORE_ADDR_SIZE], b[STORE_ADDR_SIZE];
+};
+
+static int store_pair_norm(const char *a, const char *b, struct store_pair *p)
+{
+	if (store_addr_norm(a, p->a) != 0)
 		return STORE_EINVAL;
-	for (i = 0; in[i] != '\0'; i++) {
-		if (i >= STORE_ADDR_SIZE - 1)
-			return STORE_EINVAL;
-		out[i] = (char)tolower((unsigned char)in[i]);
-	}
-	out[i] = '\0';
-	return 0;
-}
-
-/* A new argument with a and b normalised: handles when handles is set,
- * otherwise addresses. */
-static int store_rarg_new(const char *a, const char *b, int handles,
-			  struct store_rarg **out)
-{
-	struct store_rarg *r = store_xmalloc(sizeof(*r));
-	int rc;
-
-	/* The two names are filled below: clearing their kilobytes for
-	 * every call would cost more than the rest of a small call. */
-	memset(&r->text, 0, sizeof(*r) - offsetof(struct store_rarg, text));
-	if (handles) {
-		rc = store_handle_norm(a, r->a);
-		if (rc == 0)
-			rc = store_handle_norm(b, r->b);
-	} else {
-		rc = store_addr_norm(a, r->a);
-		if (rc == 0 && b != NULL)
-			rc = store_addr_norm(b, r->b);
-	}
-	if (rc != 0) {
-		free(r);
-		r = NULL;
-	}
-	*out = r;
-	return rc;
-}
-
-static void store_pair_key(struct store_buf *k, const char *a, const char *b)
-{
-	store_buf_key(k, a);
-	store_buf_put(k, b, strlen(b));
-}
-
-static void store_strv_add(struct store_rarg *r, const void *p, size_t n)
-{
-	char *s = store_xmalloc(n + 1);
-
-	memcpy(s, p, n);
-	s[n] = '\0';
-	r->strv = store_xrealloc(r->strv, (r->strv_n + 2) * sizeof(char *));
-	r->strv[r->strv_n++] = s;
-	r->strv[r->strv_n] = NULL;
-}
-
-static void store_strv_start(struct store_rarg *r)
-{
-	store_strv_free(r->strv);
-	r->strv = store_xmalloc(sizeof(char *));
-	r->strv[0] = NULL;
-	r->strv_n = 0;
-}
-
-static int store_strv_done(struct store_rarg *r, int rc, char ***out)
-{
-	if (rc == 0) {
-		*out = r->strv;
-	} else {
-		store_strv_free(r->strv);
-		*out = NULL;
-	}
-	free(r);
-	return rc;
+	return b != NULL ? store_addr_norm(b, p->b) : 0;
 }
 
 /* Follows. */
 
-static int store_follow_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rarg *r = arg;
-	struct store_buf k, v;
-	int rc;
-
-	if ((rc = store_identity_check(st, txn, r->a)) != 0 ||
-	    (rc = store_identity_check(st, txn, r->b)) != 0)
-		return rc;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_pair_key(&k, r->a, r->b);
-	store_buf_u8(&v, STORE_V1);
-	store_buf_be64(&v, (uint64_t)(r->ms ? r->ms : clock_now_ms()));
-	rc = store_dbput(st, txn, STORE_DB_FOLLOWS, &k, &v, DB_NOOVERWRITE);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
-}
-
 int store_follow(struct store *st, const char *a, const char *b)
 {
-	struct store_rarg *r;
-	int rc;
+	struct store_identity ia = {.bot = false}, ib = {.bot = false};
+	struct store_follow_rec f = {ia.handle, ib.handle, 0};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_identity, &ia),
+		STORE_STEP(STORE_NEED, &store_rec_identity, &ib),
+		STORE_STEP(STORE_ADD, &store_rec_follow, &f),
+		STORE_STEPS_END,
+	};
 
-	rc = store_rarg_new(a, b, 1, &r);
-	if (rc != 0)
-		return rc;
-	if (strcmp(r->a, r->b) == 0)
-		rc = STORE_EINVAL;
-	else
-		rc = store_txn_run(st, "follow", store_follow_body, r);
-	free(r);
-	return rc;
-}
-
-static int store_unfollow_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rarg *r = arg;
-	struct store_buf k;
-	int rc;
-
-	store_buf_init(&k);
-	store_pair_key(&k, r->a, r->b);
-	rc = store_dbdel(st, txn, STORE_DB_FOLLOWS, &k);
-	store_buf_free(&k);
-	return rc;
+	if (store_handle_norm(a, ia.handle) != 0 ||
+	    store_handle_norm(b, ib.handle) != 0 ||
+	    strcmp(ia.handle, ib.handle) == 0)
+		return STORE_EINVAL;
+	f.ms = clock_now_ms();
+	return store_steps(st, "follow", steps);
 }
 
 int store_unfollow(struct store *st, const char *a, const char *b)
 {
-	struct store_rarg *r;
-	int rc;
+	char ha[STORE_HANDLE_SIZE], hb[STORE_HANDLE_SIZE];
+	struct store_follow_rec f = {ha, hb, 0};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_DEL, &store_rec_follow, &f),
+		STORE_STEPS_END,
+	};
 
-	rc = store_rarg_new(a, b, 1, &r);
-	if (rc != 0)
+	if (store_handle_norm(a, ha) != 0 || store_handle_norm(b, hb) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "unfollow", store_unfollow_body, r);
-	free(r);
-	return rc;
-}
-
-static int store_follows_in(struct store *st, DB_TXN *txn, const char *a,
-			    const char *b)
-{
-	struct store_buf k;
-	unsigned char *v;
-	size_t len;
-	int rc;
-
-	store_buf_init(&k);
-	store_pair_key(&k, a, b);
-	rc = store_dbget(st, txn, STORE_DB_FOLLOWS, &k, &v, &len);
-	free(v);
-	store_buf_free(&k);
-	return rc;
-}
-
-static int store_follows_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rarg *r = arg;
-
-	return store_follows_in(st, txn, r->a, r->b);
+	return store_steps(st, "unfollow", steps);
 }
 
 int store_follows(struct store *st, const char *a, const char *b)
 {
-	struct store_rarg *r;
-	int rc;
+	struct store_pair p;
+	struct store_follow_rec f = {p.a, p.b, 0};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_follow, &f),
+		STORE_STEPS_END,
+	};
 
-	rc = store_rarg_new(a, b, 0, &r);
-	if (rc != 0)
+	if (store_pair_norm(a, b, &p) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "read follow", store_follows_body, r);
-	free(r);
-	return rc;
+	return store_read_steps(st, "read follow", steps);
 }
 
-/* Both the follows table and its index have keys x \0 y: collect y. */
-static int store_second_part(DBC *c, const DBT *key, const DBT *val,
-			     void *arg)
+/* Whom a follows (the follows, by a) or who follows a (the index). */
+static int store_follow_list(struct store *st, const char *a, int flags,
+			     char ***out)
 {
-	struct store_rarg *r = arg;
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
+	struct store_pair p;
+	struct store_follow_rec f = {p.a, p.a, 0};
 
-	if (sep != NULL)
-		store_strv_add(r, sep + 1, key->size - (size_t)(sep - k) - 1);
-	return 0;
-}
-
-static int store_follow_list_body(struct store *st, DB_TXN *txn, void *arg,
-				  enum store_dbi dbi)
-{
-	struct store_rarg *r = arg;
-
-	store_strv_start(r);
-	return store_dbwalk(st, txn, dbi, r->a, strlen(r->a) + 1, 0,
-			    store_second_part, r);
-}
-
-static int store_following_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	return store_follow_list_body(st, txn, arg, STORE_DB_FOLLOWS);
-}
-
-static int store_followers_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	return store_follow_list_body(st, txn, arg, STORE_DB_FOLLOWERS);
+	*out = NULL;
+	if (store_pair_norm(a, NULL, &p) != 0)
+		return STORE_EINVAL;
+	return store_list_strv(st, "list follows", &store_rec_follow, &f, 1,
+			       flags, NULL,
+			       flags ? offsetof(struct store_follow_rec, a)
+				     : offsetof(struct store_follow_rec, b),
+			       out);
 }
 
 int store_following_list(struct store *st, const char *a, char ***out)
 {
-	struct store_rarg *r;
-	int rc;
-
-	rc = store_rarg_new(a, NULL, 0, &r);
-	if (rc != 0) {
-		*out = NULL;
-		return rc;
-	}
-	rc = store_txn_run(st, "list follows", store_following_body, r);
-	return store_strv_done(r, rc, out);
+	return store_follow_list(st, a, 0, out);
 }
 
 int store_followers_list(struct store *st, const char *b, char ***out)
 {
-	struct store_rarg *r;
-	int rc;
-
-	rc = store_rarg_new(b, NULL, 0, &r);
-	if (rc != 0) {
-		*out = NULL;
-		return rc;
-	}
-	rc = store_txn_run(st, "list followers", store_followers_body, r);
-	return store_strv_done(r, rc, out);
+	return store_follow_list(st, b, STORE_WALK_INDEX, out);
 }
 
 /* Relationships. */
 
-static int store_relation_decode(const void *p, size_t len,
-				 struct store_relation *out)
-{
-	struct store_rd rd;
+static int store_relation_store(struct store *st, DB_TXN *txn, void *arg);
 
-	store_rd_init(&rd, p, len);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	out->flags = store_rd_u8(&rd);
-	out->declined_until_ms = (int64_t)store_rd_be64(&rd);
-	out->updated_ms = (int64_t)store_rd_be64(&rd);
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static int store_relation_read(struct store *st, DB_TXN *txn, const char *a,
-			       const char *b, struct store_relation *out)
+/* Sets and clears flags of the relationship in e (owner, peer), removing
+ * it when no flag is left. */
+static int store_relation_write(struct store *st, DB_TXN *txn,
+				struct store_relation_entry *e, unsigned set,
+				unsigned clear, int64_t until)
 {
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	store_buf_init(&k);
-	store_pair_key(&k, a, b);
-	rc = store_dbget(st, txn, STORE_DB_RELATIONS, &k, &v, &len);
-	if (rc == 0)
-		rc = store_relation_decode(v, len, out);
-	free(v);
-	store_buf_free(&k);
-	return rc;
-}
-
-static int store_relation_write(struct store *st, DB_TXN *txn, const char *a,
-				const char *b, unsigned set, unsigned clear,
-				int64_t until)
-{
-	struct store_relation rel;
-	struct store_buf k, v;
-	int rc;
-
-	rc = store_relation_read(st, txn, a, b, &rel);
-	if (rc != 0 && rc != DB_NOTFOUND)
+	rc = store_rec_get(st, txn, &store_rec_relation, e);
+	if (rc == DB_NOTFOUND)
+		memset(&e->rel, 0, sizeof(e->rel));
+	else if (rc != 0)
 		return rc;
-	rel.flags = (rel.flags | set) & ~clear;
+	e->rel.flags = (e->rel.flags | set) & ~clear;
 	if (set & STORE_REL_DECLINED)
-		rel.declined_until_ms = until;
-	if (!(rel.flags & STORE_REL_DECLINED))
-		rel.declined_until_ms = 0;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_pair_key(&k, a, b);
-	if (rel.flags == 0) {
-		rc = store_dbdel(st, txn, STORE_DB_RELATIONS, &k);
-		if (rc == DB_NOTFOUND)
-			rc = 0;
-	} else {
-		store_buf_u8(&v, STORE_V1);
-		store_buf_u8(&v, (uint8_t)rel.flags);
-		store_buf_be64(&v, (uint64_t)rel.declined_until_ms);
-		store_buf_be64(&v, (uint64_t)clock_now_ms());
-		rc = store_dbput(st, txn, STORE_DB_RELATIONS, &k, &v, 0);
-	}
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+		e->rel.declined_until_ms = until;
+	if (!(e->rel.flags & STORE_REL_DECLINED))
+		e->rel.declined_until_ms = 0;
+	e->rel.updated_ms = clock_now_ms();
+	return store_relation_store(st, txn, e);
 }
 
-static int store_relation_get_body(struct store *st, DB_TXN *txn, void *arg)
+/* Writes e as it is, or removes it when it has no flag. */
+static int store_relation_store(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_rarg *r = arg;
+	const struct store_relation_entry *e = arg;
+	int rc;
 
-	return store_relation_read(st, txn, r->a, r->b, &r->rel);
+	if (e->rel.flags != 0)
+		return store_rec_put(st, txn, &store_rec_relation, e, 0);
+	rc = store_rec_del(st, txn, &store_rec_relation, e, 0);
+	return rc == DB_NOTFOUND ? 0 : rc;
 }
 
 int store_relation_get(struct store *st, const char *owner, const char *peer,
 		       struct store_relation *out)
 {
-	struct store_rarg *r;
+	struct store_pair p;
+	struct store_relation_entry e = {p.a, p.b, {0, 0, 0}};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_relation, &e),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (store_cache_get(st, STORE_CACHE_RELATION, owner, peer, &rc, out,
-			    sizeof(*out)))
-		return rc;
-	rc = store_rarg_new(owner, peer, 0, &r);
-	if (rc != 0)
+	if (store_pair_norm(owner, peer, &p) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "read relationship", store_relation_get_body,
-			   r);
+	rc = store_read_steps(st, "read relationship", steps);
 	if (rc == 0)
-		*out = r->rel;
-	free(r);
-	if (rc == 0 || rc == STORE_NOTFOUND)
-		store_cache_put(st, STORE_CACHE_RELATION, owner, peer, rc, out,
-				sizeof(*out));
+		*out = e.rel;
 	return rc;
 }
 
+struct store_relation_change {
+	struct store_relation_entry e;
+	unsigned set, clear;
+	int64_t until;
+};
+
 static int store_relation_set_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_rarg *r = arg;
+	struct store_relation_change *c = arg;
 
-	return store_relation_write(st, txn, r->a, r->b, r->set, r->clear,
-				    r->ms);
+	return store_relation_write(st, txn, &c->e, c->set, c->clear,
+				    c->until);
 }
 
 int store_relation_set(struct store *st, const char *owner, const char *peer,
 		       unsigned set, unsigned clear, int64_t declined_until_ms)
 {
-	struct store_rarg *r;
-	int rc;
+	struct store_pair p;
+	struct store_relation_change c = {{p.a, p.b, {0, 0, 0}}, set, clear,
+					  declined_until_ms};
 
-	rc = store_rarg_new(owner, peer, 0, &r);
-	if (rc != 0)
-		return rc;
-	r->set = set;
-	r->clear = clear;
-	r->ms = declined_until_ms;
-	rc = store_txn_run(st, "write relationship", store_relation_set_body,
-			   r);
-	free(r);
-	return rc;
+	if (store_pair_norm(owner, peer, &p) != 0)
+		return STORE_EINVAL;
+	return store_txn_run(st, "write relationship", store_relation_set_body,
+			     &c);
 }
 
-static int store_blocked_one(DBC *c, const DBT *key, const DBT *val,
-			     void *arg)
+int store_relation_put(struct store *st, const char *owner, const char *peer,
+		       const struct store_relation *rel)
 {
-	struct store_relation rel;
+	struct store_pair p;
+	struct store_relation_entry e = {p.a, p.b, *rel};
+	const struct store_step steps[] = {
+		{STORE_CALL, NULL, &e, 0, store_relation_store},
+		STORE_STEPS_END,
+	};
 
-	if (store_relation_decode(val->data, val->size, &rel) != 0)
-		return STORE_EFORMAT;
-	if (rel.flags & STORE_REL_BLOCKED)
-		return store_second_part(c, key, val, arg);
-	return 0;
+	if (store_pair_norm(owner, peer, &p) != 0)
+		return STORE_EINVAL;
+	return store_steps(st, "write relationship", steps);
 }
 
-static int store_blocked_body(struct store *st, DB_TXN *txn, void *arg)
+static bool store_is_blocked(const void *rec, void *arg)
 {
-	struct store_rarg *r = arg;
+	const struct store_relation_entry *e = rec;
 
-	store_strv_start(r);
-	return store_dbwalk(st, txn, STORE_DB_RELATIONS, r->a,
-			    strlen(r->a) + 1, 0, store_blocked_one, r);
+	return (e->rel.flags & STORE_REL_BLOCKED) != 0;
 }
 
 int store_blocked_list(struct store *st, const char *owner, char ***out)
 {
-	struct store_rarg *r;
-	int rc;
+	struct store_pair p;
+	struct store_relation_entry e = {p.a, p.a, {0, 0, 0}};
 
-	rc = store_rarg_new(owner, NULL, 0, &r);
-	if (rc != 0) {
-		*out = NULL;
-		return rc;
-	}
-	rc = store_txn_run(st, "list blocks", store_blocked_body, r);
-	return store_strv_done(r, rc, out);
+	*out = NULL;
+	if (store_pair_norm(owner, NULL, &p) != 0)
+		return STORE_EINVAL;
+	return store_list_strv(st, "list blocks", &store_rec_relation, &e, 1,
+			       0, store_is_blocked,
+			       offsetof(struct store_relation_entry, peer),
+			       out);
 }
 
+int store_relation_list_all(struct store *st,
+			    struct store_relation_entry **out, size_t *n)
+{
+	return store_list(st, "list relationships", &store_rec_relation, NULL,
+			  0, 0, NULL, NULL, (void **)out, n);
+}
+
+void store_relation_list_free(struct store_relation_entry *v, size_t n)
+{
+	store_rec_list_free(&store_rec_relation, v, n);
+}
+
+/* Knows: a follow, a relationship that lets the sender in, or a
+ * recipient who lets everyone in. */
 static int store_knows_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_rarg *r = arg;
-	struct store_relation rel;
-	struct store_identity id;
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
+	struct store_pair *p = arg;
+	struct store_follow_rec f = {p->a, p->b, 0};
+	struct store_relation_entry e = {p->a, p->b, {0, 0, 0}};
+	struct store_identity id = {.bot = false};
 	int rc;
 
-	rc = store_follows_in(st, txn, r->a, r->b);
+	rc = store_rec_get(st, txn, &store_rec_follow, &f);
 	if (rc != DB_NOTFOUND)
 		return rc;
-	rc = store_relation_read(st, txn, r->a, r->b, &rel);
+	rc = store_rec_get(st, txn, &store_rec_relation, &e);
 	if (rc == 0 &&
-	    (rel.flags & (STORE_REL_ACCEPTED | STORE_REL_WROTE_FIRST)))
+	    (e.rel.flags & (STORE_REL_ACCEPTED | STORE_REL_WROTE_FIRST)))
 		return 0;
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return rc;
-	store_buf_init(&k);
-	store_buf_put(&k, r->a, strlen(r->a));
-	rc = store_dbget(st, txn, STORE_DB_IDENTITIES, &k, &v, &len);
-	store_buf_free(&k);
-	if (rc == 0) {
-		struct store_rd rd;
-
-		memset(&id, 0, sizeof(id));
-		store_rd_init(&rd, v, len);
-		if (store_rd_version(&rd) == 0) {
-			store_rd_strbuf(&rd, id.name, sizeof(id.name));
-			id.bot = store_rd_u8(&rd);
-			id.who = (enum store_who)store_rd_u8(&rd);
-		}
-		rc = (!rd.bad && id.who == STORE_WHO_EVERYONE) ? 0
-							     : DB_NOTFOUND;
-	}
-	free(v);
+	if (strlen(p->a) >= sizeof(id.handle))
+		return DB_NOTFOUND; /* not a handle */
+	strcpy(id.handle, p->a);
+	rc = store_rec_get(st, txn, &store_rec_identity, &id);
+	if (rc == 0 && id.who != STORE_WHO_EVERYONE)
+		rc = DB_NOTFOUND;
 	return rc;
 }
 
 int store_knows(struct store *st, const char *recipient, const char *sender)
 {
-	struct store_rarg *r;
-	int rc;
+	struct store_pair p;
 
-	if (store_cache_get(st, STORE_CACHE_KNOWS, recipient, sender, &rc,
-			    NULL, 0))
-		return rc;
-	rc = store_rarg_new(recipient, sender, 0, &r);
-	if (rc != 0)
+	if (store_pair_norm(recipient, sender, &p) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "check known", store_knows_body, r);
-	free(r);
-	if (rc == 0 || rc == STORE_NOTFOUND)
-		store_cache_put(st, STORE_CACHE_KNOWS, recipient, sender, rc,
-				NULL, 0);
-	return rc;
+	return store_read(st, "check known", store_knows_body, &p);
 }
 
 /* Requests and held messages. */
 
-struct store_reqval {
-	int64_t created, updated;
-	uint32_t held;
+/* Holding a message: a new request is counted against the sender's day
+ * first. */
+struct store_hold {
+	struct store_request_rec q;
+	struct store_held_rec h;
+	unsigned held_max, per_day_max;
+	bool is_new;
 };
-
-static int store_request_read(struct store *st, DB_TXN *txn,
-			      const struct store_buf *k,
-			      struct store_reqval *out)
-{
-	struct store_rd rd;
-	unsigned char *v = NULL;
-	size_t len;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = store_dbget(st, txn, STORE_DB_REQUESTS, k, &v, &len);
-	if (rc == 0) {
-		store_rd_init(&rd, v, len);
-		if (store_rd_version(&rd) != 0)
-			rc = STORE_EFORMAT;
-		out->created = (int64_t)store_rd_be64(&rd);
-		out->updated = (int64_t)store_rd_be64(&rd);
-		out->held = store_rd_be32(&rd);
-		if (rd.bad)
-			rc = STORE_EFORMAT;
-	}
-	free(v);
-	return rc;
-}
-
-static int store_request_write(struct store *st, DB_TXN *txn,
-			       const struct store_buf *k,
-			       const struct store_reqval *rv)
-{
-	struct store_buf v;
-	int rc;
-
-	store_buf_init(&v);
-	store_buf_u8(&v, STORE_V1);
-	store_buf_be64(&v, (uint64_t)rv->created);
-	store_buf_be64(&v, (uint64_t)rv->updated);
-	store_buf_be32(&v, rv->held);
-	rc = store_dbput(st, txn, STORE_DB_REQUESTS, k, &v, 0);
-	store_buf_free(&v);
-	return rc;
-}
 
 static int store_request_hold_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_rarg *r = arg;
-	struct store_buf k, dk, v;
-	struct store_reqval rv;
-	unsigned char *dv = NULL;
-	size_t dlen;
+	struct store_hold *a = arg;
 	int64_t now = clock_now_ms();
-	uint32_t day = 0;
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_init(&dk);
-	store_buf_init(&v);
-	r->is_new = false;
-	store_pair_key(&k, r->a, r->b);
-	rc = store_request_read(st, txn, &k, &rv);
+	a->is_new = false;
+	rc = store_rec_get(st, txn, &store_rec_request, &a->q);
 	if (rc == DB_NOTFOUND) {
-		struct store_rd rd;
+		struct store_reqday_rec d = {a->q.req.sender,
+					     (uint32_t)(now / STORE_DAY_MS), 0};
 
-		/* A new request: count it against the sender's day. */
-		store_buf_key(&dk, r->b);
-		store_buf_be32(&dk, (uint32_t)(now / STORE_DAY_MS));
-		rc = store_dbget(st, txn, STORE_DB_REQDAY, &dk, &dv, &dlen);
-		if (rc == 0) {
-			store_rd_init(&rd, dv, dlen);
-			if (store_rd_version(&rd) != 0)
-				goto bad;
-			day = store_rd_be32(&rd);
-			if (rd.bad)
-				goto bad;
-		} else if (rc != DB_NOTFOUND) {
-			goto out;
-		}
-		if (day >= r->max2) {
-			rc = STORE_ELIMIT;
-			goto out;
-		}
-		store_buf_u8(&v, STORE_V1);
-		store_buf_be32(&v, day + 1);
-		rc = store_dbput(st, txn, STORE_DB_REQDAY, &dk, &v, 0);
+		rc = store_rec_get(st, txn, &store_rec_reqday, &d);
+		if (rc != 0 && rc != DB_NOTFOUND)
+			return rc;
+		if (rc == DB_NOTFOUND)
+			d.count = 0;
+		if (d.count >= a->per_day_max)
+			return STORE_ELIMIT;
+		d.count++;
+		rc = store_rec_put(st, txn, &store_rec_reqday, &d, 0);
 		if (rc != 0)
-			goto out;
-		rv.created = now;
-		rv.held = 0;
-		r->is_new = true;
+			return rc;
+		a->q.req.created_ms = now;
+		a->q.req.held = 0;
+		a->is_new = true;
 	} else if (rc != 0) {
-		goto out;
+		return rc;
 	}
-	if (rv.held >= r->max1) {
-		rc = STORE_ELIMIT;
-		goto out;
-	}
-	rv.held++;
-	rv.updated = now;
-	rc = store_request_write(st, txn, &k, &rv);
+	if (a->q.req.held >= a->held_max)
+		return STORE_ELIMIT;
+	a->q.req.held++;
+	a->q.req.updated_ms = now;
+	rc = store_rec_put(st, txn, &store_rec_request, &a->q, 0);
 	if (rc != 0)
-		goto out;
-	store_buf_u8(&k, 0);
-	store_buf_be64(&k, (uint64_t)now);
-	store_buf_be32(&k, store_next_seq(st));
-	store_buf_reset(&v);
-	store_buf_u8(&v, STORE_V1);
-	store_buf_be64(&v, (uint64_t)now);
-	store_buf_str(&v, r->text);
-	rc = store_dbput(st, txn, STORE_DB_HELD, &k, &v, 0);
-	goto out;
-bad:
-	rc = STORE_EFORMAT;
-out:
-	free(dv);
-	store_buf_free(&k);
-	store_buf_free(&dk);
-	store_buf_free(&v);
-	return rc;
+		return rc;
+	a->h.h.received_ms = now;
+	a->h.seq = store_next_seq(st);
+	return store_rec_put(st, txn, &store_rec_held, &a->h, 0);
 }
 
 int store_request_hold(struct store *st, const char *recipient,
 		       const char *sender, const char *stanza,
 		       unsigned held_max, unsigned per_day_max, bool *is_new)
 {
-	struct store_rarg *r;
+	struct store_pair p;
+	struct store_hold a = {
+		{p.a, {p.b, 0, 0, 0}},
+		{p.a, p.b, 0, {0, (char *)stanza}},
+		held_max,
+		per_day_max,
+		false,
+	};
 	int rc;
 
 	*is_new = false;
-	rc = store_rarg_new(recipient, sender, 0, &r);
-	if (rc != 0)
+	if ((rc = store_pair_norm(recipient, sender, &p)) != 0)
 		return rc;
-	r->text = stanza;
-	r->max1 = held_max;
-	r->max2 = per_day_max;
-	rc = store_txn_run(st, "hold message", store_request_hold_body, r);
+	rc = store_txn_run(st, "hold message", store_request_hold_body, &a);
 	if (rc == 0)
-		*is_new = r->is_new;
-	free(r);
+		*is_new = a.is_new;
 	return rc;
 }
 
-static void store_request_push(struct store_rarg *r, const char *sender,
-			       size_t n, const struct store_reqval *rv)
+int store_request_get(struct store *st, const char *recipient,
+		      const char *sender, struct store_request *out)
 {
-	struct store_request *q;
-
-	r->req = store_xrealloc(r->req, (r->nreq + 1) * sizeof(*r->req));
-	q = &r->req[r->nreq++];
-	q->sender = store_xmalloc(n + 1);
-	memcpy(q->sender, sender, n);
-	q->sender[n] = '\0';
-	q->created_ms = rv->created;
-	q->updated_ms = rv->updated;
-	q->held = rv->held;
-}
-
-static int store_request_get_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rarg *r = arg;
-	struct store_reqval rv;
-	struct store_buf k;
+	struct store_pair p;
+	struct store_request_rec q = {p.a, {p.b, 0, 0, 0}};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_request, &q),
+		STORE_STEPS_END,
+	};
 	int rc;
 
-	store_request_list_free(r->req, r->nreq);
-	r->req = NULL;
-	r->nreq = 0;
-	store_buf_init(&k);
-	store_pair_key(&k, r->a, r->b);
-	rc = store_request_read(st, txn, &k, &rv);
-	if (rc == 0)
-		store_request_push(r, r->b, strlen(r->b), &rv);
-	store_buf_free(&k);
+	memset(out, 0, sizeof(*out));
+	if (store_pair_norm(recipient, sender, &p) != 0)
+		return STORE_NOTFOUND;
+	rc = store_read_steps(st, "read request", steps);
+	if (rc == 0) {
+		*out = q.req;
+		out->sender = xstrdup(p.b);
+	}
 	return rc;
 }
 
@@ -713,85 +537,24 @@ void store_request_list_free(struct store_request *v, size_t n)
 	free(v);
 }
 
-int store_request_get(struct store *st, const char *recipient,
-		      const char *sender, struct store_request *out)
-{
-	struct store_rarg *r;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	/* Only the absence of a request is cached (the common case). */
-	if (store_cache_get(st, STORE_CACHE_REQUEST, recipient, sender, &rc,
-			    NULL, 0))
-		return rc;
-	rc = store_rarg_new(recipient, sender, 0, &r);
-	if (rc != 0)
-		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "read request", store_request_get_body, r);
-	if (rc == STORE_NOTFOUND)
-		store_cache_put(st, STORE_CACHE_REQUEST, recipient, sender, rc,
-				NULL, 0);
-	if (rc == 0) {
-		*out = r->req[0];
-		free(r->req);
-	} else {
-		store_request_list_free(r->req, r->nreq);
-	}
-	free(r);
-	return rc;
-}
-
-static int store_request_list_one(DBC *c, const DBT *key, const DBT *val,
-				  void *arg)
-{
-	struct store_rarg *r = arg;
-	struct store_reqval rv;
-	struct store_rd rd;
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
-
-	store_rd_init(&rd, val->data, val->size);
-	if (sep == NULL || store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	rv.created = (int64_t)store_rd_be64(&rd);
-	rv.updated = (int64_t)store_rd_be64(&rd);
-	rv.held = store_rd_be32(&rd);
-	if (rd.bad)
-		return STORE_EFORMAT;
-	store_request_push(r, sep + 1, key->size - (size_t)(sep - k) - 1, &rv);
-	return 0;
-}
-
-static int store_request_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rarg *r = arg;
-
-	store_request_list_free(r->req, r->nreq);
-	r->req = NULL;
-	r->nreq = 0;
-	return store_dbwalk(st, txn, STORE_DB_REQUESTS, r->a, strlen(r->a) + 1,
-			    0, store_request_list_one, r);
-}
-
 int store_request_list(struct store *st, const char *recipient,
 		       struct store_request **out, size_t *n)
 {
-	struct store_rarg *r;
+	struct store_pair p;
+	struct store_request_rec q = {p.a, {p.a, 0, 0, 0}};
+	void *v;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = store_rarg_new(recipient, NULL, 0, &r);
-	if (rc != 0)
-		return rc;
-	rc = store_txn_run(st, "list requests", store_request_list_body, r);
-	if (rc == 0) {
-		*out = r->req;
-		*n = r->nreq;
-	} else {
-		store_request_list_free(r->req, r->nreq);
-	}
-	free(r);
+	if (store_pair_norm(recipient, NULL, &p) != 0)
+		return STORE_EINVAL;
+	rc = store_list(st, "list requests", &store_rec_request, &q, 1, 0,
+			NULL, NULL, &v, n);
+	if (rc == 0)
+		*out = store_rec_project(&store_rec_request, v, *n,
+					 offsetof(struct store_request_rec, req),
+					 sizeof(struct store_request));
 	return rc;
 }
 
@@ -806,102 +569,110 @@ void store_held_list_free(struct store_held *v, size_t n)
 	free(v);
 }
 
-static int store_held_one(DBC *c, const DBT *key, const DBT *val, void *arg)
-{
-	struct store_rarg *r = arg;
-	struct store_rd rd;
-	struct store_held *h;
+/* A request's held messages in order (taken when take is set). */
+struct store_held_walk {
+	struct store_held_rec key;
+	bool take;
+	struct store_held *v;
+	size_t n;
+};
 
-	store_rd_init(&rd, val->data, val->size);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	r->held = store_xrealloc(r->held, (r->nheld + 1) * sizeof(*r->held));
-	h = &r->held[r->nheld++];
-	h->received_ms = (int64_t)store_rd_be64(&rd);
-	h->stanza = store_rd_str(&rd);
-	if (rd.bad)
-		return STORE_EFORMAT;
-	return r->found ? c->del(c, 0) : 0; /* found: take them */
+static int store_held_one(DBC *c, void *rec, void *arg)
+{
+	struct store_held_walk *w = arg;
+	struct store_held_rec *h = rec;
+
+	w->v = xreallocarray(w->v, w->n + 1, sizeof(*w->v));
+	w->v[w->n++] = h->h;
+	h->h.stanza = NULL;
+	return w->take ? c->del(c, 0) : 0;
 }
 
-static int store_held_walk(struct store *st, DB_TXN *txn, struct store_rarg *r)
+static int store_held_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_buf k;
-	int rc;
+	struct store_held_walk *w = arg;
 
-	store_held_list_free(r->held, r->nheld);
-	r->held = NULL;
-	r->nheld = 0;
-	store_buf_init(&k);
-	store_pair_key(&k, r->a, r->b);
-	store_buf_u8(&k, 0);
-	rc = store_dbwalk(st, txn, STORE_DB_HELD, k.p, k.len, 0,
-			  store_held_one, r);
-	store_buf_free(&k);
-	return rc;
-}
-
-static int store_held_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	return store_held_walk(st, txn, arg);
-}
-
-static int store_held_result(struct store_rarg *r, int rc,
-			     struct store_held **out, size_t *n)
-{
-	if (rc == 0) {
-		*out = r->held;
-		*n = r->nheld;
-	} else {
-		store_held_list_free(r->held, r->nheld);
-	}
-	free(r);
-	return rc;
+	store_held_list_free(w->v, w->n);
+	w->v = NULL;
+	w->n = 0;
+	return store_rec_walk(st, txn, &store_rec_held, &w->key, 2, 0,
+			      store_held_one, w);
 }
 
 int store_held_list(struct store *st, const char *recipient,
 		    const char *sender, struct store_held **out, size_t *n)
 {
-	struct store_rarg *r;
+	struct store_pair p;
+	struct store_held_walk w = {{p.a, p.b, 0, {0, NULL}}, false, NULL, 0};
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = store_rarg_new(recipient, sender, 0, &r);
-	if (rc != 0)
+	if ((rc = store_pair_norm(recipient, sender, &p)) != 0)
 		return rc;
-	rc = store_txn_run(st, "list held messages", store_held_list_body, r);
-	return store_held_result(r, rc, out, n);
+	rc = store_txn_run(st, "list held messages", store_held_body, &w);
+	if (rc != 0) {
+		store_held_list_free(w.v, w.n);
+		return rc;
+	}
+	*out = w.v;
+	*n = w.n;
+	return 0;
 }
 
-/* Accept (r->set = STORE_REL_ACCEPTED) or decline: take or drop the held
- * messages, remove the request, record the decision. */
+/* Accepting or declining: the request goes, its held messages are taken,
+ * the decision is recorded. */
+struct store_decide {
+	struct store_held_walk w;
+	struct store_relation_entry e;
+	bool accept;
+	int64_t cooldown_ms;
+};
+
 static int store_request_decide_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_rarg *r = arg;
-	struct store_buf k;
+	struct store_decide *d = arg;
+	struct store_request_rec q = {d->w.key.recipient,
+				      {d->w.key.sender, 0, 0, 0}};
 	int rc;
 
-	store_buf_init(&k);
-	store_pair_key(&k, r->a, r->b);
-	rc = store_dbdel(st, txn, STORE_DB_REQUESTS, &k);
+	rc = store_rec_del(st, txn, &store_rec_request, &q, 0);
+	if (rc == 0)
+		rc = store_held_body(st, txn, &d->w);
 	if (rc != 0)
-		goto out;
-	r->found = 1;
-	rc = store_held_walk(st, txn, r);
-	if (rc != 0)
-		goto out;
-	if (r->set == STORE_REL_ACCEPTED)
-		rc = store_relation_write(st, txn, r->a, r->b,
-					  STORE_REL_ACCEPTED,
-					  STORE_REL_DECLINED, 0);
-	else
-		rc = store_relation_write(st, txn, r->a, r->b,
-					  STORE_REL_DECLINED,
-					  STORE_REL_ACCEPTED,
-					  clock_now_ms() + r->ms);
-out:
-	store_buf_free(&k);
+		return rc;
+	if (d->accept)
+		return store_relation_write(st, txn, &d->e, STORE_REL_ACCEPTED,
+					    STORE_REL_DECLINED, 0);
+	return store_relation_write(st, txn, &d->e, STORE_REL_DECLINED,
+				    STORE_REL_ACCEPTED,
+				    clock_now_ms() + d->cooldown_ms);
+}
+
+static int store_request_decide(struct store *st, const char *recipient,
+				const char *sender, bool accept,
+				int64_t cooldown_ms, struct store_held **out,
+				size_t *n)
+{
+	struct store_pair p;
+	struct store_decide d = {
+		{{p.a, p.b, 0, {0, NULL}}, true, NULL, 0},
+		{p.a, p.b, {0, 0, 0}},
+		accept,
+		cooldown_ms,
+	};
+	int rc;
+
+	if (store_pair_norm(recipient, sender, &p) != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, accept ? "accept request" : "decline request",
+			   store_request_decide_body, &d);
+	if (rc == 0 && out != NULL) {
+		*out = d.w.v;
+		*n = d.w.n;
+	} else {
+		store_held_list_free(d.w.v, d.w.n);
+	}
 	return rc;
 }
 
@@ -909,67 +680,89 @@ int store_request_accept(struct store *st, const char *recipient,
 			 const char *sender, struct store_held **out,
 			 size_t *n)
 {
-	struct store_rarg *r;
-	int rc;
-
 	*out = NULL;
 	*n = 0;
-	rc = store_rarg_new(recipient, sender, 0, &r);
-	if (rc != 0)
-		return STORE_NOTFOUND;
-	r->set = STORE_REL_ACCEPTED;
-	rc = store_txn_run(st, "accept request", store_request_decide_body, r);
-	return store_held_result(r, rc, out, n);
+	return store_request_decide(st, recipient, sender, true, 0, out, n);
 }
 
 int store_request_decline(struct store *st, const char *recipient,
 			  const char *sender, int64_t cooldown_ms)
 {
-	struct store_rarg *r;
+	return store_request_decide(st, recipient, sender, false, cooldown_ms,
+				    NULL, NULL);
+}
+
+/* Writes a request with its held messages, as given (load). */
+struct store_request_load {
+	struct store_request_rec q;
+	const struct store_held *held;
+	size_t n;
+};
+
+static int store_request_put_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_request_load *l = arg;
+	size_t i;
 	int rc;
 
-	rc = store_rarg_new(recipient, sender, 0, &r);
-	if (rc != 0)
-		return STORE_NOTFOUND;
-	r->set = STORE_REL_DECLINED;
-	r->ms = cooldown_ms;
-	rc = store_txn_run(st, "decline request", store_request_decide_body,
-			   r);
-	store_held_list_free(r->held, r->nheld);
-	free(r);
+	rc = store_rec_put(st, txn, &store_rec_request, &l->q, DB_NOOVERWRITE);
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		struct store_held_rec h = {l->q.recipient, l->q.req.sender,
+					   store_next_seq(st), l->held[i]};
+
+		rc = store_rec_put(st, txn, &store_rec_held, &h, 0);
+	}
 	return rc;
+}
+
+int store_request_put(struct store *st, const char *recipient,
+		      const struct store_request *r,
+		      const struct store_held *held, size_t n)
+{
+	struct store_pair p;
+	struct store_request_load l = {
+		{p.a, {p.b, r->created_ms, r->updated_ms, (unsigned)n}},
+		held,
+		n,
+	};
+
+	if (store_pair_norm(recipient, r->sender, &p) != 0)
+		return STORE_EINVAL;
+	return store_txn_run(st, "write request", store_request_put_body, &l);
 }
 
 /* Evidence. */
 
-/* The time in an evidence key, after the pair prefix (r->max2 bytes). */
-static int64_t store_evidence_time(const struct store_rarg *r, const DBT *key)
+/* The time in an evidence key: it ends in be64 ms, be32 seq. */
+static int64_t store_evidence_ms(const DBT *key)
 {
-	const unsigned char *p = (const unsigned char *)key->data + r->max2;
-	int64_t ms = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		ms = (ms << 8) | p[i];
-	return ms;
+	return (int64_t)store_get_be64((const unsigned char *)key->data +
+				       key->size - 12);
 }
+
+/* How a pair's log is trimmed: its bound, the key just added (never
+ * trimmed) and the pair's count as the trim leaves it. */
+struct store_ev_trim {
+	unsigned max;
+	int64_t oldest; /* messages before it go (0: no age bound) */
+	const struct store_buf *newkey;
+	size_t seen, count;
+};
 
 /* Learns a pair's count: walks its log newest first, by key alone,
  * deleting what is past the count or too old. */
 static int store_evidence_prune(DBC *c, const DBT *key, const DBT *val,
 				void *arg)
 {
-	struct store_rarg *r = arg;
-	int64_t ms;
+	struct store_ev_trim *t = arg;
 
-	(void)val;
-	if (key->size < r->max2 + 8)
+	if (key->size < 12)
 		return STORE_EFORMAT;
-	ms = store_evidence_time(r, key);
-	r->nheld++; /* counts the pair's messages, newest first */
-	if (r->nheld > r->max1 || (r->ms > 0 && ms < r->ms))
+	t->seen++; /* the pair's messages, newest first */
+	if (t->seen > t->max ||
+	    (t->oldest > 0 && store_evidence_ms(key) < t->oldest))
 		return c->del(c, 0);
-	r->count++;
+	t->count++;
 	return 0;
 }
 
@@ -979,17 +772,16 @@ static int store_evidence_prune(DBC *c, const DBT *key, const DBT *val,
 static int store_evidence_trim(DBC *c, const DBT *key, const DBT *val,
 			       void *arg)
 {
-	struct store_rarg *r = arg;
+	struct store_ev_trim *t = arg;
 
-	(void)val;
-	if (key->size < r->max2 + 8)
+	if (key->size < 12)
 		return STORE_EFORMAT;
-	if (key->size == r->newkey_len &&
-	    memcmp(key->data, r->newkey, r->newkey_len) == 0)
+	if (key->size == t->newkey->len &&
+	    memcmp(key->data, t->newkey->p, key->size) == 0)
 		return 1; /* never the message just added */
-	if (r->count > r->max1 ||
-	    (r->ms > 0 && store_evidence_time(r, key) < r->ms)) {
-		r->count--;
+	if (t->count > t->max ||
+	    (t->oldest > 0 && store_evidence_ms(key) < t->oldest)) {
+		t->count--;
 		return c->del(c, 0);
 	}
 	return 1;
@@ -1020,15 +812,12 @@ struct store_ev_drain {
 	size_t npairs;
 };
 
-static void store_ev_key(struct store_buf *k, const struct store_ev_pending *e,
-			 size_t *plen)
+/* The evidence record of a pending append. */
+static struct store_evidence_rec store_ev_rec(const struct store_ev_pending *e)
 {
-	store_buf_init(k);
-	store_pair_key(k, e->a, e->b);
-	store_buf_u8(k, 0);
-	*plen = k->len;
-	store_buf_be64(k, (uint64_t)e->ms);
-	store_buf_be32(k, e->seq);
+	struct store_evidence_rec r = {{e->a, e->b, e->ms, e->text}, e->seq};
+
+	return r;
 }
 
 /* Trims one pair's log after its appends: a pair this process has not
@@ -1038,31 +827,33 @@ static int store_ev_trim_pair(struct store *st, DB_TXN *txn,
 			      struct store_ev_pair *p)
 {
 	const struct store_ev_pending *e = p->last;
-	struct store_rarg r;
-	struct store_buf k;
-	size_t plen;
+	struct store_evidence_rec r = store_ev_rec(e);
+	struct store_ev_trim t;
+	struct store_buf k, pre;
 	int rc = 0;
 
-	memset(&r, 0, sizeof(r));
-	store_ev_key(&k, e, &plen);
-	r.max1 = e->max_count;
-	r.max2 = (unsigned)plen;
-	r.ms = e->max_age_ms > 0 ? e->ms - e->max_age_ms : 0;
-	r.newkey = k.p;
-	r.newkey_len = k.len;
+	memset(&t, 0, sizeof(t));
+	store_buf_init(&k);
+	store_buf_init(&pre);
+	store_rec_key(&store_rec_evidence, &r, 0, &k);
+	store_rec_key(&store_rec_evidence, &r, 2, &pre);
+	t.max = e->max_count;
+	t.oldest = e->max_age_ms > 0 ? e->ms - e->max_age_ms : 0;
+	t.newkey = &k;
 	if (p->known == 0) {
-		rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
+		rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, pre.p, pre.len,
 				  STORE_WALK_REVERSE | STORE_WALK_KEYS,
-				  store_evidence_prune, &r);
+				  store_evidence_prune, &t);
 	} else {
-		r.count = p->known - 1 + p->appended;
-		if (r.count > r.max1 + STORE_EVIDENCE_SLACK(r.max1))
-			rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, plen,
-					  STORE_WALK_KEYS, store_evidence_trim,
-					  &r);
+		t.count = p->known - 1 + p->appended;
+		if (t.count > t.max + STORE_EVIDENCE_SLACK(t.max))
+			rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, pre.p,
+					  pre.len, STORE_WALK_KEYS,
+					  store_evidence_trim, &t);
 	}
-	p->count = r.count;
+	p->count = t.count;
 	store_buf_free(&k);
+	store_buf_free(&pre);
 	return rc;
 }
 
@@ -1070,21 +861,13 @@ static int store_ev_trim_pair(struct store *st, DB_TXN *txn,
 static int store_ev_drain_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_ev_drain *d = arg;
-	struct store_buf k, v;
-	size_t i, plen;
+	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < d->n && rc == 0; i++) {
-		const struct store_ev_pending *e = &d->v[i];
+		struct store_evidence_rec r = store_ev_rec(&d->v[i]);
 
-		store_ev_key(&k, e, &plen);
-		store_buf_init(&v);
-		store_buf_u8(&v, STORE_V1);
-		store_buf_be64(&v, (uint64_t)e->ms);
-		store_buf_str(&v, e->text);
-		rc = store_dbput(st, txn, STORE_DB_EVIDENCE, &k, &v, 0);
-		store_buf_free(&k);
-		store_buf_free(&v);
+		rc = store_rec_put(st, txn, &store_rec_evidence, &r, 0);
 	}
 	for (i = 0; i < d->npairs && rc == 0; i++)
 		rc = store_ev_trim_pair(st, txn, &d->pairs[i]);
@@ -1109,15 +892,11 @@ int store_evidence_drain(struct store *st)
 		st->ev_appends = strmap_new(NULL);
 	}
 	/* The pairs, in order of first append (a pass has few). */
-	d.pairs = store_xmalloc(d.n * sizeof(*d.pairs));
+	d.pairs = xreallocarray(NULL, d.n, sizeof(*d.pairs));
 	d.npairs = 0;
 	for (i = 0; i < d.n; i++) {
-		size_t la = strlen(d.v[i].a), lb = strlen(d.v[i].b);
-		char *key = store_xmalloc(la + lb + 2);
+		char *key = xasprintf("%s\n%s", d.v[i].a, d.v[i].b);
 
-		memcpy(key, d.v[i].a, la);
-		key[la] = '\n';
-		memcpy(key + la + 1, d.v[i].b, lb + 1);
 		for (j = 0; j < d.npairs; j++)
 			if (strcmp(d.pairs[j].key, key) == 0)
 				break;
@@ -1142,14 +921,13 @@ int store_evidence_drain(struct store *st)
 				   (void *)(d.pairs[j].count + 1));
 		else
 			strmap_del(st->ev_appends, d.pairs[j].key);
+		free(d.pairs[j].key);
 	}
 	for (i = 0; i < d.n; i++) {
 		free(d.v[i].a);
 		free(d.v[i].b);
 		free(d.v[i].text);
 	}
-	for (j = 0; j < d.npairs; j++)
-		free(d.pairs[j].key);
 	free(d.v);
 	free(d.pairs);
 	return rc;
@@ -1159,103 +937,142 @@ int store_evidence_add(struct store *st, const char *sender,
 		       const char *recipient, const char *text,
 		       unsigned max_count, int64_t max_age_ms)
 {
-	char a[STORE_ADDR_SIZE], b[STORE_ADDR_SIZE];
+	struct store_pair p;
 	struct store_ev_pending *e;
 
-	if (store_addr_norm(sender, a) != 0 ||
-	    store_addr_norm(recipient, b) != 0 || text == NULL)
+	if (store_pair_norm(sender, recipient, &p) != 0 || text == NULL)
 		return STORE_EINVAL;
 	if (st->ev_n == st->ev_cap) {
 		st->ev_cap = st->ev_cap ? 2 * st->ev_cap : 64;
-		st->ev_pending = store_xrealloc(st->ev_pending,
-						st->ev_cap * sizeof(*e));
+		st->ev_pending = xreallocarray(st->ev_pending, st->ev_cap,
+					       sizeof(*e));
 	}
-	e = &st->ev_pending[st->ev_n];
-	e->a = store_xstrdup(a);
-	e->b = store_xstrdup(b);
-	e->text = store_xstrdup(text);
+	e = &st->ev_pending[st->ev_n++];
+	e->a = xstrdup(p.a);
+	e->b = xstrdup(p.b);
+	e->text = xstrdup(text);
 	e->ms = clock_now_ms();
 	e->seq = store_next_seq(st);
 	e->max_count = max_count;
 	e->max_age_ms = max_age_ms;
-	st->ev_n++;
 	/* In a batch, the pass's appends go in at its end, as one call. */
 	return st->batch_open ? 0 : store_evidence_drain(st);
 }
 
-static int store_evidence_one(DBC *c, const DBT *key, const DBT *val,
-			      void *arg)
+/* The texts of a pair's log, oldest first, appended to a vector. */
+struct store_ev_texts {
+	char **v;
+	size_t n;
+};
+
+static int store_ev_text(DBC *c, void *rec, void *arg)
 {
-	struct store_rarg *r = arg;
-	struct store_rd rd;
-	char *s;
+	struct store_evidence_rec *r = rec;
+	struct store_ev_texts *t = arg;
 
-	store_rd_init(&rd, val->data, val->size);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	store_rd_be64(&rd);
-	s = store_rd_str(&rd);
-	store_strv_add(r, s, strlen(s));
-	free(s);
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static int store_evidence_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rarg *r = arg;
-	struct store_buf k;
-	int rc;
-
-	store_strv_start(r);
-	store_buf_init(&k);
-	store_pair_key(&k, r->a, r->b);
-	store_buf_u8(&k, 0);
-	rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, k.len, 0,
-			  store_evidence_one, r);
-	store_buf_free(&k);
-	return rc;
-}
-
-int store_evidence_list(struct store *st, const char *sender,
-			const char *recipient, char ***out)
-{
-	struct store_rarg *r;
-	int rc;
-
-	(void)store_evidence_drain(st); /* logged by the store on failure */
-	rc = store_rarg_new(sender, recipient, 0, &r);
-	if (rc != 0) {
-		*out = NULL;
-		return rc;
-	}
-	rc = store_txn_run(st, "list evidence", store_evidence_list_body, r);
-	return store_strv_done(r, rc, out);
+	t->v = xreallocarray(t->v, t->n + 2, sizeof(*t->v));
+	t->v[t->n++] = r->e.text;
+	t->v[t->n] = NULL;
+	r->e.text = NULL;
+	return 0;
 }
 
 int store_evidence_append(struct store *st, DB_TXN *txn, const char *sender,
 			  const char *recipient, char ***strv, size_t *n)
 {
-	struct store_rarg *r;
-	struct store_buf k;
+	struct store_pair p;
+	struct store_evidence_rec r = {{p.a, p.b, 0, NULL}, 0};
+	struct store_ev_texts t = {*strv, *n};
 	int rc;
 
-	rc = store_rarg_new(sender, recipient, 0, &r);
-	if (rc != 0)
+	if (store_pair_norm(sender, recipient, &p) != 0)
 		return 0; /* no such pair, no evidence */
-	r->strv = *strv;
-	r->strv_n = *n;
-	if (r->strv == NULL) {
-		r->strv = store_xmalloc(sizeof(char *));
-		r->strv[0] = NULL;
-	}
-	store_buf_init(&k);
-	store_pair_key(&k, r->a, r->b);
-	store_buf_u8(&k, 0);
-	rc = store_dbwalk(st, txn, STORE_DB_EVIDENCE, k.p, k.len, 0,
-			  store_evidence_one, r);
-	store_buf_free(&k);
-	*strv = r->strv;
-	*n = r->strv_n;
-	free(r);
+	if (t.v == NULL)
+		t.v = xcalloc(1, sizeof(*t.v));
+	rc = store_rec_walk(st, txn, &store_rec_evidence, &r, 2, 0,
+			    store_ev_text, &t);
+	*strv = t.v;
+	*n = t.n;
 	return rc;
+}
+
+struct store_ev_list {
+	const char *sender, *recipient;
+	char **v;
+	size_t n;
+};
+
+static int store_evidence_list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_ev_list *l = arg;
+
+	store_strv_free(l->v);
+	l->v = NULL;
+	l->n = 0;
+	return store_evidence_append(st, txn, l->sender, l->recipient, &l->v,
+				     &l->n);
+}
+
+int store_evidence_list(struct store *st, const char *sender,
+			const char *recipient, char ***out)
+{
+	struct store_ev_list l = {sender, recipient, NULL, 0};
+	struct store_pair p;
+	int rc;
+
+	*out = NULL;
+	(void)store_evidence_drain(st); /* logged by the store on failure */
+	if ((rc = store_pair_norm(sender, recipient, &p)) != 0)
+		return rc;
+	rc = store_txn_run(st, "list evidence", store_evidence_list_body, &l);
+	if (rc == 0)
+		*out = l.v;
+	else
+		store_strv_free(l.v);
+	return rc;
+}
+
+int store_evidence_list_all(struct store *st, struct store_evidence **out,
+			    size_t *n)
+{
+	void *v;
+	int rc;
+
+	*out = NULL;
+	rc = store_list(st, "list evidence", &store_rec_evidence, NULL, 0, 0,
+			NULL, NULL, &v, n);
+	if (rc == 0)
+		*out = store_rec_project(&store_rec_evidence, v, *n,
+					 offsetof(struct store_evidence_rec, e),
+					 sizeof(struct store_evidence));
+	return rc;
+}
+
+void store_evidence_list_free(struct store_evidence *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].sender);
+		free(v[i].recipient);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+int store_evidence_put(struct store *st, const struct store_evidence *e)
+{
+	struct store_pair p;
+	struct store_evidence_rec r = {{p.a, p.b, e->ms, e->text}, 0};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_PUT, &store_rec_evidence, &r),
+		STORE_STEPS_END,
+	};
+
+	if (store_pair_norm(e->sender, e->recipient, &p) != 0)
+		return STORE_EINVAL;
+	r.seq = store_next_seq(st);
+	return store_steps(st, "write evidence", steps);
 }

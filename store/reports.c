@@ -1,10 +1,10 @@
 /*
  * reports.c - abuse reports, and the counters of store_stats().
  *
- * reports: be64 id -> v1 | str reporter | str reported | str reason |
- *          str text | be64 created | be64 resolved | u8 state |
- *          be32 n | n x str evidence
- * meta:    "report-id" -> v1 | be64 the last id given
+ * The records (docs/STORE.md has the layouts):
+ * reports: be64 id -> reporter, reported, reason, text, created, resolved,
+ *          state, evidence
+ * meta:    "report-id" -> the last id given
  */
 #include "config.h"
 
@@ -12,306 +12,178 @@
 #include <string.h>
 
 #include "component/clock.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
 
-#define STORE_META_REPORT_ID "report-id"
+#define RP struct store_report
+static const struct store_field store_report_key[] = {
+	STORE_FIELD(STORE_F_BE64, RP, id),
+	STORE_FIELD_END,
+};
+static const struct store_field store_report_val[] = {
+	STORE_FIELD(STORE_F_STR, RP, reporter),
+	STORE_FIELD(STORE_F_STR, RP, reported),
+	STORE_FIELD(STORE_F_STR, RP, reason),
+	STORE_FIELD(STORE_F_STR, RP, text),
+	STORE_FIELD(STORE_F_BE64, RP, created_ms),
+	STORE_FIELD(STORE_F_BE64, RP, resolved_ms),
+	STORE_FIELD(STORE_F_U8, RP, state),
+	STORE_FIELD(STORE_F_STRV, RP, evidence),
+	STORE_FIELD_END,
+};
+#undef RP
+static const struct store_rec store_rec_report = {
+	STORE_DB_REPORTS, false, sizeof(struct store_report),
+	store_report_key, store_report_val, 0, NULL,
+};
 
-struct store_reparg {
-	const struct store_report *in;
-	bool with_log;
-	uint64_t id;
-	bool open_only;
-	struct store_report *list;
-	size_t n;
-	struct store_stats stats;
+/* The last report id given. */
+struct store_report_id {
+	char *name; /* "report-id" */
+	uint64_t last;
+};
+
+#define RI struct store_report_id
+static const struct store_field store_report_id_key[] = {
+	STORE_FIELD(STORE_F_STR, RI, name),
+	STORE_FIELD_END,
+};
+static const struct store_field store_report_id_val[] = {
+	STORE_FIELD(STORE_F_BE64, RI, last),
+	STORE_FIELD_END,
+};
+#undef RI
+static const struct store_rec store_rec_report_id = {
+	STORE_DB_META, false, sizeof(struct store_report_id),
+	store_report_id_key, store_report_id_val, 0, NULL,
 };
 
 void store_report_clear(struct store_report *r)
 {
-	if (r == NULL)
-		return;
-	free(r->reporter);
-	free(r->reported);
-	free(r->reason);
-	free(r->text);
-	store_strv_free(r->evidence);
-	memset(r, 0, sizeof(*r));
+	store_rec_clear(&store_rec_report, r);
 }
 
 void store_report_list_free(struct store_report *v, size_t n)
 {
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		store_report_clear(&v[i]);
-	free(v);
+	store_rec_list_free(&store_rec_report, v, n);
 }
 
-static int store_report_decode(const DBT *key, const DBT *val,
-			       struct store_report *r)
-{
-	struct store_rd rd;
-	uint32_t i, n;
-
-	memset(r, 0, sizeof(*r));
-	if (key->size != 8)
-		return STORE_EFORMAT;
-	r->id = store_get_be64(key->data);
-	store_rd_init(&rd, val->data, val->size);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	r->reporter = store_rd_str(&rd);
-	r->reported = store_rd_str(&rd);
-	r->reason = store_rd_str(&rd);
-	r->text = store_rd_str(&rd);
-	r->created_ms = (int64_t)store_rd_be64(&rd);
-	r->resolved_ms = (int64_t)store_rd_be64(&rd);
-	r->state = (enum store_report_state)store_rd_u8(&rd);
-	n = store_rd_be32(&rd);
-	if (rd.bad || n > rd.len / 4)
-		return STORE_EFORMAT;
-	r->evidence = store_xmalloc(((size_t)n + 1) * sizeof(char *));
-	for (i = 0; i < n; i++)
-		r->evidence[i] = store_rd_str(&rd);
-	r->evidence[n] = NULL;
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static void store_report_encode(struct store_buf *v,
-				const struct store_report *r,
-				char *const *evidence)
-{
-	size_t i, n = 0;
-
-	while (evidence != NULL && evidence[n] != NULL)
-		n++;
-	store_buf_u8(v, STORE_V1);
-	store_buf_str(v, r->reporter);
-	store_buf_str(v, r->reported);
-	store_buf_str(v, r->reason);
-	store_buf_str(v, r->text);
-	store_buf_be64(v, (uint64_t)r->created_ms);
-	store_buf_be64(v, (uint64_t)r->resolved_ms);
-	store_buf_u8(v, (uint8_t)r->state);
-	store_buf_be32(v, (uint32_t)n);
-	for (i = 0; i < n; i++)
-		store_buf_str(v, evidence[i]);
-}
+struct store_report_new {
+	struct store_report r; /* its strings are the caller's */
+	bool with_log;
+};
 
 static int store_report_add_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_reparg *a = arg;
-	struct store_report r = *a->in;
-	struct store_buf k, v;
-	struct store_rd rd;
-	unsigned char *old = NULL;
-	size_t len, n = 0;
-	uint64_t last = 0;
-	char **ev = NULL;
+	struct store_report_new *a = arg;
+	struct store_report_id last = {"report-id", 0};
+	struct store_report r = a->r;
+	size_t n = 0;
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, STORE_META_REPORT_ID, strlen(STORE_META_REPORT_ID));
-	rc = store_dbget(st, txn, STORE_DB_META, &k, &old, &len);
-	if (rc == 0) {
-		store_rd_init(&rd, old, len);
-		if (store_rd_version(&rd) != 0) {
-			rc = STORE_EFORMAT;
-			goto out;
-		}
-		last = store_rd_be64(&rd);
-		/* A cut-short counter must not read as 0: the next report
-		 * would take id 1 again and replace it. */
-		if (rd.bad) {
-			rc = STORE_EFORMAT;
-			goto out;
-		}
-	} else if (rc != DB_NOTFOUND) {
-		goto out;
-	}
+	rc = store_rec_get(st, txn, &store_rec_report_id, &last);
+	if (rc == DB_NOTFOUND)
+		last.last = 0;
+	else if (rc != 0)
+		return rc;
 	if (r.id == 0) {
-		r.id = last + 1;
+		r.id = last.last + 1;
 		r.created_ms = clock_now_ms();
 		r.resolved_ms = 0;
 		r.state = STORE_REPORT_OPEN;
 	}
-	if (r.id > last) {
-		store_buf_u8(&v, STORE_V1);
-		store_buf_be64(&v, r.id);
-		rc = store_dbput(st, txn, STORE_DB_META, &k, &v, 0);
+	if (r.id > last.last) {
+		last.last = r.id;
+		rc = store_rec_put(st, txn, &store_rec_report_id, &last, 0);
 		if (rc != 0)
-			goto out;
+			return rc;
 	}
 	/* The evidence: what the caller gave, then the log. */
-	ev = store_xmalloc(sizeof(char *));
-	ev[0] = NULL;
-	while (r.evidence != NULL && r.evidence[n] != NULL) {
-		ev = store_xrealloc(ev, (n + 2) * sizeof(char *));
-		ev[n] = store_xstrdup(r.evidence[n]);
-		ev[++n] = NULL;
+	r.evidence = xcalloc(1, sizeof(char *));
+	while (a->r.evidence != NULL && a->r.evidence[n] != NULL) {
+		r.evidence = xreallocarray(r.evidence, n + 2, sizeof(char *));
+		r.evidence[n] = xstrdup(a->r.evidence[n]);
+		r.evidence[++n] = NULL;
 	}
-	if (a->with_log && r.reported != NULL && r.reporter != NULL) {
+	if (a->with_log && r.reported != NULL && r.reporter != NULL)
 		rc = store_evidence_append(st, txn, r.reported, r.reporter,
-					   &ev, &n);
-		if (rc != 0)
-			goto out;
-	}
-	store_buf_reset(&k);
-	store_buf_be64(&k, r.id);
-	store_buf_reset(&v);
-	store_report_encode(&v, &r, ev);
-	rc = store_dbput(st, txn, STORE_DB_REPORTS, &k, &v, 0);
-	a->id = r.id;
-out:
-	store_strv_free(ev);
-	free(old);
-	store_buf_free(&k);
-	store_buf_free(&v);
+					   &r.evidence, &n);
+	if (rc == 0)
+		rc = store_rec_put(st, txn, &store_rec_report, &r, 0);
+	a->r.id = r.id;
+	store_strv_free(r.evidence);
 	return rc;
 }
 
 int store_report_add(struct store *st, const struct store_report *r,
 		     bool with_log, uint64_t *id)
 {
-	struct store_reparg a;
+	struct store_report_new a = {*r, with_log};
 	int rc;
 
-	memset(&a, 0, sizeof(a));
 	if (r->reporter == NULL || r->reported == NULL)
 		return STORE_EINVAL;
-	a.in = r;
-	a.with_log = with_log;
 	if (with_log)
 		(void)store_evidence_drain(st); /* the log read below */
 	rc = store_txn_run(st, "add report", store_report_add_body, &a);
 	if (id != NULL)
-		*id = rc == 0 ? a.id : 0;
+		*id = rc == 0 ? a.r.id : 0;
 	return rc;
-}
-
-static int store_report_list_one(DBC *c, const DBT *key, const DBT *val,
-				  void *arg)
-{
-	struct store_reparg *a = arg;
-	struct store_report r;
-	int rc;
-
-	rc = store_report_decode(key, val, &r);
-	if (rc != 0 || (a->open_only && r.state != STORE_REPORT_OPEN)) {
-		store_report_clear(&r);
-		return rc;
-	}
-	a->list = store_xrealloc(a->list, (a->n + 1) * sizeof(*a->list));
-	a->list[a->n++] = r;
-	return 0;
-}
-
-static int store_report_walk_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_reparg *a = arg;
-	unsigned char k[8];
-
-	store_report_list_free(a->list, a->n);
-	a->list = NULL;
-	a->n = 0;
-	if (a->id == 0)
-		return store_dbwalk(st, txn, STORE_DB_REPORTS, NULL, 0, 0,
-				    store_report_list_one, a);
-	store_put_be64(k, a->id);
-	return store_dbwalk(st, txn, STORE_DB_REPORTS, k, 8, 0,
-			    store_report_list_one, a);
 }
 
 int store_report_get(struct store *st, uint64_t id, struct store_report *out)
 {
-	struct store_reparg a;
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_report, out),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (id == 0)
 		return STORE_NOTFOUND;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	rc = store_txn_run(st, "read report", store_report_walk_body, &a);
-	if (rc == 0 && a.n == 0)
-		rc = STORE_NOTFOUND;
-	if (rc == 0) {
-		*out = a.list[0];
-		free(a.list);
-	} else {
-		store_report_list_free(a.list, a.n);
-	}
+	out->id = id;
+	rc = store_read_steps(st, "read report", steps);
+	if (rc != 0)
+		store_report_clear(out);
 	return rc;
+}
+
+static bool store_report_is_open(const void *rec, void *arg)
+{
+	return ((const struct store_report *)rec)->state == STORE_REPORT_OPEN;
 }
 
 int store_report_list(struct store *st, bool open_only,
 		      struct store_report **out, size_t *n)
 {
-	struct store_reparg a;
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	a.open_only = open_only;
-	rc = store_txn_run(st, "list reports", store_report_walk_body, &a);
-	if (rc == 0) {
-		*out = a.list;
-		*n = a.n;
-	} else {
-		store_report_list_free(a.list, a.n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return store_list(st, "list reports", &store_rec_report, NULL, 0, 0,
+			  open_only ? store_report_is_open : NULL, NULL,
+			  (void **)out, n);
 }
 
 static int store_report_resolve_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_reparg *a = arg;
-	struct store_report r;
-	struct store_buf k, v;
-	unsigned char *old = NULL;
-	size_t len;
-	DBT dk, dv;
+	struct store_report *r = arg;
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_be64(&k, a->id);
-	rc = store_dbget(st, txn, STORE_DB_REPORTS, &k, &old, &len);
+	rc = store_rec_get(st, txn, &store_rec_report, r);
 	if (rc != 0)
-		goto out;
-	memset(&dk, 0, sizeof(dk));
-	memset(&dv, 0, sizeof(dv));
-	dk.data = k.p;
-	dk.size = (uint32_t)k.len;
-	dv.data = old;
-	dv.size = (uint32_t)len;
-	rc = store_report_decode(&dk, &dv, &r);
-	if (rc == 0) {
-		r.state = STORE_REPORT_RESOLVED;
-		r.resolved_ms = clock_now_ms();
-		store_report_encode(&v, &r, r.evidence);
-		rc = store_dbput(st, txn, STORE_DB_REPORTS, &k, &v, 0);
-	}
-	store_report_clear(&r);
-out:
-	free(old);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+		return rc;
+	r->state = STORE_REPORT_RESOLVED;
+	r->resolved_ms = clock_now_ms();
+	return store_rec_put(st, txn, &store_rec_report, r, 0);
 }
 
 int store_report_resolve(struct store *st, uint64_t id)
 {
-	struct store_reparg a;
+	struct store_report r = {.id = id};
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	return store_txn_run(st, "resolve report", store_report_resolve_body,
-			     &a);
+	rc = store_txn_run(st, "resolve report", store_report_resolve_body,
+			   &r);
+	store_report_clear(&r);
+	return rc;
 }
 
 /* Stats. */
@@ -321,14 +193,12 @@ static int store_stats_rooms(DBC *c, const DBT *key, const DBT *val,
 {
 	struct store_stats *s = arg;
 	struct store_rd rd;
-	char *t;
 
 	store_rd_init(&rd, val->data, val->size);
 	if (store_rd_version(&rd) != 0)
 		return STORE_EFORMAT;
 	free(store_rd_str(&rd));
-	t = store_rd_str(&rd);
-	free(t);
+	free(store_rd_str(&rd));
 	store_rd_u8(&rd);
 	if (store_rd_u8(&rd))
 		s->live_rooms++;
@@ -336,69 +206,62 @@ static int store_stats_rooms(DBC *c, const DBT *key, const DBT *val,
 	return 0;
 }
 
-static int store_stats_reports(DBC *c, const DBT *key, const DBT *val,
-			       void *arg)
+static int store_stats_report(DBC *c, void *rec, void *arg)
 {
 	struct store_stats *s = arg;
-	struct store_report r;
-	int rc;
 
-	rc = store_report_decode(key, val, &r);
-	if (rc == 0) {
-		s->reports++;
-		if (r.state == STORE_REPORT_OPEN)
-			s->open_reports++;
-	}
-	store_report_clear(&r);
-	return rc;
+	s->reports++;
+	if (((struct store_report *)rec)->state == STORE_REPORT_OPEN)
+		s->open_reports++;
+	return 0;
 }
 
-static int store_stats_relations(DBC *c, const DBT *key, const DBT *val,
-				 void *arg)
+static int store_stats_relation(DBC *c, void *rec, void *arg)
 {
 	struct store_stats *s = arg;
-	const unsigned char *p = val->data;
 
 	s->relations++;
-	if (val->size >= 2 && (p[1] & STORE_REL_BLOCKED))
+	if (((struct store_relation_entry *)rec)->rel.flags &
+	    STORE_REL_BLOCKED)
 		s->blocks++;
 	return 0;
 }
 
 static int store_stats_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_stats *s = &((struct store_reparg *)arg)->stats;
-	int rc;
+	static const struct {
+		enum store_dbi db;
+		size_t off;
+	} counts[] = {
+#define C(db, m) {db, offsetof(struct store_stats, m)}
+		C(STORE_DB_IDENTITIES, identities), C(STORE_DB_LINKS, links),
+		C(STORE_DB_TOKENS, tokens),	    C(STORE_DB_FOLLOWS, follows),
+		C(STORE_DB_REQUESTS, requests),	    C(STORE_DB_HELD, held),
+		C(STORE_DB_ARCHIVE, archive),	    C(STORE_DB_EVIDENCE, evidence),
+		C(STORE_DB_SUBS, subscriptions),
+#undef C
+	};
+	struct store_stats *s = arg;
+	size_t i;
+	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = store_dbcount(st, txn, STORE_DB_IDENTITIES, &s->identities)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_LINKS, &s->links)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_TOKENS, &s->tokens)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_FOLLOWS, &s->follows)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_REQUESTS, &s->requests)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_HELD, &s->held)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_ARCHIVE, &s->archive)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_EVIDENCE, &s->evidence)) ||
-	    (rc = store_dbcount(st, txn, STORE_DB_SUBS, &s->subscriptions)))
-		return rc;
-	rc = store_dbwalk(st, txn, STORE_DB_RELATIONS, NULL, 0, 0,
-			  store_stats_relations, s);
+	for (i = 0; rc == 0 && i < sizeof(counts) / sizeof(counts[0]); i++)
+		rc = store_dbcount(st, txn, counts[i].db,
+				   (uint64_t *)((char *)s + counts[i].off));
+	if (rc == 0)
+		rc = store_rec_walk(st, txn, &store_rec_relation, NULL, 0, 0,
+				    store_stats_relation, s);
 	if (rc == 0)
 		rc = store_dbwalk(st, txn, STORE_DB_ROOMS, NULL, 0, 0,
 				  store_stats_rooms, s);
 	if (rc == 0)
-		rc = store_dbwalk(st, txn, STORE_DB_REPORTS, NULL, 0, 0,
-				  store_stats_reports, s);
+		rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
+				    store_stats_report, s);
 	return rc;
 }
 
 int store_stats(struct store *st, struct store_stats *out)
 {
-	struct store_reparg a;
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	rc = store_txn_run(st, "count records", store_stats_body, &a);
-	*out = a.stats;
-	return rc;
+	return store_txn_run(st, "count records", store_stats_body, out);
 }

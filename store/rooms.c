@@ -15,7 +15,35 @@
 #include <string.h>
 
 #include "component/clock.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
+
+#define AR struct store_archive_rec
+static const struct store_field store_archive_key[] = {
+	STORE_FIELD(STORE_F_STR, AR, room),
+	STORE_FIELD(STORE_F_BE64, AR, m.ms),
+	STORE_FIELD(STORE_F_BE32, AR, m.seq),
+	STORE_FIELD_END,
+};
+static const struct store_field store_archive_val[] = {
+	STORE_FIELD(STORE_F_STR, AR, m.stanza_id),
+	STORE_FIELD(STORE_F_BE64, AR, m.ms),
+	STORE_FIELD(STORE_F_STR, AR, m.nick),
+	STORE_FIELD(STORE_F_STR, AR, m.from),
+	STORE_FIELD(STORE_F_STR, AR, m.stanza),
+	STORE_FIELD_END,
+};
+static const struct store_field store_archive_ikey[] = {
+	STORE_FIELD(STORE_F_STR, AR, room),
+	STORE_FIELD(STORE_F_STR, AR, m.stanza_id),
+	STORE_FIELD_END,
+};
+#undef AR
+const struct store_rec store_rec_archive = {
+	STORE_DB_ARCHIVE, false, sizeof(struct store_archive_rec),
+	store_archive_key, store_archive_val, STORE_DB_ARCHIVE_IDS,
+	store_archive_ikey,
+};
 
 struct store_roomarg {
 	char *name;
@@ -41,7 +69,7 @@ struct store_roomarg {
 
 static char *store_lower(const char *s)
 {
-	char *d = store_xstrdup(s);
+	char *d = xstrdup(s);
 	char *p;
 
 	for (p = d; *p; p++)
@@ -57,7 +85,7 @@ static int store_roomarg_new(const char *name, struct store_roomarg **out)
 	if (name == NULL || name[0] == '\0' || strlen(name) > 1023 ||
 	    strchr(name, '@') || strchr(name, '/'))
 		return STORE_EINVAL;
-	a = store_xmalloc(sizeof(*a));
+	a = xmalloc(sizeof(*a));
 	memset(a, 0, sizeof(*a));
 	a->name = store_lower(name);
 	*out = a;
@@ -139,7 +167,7 @@ static int store_room_decode(const char *name, size_t nlen, const void *p,
 	store_rd_init(&rd, p, len);
 	if (store_rd_version(&rd) != 0)
 		return STORE_EFORMAT;
-	out->name = store_xmalloc(nlen + 1);
+	out->name = xmalloc(nlen + 1);
 	memcpy(out->name, name, nlen);
 	out->name[nlen] = '\0';
 	out->title = store_rd_str(&rd);
@@ -294,7 +322,7 @@ static int store_room_subject_body(struct store *st, DB_TXN *txn, void *arg)
 	if (rc != 0)
 		return rc;
 	free(a->out.subject);
-	a->out.subject = store_xstrdup(a->title);
+	a->out.subject = xstrdup(a->title ? a->title : "");
 	return store_room_write(st, txn, a->name, &a->out, 0);
 }
 
@@ -347,7 +375,7 @@ static int store_room_open_body(struct store *st, DB_TXN *txn, void *arg)
 		a->out.created_ms = clock_now_ms();
 	}
 	free(a->out.title);
-	a->out.title = store_xstrdup(a->title);
+	a->out.title = xstrdup(a->title ? a->title : "");
 	a->out.live = true;
 	rc = store_room_write(st, txn, a->name, &a->out, 0);
 	if (rc == 0)
@@ -440,7 +468,7 @@ static int store_room_list_one(DBC *c, const DBT *key, const DBT *val,
 	struct store_roomarg *a = arg;
 	int rc;
 
-	a->rooms = store_xrealloc(a->rooms, (a->nrooms + 1) * sizeof(*a->rooms));
+	a->rooms = xreallocarray(a->rooms, a->nrooms + 1, sizeof(*a->rooms));
 	rc = store_room_decode(key->data, key->size, val->data, val->size,
 			       &a->rooms[a->nrooms]);
 	a->nrooms++;
@@ -465,7 +493,7 @@ int store_room_list(struct store *st, struct store_room **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	a = store_xmalloc(sizeof(*a));
+	a = xmalloc(sizeof(*a));
 	memset(a, 0, sizeof(*a));
 	rc = store_txn_run(st, "list rooms", store_room_list_body, a);
 	if (rc == 0) {
@@ -576,10 +604,10 @@ static int store_affil_list_one(DBC *c, const DBT *key, const DBT *val,
 	if (sep == NULL)
 		return STORE_EFORMAT;
 	n = key->size - (size_t)(sep - k) - 1;
-	a->affils = store_xrealloc(a->affils,
-				   (a->naffils + 1) * sizeof(*a->affils));
+	a->affils = xreallocarray(a->affils, a->naffils + 1,
+				  sizeof(*a->affils));
 	f = &a->affils[a->naffils++];
-	f->who = store_xmalloc(n + 1);
+	f->who = xmalloc(n + 1);
 	memcpy(f->who, sep + 1, n);
 	f->who[n] = '\0';
 	return store_affil_decode(val->data, val->size, &f->affil);
@@ -840,14 +868,14 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 	if (rc != 0)
 		goto out;
 	if (!q->last) {
-		k.data = store_xmalloc(lo.len);
+		k.data = xmalloc(lo.len);
 		memcpy(k.data, lo.p, lo.len);
 		k.size = (uint32_t)lo.len;
 		rc = c->get(c, &k, &v, DB_SET_RANGE);
 		if (rc == 0 && skip_lo && store_keycmp(&k, &lo) == 0)
 			rc = c->get(c, &k, &v, DB_NEXT);
 	} else if (have_hi) {
-		k.data = store_xmalloc(hi.len);
+		k.data = xmalloc(hi.len);
 		memcpy(k.data, hi.p, hi.len);
 		k.size = (uint32_t)hi.len;
 		rc = c->get(c, &k, &v, DB_SET_RANGE);
@@ -862,7 +890,7 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 		store_buf_init(&e);
 		store_buf_put(&e, a->name, strlen(a->name));
 		store_buf_u8(&e, 1);
-		k.data = store_xmalloc(e.len);
+		k.data = xmalloc(e.len);
 		memcpy(k.data, e.p, e.len);
 		k.size = (uint32_t)e.len;
 		store_buf_free(&e);
@@ -896,8 +924,8 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 			a->complete = false;
 			break;
 		}
-		a->msgs = store_xrealloc(a->msgs,
-					 (a->nmsgs + 1) * sizeof(*a->msgs));
+		a->msgs = xreallocarray(a->msgs, a->nmsgs + 1,
+					sizeof(*a->msgs));
 		a->msgs[a->nmsgs++] = m;
 		rc = c->get(c, &k, &v, q->last ? DB_PREV : DB_NEXT);
 	}

@@ -20,6 +20,7 @@
 
 #include "component/clock.h"
 #include "component/log.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
 
 #define STORE_META_ROOM_SECRET "room-secret"
@@ -45,10 +46,10 @@ static int store_rsarg_new(const char *room, struct store_rsarg **out)
 	if (room != NULL && (room[0] == '\0' || strlen(room) > 1023 ||
 			     strchr(room, '@') || strchr(room, '/')))
 		return STORE_EINVAL;
-	a = store_xmalloc(sizeof(*a));
+	a = xmalloc(sizeof(*a));
 	memset(a, 0, sizeof(*a));
 	if (room != NULL) {
-		a->room = store_xstrdup(room);
+		a->room = xstrdup(room);
 		for (p = a->room; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
@@ -304,14 +305,14 @@ static int store_occupant_list_one(DBC *c, const DBT *key, const DBT *val,
 
 	if (sep == NULL)
 		return STORE_EFORMAT;
-	a->occs = store_xrealloc(a->occs, (a->nocc + 1) * sizeof(*a->occs));
+	a->occs = xreallocarray(a->occs, a->nocc + 1, sizeof(*a->occs));
 	o = &a->occs[a->nocc++];
 	memset(o, 0, sizeof(*o));
-	o->room = store_xmalloc((size_t)(sep - k) + 1);
+	o->room = xmalloc((size_t)(sep - k) + 1);
 	memcpy(o->room, k, (size_t)(sep - k));
 	o->room[sep - k] = '\0';
 	n = key->size - (size_t)(sep - k) - 1;
-	o->jid = store_xmalloc(n + 1);
+	o->jid = xmalloc(n + 1);
 	memcpy(o->jid, sep + 1, n);
 	o->jid[n] = '\0';
 	store_rd_init(&rd, val->data, val->size);

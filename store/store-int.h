@@ -8,7 +8,13 @@
 
 #include <db.h>
 
+#include "component/xmalloc.h"
 #include "store/store.h"
+
+/* The allocators are component/xmalloc.h's; these old names remain for
+ * code not yet moved to them. */
+#define store_xmalloc(n) xmalloc(n)
+#define store_xrealloc(p, n) xreallocarray((p), (n), 1)
 
 /* The databases of the environment, in open order (primaries before the
  * secondary indexes associated with them).  docs/STORE.md lists the keys. */
@@ -65,31 +71,26 @@ struct store {
 	size_t ev_n, ev_cap;
 	/* The batch's read cache (store/cache.c). */
 	struct strmap *cache;
-	unsigned long cache_hits; /* for tests */
+	unsigned long cache_hits; /* reads answered by the cache alone */
 	bool child_wrote;         /* the running child transaction wrote */
+	bool child_cached;        /* ... or kept a read in the cache */
+	bool cache_only;          /* store_read(): reads from the cache alone */
 };
 
-/* The read cache of a batch (store/cache.c).  Kinds of cached results: */
-enum store_cache_kind {
-	STORE_CACHE_LINK,     /* store_link_get */
-	STORE_CACHE_IDENTITY, /* store_identity_get */
-	STORE_CACHE_LINKS,    /* store_link_list */
-	STORE_CACHE_RELATION, /* store_relation_get */
-	STORE_CACHE_REQUEST,  /* store_request_get, absent ones only */
-	STORE_CACHE_KNOWS,    /* store_knows */
-};
+struct store_buf;
 
-/* A cached result of len bytes into out (and its return code); false when
- * there is none (or no batch is open). */
-bool store_cache_get(struct store *st, int kind, const char *a, const char *b,
-		     int *rc, void *out, size_t len);
-/* The same, without copying: the cached bytes (valid until the next store
- * call) and their length, or NULL. */
-const void *store_cache_peek(struct store *st, int kind, const char *a,
-			     const char *b, int *rc, size_t *len);
+/* The read cache of a batch (store/cache.c), by database and key: the
+ * value a read found (rc 0, or DB_NOTFOUND and no bytes), or the entries
+ * of a walk.  store_cache_get() gives the cached bytes (valid until the
+ * next write); false when there are none (or no batch is
+ * open). */
+bool store_cache_get(struct store *st, enum store_dbi db,
+		     const struct store_buf *k, int *rc, const void **val,
+		     size_t *len);
 /* Keeps a result for the rest of the batch (nothing outside a batch). */
-void store_cache_put(struct store *st, int kind, const char *a, const char *b,
-		     int rc, const void *data, size_t len);
+void store_cache_put(struct store *st, enum store_dbi db,
+		     const struct store_buf *k, int rc, const void *val,
+		     size_t len);
 /* Forgets everything cached. */
 void store_cache_drop(struct store *st);
 /* Called by every write: notes it and drops what it may change. */
@@ -151,10 +152,6 @@ char *store_rd_key(struct store_rd *r);
 uint64_t store_get_be64(const unsigned char *p);
 void store_put_be64(unsigned char *p, uint64_t v);
 
-void *store_xmalloc(size_t n);
-void *store_xrealloc(void *p, size_t n);
-char *store_xstrdup(const char *s);
-
 /* Thin Berkeley DB helpers for bodies: they return 0 or a Berkeley DB code.
  * store_dbget() gives a malloc'd copy of the value in *val (*len bytes). */
 int store_dbget(struct store *st, DB_TXN *txn, enum store_dbi i,
@@ -214,5 +211,189 @@ int store_evidence_drain(struct store *st);
 /* Reads the value format version byte; STORE_EFORMAT for one we don't
  * know. */
 int store_rd_version(struct store_rd *r);
+
+/*
+ * Records (store/record.c): each stored record is one descriptor, its
+ * database, its key parts and its value fields, over a C struct that
+ * holds them (a public one, or one of store/ of its own).  Every public
+ * function normalises its arguments and calls the generic operations
+ * below; docs/STORE.md, "Adding a record", shows how.
+ */
+enum store_ftype {
+	STORE_F_END = 0,
+	STORE_F_U8,   /* an unsigned integer member (of any width) as a u8 */
+	STORE_F_BOOL, /* a bool as a u8, 0 or 1 */
+	STORE_F_BE32, /* an integer member as a big-endian u32 */
+	STORE_F_BE64, /* ... as a big-endian u64 */
+	STORE_F_STR,  /* a char * (NULL reads as ""): in a value a be32
+		       * length and the bytes; in a key the bytes, then a NUL
+		       * unless it is the key's last part */
+	STORE_F_BUF,  /* a char array, the same way */
+	STORE_F_STRV, /* a NULL-terminated char ** (values only): be32 count,
+		       * then each string */
+	STORE_F_NUL,  /* an empty last key part (no member): the string part
+		       * before it keeps its NUL, as in "handle \0" */
+};
+
+struct store_field {
+	uint16_t type, width, off;
+};
+
+/* A field of member m of struct type T. */
+#define STORE_FIELD(t, T, m) {(t), sizeof(((T *)0)->m), offsetof(T, m)}
+#define STORE_FIELD_END {STORE_F_END, 0, 0}
+#define STORE_FIELD_NUL {STORE_F_NUL, 0, 0}
+
+/* Room for any record's struct on the stack. */
+#define STORE_REC_MAX 1024
+
+struct store_rec {
+	enum store_dbi db;
+	bool cached; /* reads go through the batch's read cache */
+	size_t size; /* sizeof the struct */
+	const struct store_field *key, *val;
+	/* A secondary index of the database, if any: its key's parts, made
+	 * of the record's members (store/env.c builds it on every put). */
+	enum store_dbi index;
+	const struct store_field *ikey;
+};
+
+/* The records more than one file uses. */
+struct store_link_rec {
+	char *jid; /* bare */
+	char handle[STORE_HANDLE_SIZE];
+	int64_t ms;
+};
+
+/* A message of a room's archive. */
+struct store_archive_rec {
+	char *room;
+	struct store_archive_msg m;
+};
+
+extern const struct store_rec store_rec_identity, store_rec_link,
+	store_rec_follow, store_rec_relation, store_rec_archive;
+
+/* The key of rec (its first nparts parts, each string part with its NUL:
+ * the prefix of the keys that start with them; 0: the whole key),
+ * appended to k. */
+void store_rec_key(const struct store_rec *r, const void *rec, size_t nparts,
+		   struct store_buf *k);
+/* The value of rec, the version byte first, appended to v. */
+void store_rec_encode(const struct store_rec *r, const void *rec,
+		      struct store_buf *v);
+/* A whole record from its key and value bytes into out (zeroed first):
+ * 0 or STORE_EFORMAT (then out may hold strings: store_rec_clear()). */
+int store_rec_decode(const struct store_rec *r, const void *key, size_t klen,
+		     const void *val, size_t vlen, void *out);
+/* The key of r's secondary index for the record of key and val, into k:
+ * 0 or STORE_EFORMAT. */
+int store_rec_index_key(const struct store_rec *r, const void *key,
+			size_t klen, const void *val, size_t vlen,
+			struct store_buf *k);
+/* Frees the string members of rec and zeroes it; accepts NULL. */
+void store_rec_clear(const struct store_rec *r, void *rec);
+/* Clears n records of an array and frees it; accepts NULL. */
+void store_rec_list_free(const struct store_rec *r, void *v, size_t n);
+
+/* Inside a body; each returns 0 or a Berkeley DB code (DB_NOTFOUND, ...)
+ * or STORE_EFORMAT.  store_rec_get() reads the record whose key rec's key
+ * members give into rec's value members (their strings freed first). */
+int store_rec_get(struct store *st, DB_TXN *txn, const struct store_rec *r,
+		  void *rec);
+/* 0 when the record keyrec's key names exists, DB_NOTFOUND when not. */
+int store_rec_exists(struct store *st, DB_TXN *txn, const struct store_rec *r,
+		     const void *keyrec);
+int store_rec_put(struct store *st, DB_TXN *txn, const struct store_rec *r,
+		  const void *rec, uint32_t flags);
+/* Deletes the record of rec's key, or with nparts > 0 every record whose
+ * key starts with rec's first nparts parts. */
+int store_rec_del(struct store *st, DB_TXN *txn, const struct store_rec *r,
+		  const void *rec, size_t nparts);
+
+/* A walk's callback: rec is the decoded record (fn may take its strings
+ * and zero them; the rest is freed after it) and c the cursor on it (NULL
+ * when the walk comes from the cache).  It returns 0 to go on, 1 to stop,
+ * or a code that ends the walk with it. */
+typedef int store_rec_fn(DBC *c, void *rec, void *arg);
+
+/* store_rec_walk() flag: walk the record's secondary index (r->index,
+ * the prefix made of r->ikey), decoding each primary record. */
+#define STORE_WALK_INDEX 4
+
+/* Walks the records whose key starts with keyrec's first nparts parts
+ * (keyrec NULL: every record), in key order or as flags say. */
+int store_rec_walk(struct store *st, DB_TXN *txn, const struct store_rec *r,
+		   const void *keyrec, size_t nparts, int flags,
+		   store_rec_fn *fn, void *arg);
+/* The same walk's records, those keep() takes (keep NULL: all), into a
+ * new array (store_rec_list_free()). */
+int store_rec_list(struct store *st, DB_TXN *txn, const struct store_rec *r,
+		   const void *keyrec, size_t nparts, int flags,
+		   bool (*keep)(const void *rec, void *arg), void *arg,
+		   void **out, size_t *n);
+/* The member at off (size bytes) of each of n records, as a new array
+ * with a zeroed element after them (a string member gives a
+ * NULL-terminated vector); the records' array is freed. */
+void *store_rec_project(const struct store_rec *r, void *v, size_t n,
+			size_t off, size_t size);
+
+/* A transaction as a table of steps on records, run in order until one
+ * fails; the table ends with an entry whose r and fn are NULL. */
+enum store_op {
+	STORE_GET,    /* read into rec; DB_NOTFOUND when there is none */
+	STORE_NEED,   /* the record must exist: DB_NOTFOUND otherwise */
+	STORE_ABSENT, /* ... must not: DB_KEYEXIST otherwise */
+	STORE_PUT,    /* write rec */
+	STORE_ADD,    /* write rec, DB_KEYEXIST when its key is taken */
+	STORE_DEL,    /* delete (nparts: a prefix); DB_NOTFOUND if none */
+	STORE_DROP,   /* delete if it is there */
+	STORE_CALL,   /* fn(st, txn, rec) */
+};
+
+struct store_step {
+	enum store_op op;
+	const struct store_rec *r;
+	void *rec;
+	size_t nparts;
+	int (*fn)(struct store *st, DB_TXN *txn, void *arg);
+};
+
+#define STORE_STEP(op, r, rec) {(op), (r), (rec), 0, NULL}
+#define STORE_STEPS_END {STORE_GET, NULL, NULL, 0, NULL}
+
+int store_steps(struct store *st, const char *what,
+		const struct store_step *steps);
+
+/* Returned by reads when store_read() asks the cache alone and it does
+ * not hold what they need. */
+#define STORE_MISS 99
+
+/* Runs a body that only reads: in a batch, first from the read cache
+ * alone with no transaction (store_rec_get() and store_rec_walk() give
+ * STORE_MISS for what is not cached), then, on a miss, as
+ * store_txn_run().  The body must reset its outputs when it starts. */
+int store_read(struct store *st, const char *what,
+	       int (*body)(struct store *st, DB_TXN *txn, void *arg),
+	       void *arg);
+int store_read_steps(struct store *st, const char *what,
+		     const struct store_step *steps);
+
+/* store_rec_list() in a read of its own (store_read()). */
+int store_list(struct store *st, const char *what, const struct store_rec *r,
+	       const void *keyrec, size_t nparts, int flags,
+	       bool (*keep)(const void *rec, void *arg), void *keep_arg,
+	       void **out, size_t *n);
+/* The same as a string vector of the member at off (store_rec_project()). */
+int store_list_strv(struct store *st, const char *what,
+		    const struct store_rec *r, const void *keyrec,
+		    size_t nparts, int flags,
+		    bool (*keep)(const void *rec, void *arg), size_t off,
+		    char ***out);
+
+/* Lower-cases an address (a handle, an escaped address under D, a room's
+ * node, a bare JID as given) into out: 0, or STORE_EINVAL when it is empty
+ * or too long. */
+int store_addr_norm(const char *in, char out[STORE_ADDR_SIZE]);
 
 #endif
