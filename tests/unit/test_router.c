@@ -23,12 +23,18 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Stanza text: an IQ with its payload. */
+#define IQ(type, id, from, to, payload)                                        \
+	"<iq type='" type "' id='" id "' from='" from "' to='" to "'>"         \
+	payload "</iq>"
+#define PING "<ping xmlns='" NS_PING "'/>"
+#define DISCO_INFO "<query xmlns='" NS_DISCO_INFO "'/>"
+#define DISCO_ITEMS "<query xmlns='" NS_DISCO_ITEMS "'/>"
+
 /* clang-format off: step tables keep their layout */
 
 HARNESS_TEST(disco_info_on_service,
-	{.send = "<iq type='get' id='d1' from='alice@example.org/pc' "
-		 "to='bc.test'><query "
-		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	{.send = IQ("get", "d1", "alice@example.org/pc", "bc.test", DISCO_INFO),
 	 .sent = 1, .expect = {
 		 "/iq[@type='result'][@id='d1']"
 		 "[@to='alice@example.org/pc'][@from='bc.test']",
@@ -48,9 +54,8 @@ HARNESS_TEST(disco_info_on_service,
 	 }})
 
 HARNESS_TEST(disco_info_on_rooms,
-	{.send = "<iq type='get' id='d2' from='alice@example.org/pc' "
-		 "to='rooms.bc.test'><query "
-		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	{.send = IQ("get", "d2", "alice@example.org/pc", "rooms.bc.test",
+		    DISCO_INFO),
 	 .sent = 1, .expect = {
 		 "/iq[@from='rooms.bc.test']/disco:query"
 		 "/disco:identity[@category='conference'][@type='text']",
@@ -59,9 +64,7 @@ HARNESS_TEST(disco_info_on_rooms,
 	 }})
 
 HARNESS_TEST(disco_features_are_unique,
-	{.send = "<iq type='get' id='d3' from='a@example.org/x' "
-		 "to='bc.test'><query "
-		 "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+	{.send = IQ("get", "d3", "a@example.org/x", "bc.test", DISCO_INFO),
 	 .sent = 1, .expect = {
 		 "count(/iq/disco:query/disco:feature) = "
 		 "count(/iq/disco:query/disco:feature[not(@var = "
@@ -75,15 +78,12 @@ HARNESS_TEST(disco_unknown_node,
 	 .sent = 1, .expect = {"/iq[@type='error']/error/st:item-not-found"}})
 
 HARNESS_TEST(disco_items_lists_rooms_service,
-	{.send = "<iq type='get' id='i1' from='a@example.org/x' "
-		 "to='bc.test'><query "
-		 "xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+	{.send = IQ("get", "i1", "a@example.org/x", "bc.test", DISCO_ITEMS),
 	 .sent = 1,
 	 .expect = {"/iq/items:query/items:item[@jid='rooms.bc.test']"}})
 
 HARNESS_TEST(ping_answers,
-	{.send = "<iq type='get' id='p1' from='a@example.org/x' "
-		 "to='rooms.bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	{.send = IQ("get", "p1", "a@example.org/x", "rooms.bc.test", PING),
 	 .sent = 1, .expect = {"/iq[@type='result'][not(*)]"}})
 
 HARNESS_TEST(version_answers,
@@ -103,8 +103,7 @@ HARNESS_TEST(unknown_iq_is_service_unavailable,
 		 "/error[@type='cancel']/st:service-unavailable",
 	 }},
 	/* A known payload with the wrong type is not handled either. */
-	{.send = "<iq type='set' id='u2' from='a@example.org/x' "
-		 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	{.send = IQ("set", "u2", "a@example.org/x", "bc.test", PING),
 	 .sent = 1, .expect = {"/iq/error/st:service-unavailable"}})
 
 HARNESS_TEST(iq_without_child_or_id_is_bad_request,
@@ -118,8 +117,7 @@ HARNESS_TEST(iq_without_child_or_id_is_bad_request,
 	{.send = "<iq type='get' from='a@example.org/x' to='bc.test'>"
 		 "<ping xmlns='urn:xmpp:ping'/></iq>",
 	 .sent = 1, .expect = {"/iq/error/st:bad-request"}},
-	{.send = "<iq type='bogus' id='b4' from='a@example.org/x' "
-		 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	{.send = IQ("bogus", "b4", "a@example.org/x", "bc.test", PING),
 	 .sent = 1, .expect = {"/iq[@id='b4']/error/st:bad-request"}})
 
 HARNESS_TEST(errors_and_results_are_never_answered,
@@ -154,19 +152,16 @@ HARNESS_TEST(message_nobody_handles_bounces,
 
 HARNESS_TEST(malformed_addresses,
 	/* A malformed 'to' gets jid-malformed. */
-	{.send = "<iq type='get' id='j1' from='a@example.org/x' "
-		 "to='@bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	{.send = IQ("get", "j1", "a@example.org/x", "@bc.test", PING),
 	 .sent = 1, .expect = {"/iq[@from='@bc.test']/error/st:jid-malformed"}},
 	/* Without a usable 'from' there is nobody to answer. */
 	{.send = "<iq type='get' id='j2' to='bc.test'>"
 		 "<ping xmlns='urn:xmpp:ping'/></iq>",
 	 .sent = HARNESS_NONE},
-	{.send = "<iq type='get' id='j3' from='a@/x' to='bc.test'>"
-		 "<ping xmlns='urn:xmpp:ping'/></iq>",
+	{.send = IQ("get", "j3", "a@/x", "bc.test", PING),
 	 .sent = HARNESS_NONE},
 	/* Not one of our domains: dropped. */
-	{.send = "<iq type='get' id='j4' from='a@example.org/x' "
-		 "to='elsewhere.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+	{.send = IQ("get", "j4", "a@example.org/x", "elsewhere.test", PING),
 	 .sent = HARNESS_NONE})
 
 static void error_table_maps_codes(void **state)
@@ -200,8 +195,7 @@ static void error_table_maps_codes(void **state)
 static void outbox_keeps_stanzas_while_down(void **state)
 {
 	static const struct harness_step down[] = {
-		{.send = "<iq type='get' id='o1' from='a@example.org/x' "
-			 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+		{.send = IQ("get", "o1", "a@example.org/x", "bc.test", PING),
 		 .sent = HARNESS_NONE},
 	};
 	/* Checks what the flush below sent. */
