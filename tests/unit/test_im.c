@@ -16,6 +16,7 @@
 #include "component/clock.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "xep/ns.h"
 
 /* alice (two accounts) and bob (one) are members; carol is not. */
 static struct harness *world(const char *extra)
@@ -41,8 +42,17 @@ static int setup(void **state)
 
 /* A chat message with a body. */
 #define CHAT(id, from, to, body)                                               \
-	"<message type='chat' id='" id "' from='" from "' to='" to "'>"       \
+	"<message type='chat' id='" id "' from='" from "' to='" to "'>"        \
 	"<body>" body "</body></message>"
+
+/* Stanza text: an IQ with its payload, a presence without one. */
+#define IQ(type, id, from, to, payload)                                        \
+	"<iq type='" type "' id='" id "' from='" from "' to='" to "'>"         \
+	payload "</iq>"
+#define DISCO_INFO "<query xmlns='" NS_DISCO_INFO "'/>"
+#define REG_FORM "<query xmlns='" NS_REGISTER "'/>"
+#define PRESENCE(type, from, to)                                               \
+	"<presence type='" type "' from='" from "' to='" to "'/>"
 
 /* clang-format off: step tables keep their layout */
 
@@ -205,9 +215,9 @@ static void oversized_stanza(void **state)
 }
 
 #define RETRACT(id)                                                            \
-	"<message type='chat' id='r-" id "' from='bob@example.org/x' "        \
-	"to='alice@bc.test'><retract xmlns='urn:xmpp:message-retract:1' "     \
-	"id='" id "'/><fallback xmlns='urn:xmpp:fallback:0' "                 \
+	"<message type='chat' id='r-" id "' from='bob@example.org/x' "         \
+	"to='alice@bc.test'><retract xmlns='urn:xmpp:message-retract:1' "      \
+	"id='" id "'/><fallback xmlns='urn:xmpp:fallback:0' "                  \
 	"for='urn:xmpp:message-retract:1'/><body>retracted</body></message>"
 
 HARNESS_TEST(retraction_refused_by_default,
@@ -256,16 +266,15 @@ static void retraction_within_the_window(void **state)
 
 /* Registration with the token in the slot ${token}. */
 #define REGISTER(id, from, user)                                               \
-	"<iq type='set' id='" id "' from='" from "' to='bc.test'>"            \
-	"<query xmlns='jabber:iq:register'><username>" user "</username>"     \
+	"<iq type='set' id='" id "' from='" from "' to='bc.test'>"             \
+	"<query xmlns='jabber:iq:register'><username>" user "</username>"      \
 	"<password>${token}</password></query></iq>"
 
 static void registration_links_with_token(void **state)
 {
 	static const struct harness_step form[] = {
-		{.send = "<iq type='get' id='g1' from='new@example.org/x' "
-			 "to='bc.test'>"
-			 "<query xmlns='jabber:iq:register'/></iq>",
+		{.send = IQ("get", "g1", "new@example.org/x", "bc.test",
+			    REG_FORM),
 		 .sent = 1, .expect = {
 			 "/iq[@type='result'][not(*[local-name()='query']"
 			 "/*[local-name()='registered'])]",
@@ -298,9 +307,8 @@ static void registration_links_with_token(void **state)
 			 "contains(/iq/error/st:text, 'already used')",
 		 }},
 		/* Now registered, and the form says so. */
-		{.send = "<iq type='get' id='g2' from='new@example.org/x' "
-			 "to='bc.test'>"
-			 "<query xmlns='jabber:iq:register'/></iq>",
+		{.send = IQ("get", "g2", "new@example.org/x", "bc.test",
+			    REG_FORM),
 		 .sent = 1, .expect = {"/iq/reg:query/reg:username[.='zed']"}},
 		{.send = "<iq type='set' id='r1' from='new@example.org/x' "
 			 "to='bc.test'><query xmlns='jabber:iq:register'>"
@@ -378,8 +386,7 @@ static void registration_refuses_bad_input(void **state)
 HARNESS_TEST(presence_of_identities,
 	/* bob subscribes to alice@D: approved, and told she is
 	 * away. */
-	{.send = "<presence type='subscribe' from='bob@example.org' "
-		 "to='alice@bc.test'/>",
+	{.send = PRESENCE("subscribe", "bob@example.org", "alice@bc.test"),
 	 .sent = 2, .expect = {
 		 "0: /presence[@type='subscribed'][@from='alice@bc.test']",
 		 "1: /presence[@type='unavailable']",
@@ -397,28 +404,22 @@ HARNESS_TEST(presence_of_identities,
 	/* A second account changes nothing; probes are answered. */
 	{.send = "<presence from='alice@example.org/pc' to='bc.test'/>",
 	 .sent = HARNESS_NONE},
-	{.send = "<presence type='probe' from='bob@example.org' "
-		 "to='alice@bc.test'/>",
+	{.send = PRESENCE("probe", "bob@example.org", "alice@bc.test"),
 	 .sent = 1, .expect = {"/presence[string(@type)='']"}},
-	{.send = "<presence type='unavailable' "
-		 "from='a2@work.example/desk' to='bc.test'/>",
+	{.send = PRESENCE("unavailable", "a2@work.example/desk", "bc.test"),
 	 .sent = HARNESS_NONE},
-	{.send = "<presence type='unavailable' "
-		 "from='alice@example.org/pc' to='bc.test'/>",
+	{.send = PRESENCE("unavailable", "alice@example.org/pc", "bc.test"),
 	 .sent = 1, .expect = {"/presence[@type='unavailable']"}},
 	/* No such identity: unsubscribed. */
-	{.send = "<presence type='subscribe' from='bob@example.org' "
-		 "to='nobody@bc.test'/>",
+	{.send = PRESENCE("subscribe", "bob@example.org", "nobody@bc.test"),
 	 .sent = 1, .expect = {"/presence[@type='unsubscribed']"}})
 
 HARNESS_TEST(presence_private_to_strangers,
 	/* A stranger's probe learns nothing of alice's presence. */
-	{.send = "<presence type='probe' from='stranger@else.test' "
-		 "to='alice@bc.test'/>",
+	{.send = PRESENCE("probe", "stranger@else.test", "alice@bc.test"),
 	 .sent = 1, .expect = {"/presence[@type='unsubscribed']"}},
 	/* zed has no account: as if there were no zed. */
-	{.send = "<presence type='subscribe' from='bob@example.org' "
-		 "to='zed@bc.test'/>",
+	{.send = PRESENCE("subscribe", "bob@example.org", "zed@bc.test"),
 	 .sent = 1, .expect = {"/presence[@type='unsubscribed']"}},
 	/* alice's presence to an outside contact: type and show
 	 * only. */
@@ -434,29 +435,25 @@ HARNESS_TEST(presence_private_to_strangers,
 	 }})
 
 HARNESS_TEST(presence_to_service,
-	{.send = "<presence type='subscribe' from='bob@example.org' "
-		 "to='bc.test'/>",
+	{.send = PRESENCE("subscribe", "bob@example.org", "bc.test"),
 	 .sent = 2, .expect = {
 		 "0: /presence[@type='subscribed']",
 		 "1: /presence[string(@type)='']",
 	 }},
-	{.send = "<presence type='probe' from='bob@example.org/x' "
-		 "to='bc.test'/>",
+	{.send = PRESENCE("probe", "bob@example.org/x", "bc.test"),
 	 .sent = 1, .expect = {"/presence[@to='bob@example.org/x']"}})
 
 HARNESS_TEST(disco_on_identities,
-	{.send = "<iq type='get' id='i1' from='bob@example.org/x' "
-		 "to='alice@bc.test'><query xmlns='http://jabber.org/"
-		 "protocol/disco#info'/></iq>",
+	{.send = IQ("get", "i1", "bob@example.org/x", "alice@bc.test",
+		    DISCO_INFO),
 	 .sent = 1, .expect = {
 		 "/iq/disco:query"
 		 "/disco:identity[@category='account'][@name='Alice']",
 		 "not(/iq/disco:query"
 		 "/disco:feature[@var='jabber:iq:register'])",
 	 }},
-	{.send = "<iq type='get' id='i2' from='bob@example.org/x' "
-		 "to='nobody@bc.test'><query xmlns='http://jabber.org/"
-		 "protocol/disco#info'/></iq>",
+	{.send = IQ("get", "i2", "bob@example.org/x", "nobody@bc.test",
+		    DISCO_INFO),
 	 .sent = 1, .expect = {"/iq/error/st:service-unavailable"}})
 
 /* clang-format on */
