@@ -49,9 +49,13 @@ static int setup(void **state)
 
 /* A chat message from from to to; BOT() writes to D. */
 #define SAY(from, to, body)                                                    \
-	"<message type='chat' from='" from "' to='" to "'><body>" body        \
+	"<message type='chat' from='" from "' to='" to "'><body>" body         \
 	"</body></message>"
 #define BOT(from, text) SAY(from, "bc.test", text)
+
+/* A presence without payload. */
+#define PRESENCE(type, from, to)                                               \
+	"<presence type='" type "' from='" from "' to='" to "'/>"
 
 /* clang-format off: step tables keep their layout */
 
@@ -101,8 +105,7 @@ HARNESS_TEST(nothing_flows_back_while_pending,
 	 .sent = HARNESS_NONE},
 	/* Her presence probe to him is not answered by approval
 	 * either. */
-	{.send = "<presence type='subscribe' from='alice@example.org' "
-		 "to='bob@bc.test'/>",
+	{.send = PRESENCE("subscribe", "alice@example.org", "bob@bc.test"),
 	 .sent = HARNESS_NONE},
 	/* Chat states from the unknown sender are not held. */
 	{.send = "<message type='chat' from='bob@example.org/x' "
@@ -123,8 +126,7 @@ HARNESS_TEST(accept_by_subscribed_delivers_in_order,
 	{.advance = 60000,
 	 .send = SAY("bob@example.org/x", "alice@bc.test", "second")},
 	{.advance = 60000,
-	 .send = "<presence type='subscribed' from='alice@example.org' "
-		 "to='bob@bc.test'/>",
+	 .send = PRESENCE("subscribed", "alice@example.org", "bob@bc.test"),
 	 .sent = 2, .expect = {
 		 "0: /message[@from='bob@bc.test']"
 		 "[@to='alice@example.org']/body[.='first']",
@@ -156,8 +158,8 @@ static void decline_by_unsubscribed_then_cooldown(void **state)
 	static const struct harness_step decline[] = {
 		{.send = SAY("bob@example.org/x", "alice@bc.test", "buy now")},
 		/* Only the withdrawal of the announcement goes out. */
-		{.send = "<presence type='unsubscribed' "
-			 "from='alice@example.org' to='bob@bc.test'/>",
+		{.send = PRESENCE("unsubscribed", "alice@example.org",
+				  "bob@bc.test"),
 		 .sent = 1, .expect = {
 			 "/presence[@type='unsubscribe']"
 			 "[@from='bob@bc.test']",
@@ -323,12 +325,12 @@ static void settings_everyone_and_nobody_new(void **state)
 /* An ad-hoc command: its first step, and the next step of the session in
  * ${sid} with a form. */
 #define EXECUTE(from, node)                                                    \
-	"<iq type='set' id='c1' from='" from "' to='bc.test'><command "       \
-	"xmlns='http://jabber.org/protocol/commands' node='" node "' "        \
+	"<iq type='set' id='c1' from='" from "' to='bc.test'><command "        \
+	"xmlns='http://jabber.org/protocol/commands' node='" node "' "         \
 	"action='execute'></command></iq>"
 #define COMPLETE(from, node, form)                                             \
-	"<iq type='set' id='c1' from='" from "' to='bc.test'><command "       \
-	"xmlns='http://jabber.org/protocol/commands' node='" node "' "        \
+	"<iq type='set' id='c1' from='" from "' to='bc.test'><command "        \
+	"xmlns='http://jabber.org/protocol/commands' node='" node "' "         \
 	"sessionid='${sid}' action='complete'>" form "</command></iq>"
 #define FORM(fields) "<x xmlns='jabber:x:data' type='submit'>" fields "</x>"
 #define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
