@@ -17,6 +17,7 @@
 #include "component/clock.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "xep/ns.h"
 
 /* alice and bob are members who know each other; mod a moderator. */
 static int setup(void **state)
@@ -40,6 +41,19 @@ static int setup(void **state)
 
 #define BLK "xmlns='urn:xmpp:blocking'"
 
+/* Stanza text: an IQ with its payload, a presence without one, a chat
+ * message. */
+#define IQ(type, id, from, to, payload)                                        \
+	"<iq type='" type "' id='" id "' from='" from "' to='" to "'>"         \
+	payload "</iq>"
+#define PING "<ping xmlns='" NS_PING "'/>"
+#define DISCO_INFO "<query xmlns='" NS_DISCO_INFO "'/>"
+#define PRESENCE(type, from, to)                                               \
+	"<presence type='" type "' from='" from "' to='" to "'/>"
+#define CHAT(id, from, to, body)                                               \
+	"<message type='chat' id='" id "' from='" from "' to='" to "'>"        \
+	"<body>" body "</body></message>"
+
 /* clang-format off: step tables keep their layout */
 
 HARNESS_TEST(block_list_and_effects,
@@ -54,28 +68,22 @@ HARNESS_TEST(block_list_and_effects,
 	{.send = GET("alice@example.org/pc", "<blocklist " BLK "/>"),
 	 .sent = 1, .expect = {"//block:item[@jid='bob@bc.test']"}},
 	/* bob's message, presence and IQs find nobody. */
-	{.send = "<message type='chat' id='m' from='bob@example.org/x' "
-		 "to='alice@bc.test'><body>hi</body></message>",
+	{.send = CHAT("m", "bob@example.org/x", "alice@bc.test", "hi"),
 	 .expect = {"0: /message/error/st:service-unavailable"}},
-	{.send = "<presence type='subscribe' from='bob@example.org' "
-		 "to='alice@bc.test'/>",
+	{.send = PRESENCE("subscribe", "bob@example.org", "alice@bc.test"),
 	 .sent = HARNESS_NONE},
-	{.send = "<presence type='probe' from='bob@example.org' "
-		 "to='alice@bc.test'/>",
+	{.send = PRESENCE("probe", "bob@example.org", "alice@bc.test"),
 	 .sent = HARNESS_NONE},
-	{.send = "<iq type='get' id='d' from='bob@example.org/x' "
-		 "to='alice@bc.test'><query xmlns='http://jabber.org/"
-		 "protocol/disco#info'/></iq>",
+	{.send = IQ("get", "d", "bob@example.org/x", "alice@bc.test",
+		    DISCO_INFO),
 	 .expect = {"0: /iq/error/st:service-unavailable"}},
 	/* alice writing to bob is refused with the XEP-0191 error. */
-	{.send = "<message type='chat' id='n' from='alice@example.org/p' "
-		 "to='bob@bc.test'><body>x</body></message>",
+	{.send = CHAT("n", "alice@example.org/p", "bob@bc.test", "x"),
 	 .expect = {"0: /message/error/blk:blocked"}},
 	{.send = SET("alice@example.org/pc",
 		     "<unblock " BLK "><item jid='bob@bc.test'/></unblock>"),
 	 .sent = 1, .expect = {"/iq[@type='result']"}},
-	{.send = "<message type='chat' id='m2' from='bob@example.org/x' "
-		 "to='alice@bc.test'><body>back</body></message>",
+	{.send = CHAT("m2", "bob@example.org/x", "alice@bc.test", "back"),
 	 .expect = {"0: /message/body[.='back']"}})
 
 HARNESS_TEST(blocked_sender_learns_nothing,
@@ -130,9 +138,8 @@ HARNESS_TEST(bad_requests,
 static void report_in_block(void **state)
 {
 	static const struct harness_step steps[] = {
-		{.send = "<message type='chat' id='e' from='bob@example.org/x' "
-			 "to='alice@bc.test'><body>nasty words</body>"
-			 "</message>"},
+		{.send = CHAT("e", "bob@example.org/x", "alice@bc.test",
+			      "nasty words")},
 		/* The moderator hears of it, then alice gets her result. */
 		{.send = SET("alice@example.org/pc",
 			     "<block " BLK "><item jid='bob@bc.test'><report "
@@ -202,8 +209,8 @@ static void forwarded_report_intake(void **state)
 /* A block of jid with a spam report; extra goes into the report. */
 #define ORIGIN_BLOCK(jid, extra)                                               \
 	SET("alice@example.org/pc",                                            \
-	    "<block " BLK "><item jid='" jid "'><report "                     \
-	    "xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'>"  \
+	    "<block " BLK "><item jid='" jid "'><report "                      \
+	    "xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'>"   \
 	    "<text>junk</text>" extra "</report></item></block>")
 
 /* from's answer to the disco#info request ${query}, with the abuse
@@ -262,8 +269,7 @@ static void report_origin_times_out(void **state)
 		 .sent = 3,
 		 .capture = {{"query", "1: /iq/@id"}}},
 		{.advance = 31000,
-		 .send = "<iq type='get' id='p' from='x@example.org/y' "
-			 "to='bc.test'><ping xmlns='urn:xmpp:ping'/></iq>"},
+		 .send = IQ("get", "p", "x@example.org/y", "bc.test", PING)},
 		/* Too late: given up, the answer finds nobody. */
 		{.send = "<iq type='result' id='${query}' from='else.test' "
 			 "to='bc.test'/>",
@@ -276,9 +282,7 @@ static void report_origin_times_out(void **state)
 }
 
 HARNESS_TEST(disco_advertises_blocking,
-	{.send = "<iq type='get' id='d' from='alice@example.org/x' "
-		 "to='bc.test'><query xmlns='http://jabber.org/"
-		 "protocol/disco#info'/></iq>",
+	{.send = IQ("get", "d", "alice@example.org/x", "bc.test", DISCO_INFO),
 	 .sent = 1, .expect = {
 		 "//disco:feature[@var='urn:xmpp:blocking']",
 		 "//disco:feature[@var='urn:xmpp:reporting:1']",
