@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_conn \
 	tests/unit/test_util \
 	tests/unit/test_dispatch \
-	tests/unit/test_outbox
+	tests/unit/test_outbox \
+	tests/unit/test_mam
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -82,6 +83,18 @@ tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_util_LDADD = $(UNIT_LDADD)
+
+# The room core is stood in for by fakes of the muc_room_*() functions.
+tests_unit_test_mam_SOURCES = tests/unit/test_mam.c
+tests_unit_test_mam_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mam_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_mam_LDADD = $(UNIT_LDADD)
+tests_unit_test_mam_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=muc_room_get -Wl,--wrap=muc_room_name \
+	-Wl,--wrap=muc_room_role -Wl,--wrap=muc_room_nick \
+	-Wl,--wrap=muc_room_occupant_id \
+	-Wl,--wrap=muc_room_may_read_archive \
+	-Wl,--wrap=muc_room_broadcast
 
 EXTRA_DIST += tests/unit/data tests/unit/README.md
 

@@ -111,9 +111,9 @@ static char *moderate_tombstone(struct bc *bc, const char *orig,
 	free(names);
 	/* Kept: who wrote it (XEP-0421) and the room's id for it. */
 	if ((c = moderate_child(old, "occupant-id", NS_OCCUPANT_ID)) != NULL)
-		xmpp_stanza_add_child(t, c);
+		xmpp_stanza_add_child_ex(t, xmpp_stanza_copy(c), 0);
 	if ((c = moderate_child(old, "stanza-id", NS_SID)) != NULL)
-		xmpp_stanza_add_child(t, c);
+		xmpp_stanza_add_child_ex(t, xmpp_stanza_copy(c), 0);
 	r = xep_add_child(t, "retracted", NS_RETRACT);
 	xmpp_stanza_set_attribute(r, "id", retraction_id);
 	xmpp_stanza_set_attribute(
