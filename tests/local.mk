@@ -24,7 +24,8 @@ UNIT_TESTS = \
 	tests/unit/test_util \
 	tests/unit/test_dispatch \
 	tests/unit/test_outbox \
-	tests/unit/test_mam
+	tests/unit/test_mam \
+	tests/unit/test_muc_mam
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -95,6 +96,11 @@ tests_unit_test_mam_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=muc_room_occupant_id \
 	-Wl,--wrap=muc_room_may_read_archive \
 	-Wl,--wrap=muc_room_broadcast
+
+tests_unit_test_muc_mam_SOURCES = tests/unit/test_muc_mam.c
+tests_unit_test_muc_mam_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_muc_mam_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_muc_mam_LDADD = $(UNIT_LDADD)
 
 EXTRA_DIST += tests/unit/data tests/unit/README.md
 
