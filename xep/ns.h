@@ -46,6 +46,8 @@
 #define NS_RSM            "http://jabber.org/protocol/rsm"
 #define NS_FALLBACK       "urn:xmpp:fallback:0"
 #define NS_XDATA_VALIDATE "http://jabber.org/protocol/xdata-validate"
+#define NS_MAM_EXTENDED   "urn:xmpp:mam:2#extended"
+#define NS_RETRACT_TOMBSTONE "urn:xmpp:message-retract:1#tombstone"
 
 /* Every namespace above with a short prefix, for XPath in the tests
  * (tests/unit/harness.h): X(prefix, NS_*).  A new NS_* gets its line here
@@ -92,6 +94,8 @@
 	X("moderate", NS_MODERATE)                                             \
 	X("rsm", NS_RSM)                                                       \
 	X("fallback", NS_FALLBACK)                                             \
-	X("xdv", NS_XDATA_VALIDATE)
+	X("xdv", NS_XDATA_VALIDATE)                                            \
+	X("mamx", NS_MAM_EXTENDED)                                             \
+	X("tombstone", NS_RETRACT_TOMBSTONE)
 
 #endif

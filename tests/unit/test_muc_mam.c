@@ -100,12 +100,17 @@ static void archive_and_moderation(void **state)
 			    "</query>"),
 		 .sent = 2},
 		{.send = JOIN(B, "bob"), .sent = 4},
-		/* Disco of the room names both protocols. */
+		/* Disco of the room names both protocols, the extended
+		 * archive fields and tombstones. */
 		{.send = IQ("get", B, "<query xmlns='" NS_DISCO_INFO "'/>"),
 		 .sent = 1,
 		 .expect = {"/iq/disco:query/disco:feature[@var='" NS_MAM "']",
 			    "/iq/disco:query/disco:feature"
-			    "[@var='" NS_MODERATE "']"}},
+			    "[@var='" NS_MODERATE "']",
+			    "/iq/disco:query/disco:feature"
+			    "[@var='" NS_MAM_EXTENDED "']",
+			    "/iq/disco:query/disco:feature"
+			    "[@var='" NS_RETRACT_TOMBSTONE "']"}},
 		{.send = SAY(B, "g1", "one"), .sent = 2,
 		 .capture = {{"s1", "/message[@to='" A "']/sid:stanza-id/@id"}}},
 		{.advance = 1000, .send = SAY(A, "g2", "two"), .sent = 2,

@@ -39,7 +39,9 @@ static const struct xep_feature muc_features[] = {
 	{NS_SID, XEP_AT_ROOM},
 	{NS_OCCUPANT_ID, XEP_AT_ROOM},
 	{NS_MAM, XEP_AT_ROOM},
+	{NS_MAM_EXTENDED, XEP_AT_ROOM}, /* mam.c: ids, flip-page, metadata */
 	{NS_MODERATE, XEP_AT_ROOM},
+	{NS_RETRACT_TOMBSTONE, XEP_AT_ROOM}, /* moderate.c, XEP-0424 tombstones */
 	{NS_PING, XEP_AT_ROOM},
 	{NULL, 0},
 };
