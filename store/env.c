@@ -87,6 +87,7 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 	[STORE_DB_SUBS] = {"subscriptions", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_ROOM_CONFIG] = {"room-config", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_OCCUPANTS] = {"occupants", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_CHANGES] = {"changes", DB_BTREE, 0, -1, NULL},
 };
 
 /* Berkeley DB's own explanations go to the debug log: the error itself is
@@ -378,6 +379,8 @@ int store_maintain(struct store *st)
 	rc = store_txn_run(st, "prune request counters", store_prune_body,
 			   &today);
 	if (rc != 0)
+		return rc;
+	if ((rc = store_changes_prune(st)) != 0)
 		return rc;
 	rc = st->env->txn_checkpoint(st->env, 0, 0, 0);
 	if (rc != 0) {

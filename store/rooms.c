@@ -384,6 +384,8 @@ static int store_room_open_body(struct store *st, DB_TXN *txn, void *arg)
 	if (rc == 0)
 		rc = store_room_open_affils(st, txn, a->name, a->speakers,
 					    STORE_AFFIL_SPEAKER);
+	if (rc == 0)
+		rc = store_change_note(st, txn, STORE_CHANGE_ROOM, a->name);
 	return rc;
 }
 
@@ -413,7 +415,10 @@ static int store_room_close_body(struct store *st, DB_TXN *txn, void *arg)
 	if (rc != 0)
 		return rc;
 	a->out.live = false;
-	return store_room_write(st, txn, a->name, &a->out, 0);
+	rc = store_room_write(st, txn, a->name, &a->out, 0);
+	if (rc == 0)
+		rc = store_change_note(st, txn, STORE_CHANGE_ROOM, a->name);
+	return rc;
 }
 
 int store_room_close(struct store *st, const char *name)

@@ -42,6 +42,7 @@ enum store_dbi {
 	STORE_DB_SUBS,
 	STORE_DB_ROOM_CONFIG,
 	STORE_DB_OCCUPANTS,
+	STORE_DB_CHANGES,
 	STORE_DB_N
 };
 
@@ -207,6 +208,11 @@ struct store_ev_pending {
  * pair's log once (store/relation.c).  Called when a batch ends and
  * before evidence is read. */
 int store_evidence_drain(struct store *st);
+
+/* Notes in txn that what name names (of kind) changed, for a running
+ * daemon (store/changes.c).  Returns 0 or a Berkeley DB code. */
+int store_change_note(struct store *st, DB_TXN *txn,
+		      enum store_change_kind kind, const char *name);
 
 /* Reads the value format version byte; STORE_EFORMAT for one we don't
  * know. */

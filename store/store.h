@@ -542,6 +542,34 @@ int store_archive_retract(struct store *st, const char *room, const char *id,
 			  const char *tombstone);
 
 /*
+ * The change log: what another process changed that a running daemon
+ * keeps in memory.  A change is noted in the transaction that makes it;
+ * the daemon reads the notes after the last it saw, a few times a second.
+ */
+enum store_change_kind {
+	STORE_CHANGE_ROOM = 1, /* a room was opened, closed or its stage
+				* changed: reload it */
+};
+
+struct store_change {
+	uint64_t seq;
+	enum store_change_kind kind;
+	char *name; /* what changed (a room's node) */
+	int64_t ms;
+};
+
+/* The notes after *cursor, oldest first, into *out (free with
+ * store_change_list_free()); *cursor moves to the last one read. */
+int store_changes_since(struct store *st, uint64_t *cursor,
+			struct store_change **out, size_t *n);
+/* The sequence number of the newest note (0: none): where a reader that
+ * has just loaded everything starts. */
+int store_changes_head(struct store *st, uint64_t *seq);
+/* Drops notes older than an hour (store_maintain() does). */
+int store_changes_prune(struct store *st);
+void store_change_list_free(struct store_change *v, size_t n);
+
+/*
  * Backup and restore (backchannelctl dump and load): whole-database lists
  * and writes that keep the given times.  The *_put functions write a
  * record as it is given, for loading into an empty store.

@@ -530,6 +530,49 @@ static void test_evidence_batched(void **state)
 	store_strv_free(v);
 }
 
+/* The change log: room open and close leave a note a reader finds after
+ * its cursor, once; notes older than an hour are pruned. */
+static void test_changes(void **state)
+{
+	struct store *st = *state;
+	const char *hosts[] = {"alice", NULL};
+	struct store_change *v;
+	uint64_t cursor, head;
+	size_t n;
+
+	add_id(st, "alice");
+	assert_int_equal(store_changes_head(st, &head), 0);
+	assert_int_equal(head, 0);
+	cursor = head;
+	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_room_open(st, "Stage", "Live", hosts, NULL), 0);
+	assert_int_equal(store_room_close(st, "stage"), 0);
+	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].kind, STORE_CHANGE_ROOM);
+	assert_string_equal(v[0].name, "stage");
+	assert_true(v[1].seq > v[0].seq);
+	assert_int_equal(cursor, v[1].seq);
+	store_change_list_free(v, n);
+	/* Read once. */
+	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_changes_head(st, &head), 0);
+	assert_int_equal(head, cursor);
+	/* A reader starting at the head sees only what comes later. */
+	assert_int_equal(store_room_open(st, "stage", "Again", hosts, NULL), 0);
+	assert_int_equal(store_changes_since(st, &head, &v, &n), 0);
+	assert_int_equal(n, 1);
+	store_change_list_free(v, n);
+	/* An hour and a bit later, the prune leaves nothing to read. */
+	clock_advance(3600 * 1000 + 1);
+	assert_int_equal(store_changes_prune(st), 0);
+	cursor = 0;
+	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 static void test_reports(void **state)
 {
 	struct store *st = *state;
@@ -1287,6 +1330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_relations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_batched, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),

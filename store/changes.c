@@ -1,0 +1,231 @@
+/*
+ * changes.c - the change log: how a running daemon learns at once what
+ * another process (backchannelctl) changed in the store that the daemon
+ * keeps in memory (live rooms, their stage).
+ *
+ * changes: be64 seq -> v1 | u8 kind | str name | be64 ms
+ *
+ * A writer notes a change in the same transaction as the change itself
+ * (store_change_note()), so the note exists exactly when the change does.
+ * The daemon reads what came after the last sequence number it saw, once
+ * in a while (a few times a second).  Notes older than an hour are pruned
+ * by store_maintain()'s caller (store_changes_prune()).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/clock.h"
+#include "store/store-int.h"
+
+/* How long a note is kept: far longer than any reader lags behind. */
+#define STORE_CHANGES_KEEP_MS (3600LL * 1000)
+
+static void store_change_key(struct store_buf *k, uint64_t seq)
+{
+	store_buf_init(k);
+	store_buf_be64(k, seq);
+}
+
+static uint64_t store_change_seq_of(const DBT *key)
+{
+	const unsigned char *p = key->data;
+	uint64_t seq = 0;
+	int i;
+
+	for (i = 0; i < 8 && (uint32_t)i < key->size; i++)
+		seq = (seq << 8) | p[i];
+	return seq;
+}
+
+static int store_change_last(DBC *c, const DBT *key, const DBT *val,
+			     void *arg)
+{
+	(void)c;
+	(void)val;
+	*(uint64_t *)arg = store_change_seq_of(key);
+	return 1; /* the newest only */
+}
+
+int store_change_note(struct store *st, DB_TXN *txn,
+		      enum store_change_kind kind, const char *name)
+{
+	struct store_buf k, v;
+	uint64_t last = 0;
+	int rc;
+
+	rc = store_dbwalk(st, txn, STORE_DB_CHANGES, NULL, 0,
+			  STORE_WALK_REVERSE | STORE_WALK_KEYS,
+			  store_change_last, &last);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return rc;
+	store_change_key(&k, last + 1);
+	store_buf_init(&v);
+	store_buf_u8(&v, STORE_V1);
+	store_buf_u8(&v, (uint8_t)kind);
+	store_buf_str(&v, name);
+	store_buf_be64(&v, (uint64_t)clock_now_ms());
+	rc = store_dbput(st, txn, STORE_DB_CHANGES, &k, &v, 0);
+	store_buf_free(&k);
+	store_buf_free(&v);
+	return rc;
+}
+
+struct store_changes_arg {
+	uint64_t after;
+	struct store_change *v;
+	size_t n;
+	uint64_t last;
+};
+
+static int store_changes_one(DBC *c, const DBT *key, const DBT *val,
+			     void *arg)
+{
+	struct store_changes_arg *a = arg;
+	struct store_change *ch;
+	struct store_rd rd;
+	uint64_t seq = store_change_seq_of(key);
+
+	(void)c;
+	if (key->size != 8)
+		return STORE_EFORMAT;
+	a->last = seq;
+	if (seq <= a->after)
+		return 0;
+	store_rd_init(&rd, val->data, val->size);
+	if (store_rd_version(&rd) != 0)
+		return STORE_EFORMAT;
+	a->v = store_xrealloc(a->v, (a->n + 1) * sizeof(*a->v));
+	ch = &a->v[a->n];
+	ch->seq = seq;
+	ch->kind = (enum store_change_kind)store_rd_u8(&rd);
+	ch->name = store_rd_str(&rd);
+	ch->ms = (int64_t)store_rd_be64(&rd);
+	a->n++;
+	return rd.bad ? STORE_EFORMAT : 0;
+}
+
+static int store_changes_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_changes_arg *a = arg;
+	unsigned char start[8];
+	DBC *c = NULL;
+	DBT k, v;
+	int i, rc;
+
+	store_change_list_free(a->v, a->n);
+	a->v = NULL;
+	a->n = 0;
+	/* A seek to the first note after 'after', then the tail. */
+	for (i = 0; i < 8; i++)
+		start[i] = (unsigned char)((a->after + 1) >> (56 - 8 * i));
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = start;
+	k.size = k.ulen = sizeof(start);
+	k.flags = DB_DBT_USERMEM;
+	rc = st->db[STORE_DB_CHANGES]->cursor(st->db[STORE_DB_CHANGES], txn,
+					      &c, 0);
+	if (rc != 0)
+		return rc;
+	rc = c->get(c, &k, &v, DB_SET_RANGE);
+	while (rc == 0) {
+		rc = store_changes_one(c, &k, &v, a);
+		if (rc != 0)
+			break;
+		rc = c->get(c, &k, &v, DB_NEXT);
+	}
+	c->close(c);
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+int store_changes_since(struct store *st, uint64_t *cursor,
+			struct store_change **out, size_t *n)
+{
+	struct store_changes_arg a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.after = *cursor;
+	a.last = *cursor;
+	rc = store_txn_run(st, "read changes", store_changes_body, &a);
+	if (rc == STORE_NOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		store_change_list_free(a.v, a.n);
+		a.v = NULL;
+		a.n = 0;
+	} else if (a.n > 0) {
+		*cursor = a.v[a.n - 1].seq;
+	} else if (a.last > *cursor) {
+		*cursor = a.last;
+	}
+	*out = a.v;
+	*n = a.n;
+	return rc;
+}
+
+static int store_changes_head_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	int rc = store_dbwalk(st, txn, STORE_DB_CHANGES, NULL, 0,
+			      STORE_WALK_REVERSE | STORE_WALK_KEYS,
+			      store_change_last, arg);
+
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+int store_changes_head(struct store *st, uint64_t *seq)
+{
+	int rc;
+
+	*seq = 0;
+	rc = store_txn_run(st, "read changes", store_changes_head_body, seq);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+static int store_changes_old(DBC *c, const DBT *key, const DBT *val,
+			     void *arg)
+{
+	struct store_rd rd;
+	int64_t ms;
+
+	(void)key;
+	store_rd_init(&rd, val->data, val->size);
+	if (store_rd_version(&rd) != 0)
+		return c->del(c, 0); /* unreadable: nobody can use it */
+	store_rd_u8(&rd);
+	free(store_rd_str(&rd));
+	ms = (int64_t)store_rd_be64(&rd);
+	if (rd.bad || ms < *(const int64_t *)arg)
+		return c->del(c, 0);
+	return 1; /* in sequence order: the rest are newer */
+}
+
+static int store_changes_prune_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	int rc = store_dbwalk(st, txn, STORE_DB_CHANGES, NULL, 0, 0,
+			      store_changes_old, arg);
+
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+int store_changes_prune(struct store *st)
+{
+	int64_t before = clock_now_ms() - STORE_CHANGES_KEEP_MS;
+	int rc = store_txn_run(st, "prune changes", store_changes_prune_body,
+			       &before);
+
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+void store_change_list_free(struct store_change *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
