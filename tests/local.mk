@@ -95,7 +95,8 @@ tests_unit_test_mam_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=muc_room_role -Wl,--wrap=muc_room_nick \
 	-Wl,--wrap=muc_room_occupant_id \
 	-Wl,--wrap=muc_room_may_read_archive \
-	-Wl,--wrap=muc_room_broadcast
+	-Wl,--wrap=muc_room_broadcast \
+	-Wl,--wrap=muc_room_shows_addresses
 
 tests_unit_test_muc_mam_SOURCES = tests/unit/test_muc_mam.c
 tests_unit_test_muc_mam_CFLAGS = $(UNIT_CFLAGS)

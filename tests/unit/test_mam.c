@@ -39,6 +39,9 @@ struct muc_room {
 
 static struct muc_room lounge = {"lounge"};
 
+/* whois anyone (true) or moderators only. */
+static bool whois_anyone = true;
+
 static const struct {
 	const char *jid, *nick, *occupant_id;
 	enum muc_role role;
@@ -69,6 +72,15 @@ bool __wrap_muc_room_may_read_archive(struct bc *bc, const struct muc_room *r,
 				      const char *bare);
 void __wrap_muc_room_broadcast(struct bc *bc, struct muc_room *r,
 			       xmpp_stanza_t *msg);
+bool __wrap_muc_room_shows_addresses(const struct muc_room *r,
+				     const char *jid);
+
+bool __wrap_muc_room_shows_addresses(const struct muc_room *r,
+				     const char *jid)
+{
+	return whois_anyone ||
+	       __wrap_muc_room_role(r, jid) == MUC_ROLE_MODERATOR;
+}
 
 struct muc_room *__wrap_muc_room_get(struct bc *bc, const char *node)
 {
@@ -215,6 +227,7 @@ static int teardown(void **state)
 {
 	harness_free(*state);
 	clock_unpin();
+	whois_anyone = true;
 	return 0;
 }
 
@@ -260,7 +273,10 @@ static void page_forward(void **state)
 			    "[delay:delay/@stamp='2026-09-21T14:13:20.000Z']"
 			    "/client:message[@type='groupchat']"
 			    "[@from='" ROOM "/Alice'][not(@to)]"
-			    "[client:body='text 0']"}},
+			    "[client:body='text 0']",
+			    /* whois anyone: the publisher's address. */
+			    "0: //client:message/muc_user:x/muc_user:item"
+			    "[@jid='alice@bc.test']"}},
 		{.send = QUERY(RSM("<max>3</max><after>s2</after>")),
 		 .sent = 4,
 		 .expect = {RESULT(0, "s3"), RESULT(2, "s5"), FIN_PARTIAL,
@@ -358,6 +374,62 @@ static void with_filter(void **state)
 	};
 
 	harness_run(*state, steps);
+}
+
+/* A room that shows addresses to moderators only: no publisher address
+ * and no filtering by it for others. */
+static void hidden_addresses(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = QUERY(RSM("<max>1</max>")),
+		 .sent = 2,
+		 .expect = {RESULT(0, "s0")},
+		 .never = {"alice@bc.test", "muc#user"}},
+		{.send = QUERY(FORM(FIELD("with", "bob@bc.test"))),
+		 .sent = 1, .expect = {ERROR("forbidden")}},
+		/* By nick it is what everybody sees anyway. */
+		{.send = QUERY(FORM(FIELD("with", ROOM "/Bob"))
+			       RSM("<max>1</max>")),
+		 .sent = 2, .expect = {RESULT(0, "s1")}},
+		/* A moderator sees addresses. */
+		{.send = IQ("set", MOD, "<query " MAM ">"
+			    FORM(FIELD("with", "bob@bc.test"))
+			    RSM("<max>1</max>") "</query>"),
+		 .sent = 2,
+		 .expect = {"0: /message/mam:result[@id='s1']/fwd:forwarded"
+			    "/client:message/muc_user:x/muc_user:item"
+			    "[@jid='bob@bc.test']"}},
+	};
+
+	whois_anyone = false;
+	harness_run(*state, steps);
+}
+
+/* A muc#user <x/> the sender put in a message is never passed on. */
+static void sender_claims_dropped(void **state)
+{
+	struct harness *h = *state;
+	struct store_archive_msg m;
+	static const struct harness_step steps[] = {
+		{.send = QUERY(RSM("<max>1</max><before/>")),
+		 .sent = 2,
+		 .expect = {RESULT(0, "claim"),
+			    "0: //client:message[count(muc_user:x) = 1]"
+			    "/muc_user:x/muc_user:item[@jid='bob@bc.test']"},
+		 .never = {"mallory"}},
+	};
+
+	memset(&m, 0, sizeof(m));
+	m.ms = T0 + 60000;
+	m.stanza_id = "claim";
+	m.nick = "Bob";
+	m.from = "bob@bc.test";
+	m.stanza = "<message xmlns='jabber:client' type='groupchat' "
+		   "from='" ROOM "/Bob'><body>hi</body>"
+		   "<x xmlns='http://jabber.org/protocol/muc#user'>"
+		   "<item jid='mallory@example.org'/></x></message>";
+	assert_int_equal(store_archive_add(h->store, "lounge", &m), 0);
+	harness_run(h, steps);
 }
 
 /* The #extended fields: after-id, before-id, ids. */
@@ -577,6 +649,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(time_filters, setup10,
 						teardown),
 		cmocka_unit_test_setup_teardown(with_filter, setup10,
+						teardown),
+		cmocka_unit_test_setup_teardown(hidden_addresses, setup10,
+						teardown),
+		cmocka_unit_test_setup_teardown(sender_claims_dropped, setup10,
 						teardown),
 		cmocka_unit_test_setup_teardown(extended_fields, setup10,
 						teardown),

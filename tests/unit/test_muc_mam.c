@@ -121,7 +121,9 @@ static void archive_and_moderation(void **state)
 		 .expect = {RESULT(0, "${s1}") "[@from='" ROOM "/bob']"
 			    "[client:body='one'][@id='g1']"
 			    "[occupant:occupant-id/@id]"
-			    "[sid:stanza-id/@id='${s1}']",
+			    "[sid:stanza-id/@id='${s1}']"
+			    /* Non-anonymous: the publisher's address. */
+			    "[muc_user:x/muc_user:item/@jid='bob@bc.test']",
 			    RESULT(1, "${s2}") "[client:body='two']",
 			    "2: /iq[@type='result']/mam:fin[@complete='true']"
 			    "/rsm:set[rsm:first='${s1}'][rsm:last='${s2}']"},

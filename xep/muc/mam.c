@@ -10,12 +10,17 @@
  *     <after/>, <before/> (empty: the last page); <flip-page/>.  Results
  *     are <message/>s from room@M, then the IQ result with <fin/>.
  *   - IQ get <query/> (§4.1.5): the form.
- *   - IQ get <metadata/> (§6): the first and last message.
+ *   - IQ get <metadata/> (§5): the first and last message.
  *
  * 'with' in a room (§4.1.1) matches the publisher: the sender's identity
- * address (handle@D, what every occupant sees already) or an occupant
- * JID room@M/nick (the nick the message was sent under).  Anything else
- * matches nothing.
+ * address (handle@D) or an occupant JID room@M/nick (the nick the message
+ * was sent under).  Anything else matches nothing.  By address only for
+ * those who may see occupants' addresses (whois anyone, or a moderator):
+ * anyone else gets forbidden, so the filter cannot tell them who wrote.
+ * Those same askers get the publisher's address in each result, as in a
+ * non-anonymous room (§6.1.2: <x xmlns='...muc#user'><item jid/></x>,
+ * here handle@D, never a real JID); a muc#user <x/> the sender put in
+ * the message is left out of every copy.
  *
  * Pages hold MAM_MAX_DEFAULT messages unless <max/> asks for another
  * size, and never more than MAM_MAX_CAP (the server's limit of §4.3.1:
@@ -54,6 +59,7 @@ struct mam_query {
 	char *with_from;      /* filter: the publisher's address */
 	char *with_nick;      /* filter: the publisher's nick */
 	bool with_none;       /* 'with' names nobody who can publish here */
+	bool shows;           /* the asker may see occupants' addresses */
 	const char *after_id; /* form after-id (borrowed from the stanza) */
 	const char *before_id;
 	const char **ids; /* form ids, borrowed; n_ids of them */
@@ -144,19 +150,23 @@ static char *mam_field_value(xmpp_stanza_t *field)
 }
 
 /* 'with' (§4.1.1): an identity address under D, or room@M/nick. */
-static void mam_with(struct xep_stanza *st, const char *value,
-		     struct mam_query *q)
+static int mam_with(struct xep_stanza *st, const char *value,
+		    struct mam_query *q)
 {
 	struct jid j;
 	char bare[JID_MAX];
 
 	if (jid_parse(value, &j) != 0) {
 		q->with_none = true;
-		return;
+		return 0;
 	}
 	if (j.node[0] != '\0' && j.resource[0] == '\0' &&
 	    strcmp(j.domain, st->bc->cfg->service_domain) == 0 &&
 	    jid_format_bare(&j, bare, sizeof(bare)) == 0) {
+		if (!q->shows)
+			return xep_fail(st, BC_EFORBIDDEN,
+					"This room does not show you its "
+					"occupants' addresses");
 		q->with_from = xstrdup(bare);
 	} else if (j.resource[0] != '\0' &&
 		   strcmp(j.node, st->to_jid.node) == 0 &&
@@ -165,6 +175,7 @@ static void mam_with(struct xep_stanza *st, const char *value,
 	} else {
 		q->with_none = true;
 	}
+	return 0;
 }
 
 /* Reads the XEP-0004 form of a query (§4.1). */
@@ -231,7 +242,7 @@ static int mam_parse_form(struct xep_stanza *st, xmpp_stanza_t *x,
 				rc = xep_fail(st, BC_EBAD_REQUEST,
 					      "with is empty");
 			else
-				mam_with(st, val, q);
+				rc = mam_with(st, val, q);
 		} else if (strcmp(var, "after-id") == 0 ||
 			   strcmp(var, "before-id") == 0) {
 			xmpp_stanza_t *t = xmpp_stanza_get_child_by_name(
@@ -312,12 +323,13 @@ static int mam_parse_rsm(struct xep_stanza *st, xmpp_stanza_t *set,
 }
 
 /* Reads the whole <query/>. */
-static int mam_parse(struct xep_stanza *st, struct mam_query *q)
+static int mam_parse(struct xep_stanza *st, struct mam_query *q, bool shows)
 {
 	xmpp_stanza_t *e;
 	int rc;
 
 	memset(q, 0, sizeof(*q));
+	q->shows = shows;
 	for (e = xmpp_stanza_get_children(st->payload); e != NULL;
 	     e = xmpp_stanza_get_next(e)) {
 		const char *name = xmpp_stanza_get_name(e);
@@ -416,44 +428,70 @@ static int mam_by_ids(struct xep_stanza *st, const char *room,
 	return 0;
 }
 
-/* The archived stanza text as the <message/> to forward (a new stanza),
- * or NULL when it does not parse.  Its 'to', if any, is left out and its
- * namespace made jabber:client (XEP-0297 §3: inside <forwarded/> it would
- * otherwise take the forwarding namespace). */
-static xmpp_stanza_t *mam_archived(struct bc *bc, const char *text)
+/* True for an <x xmlns='http://jabber.org/protocol/muc#user'/>. */
+static bool mam_is_muc_user(xmpp_stanza_t *c)
 {
-	xmpp_stanza_t *m = xmpp_stanza_new_from_string(bc->xctx, text);
-	const char *ns, *lang;
+	const char *name = xmpp_stanza_get_name(c);
+	const char *ns = xmpp_stanza_get_ns(c);
 
-	if (m == NULL)
+	return xmpp_stanza_is_tag(c) && name != NULL && ns != NULL &&
+	       strcmp(name, "x") == 0 && strcmp(ns, NS_MUC_USER) == 0;
+}
+
+/* The archived stanza text as the <message/> to forward (a new stanza),
+ * or NULL when it does not parse.  Its 'to', if any, is left out, its
+ * namespace is jabber:client (XEP-0297 §3: inside <forwarded/> it would
+ * otherwise take the forwarding namespace), any muc#user <x/> is left out
+ * (XEP-0313 §6.1.2: the sender's claims) and, when publisher is not NULL,
+ * one naming the publisher's address is added. */
+static xmpp_stanza_t *mam_archived(struct bc *bc, const char *text,
+				   const char *publisher)
+{
+	xmpp_stanza_t *in = xmpp_stanza_new_from_string(bc->xctx, text);
+	xmpp_stanza_t *m, *c;
+	const char *attrs[2 * 64];
+	int n, i;
+
+	if (in == NULL)
 		return NULL;
-	if (xmpp_stanza_get_to(m) != NULL)
-		xmpp_stanza_del_attribute(m, "to");
-	ns = xmpp_stanza_get_ns(m);
-	if (ns == NULL || strcmp(ns, NS_COMPONENT) == 0)
-		xmpp_stanza_set_ns(m, NS_CLIENT);
-	/* libstrophe's parser drops the xml: prefix of xml:lang; nested
-	 * here, the serialiser would not put it back. */
-	lang = xmpp_stanza_get_attribute(m, "lang");
-	if (lang != NULL) {
-		char *l = xstrdup(lang);
-
-		xmpp_stanza_del_attribute(m, "lang");
-		xmpp_stanza_set_attribute(m, "xml:lang", l);
-		free(l);
+	m = xep_elem(bc, "message", NS_CLIENT);
+	n = xmpp_stanza_get_attributes(in, attrs, 2 * 64);
+	for (i = 0; i + 1 < n; i += 2) {
+		if (strcmp(attrs[i], "to") == 0 ||
+		    strcmp(attrs[i], "xmlns") == 0)
+			continue;
+		/* libstrophe's parser drops the xml: prefix of xml:lang;
+		 * nested here, the serialiser would not put it back. */
+		xmpp_stanza_set_attribute(
+			m, strcmp(attrs[i], "lang") == 0 ? "xml:lang" : attrs[i],
+			attrs[i + 1]);
 	}
+	for (c = xmpp_stanza_get_children(in); c != NULL;
+	     c = xmpp_stanza_get_next(c))
+		if (!mam_is_muc_user(c))
+			xmpp_stanza_add_child_ex(m, xmpp_stanza_copy(c), 0);
+	if (publisher != NULL)
+		xmpp_stanza_set_attribute(
+			xep_add_child(xep_add_child(m, "x", NS_MUC_USER),
+				      "item", NULL),
+			"jid", publisher);
+	xmpp_stanza_release(in);
 	return m;
 }
 
 /* Sends one result message (§4.2). */
 static void mam_send_result(struct xep_stanza *st, const char *queryid,
-			    const struct store_archive_msg *m)
+			    const struct store_archive_msg *m, bool shows)
 {
 	struct bc *bc = st->bc;
 	xmpp_stanza_t *msg, *res, *fwd, *delay, *inner;
 	char id[32], stamp[40];
+	/* The publisher of an occupant's message; the room's own messages
+	 * (no nick) have none. */
+	bool named = shows && m->nick != NULL && m->nick[0] != '\0' &&
+		     m->from != NULL && m->from[0] != '\0';
 
-	inner = mam_archived(bc, m->stanza);
+	inner = mam_archived(bc, m->stanza, named ? m->from : NULL);
 	if (inner == NULL) {
 		log_warnx("mam: archived message %s of %s does not parse",
 			  m->stanza_id, st->to_jid.node);
@@ -510,7 +548,8 @@ int muc_mam_query(struct xep_stanza *st)
 	if ((rc = mam_room(st, &r)) != 0)
 		return rc;
 	room = muc_room_name(r);
-	if ((rc = mam_parse(st, &q)) != 0)
+	if ((rc = mam_parse(st, &q,
+			    muc_room_shows_addresses(r, st->from))) != 0)
 		goto out;
 	page = q.has_max ? q.max : MAM_MAX_DEFAULT;
 
@@ -574,7 +613,8 @@ int muc_mam_query(struct xep_stanza *st)
 
 	queryid = xmpp_stanza_get_attribute(st->payload, "queryid");
 	for (i = 0; i < n; i++)
-		mam_send_result(st, queryid, &v[q.flip ? n - 1 - i : i]);
+		mam_send_result(st, queryid, &v[q.flip ? n - 1 - i : i],
+				q.shows);
 
 	iq = xep_iq_result(st);
 	fin = xep_add_child(iq, "fin", NS_MAM);

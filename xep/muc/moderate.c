@@ -14,7 +14,7 @@
  *      <reason/></retracted> in place of its body and every other child;
  *      it keeps its stanza id and place in the archive;
  *   2. the retraction message (XEP-0425 §3.1) is archived, with a stanza
- *      id of its own (XEP-0424 §6: the archive MUST keep it), and sent to
+ *      id of its own (XEP-0424 §5: the archive MUST keep it), and sent to
  *      every occupant, with a XEP-0428 fallback body;
  *   3. the moderator gets an empty result.
  *

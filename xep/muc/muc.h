@@ -73,6 +73,11 @@ void muc_disco_items(struct xep_stanza *st, xmpp_stanza_t *query);
  * gives the asker's reserved nick; other nodes are item-not-found. */
 int muc_disco_node(struct xep_stanza *st, const char *node);
 
+/* True when the session with real full JID jid (joined or not) may see
+ * the occupants' addresses (handle@D) in r: the room shows them to
+ * everyone (whois anyone), or that session is a moderator there. */
+bool muc_room_shows_addresses(const struct muc_room *r, const char *jid);
+
 /* --- implemented by mam.c --- */
 
 /* IQ set <query xmlns='urn:xmpp:mam:2'/> to room@M (XEP-0313 §4). */
@@ -83,7 +88,7 @@ int muc_mam_query(struct xep_stanza *st);
 int muc_mam_form(struct xep_stanza *st);
 
 /* IQ get <metadata xmlns='urn:xmpp:mam:2'/> to room@M: the first and last
- * archived message (XEP-0313 §6, part of urn:xmpp:mam:2#extended). */
+ * archived message (XEP-0313 §5, part of urn:xmpp:mam:2#extended). */
 int muc_mam_metadata(struct xep_stanza *st);
 
 /* --- implemented by moderate.c --- */

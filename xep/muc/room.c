@@ -710,6 +710,12 @@ bool muc_sees_jids(const struct muc_room *r,
 	       viewer->role == MUC_ROLE_MODERATOR;
 }
 
+bool muc_room_shows_addresses(const struct muc_room *r, const char *jid)
+{
+	return (r->cfg.flags & STORE_ROOMCFG_WHOIS_ANYONE) ||
+	       muc_room_role(r, jid) == MUC_ROLE_MODERATOR;
+}
+
 void muc_presence_others(struct bc *bc, struct muc_occupant *o,
 			 const char *type, const struct muc_codes *codes,
 			 void (*extra)(xmpp_stanza_t *x, void *arg), void *arg)
