@@ -20,6 +20,7 @@
 #include "component/clock.h"
 #include "component/identity.h"
 #include "component/log.h"
+#include "component/metrics.h"
 #include "component/router.h"
 #include "component/strmap.h"
 #include "component/xmalloc.h"
@@ -483,6 +484,9 @@ struct muc_occupant *muc_occ_add(struct bc *bc, struct muc_room *r,
 	}
 	o->idx = r->nocc;
 	r->occ[r->nocc++] = o;
+	metrics.occupants++;
+	if (r->nocc == 1)
+		metrics.rooms++;
 	strmap_put(r->by_nick, nick, o);
 	strmap_put(r->by_who, who, o);
 	if (muc_broadcasts(r, role))
@@ -541,6 +545,9 @@ static void muc_occ_unlink(struct muc_occupant *o)
 	muc_stage_del(r, o);
 	r->occ[i] = r->occ[--r->nocc];
 	r->occ[i]->idx = i;
+	metrics.occupants--;
+	if (r->nocc == 0)
+		metrics.rooms--;
 	strmap_del(r->by_nick, o->nick);
 	strmap_del(r->by_who, o->who);
 	muc_occ_free(o);
