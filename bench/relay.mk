@@ -15,4 +15,12 @@ RELAY_FLAGS =
 bench-relay: bench/relay_driver bench/echo_component backchanneld backchannelctl
 	$(SHELL) $(srcdir)/bench/relay.sh -b . $(RELAY_FLAGS)
 
-.PHONY: bench-relay
+# "make bench-ctl-wait": how long backchannelctl writes wait while the
+# daemon relays (bench/ctlwait.sh -h); CTLWAIT_FLAGS passes options.
+EXTRA_DIST += bench/ctlwait.sh
+CTLWAIT_FLAGS =
+
+bench-ctl-wait: bench/relay_driver backchanneld backchannelctl
+	$(SHELL) $(srcdir)/bench/ctlwait.sh -b . $(CTLWAIT_FLAGS)
+
+.PHONY: bench-relay bench-ctl-wait

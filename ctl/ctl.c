@@ -715,7 +715,7 @@ int ctl_main(int argc, char **argv)
 		rc = CTL_FAIL;
 		goto out;
 	}
-	if (store_open(cfg->store_path, 0, &st) != 0) {
+	if (store_open(cfg->store_path, STORE_NO_CHECKPOINT, &st) != 0) {
 		fprintf(stderr, "backchannelctl: cannot open the store at %s\n",
 			cfg->store_path);
 		rc = CTL_FAIL;

@@ -99,18 +99,22 @@ static void store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 
 static void store_close_handles(struct store *st)
 {
+	/* A handle that leaves checkpoints to the daemon does not write the
+	 * databases' pages at close either (recovery has them in the log):
+	 * it would wait for the pages the daemon is using. */
+	uint32_t flags = (st->flags & STORE_NO_CHECKPOINT) ? DB_NOSYNC : 0;
 	int i;
 
 	/* Secondaries close before their primaries. */
 	for (i = STORE_DB_N - 1; i >= 0; i--) {
 		if (st->db[i] != NULL && store_dbs[i].primary >= 0) {
-			st->db[i]->close(st->db[i], 0);
+			st->db[i]->close(st->db[i], flags);
 			st->db[i] = NULL;
 		}
 	}
 	for (i = STORE_DB_N - 1; i >= 0; i--) {
 		if (st->db[i] != NULL) {
-			st->db[i]->close(st->db[i], 0);
+			st->db[i]->close(st->db[i], flags);
 			st->db[i] = NULL;
 		}
 	}
@@ -241,7 +245,7 @@ void store_close(struct store *st)
 		store_batch_end(st);
 	if (st->env != NULL) {
 		st->env->log_flush(st->env, NULL);
-		if (!(st->flags & STORE_IN_MEMORY))
+		if (!(st->flags & (STORE_IN_MEMORY | STORE_NO_CHECKPOINT)))
 			st->env->txn_checkpoint(st->env, 0, 0, 0);
 	}
 	store_close_handles(st);
@@ -517,7 +521,12 @@ int store_dbget(struct store *st, DB_TXN *txn, enum store_dbi i,
 	store_dbt(&k, key->p, key->len);
 	memset(&v, 0, sizeof(v));
 	v.flags = DB_DBT_MALLOC;
-	rc = st->db[i]->get(st->db[i], txn, &k, &v, txn ? DB_RMW : 0);
+	/* A body that may write reads with write locks, so that two
+	 * processes never both hold a read lock they want to upgrade; a
+	 * read-only one (store_read()) with read locks, which other readers
+	 * share and which keep the batch's cache valid all the same. */
+	rc = st->db[i]->get(st->db[i], txn, &k, &v,
+			    txn != NULL && !st->read_only ? DB_RMW : 0);
 	if (rc == 0) {
 		*val = v.data;
 		*len = v.size;

@@ -399,6 +399,37 @@ out:
 	return rc;
 }
 
+int store_rec_get_index(struct store *st, DB_TXN *txn,
+			const struct store_rec *r, void *rec,
+			struct store_buf *pkey)
+{
+	struct store_buf k;
+	DBT ik, pk, pv;
+	int rc;
+
+	if (st->cache_only)
+		return STORE_MISS;
+	store_buf_init(&k);
+	store_fields_key(r->ikey, rec, 0, &k);
+	memset(&ik, 0, sizeof(ik));
+	memset(&pk, 0, sizeof(pk));
+	memset(&pv, 0, sizeof(pv));
+	ik.data = k.p;
+	ik.size = (uint32_t)k.len;
+	pk.flags = pv.flags = DB_DBT_MALLOC;
+	rc = st->db[r->index]->pget(st->db[r->index], txn, &ik, &pk, &pv, 0);
+	if (rc == 0) {
+		rc = store_rec_decode(r, pk.data, pk.size, pv.data, pv.size,
+				      rec);
+		if (pkey != NULL)
+			store_buf_put(pkey, pk.data, pk.size);
+	}
+	free(pk.data);
+	free(pv.data);
+	store_buf_free(&k);
+	return rc;
+}
+
 int store_rec_exists(struct store *st, DB_TXN *txn, const struct store_rec *r,
 		     const void *keyrec)
 {
@@ -758,7 +789,10 @@ int store_read(struct store *st, const char *what,
 			return rc == DB_NOTFOUND ? STORE_NOTFOUND : rc;
 		}
 	}
-	return store_txn_run(st, what, body, arg);
+	st->read_only = true;
+	rc = store_txn_run(st, what, body, arg);
+	st->read_only = false;
+	return rc;
 }
 
 int store_read_steps(struct store *st, const char *what,

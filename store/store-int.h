@@ -76,6 +76,7 @@ struct store {
 	bool child_wrote;         /* the running child transaction wrote */
 	bool child_cached;        /* ... or kept a read in the cache */
 	bool cache_only;          /* store_read(): reads from the cache alone */
+	bool read_only;           /* ... or with read locks */
 };
 
 struct store_buf;
@@ -278,7 +279,11 @@ struct store_archive_rec {
 };
 
 extern const struct store_rec store_rec_identity, store_rec_link,
-	store_rec_follow, store_rec_relation, store_rec_archive;
+	store_rec_follow, store_rec_relation, store_rec_room, store_rec_archive;
+
+/* A room's name as the store keeps it (lower-cased, no '@' or '/', at
+ * most 1023 bytes) into out: 0 or STORE_EINVAL. */
+int store_room_norm(const char *in, char out[STORE_ADDR_SIZE]);
 
 /* The key of rec (its first nparts parts, each string part with its NUL:
  * the prefix of the keys that start with them; 0: the whole key),
@@ -307,6 +312,13 @@ void store_rec_list_free(const struct store_rec *r, void *v, size_t n);
  * members give into rec's value members (their strings freed first). */
 int store_rec_get(struct store *st, DB_TXN *txn, const struct store_rec *r,
 		  void *rec);
+/* Reads by the secondary index: the record whose index key rec's members
+ * give, the whole of it into rec (zeroed first: rec's strings are then
+ * its own, store_rec_clear()), and its primary key appended to pkey
+ * (may be NULL). */
+int store_rec_get_index(struct store *st, DB_TXN *txn,
+			const struct store_rec *r, void *rec,
+			struct store_buf *pkey);
 /* 0 when the record keyrec's key names exists, DB_NOTFOUND when not. */
 int store_rec_exists(struct store *st, DB_TXN *txn, const struct store_rec *r,
 		     const void *keyrec);

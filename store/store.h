@@ -35,6 +35,11 @@ struct store;
 enum store_open_flags {
 	STORE_IN_MEMORY = 1 << 0, /* private in-memory environment (tests) */
 	STORE_SYNC_EACH = 1 << 1, /* flush every commit on its own (benchmark) */
+	/* No checkpoint when the handle closes: a short-lived process
+	 * (backchannelctl) leaves checkpoints to the daemon, whose pages it
+	 * would otherwise wait for.  Its writes are durable all the same
+	 * (store_flush()). */
+	STORE_NO_CHECKPOINT = 1 << 2,
 };
 
 /* Opens (creating on first use) the transactional environment at path,
