@@ -188,21 +188,13 @@ int store_report_resolve(struct store *st, uint64_t id)
 
 /* Stats. */
 
-static int store_stats_rooms(DBC *c, const DBT *key, const DBT *val,
-			     void *arg)
+static int store_stats_room(DBC *c, void *rec, void *arg)
 {
 	struct store_stats *s = arg;
-	struct store_rd rd;
 
-	store_rd_init(&rd, val->data, val->size);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	free(store_rd_str(&rd));
-	free(store_rd_str(&rd));
-	store_rd_u8(&rd);
-	if (store_rd_u8(&rd))
-		s->live_rooms++;
 	s->rooms++;
+	if (((struct store_room *)rec)->live)
+		s->live_rooms++;
 	return 0;
 }
 
@@ -253,8 +245,8 @@ static int store_stats_body(struct store *st, DB_TXN *txn, void *arg)
 		rc = store_rec_walk(st, txn, &store_rec_relation, NULL, 0, 0,
 				    store_stats_relation, s);
 	if (rc == 0)
-		rc = store_dbwalk(st, txn, STORE_DB_ROOMS, NULL, 0, 0,
-				  store_stats_rooms, s);
+		rc = store_rec_walk(st, txn, &store_rec_room, NULL, 0, 0,
+				    store_stats_room, s);
 	if (rc == 0)
 		rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
 				    store_stats_report, s);

@@ -1,22 +1,61 @@
 /*
  * rooms.c - rooms, their affiliations and their archive.
  *
- * rooms:        room -> v1 | str title | str subject | u8 kind | u8 live |
- *               be64 created
- * affiliations: room \0 who -> v1 | u8 affiliation
- * archive:      room \0 be64 ms be32 seq -> v1 | str stanza-id | be64 ms |
- *               str nick | str from | str stanza
- * archive-ids:  room \0 stanza-id (index of archive)
+ * The records (docs/STORE.md has the layouts):
+ * rooms:        room -> title, subject, kind, live, created
+ * affiliations: room \0 who -> affiliation
+ * archive:      room \0 ms seq -> stanza id, ms, nick, from, stanza;
+ *               indexed by room \0 stanza id
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "component/clock.h"
 #include "component/xmalloc.h"
 #include "store/store-int.h"
+
+#define RM struct store_room
+static const struct store_field store_room_key[] = {
+	STORE_FIELD(STORE_F_STR, RM, name),
+	STORE_FIELD_END,
+};
+static const struct store_field store_room_val[] = {
+	STORE_FIELD(STORE_F_STR, RM, title),
+	STORE_FIELD(STORE_F_STR, RM, subject),
+	STORE_FIELD(STORE_F_U8, RM, kind),
+	STORE_FIELD(STORE_F_BOOL, RM, live),
+	STORE_FIELD(STORE_F_BE64, RM, created_ms),
+	STORE_FIELD_END,
+};
+#undef RM
+const struct store_rec store_rec_room = {
+	STORE_DB_ROOMS, false, sizeof(struct store_room),
+	store_room_key, store_room_val, 0, NULL,
+};
+
+struct store_affil_rec {
+	char *room;
+	struct store_affiliation a;
+};
+
+#define AF struct store_affil_rec
+static const struct store_field store_affil_key[] = {
+	STORE_FIELD(STORE_F_STR, AF, room),
+	STORE_FIELD(STORE_F_STR, AF, a.who),
+	STORE_FIELD_END,
+};
+static const struct store_field store_affil_val[] = {
+	STORE_FIELD(STORE_F_U8, AF, a.affil),
+	STORE_FIELD_END,
+};
+#undef AF
+static const struct store_rec store_rec_affil = {
+	STORE_DB_AFFILS, false, sizeof(struct store_affil_rec),
+	store_affil_key, store_affil_val, 0, NULL,
+};
 
 #define AR struct store_archive_rec
 static const struct store_field store_archive_key[] = {
@@ -45,84 +84,14 @@ const struct store_rec store_rec_archive = {
 	store_archive_ikey,
 };
 
-struct store_roomarg {
-	char *name;
-	const struct store_room *in;
-	struct store_room out;
-	const char *owner;
-	const char *title;
-	const char *const *hosts;
-	const char *const *speakers;
-	const char *who;
-	enum store_affil affil;
-	struct store_room *rooms;
-	size_t nrooms;
-	struct store_affiliation *affils;
-	size_t naffils;
-	const struct store_archive_msg *msg;
-	const struct store_archive_query *q;
-	struct store_archive_msg *msgs;
-	size_t nmsgs;
-	bool complete;
-	uint32_t flags; /* DB_NOOVERWRITE for create */
-};
-
-static char *store_lower(const char *s)
-{
-	char *d = xstrdup(s);
-	char *p;
-
-	for (p = d; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
-static int store_roomarg_new(const char *name, struct store_roomarg **out)
-{
-	struct store_roomarg *a;
-
-	*out = NULL;
-	if (name == NULL || name[0] == '\0' || strlen(name) > 1023 ||
-	    strchr(name, '@') || strchr(name, '/'))
-		return STORE_EINVAL;
-	a = xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	a->name = store_lower(name);
-	*out = a;
-	return 0;
-}
-
-static void store_roomarg_free(struct store_roomarg *a)
-{
-	if (a == NULL)
-		return;
-	free(a->name);
-	store_room_clear(&a->out);
-	store_room_list_free(a->rooms, a->nrooms);
-	store_affil_list_free(a->affils, a->naffils);
-	store_archive_list_free(a->msgs, a->nmsgs);
-	free(a);
-}
-
 void store_room_clear(struct store_room *r)
 {
-	if (r == NULL)
-		return;
-	free(r->name);
-	free(r->title);
-	free(r->subject);
-	memset(r, 0, sizeof(*r));
+	store_rec_clear(&store_rec_room, r);
 }
 
 void store_room_list_free(struct store_room *v, size_t n)
 {
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		store_room_clear(&v[i]);
-	free(v);
+	store_rec_list_free(&store_rec_room, v, n);
 }
 
 void store_affil_list_free(struct store_affiliation *v, size_t n)
@@ -158,496 +127,299 @@ void store_archive_list_free(struct store_archive_msg *v, size_t n)
 	free(v);
 }
 
-static int store_room_decode(const char *name, size_t nlen, const void *p,
-			     size_t len, struct store_room *out)
-{
-	struct store_rd rd;
-
-	memset(out, 0, sizeof(*out));
-	store_rd_init(&rd, p, len);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	out->name = xmalloc(nlen + 1);
-	memcpy(out->name, name, nlen);
-	out->name[nlen] = '\0';
-	out->title = store_rd_str(&rd);
-	out->subject = store_rd_str(&rd);
-	out->kind = (enum store_room_kind)store_rd_u8(&rd);
-	out->live = store_rd_u8(&rd) != 0;
-	out->created_ms = (int64_t)store_rd_be64(&rd);
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static int store_room_read(struct store *st, DB_TXN *txn, const char *name,
-			   struct store_room *out)
-{
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
-	int rc;
-
-	store_room_clear(out);
-	store_buf_init(&k);
-	store_buf_put(&k, name, strlen(name));
-	rc = store_dbget(st, txn, STORE_DB_ROOMS, &k, &v, &len);
-	if (rc == 0)
-		rc = store_room_decode(name, strlen(name), v, len, out);
-	free(v);
-	store_buf_free(&k);
-	return rc;
-}
-
-static int store_room_write(struct store *st, DB_TXN *txn, const char *name,
-			    const struct store_room *r, uint32_t flags)
-{
-	struct store_buf k, v;
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, name, strlen(name));
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, r->title);
-	store_buf_str(&v, r->subject);
-	store_buf_u8(&v, (uint8_t)r->kind);
-	store_buf_u8(&v, r->live ? 1 : 0);
-	store_buf_be64(&v, (uint64_t)(r->created_ms ? r->created_ms
-						    : clock_now_ms()));
-	rc = store_dbput(st, txn, STORE_DB_ROOMS, &k, &v, flags);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
-}
-
+/* Writes who's affiliation in room (NONE removes it). */
 static int store_affil_write(struct store *st, DB_TXN *txn, const char *room,
 			     const char *who, enum store_affil affil)
 {
-	struct store_buf k, v;
-	char *w = store_lower(who);
+	char w[STORE_ADDR_SIZE];
+	struct store_affil_rec f = {(char *)room, {w, affil}};
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_key(&k, room);
-	store_buf_put(&k, w, strlen(w));
-	if (affil == STORE_AFFIL_NONE) {
-		rc = store_dbdel(st, txn, STORE_DB_AFFILS, &k);
-		if (rc == DB_NOTFOUND)
-			rc = 0;
-	} else {
-		store_buf_u8(&v, STORE_V1);
-		store_buf_u8(&v, (uint8_t)affil);
-		rc = store_dbput(st, txn, STORE_DB_AFFILS, &k, &v, 0);
-	}
-	free(w);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+	if (store_addr_norm(who, w) != 0)
+		return STORE_EINVAL;
+	if (affil != STORE_AFFIL_NONE)
+		return store_rec_put(st, txn, &store_rec_affil, &f, 0);
+	rc = store_rec_del(st, txn, &store_rec_affil, &f, 0);
+	return rc == DB_NOTFOUND ? 0 : rc;
 }
+
+/* A room and the affiliation of its owner (may be NULL), written with
+ * flags (DB_NOOVERWRITE: create). */
+struct store_room_new {
+	struct store_room r;
+	const char *owner;
+	uint32_t flags;
+};
 
 static int store_room_create_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_roomarg *a = arg;
+	struct store_room_new *a = arg;
 	int rc;
 
-	rc = store_room_write(st, txn, a->name, a->in, a->flags);
+	rc = store_rec_put(st, txn, &store_rec_room, &a->r, a->flags);
 	if (rc == 0 && a->owner != NULL)
-		rc = store_affil_write(st, txn, a->name, a->owner,
+		rc = store_affil_write(st, txn, a->r.name, a->owner,
 				       STORE_AFFIL_OWNER);
 	return rc;
+}
+
+static int store_room_write(struct store *st, const struct store_room *r,
+			    const char *owner, uint32_t flags,
+			    const char *what)
+{
+	char name[STORE_ADDR_SIZE];
+	struct store_room_new a = {*r, owner, flags};
+
+	if (store_room_norm(r->name, name) != 0)
+		return STORE_EINVAL;
+	a.r.name = name;
+	if (a.r.created_ms == 0)
+		a.r.created_ms = clock_now_ms();
+	return store_txn_run(st, what, store_room_create_body, &a);
 }
 
 int store_room_create(struct store *st, const struct store_room *r,
 		      const char *owner)
 {
-	struct store_roomarg *a;
-	int rc;
-
-	rc = store_roomarg_new(r->name, &a);
-	if (rc != 0)
-		return rc;
-	a->in = r;
-	a->owner = owner;
-	a->flags = DB_NOOVERWRITE;
-	rc = store_txn_run(st, "create room", store_room_create_body, a);
-	store_roomarg_free(a);
-	return rc;
+	return store_room_write(st, r, owner, DB_NOOVERWRITE, "create room");
 }
 
 int store_room_put(struct store *st, const struct store_room *r)
 {
-	struct store_roomarg *a;
-	int rc;
-
-	rc = store_roomarg_new(r->name, &a);
-	if (rc != 0)
-		return rc;
-	a->in = r;
-	rc = store_txn_run(st, "write room", store_room_create_body, a);
-	store_roomarg_free(a);
-	return rc;
-}
-
-static int store_room_get_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_roomarg *a = arg;
-
-	return store_room_read(st, txn, a->name, &a->out);
+	return store_room_write(st, r, NULL, 0, "write room");
 }
 
 int store_room_get(struct store *st, const char *name, struct store_room *out)
 {
-	struct store_roomarg *a;
+	char n[STORE_ADDR_SIZE];
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_room, out),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = store_roomarg_new(name, &a);
-	if (rc != 0)
+	if (store_room_norm(name, n) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "read room", store_room_get_body, a);
-	if (rc == 0) {
-		*out = a->out;
-		memset(&a->out, 0, sizeof(a->out));
-	}
-	store_roomarg_free(a);
+	out->name = n;
+	rc = store_read_steps(st, "read room", steps);
+	out->name = NULL;
+	if (rc == 0)
+		out->name = xstrdup(n);
+	else
+		store_room_clear(out);
 	return rc;
 }
 
-static int store_room_subject_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_roomarg *a = arg;
-	int rc;
-
-	rc = store_room_read(st, txn, a->name, &a->out);
-	if (rc != 0)
-		return rc;
-	free(a->out.subject);
-	a->out.subject = xstrdup(a->title ? a->title : "");
-	return store_room_write(st, txn, a->name, &a->out, 0);
-}
-
-int store_room_set_subject(struct store *st, const char *name,
-			   const char *subject)
-{
-	struct store_roomarg *a;
-	int rc;
-
-	rc = store_roomarg_new(name, &a);
-	if (rc != 0)
-		return STORE_NOTFOUND;
-	a->title = subject;
-	rc = store_txn_run(st, "set subject", store_room_subject_body, a);
-	store_roomarg_free(a);
-	return rc;
-}
+/* A change to a room's record: its subject, or an audio room opened (with
+ * its hosts and speakers) or closed. */
+struct store_room_change {
+	struct store_room r;
+	enum { STORE_ROOM_SUBJECT, STORE_ROOM_OPEN, STORE_ROOM_CLOSE } op;
+	const char *text; /* the subject or the title */
+	const char *const *hosts, *const *speakers;
+};
 
 static int store_room_open_affils(struct store *st, DB_TXN *txn,
 				  const char *room, const char *const *who,
 				  enum store_affil affil)
 {
-	char h[STORE_HANDLE_SIZE];
 	int rc;
 
 	for (; who != NULL && *who != NULL; who++) {
-		if (store_handle_norm(*who, h) != 0)
+		struct store_identity id = {.bot = false};
+
+		if (store_handle_norm(*who, id.handle) != 0)
 			return STORE_NOTFOUND;
-		rc = store_identity_check(st, txn, h);
+		rc = store_rec_exists(st, txn, &store_rec_identity, &id);
 		if (rc == 0)
-			rc = store_affil_write(st, txn, room, h, affil);
+			rc = store_affil_write(st, txn, room, id.handle, affil);
 		if (rc != 0)
 			return rc;
 	}
 	return 0;
 }
 
-static int store_room_open_body(struct store *st, DB_TXN *txn, void *arg)
+static int store_room_change_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_roomarg *a = arg;
+	struct store_room_change *c = arg;
+	char **field = c->op == STORE_ROOM_SUBJECT ? &c->r.subject
+						   : &c->r.title;
 	int rc;
 
-	rc = store_room_read(st, txn, a->name, &a->out);
-	if (rc == 0 && a->out.kind != STORE_ROOM_AUDIO)
-		return STORE_EEXIST;
-	if (rc != 0 && rc != DB_NOTFOUND)
-		return rc;
-	if (rc == DB_NOTFOUND) {
-		a->out.kind = STORE_ROOM_AUDIO;
-		a->out.created_ms = clock_now_ms();
+	rc = store_rec_get(st, txn, &store_rec_room, &c->r);
+	if (c->op == STORE_ROOM_OPEN) {
+		if (rc == 0 && c->r.kind != STORE_ROOM_AUDIO)
+			return STORE_EEXIST;
+		if (rc == DB_NOTFOUND) {
+			c->r.kind = STORE_ROOM_AUDIO;
+			c->r.created_ms = clock_now_ms();
+			rc = 0;
+		}
 	}
-	free(a->out.title);
-	a->out.title = xstrdup(a->title ? a->title : "");
-	a->out.live = true;
-	rc = store_room_write(st, txn, a->name, &a->out, 0);
+	if (rc != 0)
+		return rc;
+	if (c->op != STORE_ROOM_CLOSE) {
+		free(*field);
+		*field = xstrdup(c->text != NULL ? c->text : "");
+	}
+	c->r.live = c->op == STORE_ROOM_OPEN ||
+		    (c->op == STORE_ROOM_SUBJECT && c->r.live);
+	rc = store_rec_put(st, txn, &store_rec_room, &c->r, 0);
 	if (rc == 0)
-		rc = store_room_open_affils(st, txn, a->name, a->hosts,
+		rc = store_room_open_affils(st, txn, c->r.name, c->hosts,
 					    STORE_AFFIL_HOST);
 	if (rc == 0)
-		rc = store_room_open_affils(st, txn, a->name, a->speakers,
+		rc = store_room_open_affils(st, txn, c->r.name, c->speakers,
 					    STORE_AFFIL_SPEAKER);
-	if (rc == 0)
-		rc = store_change_note(st, txn, STORE_CHANGE_ROOM, a->name);
+	if (rc == 0 && c->op != STORE_ROOM_SUBJECT)
+		rc = store_change_note(st, txn, STORE_CHANGE_ROOM, c->r.name);
 	return rc;
+}
+
+static int store_room_change(struct store *st, const char *name,
+			     struct store_room_change *c, const char *what)
+{
+	char n[STORE_ADDR_SIZE];
+	int rc;
+
+	if (store_room_norm(name, n) != 0)
+		return c->op == STORE_ROOM_OPEN ? STORE_EINVAL : STORE_NOTFOUND;
+	c->r.name = n;
+	rc = store_txn_run(st, what, store_room_change_body, c);
+	c->r.name = NULL;
+	store_room_clear(&c->r);
+	return rc;
+}
+
+int store_room_set_subject(struct store *st, const char *name,
+			   const char *subject)
+{
+	struct store_room_change c = {{NULL, NULL, NULL, 0, false, 0},
+				      STORE_ROOM_SUBJECT, subject, NULL,
+				      NULL};
+
+	return store_room_change(st, name, &c, "set subject");
 }
 
 int store_room_open(struct store *st, const char *name, const char *title,
 		    const char *const *hosts, const char *const *speakers)
 {
-	struct store_roomarg *a;
-	int rc;
+	struct store_room_change c = {{NULL, NULL, NULL, 0, false, 0},
+				      STORE_ROOM_OPEN, title, hosts,
+				      speakers};
 
-	rc = store_roomarg_new(name, &a);
-	if (rc != 0)
-		return rc;
-	a->title = title;
-	a->hosts = hosts;
-	a->speakers = speakers;
-	rc = store_txn_run(st, "open room", store_room_open_body, a);
-	store_roomarg_free(a);
-	return rc;
-}
-
-static int store_room_close_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_roomarg *a = arg;
-	int rc;
-
-	rc = store_room_read(st, txn, a->name, &a->out);
-	if (rc != 0)
-		return rc;
-	a->out.live = false;
-	rc = store_room_write(st, txn, a->name, &a->out, 0);
-	if (rc == 0)
-		rc = store_change_note(st, txn, STORE_CHANGE_ROOM, a->name);
-	return rc;
+	return store_room_change(st, name, &c, "open room");
 }
 
 int store_room_close(struct store *st, const char *name)
 {
-	struct store_roomarg *a;
-	int rc;
+	struct store_room_change c = {{NULL, NULL, NULL, 0, false, 0},
+				      STORE_ROOM_CLOSE, NULL, NULL, NULL};
 
-	rc = store_roomarg_new(name, &a);
-	if (rc != 0)
-		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "close room", store_room_close_body, a);
-	store_roomarg_free(a);
-	return rc;
+	return store_room_change(st, name, &c, "close room");
 }
 
-static int store_room_remove_body(struct store *st, DB_TXN *txn, void *arg)
+static int store_room_remove_rest(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_roomarg *a = arg;
-	struct store_buf k;
+	struct store_affil_rec f = {arg, {NULL, 0}};
+	struct store_archive_rec m = {.room = arg};
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_put(&k, a->name, strlen(a->name));
-	rc = store_dbdel(st, txn, STORE_DB_ROOMS, &k);
-	store_buf_u8(&k, 0);
+	rc = store_rec_del(st, txn, &store_rec_affil, &f, 1);
 	if (rc == 0)
-		rc = store_dbdel_prefix(st, txn, STORE_DB_AFFILS, &k);
+		rc = store_rec_del(st, txn, &store_rec_archive, &m, 1);
 	if (rc == 0)
-		rc = store_dbdel_prefix(st, txn, STORE_DB_ARCHIVE, &k);
-	if (rc == 0)
-		rc = store_roomstate_remove(st, txn, a->name);
-	store_buf_free(&k);
+		rc = store_roomstate_remove(st, txn, arg);
 	return rc;
 }
 
 int store_room_remove(struct store *st, const char *name)
 {
-	struct store_roomarg *a;
-	int rc;
+	char n[STORE_ADDR_SIZE];
+	struct store_room r = {.name = n};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_DEL, &store_rec_room, &r),
+		{STORE_CALL, NULL, n, 0, store_room_remove_rest},
+		STORE_STEPS_END,
+	};
 
-	rc = store_roomarg_new(name, &a);
-	if (rc != 0)
+	if (store_room_norm(name, n) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "remove room", store_room_remove_body, a);
-	store_roomarg_free(a);
-	return rc;
-}
-
-static int store_room_list_one(DBC *c, const DBT *key, const DBT *val,
-			       void *arg)
-{
-	struct store_roomarg *a = arg;
-	int rc;
-
-	a->rooms = xreallocarray(a->rooms, a->nrooms + 1, sizeof(*a->rooms));
-	rc = store_room_decode(key->data, key->size, val->data, val->size,
-			       &a->rooms[a->nrooms]);
-	a->nrooms++;
-	return rc;
-}
-
-static int store_room_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_roomarg *a = arg;
-
-	store_room_list_free(a->rooms, a->nrooms);
-	a->rooms = NULL;
-	a->nrooms = 0;
-	return store_dbwalk(st, txn, STORE_DB_ROOMS, NULL, 0, 0,
-			    store_room_list_one, a);
+	return store_steps(st, "remove room", steps);
 }
 
 int store_room_list(struct store *st, struct store_room **out, size_t *n)
 {
-	struct store_roomarg *a;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	a = xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	rc = store_txn_run(st, "list rooms", store_room_list_body, a);
-	if (rc == 0) {
-		*out = a->rooms;
-		*n = a->nrooms;
-		a->rooms = NULL;
-		a->nrooms = 0;
-	}
-	store_roomarg_free(a);
-	return rc;
+	return store_list(st, "list rooms", &store_rec_room, NULL, 0, 0, NULL,
+			  NULL, (void **)out, n);
 }
 
 /* Affiliations. */
 
 static int store_affil_set_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_roomarg *a = arg;
+	struct store_affil_rec *f = arg;
+	struct store_room r = {.name = f->room};
 	int rc;
 
-	rc = store_room_read(st, txn, a->name, &a->out);
+	rc = store_rec_exists(st, txn, &store_rec_room, &r);
 	if (rc == 0)
-		rc = store_affil_write(st, txn, a->name, a->who, a->affil);
+		rc = store_affil_write(st, txn, f->room, f->a.who, f->a.affil);
 	return rc;
 }
 
 int store_affil_set(struct store *st, const char *room, const char *who,
 		    enum store_affil affil)
 {
-	struct store_roomarg *a;
-	int rc;
+	char n[STORE_ADDR_SIZE];
+	struct store_affil_rec f = {n, {(char *)who, affil}};
 
 	if (who == NULL || who[0] == '\0')
 		return STORE_EINVAL;
-	rc = store_roomarg_new(room, &a);
-	if (rc != 0)
+	if (store_room_norm(room, n) != 0)
 		return STORE_NOTFOUND;
-	a->who = who;
-	a->affil = affil;
-	rc = store_txn_run(st, "set affiliation", store_affil_set_body, a);
-	store_roomarg_free(a);
-	return rc;
-}
-
-static int store_affil_decode(const void *p, size_t len, enum store_affil *out)
-{
-	struct store_rd rd;
-
-	store_rd_init(&rd, p, len);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	*out = (enum store_affil)store_rd_u8(&rd);
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static int store_affil_get_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_roomarg *a = arg;
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
-	char *w = store_lower(a->who);
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_key(&k, a->name);
-	store_buf_put(&k, w, strlen(w));
-	a->affil = STORE_AFFIL_NONE;
-	rc = store_dbget(st, txn, STORE_DB_AFFILS, &k, &v, &len);
-	if (rc == 0)
-		rc = store_affil_decode(v, len, &a->affil);
-	else if (rc == DB_NOTFOUND)
-		rc = 0;
-	free(v);
-	free(w);
-	store_buf_free(&k);
-	return rc;
+	return store_txn_run(st, "set affiliation", store_affil_set_body, &f);
 }
 
 int store_affil_get(struct store *st, const char *room, const char *who,
 		    enum store_affil *out)
 {
-	struct store_roomarg *a;
+	char n[STORE_ADDR_SIZE], w[STORE_ADDR_SIZE];
+	struct store_affil_rec f = {n, {w, STORE_AFFIL_NONE}};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_affil, &f),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	*out = STORE_AFFIL_NONE;
-	if (who == NULL || who[0] == '\0')
+	if (store_addr_norm(who, w) != 0 || store_room_norm(room, n) != 0)
 		return 0;
-	rc = store_roomarg_new(room, &a);
-	if (rc != 0)
-		return 0;
-	a->who = who;
-	rc = store_txn_run(st, "read affiliation", store_affil_get_body, a);
+	rc = store_read_steps(st, "read affiliation", steps);
 	if (rc == 0)
-		*out = a->affil;
-	store_roomarg_free(a);
-	return rc;
-}
-
-static int store_affil_list_one(DBC *c, const DBT *key, const DBT *val,
-				void *arg)
-{
-	struct store_roomarg *a = arg;
-	struct store_affiliation *f;
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
-	size_t n;
-
-	if (sep == NULL)
-		return STORE_EFORMAT;
-	n = key->size - (size_t)(sep - k) - 1;
-	a->affils = xreallocarray(a->affils, a->naffils + 1,
-				  sizeof(*a->affils));
-	f = &a->affils[a->naffils++];
-	f->who = xmalloc(n + 1);
-	memcpy(f->who, sep + 1, n);
-	f->who[n] = '\0';
-	return store_affil_decode(val->data, val->size, &f->affil);
-}
-
-static int store_affil_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_roomarg *a = arg;
-
-	store_affil_list_free(a->affils, a->naffils);
-	a->affils = NULL;
-	a->naffils = 0;
-	return store_dbwalk(st, txn, STORE_DB_AFFILS, a->name,
-			    strlen(a->name) + 1, 0, store_affil_list_one, a);
+		*out = f.a.affil;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int store_affil_list(struct store *st, const char *room,
 		     struct store_affiliation **out, size_t *n)
 {
-	struct store_roomarg *a;
+	char name[STORE_ADDR_SIZE];
+	struct store_affil_rec f = {name, {NULL, 0}};
+	void *v;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = store_roomarg_new(room, &a);
-	if (rc != 0)
+	if ((rc = store_room_norm(room, name)) != 0)
 		return rc;
-	rc = store_txn_run(st, "list affiliations", store_affil_list_body, a);
-	if (rc == 0) {
-		*out = a->affils;
-		*n = a->naffils;
-		a->affils = NULL;
-		a->naffils = 0;
-	}
-	store_roomarg_free(a);
+	rc = store_list(st, "list affiliations", &store_rec_affil, &f, 1, 0,
+			NULL, NULL, &v, n);
+	if (rc == 0)
+		*out = store_rec_project(&store_rec_affil, v, *n,
+					 offsetof(struct store_affil_rec, a),
+					 sizeof(struct store_affiliation));
 	return rc;
 }
 
@@ -655,117 +427,47 @@ int store_affil_list(struct store *st, const char *room,
 
 static int store_archive_add_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_roomarg *a = arg;
-	const struct store_archive_msg *m = a->msg;
-	struct store_buf k, v;
-	DBT ik, iv;
-	int64_t ms = m->ms ? m->ms : clock_now_ms();
+	struct store_archive_rec *a = arg, dup = *a;
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_init(&v);
 	/* The stanza id is unique in the room. */
-	store_buf_key(&k, a->name);
-	store_buf_put(&k, m->stanza_id, strlen(m->stanza_id));
-	memset(&ik, 0, sizeof(ik));
-	memset(&iv, 0, sizeof(iv));
-	ik.data = k.p;
-	ik.size = (uint32_t)k.len;
-	iv.flags = DB_DBT_MALLOC;
-	rc = st->db[STORE_DB_ARCHIVE_IDS]->get(st->db[STORE_DB_ARCHIVE_IDS],
-					       txn, &ik, &iv, 0);
-	free(iv.data);
-	if (rc == 0) {
+	rc = store_rec_get_index(st, txn, &store_rec_archive, &dup, NULL);
+	if (rc == 0)
 		rc = STORE_EEXIST;
-		goto out;
-	}
+	if (rc == 0 || rc == STORE_EEXIST || rc == STORE_EFORMAT)
+		store_rec_clear(&store_rec_archive, &dup);
 	if (rc != DB_NOTFOUND)
-		goto out;
-	store_buf_reset(&k);
-	store_buf_key(&k, a->name);
-	store_buf_be64(&k, (uint64_t)ms);
-	store_buf_be32(&k, m->seq ? m->seq : store_next_seq(st));
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, m->stanza_id);
-	store_buf_be64(&v, (uint64_t)ms);
-	store_buf_str(&v, m->nick);
-	store_buf_str(&v, m->from);
-	store_buf_str(&v, m->stanza);
-	rc = store_dbput(st, txn, STORE_DB_ARCHIVE, &k, &v, DB_NOOVERWRITE);
-out:
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+		return rc;
+	return store_rec_put(st, txn, &store_rec_archive, a, DB_NOOVERWRITE);
 }
 
 int store_archive_add(struct store *st, const char *room,
 		      const struct store_archive_msg *m)
 {
-	struct store_roomarg *a;
+	char n[STORE_ADDR_SIZE];
+	struct store_archive_rec a = {n, *m};
 	int rc;
 
 	if (m->stanza_id == NULL || m->stanza_id[0] == '\0')
 		return STORE_EINVAL;
-	rc = store_roomarg_new(room, &a);
-	if (rc != 0)
+	if ((rc = store_room_norm(room, n)) != 0)
 		return rc;
-	a->msg = m;
-	rc = store_txn_run(st, "archive message", store_archive_add_body, a);
-	store_roomarg_free(a);
-	return rc;
+	if (a.m.ms == 0)
+		a.m.ms = clock_now_ms();
+	if (a.m.seq == 0)
+		a.m.seq = store_next_seq(st);
+	return store_txn_run(st, "archive message", store_archive_add_body,
+			     &a);
 }
 
-static int store_archive_decode(const DBT *key, const DBT *val,
-				struct store_archive_msg *m)
-{
-	struct store_rd rd;
-
-	memset(m, 0, sizeof(*m));
-	store_rd_init(&rd, val->data, val->size);
-	if (store_rd_version(&rd) != 0 || key->size < 12)
-		return STORE_EFORMAT;
-	m->stanza_id = store_rd_str(&rd);
-	m->ms = (int64_t)store_rd_be64(&rd);
-	m->nick = store_rd_str(&rd);
-	m->from = store_rd_str(&rd);
-	m->stanza = store_rd_str(&rd);
-	{
-		const unsigned char *s = (const unsigned char *)key->data +
-					 key->size - 4;
-		m->seq = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
-			 (uint32_t)s[2] << 8 | s[3];
-	}
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-/* The archive key of a stanza id in room, into out (12 + room bytes). */
-static int store_archive_key_of(struct store *st, DB_TXN *txn,
-				const char *room, const char *id,
-				struct store_buf *out)
-{
-	struct store_buf k;
-	DBT ik, pk, pv;
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_key(&k, room);
-	store_buf_put(&k, id, strlen(id));
-	memset(&ik, 0, sizeof(ik));
-	memset(&pk, 0, sizeof(pk));
-	memset(&pv, 0, sizeof(pv));
-	ik.data = k.p;
-	ik.size = (uint32_t)k.len;
-	pk.flags = DB_DBT_MALLOC;
-	pv.flags = DB_DBT_MALLOC;
-	rc = st->db[STORE_DB_ARCHIVE_IDS]->pget(st->db[STORE_DB_ARCHIVE_IDS],
-						txn, &ik, &pk, &pv, 0);
-	if (rc == 0)
-		store_buf_put(out, pk.data, pk.size);
-	free(pk.data);
-	free(pv.data);
-	store_buf_free(&k);
-	return rc;
-}
+/* A query's walk over one room's archive. */
+struct store_archive_walk {
+	char *name; /* the room, normalised */
+	const struct store_archive_query *q;
+	struct store_archive_msg *msgs;
+	size_t nmsgs;
+	bool complete;
+};
 
 static int store_keycmp(const DBT *k, const struct store_buf *b)
 {
@@ -777,39 +479,47 @@ static int store_keycmp(const DBT *k, const struct store_buf *b)
 	return (k->size > b->len) - (k->size < b->len);
 }
 
+/* The archive key of stanza id in room into out, or of (room, ms, 0) when
+ * id is NULL; with neither, out is left empty. */
+static int store_archive_bound(struct store *st, DB_TXN *txn, char *room,
+			       const char *id, int64_t ms,
+			       struct store_buf *out)
+{
+	struct store_archive_rec r = {room, {ms, 0, (char *)id, NULL, NULL,
+					     NULL}};
+	int rc;
+
+	if (id == NULL) {
+		if (ms > 0)
+			store_rec_key(&store_rec_archive, &r, 0, out);
+		return 0;
+	}
+	rc = store_rec_get_index(st, txn, &store_rec_archive, &r, out);
+	if (rc == 0 || rc == STORE_EFORMAT)
+		store_rec_clear(&store_rec_archive, &r);
+	return rc;
+}
+
 /* The filters of a query beside its range: the publisher (XEP-0313
  * §4.1.1), by address (case-insensitive) or by nick (exact). */
 static bool store_archive_match(const struct store_archive_query *q,
 				const struct store_archive_msg *m)
 {
-	const char *x = m->from, *y = q->with_from;
-
-	if (y != NULL) {
-		if (x == NULL)
-			return false;
-		while (*x != '\0' && tolower((unsigned char)*x) ==
-					     tolower((unsigned char)*y)) {
-			x++;
-			y++;
-		}
-		if (*x != '\0' || *y != '\0')
-			return false;
-	}
-	if (q->with_nick != NULL &&
-	    (m->nick == NULL || strcmp(m->nick, q->with_nick) != 0))
-		return false;
-	return true;
+	return (q->with_from == NULL || strcasecmp(m->from, q->with_from) == 0) &&
+	       (q->with_nick == NULL || strcmp(m->nick, q->with_nick) == 0);
 }
 
+/* The messages of the range [lo, hi) of a room's archive, from lo on or
+ * (last) from hi back; lo is left out when it is after_id's key. */
 static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_roomarg *a = arg;
+	struct store_archive_walk *a = arg;
 	const struct store_archive_query *q = a->q;
-	struct store_buf lo, hi;
+	struct store_buf lo, hi, t;
 	DBC *c = NULL;
 	DBT k, v;
-	int rc, skip_lo = 0, have_hi = 0;
-	size_t plen = strlen(a->name) + 1;
+	int rc, step = q->last ? DB_PREV : DB_NEXT;
+	bool skip_lo = q->after_id != NULL, match;
 
 	store_archive_list_free(a->msgs, a->nmsgs);
 	a->msgs = NULL;
@@ -817,122 +527,76 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 	a->complete = true;
 	store_buf_init(&lo);
 	store_buf_init(&hi);
+	store_buf_init(&t);
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
-	k.flags = DB_DBT_REALLOC;
-	v.flags = DB_DBT_REALLOC;
-
-	/* The range [lo, hi): lo inclusive unless it is after_id's key. */
-	if (q->after_id != NULL) {
-		rc = store_archive_key_of(st, txn, a->name, q->after_id, &lo);
-		if (rc != 0)
-			goto out;
-		skip_lo = 1;
+	k.flags = v.flags = DB_DBT_REALLOC;
+	if ((rc = store_archive_bound(st, txn, a->name, q->after_id, 0, &lo)) ||
+	    (rc = store_archive_bound(st, txn, a->name, NULL, q->start_ms,
+				      &t)) ||
+	    (rc = store_archive_bound(st, txn, a->name, q->before_id, 0, &hi)))
+		goto out;
+	if (t.len > 0 && (lo.len == 0 || store_keycmp(&(DBT){.data = t.p,
+				.size = (uint32_t)t.len}, &lo) > 0)) {
+		store_buf_reset(&lo);
+		store_buf_put(&lo, t.p, t.len);
+		skip_lo = false;
 	}
-	if (q->start_ms > 0) {
-		struct store_buf s;
-
-		store_buf_init(&s);
-		store_buf_key(&s, a->name);
-		store_buf_be64(&s, (uint64_t)q->start_ms);
-		store_buf_be32(&s, 0);
-		if (lo.len == 0 || memcmp(s.p, lo.p, s.len) > 0) {
-			store_buf_reset(&lo);
-			store_buf_put(&lo, s.p, s.len);
-			skip_lo = 0;
-		}
-		store_buf_free(&s);
+	store_buf_reset(&t);
+	(void)store_archive_bound(st, txn, a->name, NULL,
+				  q->end_ms > 0 ? q->end_ms + 1 : 0, &t);
+	if (t.len > 0 && (hi.len == 0 || store_keycmp(&(DBT){.data = t.p,
+				.size = (uint32_t)t.len}, &hi) < 0)) {
+		store_buf_reset(&hi);
+		store_buf_put(&hi, t.p, t.len);
 	}
-	if (lo.len == 0) {
-		store_buf_key(&lo, a->name);
-		skip_lo = 0;
-	}
-	if (q->before_id != NULL) {
-		rc = store_archive_key_of(st, txn, a->name, q->before_id, &hi);
-		if (rc != 0)
-			goto out;
-		have_hi = 1;
-	}
-	if (q->end_ms > 0) {
-		struct store_buf e;
-
-		store_buf_init(&e);
-		store_buf_key(&e, a->name);
-		store_buf_be64(&e, (uint64_t)q->end_ms + 1);
-		store_buf_be32(&e, 0);
-		if (!have_hi || memcmp(e.p, hi.p, e.len) < 0) {
-			store_buf_reset(&hi);
-			store_buf_put(&hi, e.p, e.len);
-		}
-		have_hi = 1;
-		store_buf_free(&e);
-	}
-
+	/* Open ends: the room's first key, and past its last (the name with
+	 * its NUL raised). */
+	if (lo.len == 0)
+		store_buf_put(&lo, a->name, strlen(a->name) + 1);
+	store_buf_reset(&t);
+	store_buf_put(&t, a->name, strlen(a->name));
+	store_buf_u8(&t, 1);
+	if (hi.len == 0)
+		store_buf_put(&hi, t.p, t.len);
 	rc = st->db[STORE_DB_ARCHIVE]->cursor(st->db[STORE_DB_ARCHIVE], txn, &c,
 					      0);
 	if (rc != 0)
 		goto out;
-	if (!q->last) {
-		k.data = xmalloc(lo.len);
-		memcpy(k.data, lo.p, lo.len);
-		k.size = (uint32_t)lo.len;
-		rc = c->get(c, &k, &v, DB_SET_RANGE);
-		if (rc == 0 && skip_lo && store_keycmp(&k, &lo) == 0)
-			rc = c->get(c, &k, &v, DB_NEXT);
-	} else if (have_hi) {
-		k.data = xmalloc(hi.len);
-		memcpy(k.data, hi.p, hi.len);
-		k.size = (uint32_t)hi.len;
-		rc = c->get(c, &k, &v, DB_SET_RANGE);
-		if (rc == 0)
-			rc = c->get(c, &k, &v, DB_PREV);
-		else if (rc == DB_NOTFOUND)
-			rc = c->get(c, &k, &v, DB_LAST);
-	} else {
-		/* The end of the room's keys: the name with its NUL raised. */
-		struct store_buf e;
+	k.data = xmalloc(q->last ? hi.len : lo.len);
+	memcpy(k.data, q->last ? hi.p : lo.p, q->last ? hi.len : lo.len);
+	k.size = (uint32_t)(q->last ? hi.len : lo.len);
+	rc = c->get(c, &k, &v, DB_SET_RANGE);
+	if (q->last)
+		rc = rc == 0 ? c->get(c, &k, &v, DB_PREV)
+		     : rc == DB_NOTFOUND ? c->get(c, &k, &v, DB_LAST) : rc;
+	while (rc == 0 && store_keycmp(&k, &lo) >= 0 &&
+	       store_keycmp(&k, &hi) < 0) {
+		struct store_archive_rec r;
 
-		store_buf_init(&e);
-		store_buf_put(&e, a->name, strlen(a->name));
-		store_buf_u8(&e, 1);
-		k.data = xmalloc(e.len);
-		memcpy(k.data, e.p, e.len);
-		k.size = (uint32_t)e.len;
-		store_buf_free(&e);
-		rc = c->get(c, &k, &v, DB_SET_RANGE);
-		if (rc == 0)
-			rc = c->get(c, &k, &v, DB_PREV);
-		else if (rc == DB_NOTFOUND)
-			rc = c->get(c, &k, &v, DB_LAST);
-	}
-	while (rc == 0) {
-		struct store_archive_msg m;
-		int in = k.size >= plen && memcmp(k.data, a->name, plen) == 0 &&
-			 store_keycmp(&k, &lo) >= 0 &&
-			 !(skip_lo && store_keycmp(&k, &lo) == 0) &&
-			 (!have_hi || store_keycmp(&k, &hi) < 0);
-
-		if (!in)
-			break;
-		rc = store_archive_decode(&k, &v, &m);
-		if (rc != 0) {
-			store_archive_msg_clear(&m);
-			goto out;
-		}
-		if (!store_archive_match(q, &m)) {
-			store_archive_msg_clear(&m);
-			rc = c->get(c, &k, &v, q->last ? DB_PREV : DB_NEXT);
+		if (skip_lo && store_keycmp(&k, &lo) == 0) {
+			rc = c->get(c, &k, &v, step);
 			continue;
 		}
-		if (q->max > 0 && a->nmsgs == q->max) {
-			store_archive_msg_clear(&m);
-			a->complete = false;
-			break;
+		rc = store_rec_decode(&store_rec_archive, k.data, k.size,
+				      v.data, v.size, &r);
+		free(r.room);
+		match = rc == 0 && store_archive_match(q, &r.m);
+		if (!match || (q->max > 0 && a->nmsgs == q->max)) {
+			store_archive_msg_clear(&r.m);
+			if (rc != 0)
+				goto out;
+			if (match) {
+				a->complete = false;
+				break;
+			}
+			rc = c->get(c, &k, &v, step);
+			continue;
 		}
 		a->msgs = xreallocarray(a->msgs, a->nmsgs + 1,
 					sizeof(*a->msgs));
-		a->msgs[a->nmsgs++] = m;
-		rc = c->get(c, &k, &v, q->last ? DB_PREV : DB_NEXT);
+		a->msgs[a->nmsgs++] = r.m;
+		rc = c->get(c, &k, &v, step);
 	}
 	if (rc == DB_NOTFOUND)
 		rc = 0;
@@ -940,10 +604,10 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 		size_t i;
 
 		for (i = 0; i < a->nmsgs / 2; i++) {
-			struct store_archive_msg t = a->msgs[i];
+			struct store_archive_msg m = a->msgs[i];
 
 			a->msgs[i] = a->msgs[a->nmsgs - 1 - i];
-			a->msgs[a->nmsgs - 1 - i] = t;
+			a->msgs[a->nmsgs - 1 - i] = m;
 		}
 	}
 out:
@@ -957,6 +621,7 @@ out:
 	free(v.data);
 	store_buf_free(&lo);
 	store_buf_free(&hi);
+	store_buf_free(&t);
 	return rc;
 }
 
@@ -964,129 +629,83 @@ int store_archive_query(struct store *st, const struct store_archive_query *q,
 			struct store_archive_msg **out, size_t *n,
 			bool *complete)
 {
-	struct store_roomarg *a;
+	char name[STORE_ADDR_SIZE];
+	struct store_archive_walk w = {name, q, NULL, 0, true};
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	*complete = true;
-	rc = store_roomarg_new(q->room, &a);
-	if (rc != 0)
+	if (store_room_norm(q->room, name) != 0)
 		return STORE_NOTFOUND;
-	a->q = q;
-	rc = store_txn_run(st, "query archive", store_archive_query_body, a);
+	rc = store_txn_run(st, "query archive", store_archive_query_body, &w);
 	if (rc == 0) {
-		*out = a->msgs;
-		*n = a->nmsgs;
-		*complete = a->complete;
-		a->msgs = NULL;
-		a->nmsgs = 0;
+		*out = w.msgs;
+		*n = w.nmsgs;
+		*complete = w.complete;
+	} else {
+		store_archive_list_free(w.msgs, w.nmsgs);
 	}
-	store_roomarg_free(a);
 	return rc;
 }
 
 /* One archived message by stanza id, and its tombstone. */
 
 struct store_archive_one {
-	const char *name; /* the room, normalised */
-	const char *id;
-	const char *stanza; /* the replacement text (retract) */
-	struct store_archive_msg msg;
+	struct store_archive_rec r;
+	const char *tombstone; /* the replacement text (retract) */
 };
 
-static int store_archive_get_body(struct store *st, DB_TXN *txn, void *arg)
+static int store_archive_one_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_archive_one *o = arg;
-	struct store_buf k;
-	DBT dk, dv;
-	unsigned char *v = NULL;
-	size_t len;
 	int rc;
 
-	store_archive_msg_clear(&o->msg);
-	store_buf_init(&k);
-	rc = store_archive_key_of(st, txn, o->name, o->id, &k);
-	if (rc == 0)
-		rc = store_dbget(st, txn, STORE_DB_ARCHIVE, &k, &v, &len);
-	if (rc != 0)
-		goto out;
-	memset(&dk, 0, sizeof(dk));
-	memset(&dv, 0, sizeof(dv));
-	dk.data = k.p;
-	dk.size = (uint32_t)k.len;
-	dv.data = v;
-	dv.size = (uint32_t)len;
-	rc = store_archive_decode(&dk, &dv, &o->msg);
-	if (rc != 0 || o->stanza == NULL)
-		goto out;
+	rc = store_rec_get_index(st, txn, &store_rec_archive, &o->r, NULL);
+	if (rc != 0 || o->tombstone == NULL)
+		return rc;
 	/* Retract: the same record with only its text replaced, so the
 	 * message keeps its key (its place) and its stanza id. */
-	{
-		struct store_buf nv;
-
-		store_buf_init(&nv);
-		store_buf_u8(&nv, STORE_V1);
-		store_buf_str(&nv, o->msg.stanza_id);
-		store_buf_be64(&nv, (uint64_t)o->msg.ms);
-		store_buf_str(&nv, o->msg.nick);
-		store_buf_str(&nv, o->msg.from);
-		store_buf_str(&nv, o->stanza);
-		rc = store_dbput(st, txn, STORE_DB_ARCHIVE, &k, &nv, 0);
-		store_buf_free(&nv);
-	}
-out:
-	free(v);
-	store_buf_free(&k);
-	return rc;
+	free(o->r.m.stanza);
+	o->r.m.stanza = xstrdup(o->tombstone);
+	return store_rec_put(st, txn, &store_rec_archive, &o->r, 0);
 }
 
-static int store_archive_one_run(struct store *st, const char *room,
-				 struct store_archive_one *o, const char *what)
+static int store_archive_one(struct store *st, const char *room,
+			     const char *id, const char *tombstone,
+			     struct store_archive_msg *out, const char *what)
 {
-	struct store_roomarg *a;
+	char n[STORE_ADDR_SIZE];
+	struct store_archive_one o = {{n, {0, 0, (char *)id, NULL, NULL, NULL}},
+				      tombstone};
 	int rc;
 
-	if (o->id == NULL || o->id[0] == '\0')
+	if (id == NULL || id[0] == '\0' || store_room_norm(room, n) != 0)
 		return STORE_NOTFOUND;
-	rc = store_roomarg_new(room, &a);
-	if (rc != 0)
-		return STORE_NOTFOUND;
-	o->name = a->name;
-	rc = store_txn_run(st, what, store_archive_get_body, o);
-	store_roomarg_free(a);
+	rc = store_txn_run(st, what, store_archive_one_body, &o);
+	if (o.r.room == n) /* nothing was read */
+		return rc;
+	if (rc == 0 && out != NULL) {
+		*out = o.r.m;
+		memset(&o.r.m, 0, sizeof(o.r.m));
+	}
+	store_rec_clear(&store_rec_archive, &o.r);
 	return rc;
 }
 
 int store_archive_get(struct store *st, const char *room, const char *id,
 		      struct store_archive_msg *out)
 {
-	struct store_archive_one o;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
 	memset(out, 0, sizeof(*out));
-	o.id = id;
-	rc = store_archive_one_run(st, room, &o, "read archived message");
-	if (rc == 0)
-		*out = o.msg;
-	else
-		store_archive_msg_clear(&o.msg);
-	return rc;
+	return store_archive_one(st, room, id, NULL, out,
+				 "read archived message");
 }
 
 int store_archive_retract(struct store *st, const char *room, const char *id,
 			  const char *tombstone)
 {
-	struct store_archive_one o;
-	int rc;
-
 	if (tombstone == NULL)
 		return STORE_EINVAL;
-	memset(&o, 0, sizeof(o));
-	o.id = id;
-	o.stanza = tombstone;
-	rc = store_archive_one_run(st, room, &o, "retract archived message");
-	store_archive_msg_clear(&o.msg);
-	return rc;
+	return store_archive_one(st, room, id, tombstone, NULL,
+				 "retract archived message");
 }

@@ -3,16 +3,14 @@
  * records (store/rooms.c): each room's configuration, the occupants to
  * restore after a restart, and the service's occupant-id secret.
  *
- * room-config: room -> v1 | be32 flags | be32 max occupants |
- *              be32 history max | u8 broadcast roles | u8 allow pm |
- *              str description | str subject by | be64 subject ms
- * occupants:   room \0 real full JID -> v1 | str nick | str who | u8 role |
- *              be64 joined
- * meta:        "room-secret" -> v1 | str 64 hex digits
+ * The records (docs/STORE.md has the layouts):
+ * room-config: room -> flags, max occupants, history max, broadcast
+ *              roles, allow pm, description, subject by, subject ms
+ * occupants:   room \0 real full JID -> nick, who, role, joined
+ * meta:        "room-secret" -> 64 hex digits
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,51 +18,81 @@
 
 #include "component/clock.h"
 #include "component/log.h"
-#include "component/xmalloc.h"
 #include "store/store-int.h"
 
-#define STORE_META_ROOM_SECRET "room-secret"
-
-struct store_rsarg {
-	char *room; /* lower-cased, or NULL: every room */
-	const char *jid;
-	const struct store_room_config *cfg_in;
-	struct store_room_config cfg_out;
-	const struct store_occupant *occ_in;
-	struct store_occupant *occs;
-	size_t nocc;
-	unsigned char secret[STORE_ROOM_SECRET_SIZE];
-	bool secret_given;
+struct store_room_config_rec {
+	char *room;
+	struct store_room_config c;
 };
 
-static int store_rsarg_new(const char *room, struct store_rsarg **out)
-{
-	struct store_rsarg *a;
-	char *p;
+#define RC struct store_room_config_rec
+static const struct store_field store_room_config_key[] = {
+	STORE_FIELD(STORE_F_STR, RC, room),
+	STORE_FIELD_END,
+};
+static const struct store_field store_room_config_val[] = {
+	STORE_FIELD(STORE_F_BE32, RC, c.flags),
+	STORE_FIELD(STORE_F_BE32, RC, c.max_occupants),
+	STORE_FIELD(STORE_F_BE32, RC, c.history_max),
+	STORE_FIELD(STORE_F_U8, RC, c.broadcast),
+	STORE_FIELD(STORE_F_U8, RC, c.allow_pm),
+	STORE_FIELD(STORE_F_STR, RC, c.description),
+	STORE_FIELD(STORE_F_STR, RC, c.subject_by),
+	STORE_FIELD(STORE_F_BE64, RC, c.subject_ms),
+	STORE_FIELD_END,
+};
+#undef RC
+static const struct store_rec store_rec_room_config = {
+	STORE_DB_ROOM_CONFIG, false, sizeof(struct store_room_config_rec),
+	store_room_config_key, store_room_config_val, 0, NULL,
+};
 
-	*out = NULL;
-	if (room != NULL && (room[0] == '\0' || strlen(room) > 1023 ||
-			     strchr(room, '@') || strchr(room, '/')))
+#define OC struct store_occupant
+static const struct store_field store_occupant_key[] = {
+	STORE_FIELD(STORE_F_STR, OC, room),
+	STORE_FIELD(STORE_F_STR, OC, jid),
+	STORE_FIELD_END,
+};
+static const struct store_field store_occupant_val[] = {
+	STORE_FIELD(STORE_F_STR, OC, nick),
+	STORE_FIELD(STORE_F_STR, OC, who),
+	STORE_FIELD(STORE_F_U8, OC, role),
+	STORE_FIELD(STORE_F_BE64, OC, joined_ms),
+	STORE_FIELD_END,
+};
+#undef OC
+static const struct store_rec store_rec_occupant = {
+	STORE_DB_OCCUPANTS, false, sizeof(struct store_occupant),
+	store_occupant_key, store_occupant_val, 0, NULL,
+};
+
+/* The occupant-id secret, as hex digits. */
+struct store_room_secret_rec {
+	char *name; /* "room-secret" */
+	char hex[2 * STORE_ROOM_SECRET_SIZE + 1];
+};
+
+#define RS struct store_room_secret_rec
+static const struct store_field store_room_secret_key[] = {
+	STORE_FIELD(STORE_F_STR, RS, name),
+	STORE_FIELD_END,
+};
+static const struct store_field store_room_secret_val[] = {
+	STORE_FIELD(STORE_F_BUF, RS, hex),
+	STORE_FIELD_END,
+};
+#undef RS
+static const struct store_rec store_rec_room_secret = {
+	STORE_DB_META, false, sizeof(struct store_room_secret_rec),
+	store_room_secret_key, store_room_secret_val, 0, NULL,
+};
+
+int store_room_norm(const char *in, char out[STORE_ADDR_SIZE])
+{
+	if (in == NULL || strlen(in) > 1023 || strchr(in, '@') ||
+	    strchr(in, '/'))
 		return STORE_EINVAL;
-	a = xmalloc(sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	if (room != NULL) {
-		a->room = xstrdup(room);
-		for (p = a->room; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-	}
-	*out = a;
-	return 0;
-}
-
-static void store_rsarg_free(struct store_rsarg *a)
-{
-	if (a == NULL)
-		return;
-	free(a->room);
-	store_room_config_clear(&a->cfg_out);
-	store_occupant_list_free(a->occs, a->nocc);
-	free(a);
+	return store_addr_norm(in, out);
 }
 
 void store_room_config_clear(struct store_room_config *c)
@@ -78,302 +106,112 @@ void store_room_config_clear(struct store_room_config *c)
 
 void store_occupant_list_free(struct store_occupant *v, size_t n)
 {
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].room);
-		free(v[i].jid);
-		free(v[i].nick);
-		free(v[i].who);
-	}
-	free(v);
-}
-
-/* 0 when room has a record, DB_NOTFOUND when not. */
-static int store_rs_room_exists(struct store *st, DB_TXN *txn,
-				const char *room)
-{
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_put(&k, room, strlen(room));
-	rc = store_dbget(st, txn, STORE_DB_ROOMS, &k, &v, &len);
-	free(v);
-	store_buf_free(&k);
-	return rc;
+	store_rec_list_free(&store_rec_occupant, v, n);
 }
 
 /* Configuration. */
 
-static int store_room_config_decode(const void *p, size_t len,
-				    struct store_room_config *out)
-{
-	struct store_rd rd;
-
-	memset(out, 0, sizeof(*out));
-	store_rd_init(&rd, p, len);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	out->flags = store_rd_be32(&rd);
-	out->max_occupants = store_rd_be32(&rd);
-	out->history_max = store_rd_be32(&rd);
-	out->broadcast = store_rd_u8(&rd);
-	out->allow_pm = store_rd_u8(&rd);
-	out->description = store_rd_str(&rd);
-	out->subject_by = store_rd_str(&rd);
-	out->subject_ms = (int64_t)store_rd_be64(&rd);
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static int store_room_config_get_body(struct store *st, DB_TXN *txn,
-				      void *arg)
-{
-	struct store_rsarg *a = arg;
-	struct store_buf k;
-	unsigned char *v = NULL;
-	size_t len;
-	int rc;
-
-	store_buf_init(&k);
-	store_buf_put(&k, a->room, strlen(a->room));
-	rc = store_dbget(st, txn, STORE_DB_ROOM_CONFIG, &k, &v, &len);
-	if (rc == 0)
-		rc = store_room_config_decode(v, len, &a->cfg_out);
-	free(v);
-	store_buf_free(&k);
-	return rc;
-}
-
 int store_room_config_get(struct store *st, const char *room,
 			  struct store_room_config *out)
 {
-	struct store_rsarg *a;
+	char name[STORE_ADDR_SIZE];
+	struct store_room_config_rec r = {name, {0, 0, 0, 0, 0, NULL, NULL, 0}};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_room_config, &r),
+		STORE_STEPS_END,
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (room == NULL || store_rsarg_new(room, &a) != 0)
+	if (store_room_norm(room, name) != 0)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, "read room configuration",
-			   store_room_config_get_body, a);
-	if (rc == 0) {
-		*out = a->cfg_out;
-		memset(&a->cfg_out, 0, sizeof(a->cfg_out));
-	}
-	store_rsarg_free(a);
-	return rc;
-}
-
-static int store_room_config_put_body(struct store *st, DB_TXN *txn,
-				      void *arg)
-{
-	struct store_rsarg *a = arg;
-	const struct store_room_config *c = a->cfg_in;
-	struct store_buf k, v;
-	int rc;
-
-	rc = store_rs_room_exists(st, txn, a->room);
-	if (rc != 0)
-		return rc;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, a->room, strlen(a->room));
-	store_buf_u8(&v, STORE_V1);
-	store_buf_be32(&v, c->flags);
-	store_buf_be32(&v, c->max_occupants);
-	store_buf_be32(&v, c->history_max);
-	store_buf_u8(&v, c->broadcast);
-	store_buf_u8(&v, c->allow_pm);
-	store_buf_str(&v, c->description);
-	store_buf_str(&v, c->subject_by);
-	store_buf_be64(&v, (uint64_t)c->subject_ms);
-	rc = store_dbput(st, txn, STORE_DB_ROOM_CONFIG, &k, &v, 0);
-	store_buf_free(&k);
-	store_buf_free(&v);
+	rc = store_read_steps(st, "read room configuration", steps);
+	if (rc == 0)
+		*out = r.c;
+	else
+		store_room_config_clear(&r.c);
 	return rc;
 }
 
 int store_room_config_put(struct store *st, const char *room,
 			  const struct store_room_config *c)
 {
-	struct store_rsarg *a;
-	int rc;
+	char name[STORE_ADDR_SIZE];
+	struct store_room_config_rec r = {name, *c};
+	struct store_room rm = {.name = name};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_room, &rm),
+		STORE_STEP(STORE_PUT, &store_rec_room_config, &r),
+		STORE_STEPS_END,
+	};
 
-	if (room == NULL)
+	if (store_room_norm(room, name) != 0)
 		return STORE_EINVAL;
-	rc = store_rsarg_new(room, &a);
-	if (rc != 0)
-		return rc;
-	a->cfg_in = c;
-	rc = store_txn_run(st, "write room configuration",
-			   store_room_config_put_body, a);
-	store_rsarg_free(a);
-	return rc;
+	return store_steps(st, "write room configuration", steps);
 }
 
 /* Occupants. */
 
-static void store_occupant_key(struct store_buf *k, const char *room,
-			       const char *jid)
-{
-	store_buf_key(k, room);
-	store_buf_put(k, jid, strlen(jid));
-}
-
-static int store_occupant_put_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rsarg *a = arg;
-	const struct store_occupant *o = a->occ_in;
-	struct store_buf k, v;
-	int rc;
-
-	rc = store_rs_room_exists(st, txn, a->room);
-	if (rc != 0)
-		return rc;
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_occupant_key(&k, a->room, o->jid);
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, o->nick);
-	store_buf_str(&v, o->who);
-	store_buf_u8(&v, o->role);
-	store_buf_be64(&v, (uint64_t)(o->joined_ms ? o->joined_ms
-						   : clock_now_ms()));
-	rc = store_dbput(st, txn, STORE_DB_OCCUPANTS, &k, &v, 0);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
-}
-
 int store_occupant_put(struct store *st, const struct store_occupant *o)
 {
-	struct store_rsarg *a;
-	int rc;
+	char name[STORE_ADDR_SIZE];
+	struct store_occupant r = *o;
+	struct store_room room = {.name = name};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_NEED, &store_rec_room, &room),
+		STORE_STEP(STORE_PUT, &store_rec_occupant, &r),
+		STORE_STEPS_END,
+	};
 
-	if (o->room == NULL || o->jid == NULL || o->jid[0] == '\0' ||
-	    o->nick == NULL || o->nick[0] == '\0' || o->who == NULL ||
-	    o->who[0] == '\0')
+	if (o->jid == NULL || o->jid[0] == '\0' || o->nick == NULL ||
+	    o->nick[0] == '\0' || o->who == NULL || o->who[0] == '\0' ||
+	    store_room_norm(o->room, name) != 0)
 		return STORE_EINVAL;
-	rc = store_rsarg_new(o->room, &a);
-	if (rc != 0)
-		return rc;
-	a->occ_in = o;
-	rc = store_txn_run(st, "write occupant", store_occupant_put_body, a);
-	store_rsarg_free(a);
-	return rc;
-}
-
-static int store_occupant_del_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rsarg *a = arg;
-	struct store_buf k;
-	int rc;
-
-	store_buf_init(&k);
-	store_occupant_key(&k, a->room, a->jid);
-	rc = store_dbdel(st, txn, STORE_DB_OCCUPANTS, &k);
-	store_buf_free(&k);
-	return rc;
+	r.room = name;
+	if (r.joined_ms == 0)
+		r.joined_ms = clock_now_ms();
+	return store_steps(st, "write occupant", steps);
 }
 
 int store_occupant_del(struct store *st, const char *room, const char *jid)
 {
-	struct store_rsarg *a;
-	int rc;
+	char name[STORE_ADDR_SIZE];
+	struct store_occupant r = {.room = name, .jid = (char *)jid};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_DEL, &store_rec_occupant, &r),
+		STORE_STEPS_END,
+	};
 
-	if (room == NULL || jid == NULL || store_rsarg_new(room, &a) != 0)
+	if (jid == NULL || store_room_norm(room, name) != 0)
 		return STORE_NOTFOUND;
-	a->jid = jid;
-	rc = store_txn_run(st, "remove occupant", store_occupant_del_body, a);
-	store_rsarg_free(a);
-	return rc;
-}
-
-static int store_occupant_list_one(DBC *c, const DBT *key, const DBT *val,
-				   void *arg)
-{
-	struct store_rsarg *a = arg;
-	struct store_occupant *o;
-	const char *k = key->data;
-	const char *sep = memchr(k, '\0', key->size);
-	struct store_rd rd;
-	size_t n;
-
-	if (sep == NULL)
-		return STORE_EFORMAT;
-	a->occs = xreallocarray(a->occs, a->nocc + 1, sizeof(*a->occs));
-	o = &a->occs[a->nocc++];
-	memset(o, 0, sizeof(*o));
-	o->room = xmalloc((size_t)(sep - k) + 1);
-	memcpy(o->room, k, (size_t)(sep - k));
-	o->room[sep - k] = '\0';
-	n = key->size - (size_t)(sep - k) - 1;
-	o->jid = xmalloc(n + 1);
-	memcpy(o->jid, sep + 1, n);
-	o->jid[n] = '\0';
-	store_rd_init(&rd, val->data, val->size);
-	if (store_rd_version(&rd) != 0)
-		return STORE_EFORMAT;
-	o->nick = store_rd_str(&rd);
-	o->who = store_rd_str(&rd);
-	o->role = store_rd_u8(&rd);
-	o->joined_ms = (int64_t)store_rd_be64(&rd);
-	return rd.bad ? STORE_EFORMAT : 0;
-}
-
-static int store_occupant_list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct store_rsarg *a = arg;
-
-	store_occupant_list_free(a->occs, a->nocc);
-	a->occs = NULL;
-	a->nocc = 0;
-	return store_dbwalk(st, txn, STORE_DB_OCCUPANTS, a->room,
-			    a->room ? strlen(a->room) + 1 : 0, 0,
-			    store_occupant_list_one, a);
+	return store_steps(st, "remove occupant", steps);
 }
 
 int store_occupant_list(struct store *st, const char *room,
 			struct store_occupant **out, size_t *n)
 {
-	struct store_rsarg *a;
-	int rc;
+	char name[STORE_ADDR_SIZE];
+	struct store_occupant r = {.room = name};
 
 	*out = NULL;
 	*n = 0;
-	rc = store_rsarg_new(room, &a);
-	if (rc != 0)
-		return rc;
-	rc = store_txn_run(st, "list occupants", store_occupant_list_body, a);
-	if (rc == 0) {
-		*out = a->occs;
-		*n = a->nocc;
-		a->occs = NULL;
-		a->nocc = 0;
-	}
-	store_rsarg_free(a);
-	return rc;
+	if (room != NULL && store_room_norm(room, name) != 0)
+		return STORE_EINVAL;
+	return store_list(st, "list occupants", &store_rec_occupant,
+			  room != NULL ? &r : NULL, 1, 0, NULL, NULL,
+			  (void **)out, n);
 }
 
-/* Removes what this file keeps about room (store_room_remove()). */
 int store_roomstate_remove(struct store *st, DB_TXN *txn, const char *room)
 {
-	struct store_buf k;
+	struct store_room_config_rec c = {(char *)room,
+					  {0, 0, 0, 0, 0, NULL, NULL, 0}};
+	struct store_occupant o = {.room = (char *)room};
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_put(&k, room, strlen(room));
-	rc = store_dbdel(st, txn, STORE_DB_ROOM_CONFIG, &k);
-	if (rc == DB_NOTFOUND)
-		rc = 0;
-	store_buf_u8(&k, 0);
-	if (rc == 0)
-		rc = store_dbdel_prefix(st, txn, STORE_DB_OCCUPANTS, &k);
-	store_buf_free(&k);
+	rc = store_rec_del(st, txn, &store_rec_room_config, &c, 0);
+	if (rc == 0 || rc == DB_NOTFOUND)
+		rc = store_rec_del(st, txn, &store_rec_occupant, &o, 1);
 	return rc;
 }
 
@@ -394,97 +232,66 @@ static void store_hex(const unsigned char *in, size_t n, char *out)
 static int store_unhex(const char *in, unsigned char *out, size_t n)
 {
 	size_t i;
+	unsigned v;
 
 	if (strlen(in) != 2 * n)
 		return -1;
-	for (i = 0; i < 2 * n; i++) {
-		const char *d = strchr("0123456789abcdef", in[i]);
-
-		if (d == NULL || in[i] == '\0')
+	for (i = 0; i < n; i++) {
+		if (strspn(in + 2 * i, "0123456789abcdef") < 2 ||
+		    sscanf(in + 2 * i, "%2x", &v) != 1)
 			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)((d - "0123456789abcdef") << 4);
-		else
-			out[i / 2] |= (unsigned char)(d - "0123456789abcdef");
+		out[i] = (unsigned char)v;
 	}
 	return 0;
 }
 
+struct store_secret {
+	struct store_room_secret_rec r;
+	unsigned char secret[STORE_ROOM_SECRET_SIZE];
+	bool given; /* write this one */
+};
+
+/* Reads the secret, or makes one (or writes the one given). */
 static int store_room_secret_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct store_rsarg *a = arg;
-	struct store_buf k, v;
-	unsigned char *old = NULL;
-	char hex[2 * STORE_ROOM_SECRET_SIZE + 1];
-	size_t len;
+	struct store_secret *a = arg;
 	int rc;
 
-	store_buf_init(&k);
-	store_buf_init(&v);
-	store_buf_put(&k, STORE_META_ROOM_SECRET,
-		      strlen(STORE_META_ROOM_SECRET));
-	rc = a->secret_given ? DB_NOTFOUND
-			     : store_dbget(st, txn, STORE_DB_META, &k, &old,
-					   &len);
-	if (rc == 0) {
-		struct store_rd rd;
-		char *s;
-
-		store_rd_init(&rd, old, len);
-		if (store_rd_version(&rd) != 0) {
-			rc = STORE_EFORMAT;
-			goto out;
-		}
-		s = store_rd_str(&rd);
-		if (rd.bad || store_unhex(s, a->secret, sizeof(a->secret)) != 0)
-			rc = STORE_EFORMAT;
-		free(s);
-		goto out;
-	}
+	rc = a->given ? DB_NOTFOUND
+		      : store_rec_get(st, txn, &store_rec_room_secret, &a->r);
+	if (rc == 0)
+		return store_unhex(a->r.hex, a->secret, sizeof(a->secret)) == 0
+			       ? 0
+			       : STORE_EFORMAT;
 	if (rc != DB_NOTFOUND)
-		goto out;
-	if (!a->secret_given &&
-	    getrandom(a->secret, sizeof(a->secret), 0) !=
-		    (ssize_t)sizeof(a->secret)) {
+		return rc;
+	if (!a->given && getrandom(a->secret, sizeof(a->secret), 0) !=
+				 (ssize_t)sizeof(a->secret)) {
 		log_err("store: getrandom");
-		rc = STORE_EFAIL;
-		goto out;
+		return STORE_EFAIL;
 	}
-	store_hex(a->secret, sizeof(a->secret), hex);
-	store_buf_u8(&v, STORE_V1);
-	store_buf_str(&v, hex);
-	rc = store_dbput(st, txn, STORE_DB_META, &k, &v, 0);
-out:
-	free(old);
-	store_buf_free(&k);
-	store_buf_free(&v);
-	return rc;
+	store_hex(a->secret, sizeof(a->secret), a->r.hex);
+	return store_rec_put(st, txn, &store_rec_room_secret, &a->r, 0);
 }
 
 int store_room_secret(struct store *st,
 		      unsigned char out[STORE_ROOM_SECRET_SIZE])
 {
-	struct store_rsarg *a;
+	struct store_secret a = {{"room-secret", ""}, {0}, false};
 	int rc;
 
-	store_rsarg_new(NULL, &a);
-	rc = store_txn_run(st, "room secret", store_room_secret_body, a);
+	rc = store_txn_run(st, "room secret", store_room_secret_body, &a);
 	if (rc == 0)
-		memcpy(out, a->secret, STORE_ROOM_SECRET_SIZE);
-	store_rsarg_free(a);
+		memcpy(out, a.secret, STORE_ROOM_SECRET_SIZE);
 	return rc;
 }
 
 int store_room_secret_put(struct store *st,
 			  const unsigned char in[STORE_ROOM_SECRET_SIZE])
 {
-	struct store_rsarg *a;
-	int rc;
+	struct store_secret a = {{"room-secret", ""}, {0}, true};
 
-	store_rsarg_new(NULL, &a);
-	memcpy(a->secret, in, STORE_ROOM_SECRET_SIZE);
-	a->secret_given = true;
-	rc = store_txn_run(st, "write room secret", store_room_secret_body, a);
-	store_rsarg_free(a);
-	return rc;
+	memcpy(a.secret, in, STORE_ROOM_SECRET_SIZE);
+	return store_txn_run(st, "write room secret", store_room_secret_body,
+			     &a);
 }
