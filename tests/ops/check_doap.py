@@ -57,6 +57,7 @@ FEATURE_XEPS = {
     "urn:xmpp:message-moderate:1": "0425",
     "urn:xmpp:message-retract:0": "0424",
     "urn:xmpp:message-retract:1": "0424",
+    "urn:xmpp:message-retract:1#tombstone": "0424",
     "http://jabber.org/protocol/rsm": "0059",
     "vcard-temp": "0054",
 }
