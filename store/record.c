@@ -151,27 +151,6 @@ void store_rec_key(const struct store_rec *r, const void *rec, size_t nparts,
 	store_fields_key(r->key, rec, nparts, k);
 }
 
-int store_rec_index_key(const struct store_rec *r, const void *key,
-			size_t klen, const void *val, size_t vlen,
-			struct store_buf *k)
-{
-	unsigned char rec[STORE_REC_MAX];
-	const struct store_field *f;
-	int rc;
-
-	assert(r->size <= sizeof(rec));
-	rc = store_rec_decode(r, key, klen, val, vlen, rec);
-	/* A record with an empty name in its index key is not indexed. */
-	for (f = r->ikey; rc == 0 && f->type != STORE_F_END; f++)
-		if ((f->type == STORE_F_STR || f->type == STORE_F_BUF) &&
-		    *store_str_get(rec, f) == '\0')
-			rc = STORE_EFORMAT;
-	if (rc == 0)
-		store_fields_key(r->ikey, rec, 0, k);
-	store_rec_clear(r, rec);
-	return rc;
-}
-
 static int store_key_decode(const struct store_rec *r, const void *p,
 			    size_t len, void *out)
 {
@@ -318,6 +297,37 @@ int store_rec_decode(const struct store_rec *r, const void *key, size_t klen,
 	rc = store_key_decode(r, key, klen, out);
 	if (rc == 0)
 		rc = store_val_decode(r, val, vlen, out, 0);
+	return rc;
+}
+
+int store_rec_index_key(const struct store_rec *r, const void *key,
+			size_t klen, const void *val, size_t vlen,
+			struct store_buf *k)
+{
+	unsigned char rec[STORE_REC_MAX];
+	const struct store_field *f, *v;
+	size_t need = 0, i;
+	int rc;
+
+	assert(r->size <= sizeof(rec));
+	/* Only the value fields up to the last one the index key uses: an
+	 * archived message's stanza is not copied for its index. */
+	for (f = r->ikey; f->type != STORE_F_END; f++)
+		for (v = r->val, i = 1; v->type != STORE_F_END; v++, i++)
+			if (v->off == f->off && i > need)
+				need = i;
+	memset(rec, 0, r->size);
+	rc = store_key_decode(r, key, klen, rec);
+	if (rc == 0 && need > 0)
+		rc = store_val_decode(r, val, vlen, rec, need);
+	/* A record with an empty name in its index key is not indexed. */
+	for (f = r->ikey; rc == 0 && f->type != STORE_F_END; f++)
+		if ((f->type == STORE_F_STR || f->type == STORE_F_BUF) &&
+		    *store_str_get(rec, f) == '\0')
+			rc = STORE_EFORMAT;
+	if (rc == 0)
+		store_fields_key(r->ikey, rec, 0, k);
+	store_rec_clear(r, rec);
 	return rc;
 }
 
