@@ -104,6 +104,10 @@ void store_cache_drop(struct store *st)
 void store_cache_wrote(struct store *st, enum store_dbi i)
 {
 	st->child_wrote = true;
+	/* The evidence log is never revealed by what a pass sends: the
+	 * pass need not wait for the disk for it (store_flush()). */
+	if (i != STORE_DB_EVIDENCE)
+		st->durable_due = true;
 	if (i != STORE_DB_EVIDENCE && i != STORE_DB_ARCHIVE &&
 	    i != STORE_DB_ARCHIVE_IDS)
 		store_cache_drop(st);

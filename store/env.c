@@ -333,6 +333,11 @@ int store_batch_end(struct store *st)
 	return 0;
 }
 
+/* How long a write that may wait for the disk waits at most (plus the
+ * time until the next store_flush(): the daemon flushes at least every
+ * 200 ms). */
+#define STORE_LAZY_FLUSH_MS 100
+
 int store_flush(struct store *st)
 {
 	/* Only a batch that did something is timed (component/metrics.h). */
@@ -343,6 +348,22 @@ int store_flush(struct store *st)
 		brc = store_batch_end(st);
 	if (st->flags & STORE_IN_MEMORY)
 		return brc;
+	/* A pass that wrote nothing its stanzas reveal (only evidence, or
+	 * nothing at all) does not wait for the disk: what it wrote is made
+	 * durable by the next flush, at most STORE_LAZY_FLUSH_MS later.  A
+	 * crash in between can lose the evidence of the last messages,
+	 * never a message or a change anyone was told about. */
+	if (!st->durable_due) {
+		int64_t now = clock_mono_ms();
+
+		if (st->lazy_since_ms == 0)
+			st->lazy_since_ms = now;
+		if (now - st->lazy_since_ms < STORE_LAZY_FLUSH_MS)
+			return brc;
+	}
+	st->durable_due = false;
+	st->lazy_since_ms = 0;
+	st->log_flushes++;
 	rc = st->env->log_flush(st->env, NULL);
 	if (rc == DB_RUNRECOVERY && store_reopen(st) == 0)
 		rc = st->env->log_flush(st->env, NULL);

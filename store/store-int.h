@@ -74,6 +74,13 @@ struct store {
 	struct strmap *cache;
 	unsigned long cache_hits; /* reads answered by the cache alone */
 	bool child_wrote;         /* the running child transaction wrote */
+	/* Something was written since the last log flush that the next
+	 * flush must make durable before the pass's stanzas leave; and when
+	 * the oldest write not yet flushed that could wait (the evidence
+	 * log) was committed (0: none). */
+	bool durable_due;
+	int64_t lazy_since_ms;
+	unsigned long log_flushes; /* for tests */
 	bool child_cached;        /* ... or kept a read in the cache */
 	bool cache_only;          /* store_read(): reads from the cache alone */
 	bool read_only;           /* ... or with read locks */

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "component/clock.h"
+#include "component/xmalloc.h"
 #include "store/store-int.h"
 
 #define T0 1790000000000LL
@@ -571,6 +572,46 @@ static void test_changes(void **state)
 	cursor = 0;
 	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
 	assert_int_equal(n, 0);
+}
+
+/* A pass that wrote only evidence (or nothing) does not wait for the
+ * disk; one that wrote anything else does, and what waited is flushed
+ * within STORE_LAZY_FLUSH_MS (100 ms). */
+static void test_lazy_flush(void **state)
+{
+	char dir[] = "/tmp/bc-store-XXXXXX", *cmd;
+	struct store *st;
+	unsigned long n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(dir, 0, &st), 0);
+	add_id(st, "bob");
+	assert_int_equal(store_flush(st), 0);
+	n = st->log_flushes;
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_evidence_add(st, "eve", "bob", "hi", 5, 0), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(st->log_flushes, n);
+	clock_advance(99);
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(st->log_flushes, n);
+	clock_advance(1);
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(st->log_flushes, n + 1);
+	/* A write a pass's stanzas may reveal: flushed at once. */
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_relation_set(st, "bob", "eve", STORE_REL_BLOCKED,
+					    0, 0),
+			 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(st->log_flushes, n + 2);
+	store_close(st);
+	cmd = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
 }
 
 static void test_reports(void **state)
@@ -1331,6 +1372,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_flush, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_batched, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
