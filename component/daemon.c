@@ -70,8 +70,11 @@ static void daemon_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* libstrophe's log lines: its errors always, the rest (every stanza sent
- * and received) only with -vv. */
+/* libstrophe's log lines with -vv: every stanza sent and received, at
+ * debug level, and its errors.  Without -vv libstrophe's own logger at
+ * error level is used instead (daemon_run()): libstrophe formats every
+ * line for any other handler before the handler can drop it, a "SENT:"
+ * line over each whole write, which cost most of a room delivery. */
 static void daemon_strophe_log(void *arg, xmpp_log_level_t level,
 			       const char *area, const char *msg)
 {
@@ -235,6 +238,9 @@ int daemon_check_config(const char *path)
 int daemon_run(const struct daemon_opts *opts)
 {
 	xmpp_log_t strophe_log = {daemon_strophe_log, (void *)&opts->verbose};
+	/* Its errors only, to stderr (the log file with --log-file), in its
+	 * own format. */
+	xmpp_log_t *quiet_log = xmpp_get_default_logger(XMPP_LEVEL_ERROR);
 	struct daemon d;
 	char err[8192];
 	int status = EXIT_FAILURE;
@@ -261,7 +267,8 @@ int daemon_run(const struct daemon_opts *opts)
 		goto out;
 	}
 	xmpp_initialize();
-	d.xctx = xmpp_ctx_new(NULL, &strophe_log);
+	d.xctx = xmpp_ctx_new(NULL, opts->verbose >= 2 ? &strophe_log
+						       : quiet_log);
 	if (d.xctx == NULL) {
 		log_errx("cannot create the XMPP context");
 		goto out;
