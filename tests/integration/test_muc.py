@@ -646,9 +646,22 @@ def test_join_without_nick(daemon, connect):
 
 
 def test_nick_conflict(daemon, connect):
-    """§7.2.8: another identity cannot enter under a nick in use."""
+    """§7.2.8: another identity cannot enter under a nick in use, nor
+    (§7.15) under a member's reserved nick, their handle, while the member
+    is away, nor change to it (§7.6)."""
     t = trio(daemon, connect)
     room = t.room("bob", "dave")
+    err = join_error(t.dave, room, "bob")
+    assert h.error_condition(err) == "conflict", h.xml_text(err)
+    join(t.dave, room, "dave")
+    mark = t.dave.mark()
+    t.dave.send_raw("<presence to='%s' id='nc-res'/>" % occ(room, "bob"))
+    err = t.dave.wait_for(lambda el: el.get("id") == "nc-res"
+                          or (local(el) == "presence"
+                              and el.get("type") == "error"), since=mark,
+                          what="refusal of a reserved nick")
+    assert h.error_condition(err) == "conflict", h.xml_text(err)
+    leave(t.dave, room, "dave")
     join(t.bob, room, "bob")
     err = join_error(t.dave, room, "bob")
     assert h.error_condition(err) == "conflict", h.xml_text(err)
