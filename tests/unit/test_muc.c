@@ -384,6 +384,15 @@ static void groupchat_ids_and_history(void **state)
 			       "<history since='2027-01-15T08:00:30Z'/>"),
 		 .sent = 6,
 		 .expect = {"3: /message[body='two']"}},
+		/* A muc#user payload of the sender's own, naming someone
+		 * else's address, never reaches anyone. */
+		{.send = "<message type='groupchat' id='gx' from='" B
+			 "' to='" ROOM "'><body>me?</body><x xmlns='"
+			 NS_MUC_USER "'><item jid='carol@bc.test'/></x>"
+			 "</message>",
+		 .sent = 2,
+		 .expect = {"count(/message[@to='" A "']/muc_user:x) = 0"},
+		 .never = {"carol@bc.test"}},
 	};
 
 	room_with_alice_and_bob(h);

@@ -31,8 +31,9 @@
 #include "xep/requests.h"
 
 /* True for the children a sender may not set on a room's message: the
- * XEP-0359 stanza ids (the room's own among them) and XEP-0421 occupant
- * ids. */
+ * XEP-0359 stanza ids (the room's own among them), XEP-0421 occupant ids
+ * and muc#user payloads (an <item jid=.../> there would claim someone
+ * else's address; the room adds its own where one belongs). */
 static bool muc_sender_claim(xmpp_stanza_t *c)
 {
 	const char *name = xmpp_stanza_get_name(c);
@@ -42,7 +43,8 @@ static bool muc_sender_claim(xmpp_stanza_t *c)
 		return false;
 	return (strcmp(name, "stanza-id") == 0 && strcmp(ns, NS_SID) == 0) ||
 	       (strcmp(name, "occupant-id") == 0 &&
-		strcmp(ns, NS_OCCUPANT_ID) == 0);
+		strcmp(ns, NS_OCCUPANT_ID) == 0) ||
+	       (strcmp(name, "x") == 0 && strcmp(ns, NS_MUC_USER) == 0);
 }
 
 /* Drops from e and its descendants a namespace declaration of the
