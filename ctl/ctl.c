@@ -370,6 +370,37 @@ static int ctl_room_close(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc
 	return ctl_store_fail(c, rc, argv[0]);
 }
 
+static int ctl_room_stage(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		char **argv)
+{
+	static const struct {
+		const char *word;
+		enum store_affil affil;
+	} places[] = {{"host", STORE_AFFIL_HOST},
+		      {"speaker", STORE_AFFIL_SPEAKER},
+		      {"listener", STORE_AFFIL_NONE}};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(places) / sizeof(*places) &&
+		    strcmp(argv[2], places[i].word) != 0;
+	     i++)
+		;
+	if (i == sizeof(places) / sizeof(*places))
+		return ctl_fail(c, CTL_USAGE,
+				"the place is host, speaker or listener, not "
+				"'%s'; usage: %s", argv[2], cmd->usage);
+	if ((rc = ctl_need_identity(c, argv[1])) != 0)
+		return rc;
+	rc = store_room_stage(c->st, argv[0], argv[1], places[i].affil);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "unknown room '%s'", argv[0]);
+	if (rc == STORE_EEXIST)
+		return ctl_fail(c, CTL_FAIL, "'%s' is a group chat, not an "
+				"audio room", argv[0]);
+	return ctl_store_fail(c, rc, argv[0]);
+}
+
 static int ctl_reports(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 		char **argv)
 {
@@ -516,6 +547,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 1, ctl_room_open},
 	{"room", "close", 1, 1, "room close ROOM",
 	 "Closes an audio room's chat, keeping its history.", 0, ctl_room_close},
+	{"room", "stage", 3, 3, "room stage ROOM HANDLE host|speaker|listener",
+	 "Puts a member on an audio room's stage (host or speaker) or takes\n"
+	 "them off it (listener), at once in the running daemon.",
+	 0, ctl_room_stage},
 	{"load", NULL, 1, 1, "load FILE",
 	 "Restores a dump into an empty store.", 0, ctl_load},
 	{"reports", NULL, 0, 0, "reports [--open]",

@@ -320,6 +320,64 @@ int store_room_close(struct store *st, const char *name)
 	return store_room_change(st, name, &c, "close room");
 }
 
+/* A member's place on an audio room's stage. */
+struct store_room_stage_arg {
+	struct store_room r;
+	const char *handle;
+	enum store_affil affil;
+};
+
+static int store_room_stage_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_room_stage_arg *a = arg;
+	struct store_identity id = {.bot = false};
+	struct store_affil_rec f = {a->r.name, {id.handle, STORE_AFFIL_NONE}};
+	int rc;
+
+	rc = store_rec_get(st, txn, &store_rec_room, &a->r);
+	if (rc != 0)
+		return rc;
+	if (a->r.kind != STORE_ROOM_AUDIO)
+		return STORE_EEXIST;
+	if (store_handle_norm(a->handle, id.handle) != 0)
+		return STORE_NOTFOUND;
+	rc = store_rec_exists(st, txn, &store_rec_identity, &id);
+	if (rc != 0)
+		return rc;
+	if (a->affil == STORE_AFFIL_NONE) {
+		/* A listener: no place on the stage; a ban stays a ban. */
+		rc = store_rec_get(st, txn, &store_rec_affil, &f);
+		if (rc == DB_NOTFOUND ||
+		    (rc == 0 && f.a.affil != STORE_AFFIL_HOST &&
+		     f.a.affil != STORE_AFFIL_SPEAKER))
+			return 0;
+		if (rc != 0)
+			return rc;
+	}
+	rc = store_affil_write(st, txn, a->r.name, id.handle, a->affil);
+	if (rc == 0)
+		rc = store_change_note(st, txn, STORE_CHANGE_ROOM, a->r.name);
+	return rc;
+}
+
+int store_room_stage(struct store *st, const char *name, const char *handle,
+		     enum store_affil affil)
+{
+	char n[STORE_ADDR_SIZE];
+	struct store_room_stage_arg a = {{.name = n}, handle, affil};
+	int rc;
+
+	if (affil != STORE_AFFIL_HOST && affil != STORE_AFFIL_SPEAKER &&
+	    affil != STORE_AFFIL_NONE)
+		return STORE_EINVAL;
+	if (handle == NULL || store_room_norm(name, n) != 0)
+		return STORE_NOTFOUND;
+	rc = store_txn_run(st, "set stage", store_room_stage_body, &a);
+	a.r.name = NULL;
+	store_room_clear(&a.r);
+	return rc;
+}
+
 static int store_room_remove_rest(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_affil_rec f = {arg, {NULL, 0}};

@@ -413,6 +413,13 @@ int store_room_open(struct store *st, const char *name, const char *title,
 		    const char *const *hosts, const char *const *speakers);
 /* Marks an audio room not live; STORE_NOTFOUND if there is no such room. */
 int store_room_close(struct store *st, const char *name);
+/* Sets handle's place on the stage of the audio room name: a host
+ * (STORE_AFFIL_HOST), a speaker (STORE_AFFIL_SPEAKER) or a listener
+ * (STORE_AFFIL_NONE: a host's or speaker's affiliation goes, any other
+ * stays).  STORE_NOTFOUND for an unknown room or handle, STORE_EEXIST when
+ * name is a group chat, STORE_EINVAL for another affiliation. */
+int store_room_stage(struct store *st, const char *name, const char *handle,
+		     enum store_affil affil);
 /* Removes a room with its affiliations, archive, configuration and
  * occupants. */
 int store_room_remove(struct store *st, const char *name);

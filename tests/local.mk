@@ -25,7 +25,8 @@ UNIT_TESTS = \
 	tests/unit/test_dispatch \
 	tests/unit/test_outbox \
 	tests/unit/test_mam \
-	tests/unit/test_muc_mam
+	tests/unit/test_muc_mam \
+	tests/unit/test_audio
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -54,6 +55,11 @@ tests_unit_test_muc_SOURCES = tests/unit/test_muc.c
 tests_unit_test_muc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_muc_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_muc_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_audio_SOURCES = tests/unit/test_audio.c
+tests_unit_test_audio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_audio_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_audio_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_jid_SOURCES = tests/unit/test_jid.c
 tests_unit_test_jid_CFLAGS = $(UNIT_CFLAGS)
@@ -91,7 +97,8 @@ tests_unit_test_mam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mam_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_mam_LDADD = $(UNIT_LDADD)
 tests_unit_test_mam_LDFLAGS = $(AM_LDFLAGS) \
-	-Wl,--wrap=muc_room_get -Wl,--wrap=muc_room_name \
+	-Wl,--wrap=muc_room_get -Wl,--wrap=muc_room_find \
+	-Wl,--wrap=muc_room_name \
 	-Wl,--wrap=muc_room_role -Wl,--wrap=muc_room_nick \
 	-Wl,--wrap=muc_room_occupant_id \
 	-Wl,--wrap=muc_room_may_read_archive \

@@ -22,6 +22,7 @@ libbackchannel_a_SOURCES += \
 	xep/muc/admin.c \
 	xep/muc/owner.c \
 	xep/muc/mam.c \
-	xep/muc/moderate.c
+	xep/muc/moderate.c \
+	xep/muc/audio.c
 noinst_HEADERS += xep/xep.h xep/ns.h xep/presence.h xep/reports.h xep/requests.h xep/privilege.h xep/adhoc.h
 noinst_HEADERS += xep/muc/muc.h xep/muc/muc-int.h

@@ -48,6 +48,7 @@
 #define NS_XDATA_VALIDATE "http://jabber.org/protocol/xdata-validate"
 #define NS_MAM_EXTENDED   "urn:xmpp:mam:2#extended"
 #define NS_RETRACT_TOMBSTONE "urn:xmpp:message-retract:1#tombstone"
+#define NS_HATS           "urn:xmpp:hats:0"
 
 /* Every namespace above with a short prefix, for XPath in the tests
  * (tests/unit/harness.h): X(prefix, NS_*).  A new NS_* gets its line here
@@ -96,6 +97,7 @@
 	X("fallback", NS_FALLBACK)                                             \
 	X("xdv", NS_XDATA_VALIDATE)                                            \
 	X("mamx", NS_MAM_EXTENDED)                                             \
-	X("tombstone", NS_RETRACT_TOMBSTONE)
+	X("tombstone", NS_RETRACT_TOMBSTONE)                                   \
+	X("hats", NS_HATS)
 
 #endif

@@ -500,7 +500,7 @@ static void test_operator_messages(void **state)
 				    "subcommand: add, remove\n");
 	assert_int_equal(run(f, f->st, "room|opne|x"), CTL_USAGE);
 	assert_string_equal(f->err, "backchannelctl: unknown subcommand "
-				    "'room opne' (expected open, close)\n");
+				    "'room opne' (expected open, close, stage)\n");
 	assert_int_equal(run(f, f->st, "frobnicate"), CTL_USAGE);
 	assert_non_null(strstr(f->err, "unknown command 'frobnicate'"));
 

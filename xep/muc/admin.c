@@ -29,9 +29,9 @@ static int muc_rank(enum store_affil a)
 {
 	switch (a) {
 	case STORE_AFFIL_OWNER:
+	case STORE_AFFIL_HOST:
 		return 4;
 	case STORE_AFFIL_ADMIN:
-	case STORE_AFFIL_HOST:
 		return 3;
 	case STORE_AFFIL_MEMBER:
 	case STORE_AFFIL_SPEAKER:
@@ -92,16 +92,14 @@ int muc_affil_apply(struct bc *bc, struct muc_room *r, const char *who,
 			muc_occ_eject(bc, o, &codes, muc_why_extra, &why);
 			return 0;
 		}
-		was = muc_broadcasts(r, o->role);
+		was = muc_occ_staged(o);
 		role = muc_default_role(r, affil);
 		/* A visitor given voice keeps it when it becomes nobody. */
 		if (role < o->role && o->role != MUC_ROLE_MODERATOR &&
 		    affil >= STORE_AFFIL_NONE)
 			role = o->role;
 		muc_occ_set_role(bc, o, role);
-		muc_presence_broadcast(bc, o, NULL,
-				       was || muc_broadcasts(r, o->role), NULL,
-				       muc_why_extra, &why);
+		muc_occ_changed(bc, o, was, muc_why_extra, &why);
 		return 0;
 	}
 	/* §9.3, §10.3: someone not in the room; tell those who may see
@@ -156,8 +154,8 @@ struct muc_list {
 
 static bool muc_affil_is(enum store_affil have, enum store_affil want)
 {
-	if (want == STORE_AFFIL_ADMIN)
-		return have == STORE_AFFIL_ADMIN || have == STORE_AFFIL_HOST;
+	if (want == STORE_AFFIL_OWNER)
+		return muc_is_owner(have);
 	if (want == STORE_AFFIL_MEMBER)
 		return have == STORE_AFFIL_MEMBER ||
 		       have == STORE_AFFIL_SPEAKER;
@@ -283,6 +281,9 @@ static int muc_check_role(struct muc_room *r, struct muc_occupant *me,
 		return BC_EFORBIDDEN;
 	if (c->role == MUC_ROLE_MODERATOR ||
 	    c->occ->role == MUC_ROLE_MODERATOR) {
+		/* An audio room's moderators are its hosts. */
+		if (r->rec.kind == STORE_ROOM_AUDIO)
+			return BC_ENOT_ALLOWED;
 		/* §9.6-9.7: admins grant and revoke moderation, never from
 		 * an admin or owner. */
 		if (!muc_is_admin(mine))
@@ -309,6 +310,12 @@ static int muc_check_affil(struct muc_room *r, enum store_affil mine,
 
 	if (!muc_is_admin(mine))
 		return BC_EFORBIDDEN; /* §9 */
+	/* An audio room's stage is the platform's: its hosts ban and
+	 * unban listeners, and that is all. */
+	if (r->rec.kind == STORE_ROOM_AUDIO &&
+	    ((c->affil != STORE_AFFIL_OUTCAST && c->affil != STORE_AFFIL_NONE) ||
+	     muc_stage_affil(old)))
+		return BC_ENOT_ALLOWED;
 	/* §9.1: not against a higher affiliation; not oneself. */
 	if (muc_rank(old) > muc_rank(mine))
 		return BC_ENOT_ALLOWED;
@@ -317,7 +324,7 @@ static int muc_check_affil(struct muc_room *r, enum store_affil mine,
 	/* §10.3-10.8: owners handle owners and admins. */
 	if (c->affil == STORE_AFFIL_OWNER || c->affil == STORE_AFFIL_ADMIN ||
 	    muc_is_admin(old)) {
-		if (mine != STORE_AFFIL_OWNER)
+		if (!muc_is_owner(mine))
 			return BC_EFORBIDDEN;
 	} else if (!muc_is_admin(mine)) {
 		return BC_EFORBIDDEN; /* §9.1, §9.3 */
@@ -453,13 +460,10 @@ int muc_admin_set(struct xep_stanza *st)
 
 			muc_occ_eject(bc, c->occ, &k, muc_why_extra, &why);
 		} else {
-			bool was = muc_broadcasts(r, c->occ->role);
+			bool was = muc_occ_staged(c->occ);
 
 			muc_occ_set_role(bc, c->occ, c->role);
-			muc_presence_broadcast(
-				bc, c->occ, NULL,
-				was || muc_broadcasts(r, c->role), NULL,
-				muc_why_extra, &why);
+			muc_occ_changed(bc, c->occ, was, muc_why_extra, &why);
 		}
 	}
 	xep_reply(st, xep_iq_result(st));

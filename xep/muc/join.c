@@ -200,14 +200,12 @@ static void muc_send_subject(struct bc *bc, struct muc_room *r,
 }
 
 /* §7.2.2: the presence of every occupant the room broadcasts, to one
- * new session.  Only the stage is walked when not every role is
- * broadcast. */
+ * new session.  Only the stage is walked when not every occupant is
+ * broadcast: a listener entering an audio room costs O(stage). */
 static void muc_send_roster(struct bc *bc, struct muc_room *r,
 			    struct muc_occupant *o, const char *jid)
 {
-	bool all = muc_broadcasts(r, MUC_ROLE_VISITOR) &&
-		   muc_broadcasts(r, MUC_ROLE_PARTICIPANT) &&
-		   muc_broadcasts(r, MUC_ROLE_MODERATOR);
+	bool all = muc_everyone_on_stage(r);
 	struct muc_occupant **v = all ? r->occ : r->stage;
 	size_t n = all ? r->nocc : r->nstage, i;
 	bool jids = muc_sees_jids(r, o);
@@ -309,7 +307,7 @@ static int muc_join(struct xep_stanza *st, struct muc_room *r)
 	hist = x ? xmpp_stanza_get_child_by_name(x, "history") : NULL;
 
 	muc_send_roster(bc, r, o, st->from);
-	if (is_new && muc_broadcasts(r, o->role))
+	if (is_new && muc_occ_staged(o))
 		muc_presence_others(bc, o, NULL, NULL, NULL, NULL);
 	if (r->cfg.flags & STORE_ROOMCFG_WHOIS_ANYONE)
 		codes.c[nc++] = MUC_S_NONANON;
@@ -370,7 +368,7 @@ static void muc_leave(struct bc *bc, struct muc_session *s,
 	o->pres = xmpp_presence_new(bc->xctx);
 	if (status != NULL)
 		xmpp_stanza_add_child_ex(o->pres, xmpp_stanza_copy(status), 0);
-	if (muc_broadcasts(r, o->role)) {
+	if (muc_occ_staged(o)) {
 		o->role = MUC_ROLE_NONE;
 		muc_presence_others(bc, o, "unavailable",
 				    code ? &codes : NULL, NULL, NULL);

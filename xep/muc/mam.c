@@ -516,7 +516,7 @@ static void mam_send_result(struct xep_stanza *st, const char *queryid,
 /* Checks the room and the asker: the room (borrowed) into *r. */
 static int mam_room(struct xep_stanza *st, struct muc_room **r)
 {
-	*r = muc_room_get(st->bc, st->to_jid.node);
+	*r = muc_room_find(st->bc, st->to_jid.node);
 	if (*r == NULL)
 		return xep_fail(st, BC_EITEM_NOT_FOUND, "No such room");
 	if (!muc_room_may_read_archive(st->bc, *r, st->from_bare))

@@ -581,13 +581,10 @@ static int muc_voice(struct xep_stanza *st, struct muc_room *r,
 		else if ((strcmp(allow, "true") == 0 ||
 			  strcmp(allow, "1") == 0) &&
 			 v->role == MUC_ROLE_VISITOR) {
-			bool was = muc_broadcasts(r, v->role);
+			bool was = muc_occ_staged(v);
 
 			muc_occ_set_role(bc, v, MUC_ROLE_PARTICIPANT);
-			muc_presence_broadcast(
-				bc, v, NULL,
-				was || muc_broadcasts(r, v->role), NULL, NULL,
-				NULL);
+			muc_occ_changed(bc, v, was, NULL, NULL);
 		}
 		free(nick);
 		free(allow);

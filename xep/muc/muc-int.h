@@ -36,6 +36,11 @@
 #define MUC_TEXT_MAX 1024       /* bytes of a subject, name, description */
 #define MUC_IQ_RELAY_MS 30000   /* how long a relayed IQ waits */
 #define MUC_PING_MS 30000       /* restored sessions answer within this */
+#define MUC_CHANGES_MS 250      /* the change log is read this often */
+
+/* XEP-0317 hats of an audio room's stage. */
+#define MUC_HAT_HOST "urn:backchannel:hat:host"
+#define MUC_HAT_SPEAKER "urn:backchannel:hat:speaker"
 
 /* The XEP-0421 occupant id: 24 hex digits. */
 #define MUC_OCCUPANT_ID_SIZE 25
@@ -104,6 +109,8 @@ struct muc_state {
 	struct strmap *owned; /* identity -> number of group chats owned */
 	uint64_t seq;
 	bool restored;
+	uint64_t changes;       /* the last change log note seen */
+	int64_t changes_ms;     /* when the log was last read */
 };
 
 /* room.c */
@@ -128,11 +135,22 @@ enum store_affil muc_affil(const struct muc_room *r, const char *who);
 /* Sets an affiliation in the store and in memory. */
 int muc_affil_set(struct bc *bc, struct muc_room *r, const char *who,
 		  enum store_affil affil);
+/* The same in memory only (the store has it already). */
+void muc_affil_note(struct muc_room *r, const char *who,
+		    enum store_affil affil);
 /* The role an identity of affiliation a gets on entering r. */
 enum muc_role muc_default_role(const struct muc_room *r, enum store_affil a);
 /* True when presence of role is broadcast in r. */
 bool muc_broadcasts(const struct muc_room *r, enum muc_role role);
 bool muc_is_admin(enum store_affil a);   /* admin, host or owner */
+bool muc_is_owner(enum store_affil a);   /* host or owner */
+/* True for the affiliations of an audio room's stage. */
+bool muc_stage_affil(enum store_affil a);
+/* True when o's presence is broadcast in r (its role is, and in an audio
+ * room it is on the stage): muc_occ_staged() once o is in the room. */
+bool muc_on_stage(const struct muc_room *r, const struct muc_occupant *o);
+/* True when every occupant's presence is broadcast in r. */
+bool muc_everyone_on_stage(const struct muc_room *r);
 const char *muc_role_name(enum muc_role role);
 const char *muc_affil_name(enum store_affil a);
 int muc_role_parse(const char *s, enum muc_role *out);
@@ -158,6 +176,14 @@ bool muc_session_remove(struct bc *bc, struct muc_session *s);
 void muc_occ_remove(struct bc *bc, struct muc_occupant *o);
 void muc_occ_set_role(struct bc *bc, struct muc_occupant *o,
 		      enum muc_role role);
+/* Puts o on the room's stage or takes it off, as muc_on_stage() says now
+ * (after a change of its affiliation). */
+void muc_occ_restage(struct muc_occupant *o);
+/* True when o is on the room's stage. */
+static inline bool muc_occ_staged(const struct muc_occupant *o)
+{
+	return o->stage_idx != SIZE_MAX;
+}
 void muc_occ_set_nick(struct bc *bc, struct muc_occupant *o,
 		      const char *nick);
 /* Keeps what of the client presence in (borrowed) others may see. */
@@ -202,6 +228,12 @@ bool muc_sees_jids(const struct muc_room *r,
 /* Sends stanza (borrowed) to every session of o. */
 void muc_send_occ(struct bc *bc, struct muc_occupant *o,
 		  xmpp_stanza_t *stanza);
+/* Tells of a change of o's role or affiliation, made already: was is
+ * whether o was on the stage before.  o's sessions get its presence with
+ * 110; the others get it when o is on the stage or was (an unavailable
+ * one when o has just left it). */
+void muc_occ_changed(struct bc *bc, struct muc_occupant *o, bool was,
+		     void (*extra)(xmpp_stanza_t *x, void *arg), void *arg);
 /* Removes o with an unavailable presence carrying codes (and extra) to
  * everyone (kick, ban, error, destroy). */
 void muc_occ_eject(struct bc *bc, struct muc_occupant *o,
@@ -249,5 +281,19 @@ int muc_owner_set(struct xep_stanza *st);
 /* Destroys r (§10.9): tells every occupant, removes it from the store. */
 void muc_room_destroy(struct bc *bc, struct muc_room *r, const char *alt,
 		      const char *reason);
+/* Tells every occupant of r that it is destroyed (§10.9, with alt and
+ * reason, each may be NULL) and removes them; r itself stays. */
+void muc_room_evacuate(struct bc *bc, struct muc_room *r, const char *alt,
+		       const char *reason);
+
+/* audio.c */
+/* Reads the store's change log (at most every MUC_CHANGES_MS) and brings
+ * the rooms it names up to date: opened, closed, stage changes. */
+void muc_audio_tick(struct bc *bc, int64_t now_ms);
+/* Where the change log is read from: its head now (at start). */
+void muc_audio_start(struct bc *bc);
+/* An audio room made moderated (on) or not: listeners become visitors,
+ * or participants again. */
+void muc_audio_moderated(struct bc *bc, struct muc_room *r, bool on);
 
 #endif

@@ -8,6 +8,7 @@
  *   admin.c    muc#admin: roles and affiliations
  *   owner.c    muc#owner: configuration form, destroy
  *   mam.c      XEP-0313 archive queries; moderate.c XEP-0425
+ *   audio.c    audio-room chats: the change log, the stage, closing
  *
  * Also XEP-0359 stanza ids and XEP-0421 occupant ids on every groupchat
  * message.  Left out: passwords, registration with a room (§7.10),
@@ -43,6 +44,7 @@ static const struct xep_feature muc_features[] = {
 	{NS_MODERATE, XEP_AT_ROOM},
 	{NS_RETRACT_TOMBSTONE, XEP_AT_ROOM}, /* moderate.c, XEP-0424 tombstones */
 	{NS_PING, XEP_AT_ROOM},
+	{NS_HATS, XEP_AT_ROOM}, /* XEP-0317: audio rooms' hosts and speakers */
 	{NULL, 0},
 };
 
@@ -205,8 +207,12 @@ static int muc_init(struct bc *bc, void **state)
 {
 	int rc = muc_state_init(bc, state);
 
-	if (rc == 0)
+	if (rc == 0) {
+		/* The change log is read from before the rooms are loaded:
+		 * a change made meanwhile is looked at twice, never missed. */
+		muc_audio_start(bc);
 		muc_restore(bc);
+	}
 	return rc;
 }
 
@@ -344,4 +350,5 @@ const struct xep_module xep_muc = {
 	.fini = muc_state_fini,
 	.connected = muc_connected,
 	.linked = muc_linked,
+	.tick = muc_audio_tick,
 };

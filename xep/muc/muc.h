@@ -40,6 +40,9 @@ enum muc_role {
  * memory; NULL when there is no such room (or it is closed). */
 struct muc_room *muc_room_get(struct bc *bc, const char *node);
 
+/* The same, closed audio rooms included (their archive stays readable). */
+struct muc_room *muc_room_find(struct bc *bc, const char *node);
+
 /* The room's node name (borrowed). */
 const char *muc_room_name(const struct muc_room *r);
 

@@ -136,7 +136,7 @@ static int muc_owner_check(struct xep_stanza *st, struct muc_room *r)
 	struct ident_sender who;
 
 	if (ident_sender(st->bc, st->from_bare, &who) != 0 ||
-	    muc_affil(r, who.node) != STORE_AFFIL_OWNER)
+	    !muc_is_owner(muc_affil(r, who.node)))
 		return BC_EFORBIDDEN;
 	return 0;
 }
@@ -380,12 +380,19 @@ static void muc_destroy_extra(xmpp_stanza_t *x, void *arg)
 void muc_room_destroy(struct bc *bc, struct muc_room *r, const char *alt,
 		      const char *reason)
 {
-	const char *a[2] = {alt, reason};
-
 	/* Store first; then every occupant is told (§10.9). */
 	if (store_room_remove(bc->store, r->name) != 0)
 		log_warnx("room %s could not be removed from the store",
 			  r->name);
+	muc_room_evacuate(bc, r, alt, reason);
+	muc_room_drop(bc, r);
+}
+
+void muc_room_evacuate(struct bc *bc, struct muc_room *r, const char *alt,
+		       const char *reason)
+{
+	const char *a[2] = {alt, reason};
+
 	while (r->nocc > 0) {
 		struct muc_occupant *o = r->occ[r->nocc - 1];
 		xmpp_stanza_t *p;
@@ -397,7 +404,6 @@ void muc_room_destroy(struct bc *bc, struct muc_room *r, const char *alt,
 		xmpp_stanza_release(p);
 		muc_occ_remove(bc, o);
 	}
-	muc_room_drop(bc, r);
 }
 
 /* §10.9 */
@@ -444,9 +450,7 @@ static void muc_restage(struct bc *bc, struct muc_room *r)
 
 	for (i = 0; i < r->nocc; i++) {
 		struct muc_occupant *o = r->occ[i];
-		bool want = muc_broadcasts(r, o->role);
-
-		if (want != (o->stage_idx != SIZE_MAX))
+		if (muc_on_stage(r, o) != muc_occ_staged(o))
 			muc_occ_set_role(bc, o, o->role);
 	}
 }
@@ -467,6 +471,11 @@ int muc_owner_set(struct xep_stanza *st)
 		return muc_fail(st, r, BC_EFORBIDDEN,
 				"Only owners configure the room");
 	d = xmpp_stanza_get_child_by_name(st->payload, "destroy");
+	/* An audio room's chat ends when the platform closes it, and its
+	 * archive stays. */
+	if (d != NULL && r->rec.kind == STORE_ROOM_AUDIO)
+		return muc_fail(st, r, BC_ENOT_ALLOWED,
+				"This room closes when its audio room ends");
 	if (d != NULL)
 		return muc_destroy(st, r, d);
 	form = xmpp_stanza_get_child_by_name_and_ns(st->payload, "x", NS_DATA);
@@ -497,6 +506,20 @@ int muc_owner_set(struct xep_stanza *st)
 		return muc_fail(st, r, BC_EBAD_REQUEST, why);
 	}
 	c.flags &= ~STORE_ROOMCFG_LOCKED;
+	if (r->rec.kind == STORE_ROOM_AUDIO) {
+		/* What makes an audio room's chat what it is stays: open,
+		 * public, persistent, broadcasting the stage only, with
+		 * addresses shown; the title is the platform's. */
+		const uint32_t fixed = STORE_ROOMCFG_MEMBERS_ONLY |
+				       STORE_ROOMCFG_PERSISTENT |
+				       STORE_ROOMCFG_PUBLIC |
+				       STORE_ROOMCFG_WHOIS_ANYONE;
+
+		c.flags = (c.flags & ~fixed) | (old.flags & fixed);
+		c.broadcast = old.broadcast;
+		free(title);
+		title = xstrdup(r->rec.title ? r->rec.title : "");
+	}
 	/* Store first: the record (for the name) and the configuration. */
 	if (strcmp(title, r->rec.title ? r->rec.title : "") != 0) {
 		char *keep = r->rec.title;
@@ -516,10 +539,14 @@ int muc_owner_set(struct xep_stanza *st)
 		return muc_fail(st, r, BC_EINTERNAL, NULL);
 	}
 	r->cfg = c;
-	store_room_config_clear(&old);
 	xep_reply(st, xep_iq_result(st));
 	if (r->cfg.broadcast != old.broadcast)
 		muc_restage(bc, r);
+	if (r->rec.kind == STORE_ROOM_AUDIO &&
+	    (r->cfg.flags & STORE_ROOMCFG_MODERATED) !=
+		    (old.flags & STORE_ROOMCFG_MODERATED))
+		muc_audio_moderated(bc, r,
+				    (r->cfg.flags & STORE_ROOMCFG_MODERATED) != 0);
 	if ((r->cfg.flags & STORE_ROOMCFG_MEMBERS_ONLY) &&
 	    !(old.flags & STORE_ROOMCFG_MEMBERS_ONLY))
 		muc_members_only_now(bc, r);
@@ -533,5 +560,7 @@ int muc_owner_set(struct xep_stanza *st)
 			n.c[1] = anon_now ? 173 : 172;
 		muc_room_notice(bc, r, &n);
 	}
+	/* Only now: the comparisons above read the old values. */
+	store_room_config_clear(&old);
 	return XEP_OK;
 }

@@ -38,7 +38,7 @@ struct muc_state *muc_state(struct bc *bc)
 static const char *const muc_roles[] = {"none", "visitor", "participant",
 					"moderator"};
 static const char *const muc_affils[] = {"none",  "outcast", "member",
-					 "member", "admin",  "admin",
+					 "member", "admin",  "owner",
 					 "owner"};
 
 const char *muc_role_name(enum muc_role role)
@@ -46,7 +46,7 @@ const char *muc_role_name(enum muc_role role)
 	return muc_roles[role];
 }
 
-/* Hosts are admins and speakers members, as XEP-0045 sees them. */
+/* Hosts are owners and speakers members, as XEP-0045 sees them. */
 const char *muc_affil_name(enum store_affil a)
 {
 	return muc_affils[a];
@@ -83,6 +83,11 @@ int muc_affil_parse(const char *s, enum store_affil *out)
 	return -1;
 }
 
+bool muc_is_owner(enum store_affil a)
+{
+	return a == STORE_AFFIL_OWNER || a == STORE_AFFIL_HOST;
+}
+
 bool muc_is_admin(enum store_affil a)
 {
 	return a == STORE_AFFIL_ADMIN || a == STORE_AFFIL_HOST ||
@@ -97,12 +102,19 @@ enum store_affil muc_affil(const struct muc_room *r, const char *who)
 int muc_affil_set(struct bc *bc, struct muc_room *r, const char *who,
 		  enum store_affil affil)
 {
+	if (store_affil_set(bc->store, r->name, who, affil) != 0)
+		return BC_EINTERNAL;
+	muc_affil_note(r, who, affil);
+	return 0;
+}
+
+void muc_affil_note(struct muc_room *r, const char *who,
+		    enum store_affil affil)
+{
 	struct muc_state *ms = r->ms;
 	enum store_affil old = muc_affil(r, who);
 	uintptr_t n;
 
-	if (store_affil_set(bc->store, r->name, who, affil) != 0)
-		return BC_EINTERNAL;
 	if (affil == STORE_AFFIL_NONE)
 		strmap_del(r->affils, who);
 	else
@@ -116,7 +128,6 @@ int muc_affil_set(struct bc *bc, struct muc_room *r, const char *who,
 		else
 			strmap_put(ms->owned, who, (void *)n);
 	}
-	return 0;
 }
 
 enum muc_role muc_default_role(const struct muc_room *r, enum store_affil a)
@@ -143,8 +154,35 @@ bool muc_broadcasts(const struct muc_room *r, enum muc_role role)
 	return (r->cfg.broadcast & MUC_ROLE_BIT(role)) != 0;
 }
 
+bool muc_stage_affil(enum store_affil a)
+{
+	return a == STORE_AFFIL_HOST || a == STORE_AFFIL_SPEAKER ||
+	       a == STORE_AFFIL_OWNER || a == STORE_AFFIL_ADMIN;
+}
+
+/* The presence-broadcast rule (muc#roomconfig_presencebroadcast): a role
+ * the room broadcasts, and in an audio room a place on the platform's
+ * stage too, so that listeners, who may speak in the chat as
+ * participants, are not broadcast. */
+bool muc_on_stage(const struct muc_room *r, const struct muc_occupant *o)
+{
+	if (!muc_broadcasts(r, o->role))
+		return false;
+	return r->rec.kind != STORE_ROOM_AUDIO ||
+	       muc_stage_affil(muc_affil(r, o->who));
+}
+
+bool muc_everyone_on_stage(const struct muc_room *r)
+{
+	return r->rec.kind != STORE_ROOM_AUDIO &&
+	       muc_broadcasts(r, MUC_ROLE_VISITOR) &&
+	       muc_broadcasts(r, MUC_ROLE_PARTICIPANT) &&
+	       muc_broadcasts(r, MUC_ROLE_MODERATOR);
+}
+
 /* The defaults of a room of kind (XEP-0045 §10.1; the audio rooms of the
- * platform broadcast only the stage's presence). */
+ * platform broadcast only the stage's presence, and listeners may write
+ * until the hosts make the room moderated). */
 static void muc_config_defaults(struct store_room_config *c,
 				enum store_room_kind kind)
 {
@@ -155,7 +193,7 @@ static void muc_config_defaults(struct store_room_config *c,
 	c->subject_by = xstrdup("");
 	if (kind == STORE_ROOM_AUDIO) {
 		c->flags = STORE_ROOMCFG_PERSISTENT | STORE_ROOMCFG_PUBLIC |
-			   STORE_ROOMCFG_MODERATED | STORE_ROOMCFG_WHOIS_ANYONE;
+			   STORE_ROOMCFG_WHOIS_ANYONE;
 		c->broadcast = MUC_ROLE_BIT(MUC_ROLE_MODERATOR) |
 			       MUC_ROLE_BIT(MUC_ROLE_PARTICIPANT);
 		c->max_occupants = MUC_MAX_OCCUPANTS_LIMIT;
@@ -276,21 +314,19 @@ struct muc_room *muc_room_get(struct bc *bc, const char *node)
 	if (r == NULL)
 		return NULL;
 	/* An audio room is opened and closed by the platform, perhaps from
-	 * another process: ask the store whether it is live now. */
-	if (r->rec.kind == STORE_ROOM_AUDIO) {
-		struct store_room now;
+	 * another process: the change log tells (muc_audio_tick()). */
+	return r->rec.live ? r : NULL;
+}
 
-		if (store_room_get(bc->store, node, &now) != 0)
-			return NULL;
-		r->rec.live = now.live;
-		free(r->rec.title);
-		r->rec.title = now.title;
-		now.title = NULL;
-		store_room_clear(&now);
-		if (!r->rec.live)
-			return NULL;
-	}
-	return r;
+struct muc_room *muc_room_find(struct bc *bc, const char *node)
+{
+	struct muc_state *ms = muc_state(bc);
+	struct muc_room *r;
+
+	if (ms == NULL || node == NULL || node[0] == '\0')
+		return NULL;
+	r = strmap_get(ms->rooms, node);
+	return r != NULL ? r : muc_room_load(bc, node);
 }
 
 const char *muc_room_name(const struct muc_room *r)
@@ -489,7 +525,7 @@ struct muc_occupant *muc_occ_add(struct bc *bc, struct muc_room *r,
 		metrics.rooms++;
 	strmap_put(r->by_nick, nick, o);
 	strmap_put(r->by_who, who, o);
-	if (muc_broadcasts(r, role))
+	if (muc_on_stage(r, o))
 		muc_stage_add(r, o);
 	return o;
 }
@@ -582,14 +618,19 @@ void muc_occ_remove(struct bc *bc, struct muc_occupant *o)
 	muc_occ_unlink(o);
 }
 
+void muc_occ_restage(struct muc_occupant *o)
+{
+	if (muc_on_stage(o->room, o))
+		muc_stage_add(o->room, o);
+	else
+		muc_stage_del(o->room, o);
+}
+
 void muc_occ_set_role(struct bc *bc, struct muc_occupant *o,
 		      enum muc_role role)
 {
 	o->role = role;
-	if (muc_broadcasts(o->room, role))
-		muc_stage_add(o->room, o);
-	else
-		muc_stage_del(o->room, o);
+	muc_occ_restage(o);
 	muc_occ_save(bc, o);
 }
 
@@ -640,6 +681,24 @@ void muc_occ_keep_presence(struct bc *bc, struct muc_occupant *o,
 	if (o->pres != NULL)
 		xmpp_stanza_release(o->pres);
 	o->pres = p;
+}
+
+/* XEP-0317: the hat of a host or a speaker of an audio room, for clients
+ * to show beside the nick. */
+static void muc_add_hat(xmpp_stanza_t *p, enum store_affil a)
+{
+	xmpp_stanza_t *hat;
+
+	if (a != STORE_AFFIL_HOST && a != STORE_AFFIL_SPEAKER)
+		return;
+	hat = xep_add_child(xep_add_child(p, "hats", NS_HATS), "hat", NULL);
+	if (a == STORE_AFFIL_HOST) {
+		xmpp_stanza_set_attribute(hat, "uri", MUC_HAT_HOST);
+		xmpp_stanza_set_attribute(hat, "title", "Host");
+	} else {
+		xmpp_stanza_set_attribute(hat, "uri", MUC_HAT_SPEAKER);
+		xmpp_stanza_set_attribute(hat, "title", "Speaker");
+	}
 }
 
 static void muc_add_codes(xmpp_stanza_t *x, const struct muc_codes *codes)
@@ -694,6 +753,8 @@ xmpp_stanza_t *muc_presence(struct bc *bc, struct muc_occupant *o,
 	xmpp_stanza_set_attribute(xep_add_child(p, "occupant-id",
 						NS_OCCUPANT_ID),
 				  "id", o->id);
+	if (type == NULL && r->rec.kind == STORE_ROOM_AUDIO)
+		muc_add_hat(p, a);
 	return p;
 }
 
@@ -760,9 +821,30 @@ void muc_presence_broadcast(struct bc *bc, struct muc_occupant *o,
 {
 	xmpp_stanza_t *p;
 
-	if (all || muc_broadcasts(o->room, o->role))
+	if (all || muc_occ_staged(o))
 		muc_presence_others(bc, o, type, codes, extra, arg);
 	p = muc_presence(bc, o, type, true, true, codes, extra, arg);
+	muc_send_occ(bc, o, p);
+	xmpp_stanza_release(p);
+}
+
+void muc_occ_changed(struct bc *bc, struct muc_occupant *o, bool was,
+		     void (*extra)(xmpp_stanza_t *x, void *arg), void *arg)
+{
+	xmpp_stanza_t *p;
+
+	if (was && !muc_occ_staged(o)) {
+		/* Off the stage: the others see it leave, as they will not
+		 * see it again until it comes back. */
+		enum muc_role role = o->role;
+
+		o->role = MUC_ROLE_NONE;
+		muc_presence_others(bc, o, "unavailable", NULL, extra, arg);
+		o->role = role;
+	} else if (was || muc_occ_staged(o)) {
+		muc_presence_others(bc, o, NULL, NULL, extra, arg);
+	}
+	p = muc_presence(bc, o, NULL, true, true, NULL, extra, arg);
 	muc_send_occ(bc, o, p);
 	xmpp_stanza_release(p);
 }
@@ -771,7 +853,7 @@ void muc_occ_eject(struct bc *bc, struct muc_occupant *o,
 		   const struct muc_codes *codes,
 		   void (*extra)(xmpp_stanza_t *x, void *arg), void *arg)
 {
-	bool all = muc_broadcasts(o->room, o->role);
+	bool all = muc_occ_staged(o);
 
 	o->role = MUC_ROLE_NONE;
 	muc_presence_broadcast(bc, o, "unavailable", all, codes, extra, arg);
