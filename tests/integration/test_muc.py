@@ -890,3 +890,31 @@ def test_room_disco_info(daemon, connect):
     assert info.get("muc#roominfo_description") == ["About it"], info
     assert info.get("muc#roominfo_subject") == ["Now"], info
     private(t.alice, t.bob)
+
+
+def test_presence_update_and_forged_extension(daemon, connect):
+    """§7.7: a change of availability reaches the others with its show and
+    status; §17.3: the muc#user data an occupant puts in its own presence is
+    not passed on, the room states the real role and affiliation once."""
+    t = trio(daemon, connect)
+    room = t.room("bob")
+    join(t.bob, room, "bob")
+    mark = t.alice.mark()
+    t.bob.send_raw(
+        "<presence to='%s'><show>away</show><status>brb</status><x xmlns='%s'>"
+        "<item affiliation='owner' role='moderator' jid='%s'/><status code='110'/>"
+        "</x></presence>" % (occ(room, "bob"), MUC_USER, addr("alice")))
+    got = t.alice.wait_for(lambda el: is_presence(occ(room, "bob"))(el)
+                           and el.find(q(CLIENT, "show")) is not None,
+                           since=mark, what="bob's new availability")
+    assert got.find(q(CLIENT, "show")).text == "away"
+    assert got.find(q(CLIENT, "status")).text == "brb"
+    xs = got.findall(q(MUC_USER, "x"))
+    assert len(xs) == 1, h.xml_text(got)
+    items = xs[0].findall(q(MUC_USER, "item"))
+    assert len(items) == 1, h.xml_text(got)
+    assert items[0].get("affiliation") == "member", h.xml_text(got)
+    assert items[0].get("role") == "participant", h.xml_text(got)
+    assert items[0].get("jid") == addr("bob"), h.xml_text(got)
+    assert "110" not in status_codes(got), h.xml_text(got)
+    private(t.alice, t.bob)
