@@ -749,12 +749,16 @@ def test_groupchat_reflected(daemon, connect):
     join(t.bob, room, "bob")
     join(t.dave, room, "dave")
     marks = [c.mark() for c in (t.alice, t.bob, t.dave)]
-    say(t.bob, room, "hello all", mid="hello-1")
+    # A muc#user <x/> of the sender's own, naming a real JID, must not be
+    # passed on (the scan below would find it).
+    say(t.bob, room, "hello all", mid="hello-1", extra=(
+        "<x xmlns='%s'><item affiliation='owner' jid='%s'/></x>"
+        % (MUC_USER, t.bob.bare)))
     for c, m in zip((t.alice, t.bob, t.dave), marks):
         got = c.wait_for(is_groupchat(room, "hello all", "bob"), since=m,
                          what="the reflected message")
         assert got.get("id") == "hello-1", h.xml_text(got)
-    private(t.alice, t.bob, t.dave)
+    private(t.alice, t.dave)
 
 
 def test_private_message(daemon, connect):
@@ -918,3 +922,22 @@ def test_presence_update_and_forged_extension(daemon, connect):
     assert items[0].get("jid") == addr("bob"), h.xml_text(got)
     assert "110" not in status_codes(got), h.xml_text(got)
     private(t.alice, t.bob)
+
+
+def test_iq_to_occupant_relayed(daemon, connect):
+    """IQs between occupants go through their occupant JIDs (§17.4) and
+    carry no real JID either way; a non-occupant's is refused."""
+    t = trio(daemon, connect)
+    room = t.room("bob", "dave")
+    join(t.bob, room, "bob")
+    mark = t.bob.mark()
+    r = t.alice.iq_get(occ(room, "bob"), PING)
+    assert r.get("type") == "result", h.xml_text(r)
+    assert r.get("from") == occ(room, "bob"), h.xml_text(r)
+    got = t.bob.wait_for(lambda el: local(el) == "iq" and el.get("type") == "get",
+                         since=mark, what="the relayed ping")
+    assert got.get("from") == occ(room, "alice"), h.xml_text(got)
+    r = t.dave.iq_get(occ(room, "bob"), PING)
+    assert r.get("type") == "error", h.xml_text(r)
+    assert h.error_condition(r) in ("bad-request", "not-acceptable"), h.xml_text(r)
+    private(t.alice, t.bob, t.dave)
