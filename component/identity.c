@@ -39,8 +39,17 @@ int ident_sender(struct bc *bc, const char *bare, struct ident_sender *out)
 	if (rc != STORE_NOTFOUND)
 		return BC_EINTERNAL;
 	out->member = false;
+	/* The namespace rule: an outside address is the escaped bare JID of
+	 * an account, so it always holds "\40" (the escaped '@') and can
+	 * never be a handle, which has no backslash.  A bare domain (a
+	 * server, no account) would escape to itself, a name that can be a
+	 * handle: it has no address under D. */
+	if (strchr(bare, '@') == NULL)
+		return BC_ENOT_ALLOWED;
 	if (jid_escape_node(bare, out->node, sizeof(out->node)) < 0)
 		return BC_EJID_MALFORMED;
+	if (handle_is_valid(out->node))
+		return BC_ENOT_ALLOWED; /* cannot happen: "\40" is in it */
 	return 0;
 }
 

@@ -24,8 +24,9 @@ struct ident_sender {
 };
 
 /* Works out the address of the real bare JID bare.  Returns 0, or
- * BC_EJID_MALFORMED when it cannot be escaped into a node, or
- * BC_EINTERNAL when the store failed. */
+ * BC_ENOT_ALLOWED for a bare domain (a server has no address under D:
+ * escaped, it could read as a handle), BC_EJID_MALFORMED when it cannot be
+ * escaped into a node, or BC_EINTERNAL when the store failed. */
 int ident_sender(struct bc *bc, const char *bare, struct ident_sender *out);
 
 enum ident_kind {

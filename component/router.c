@@ -80,9 +80,13 @@ xmpp_stanza_t *router_error_reply(struct bc *bc, xmpp_stanza_t *stanza,
 	const char *to = xmpp_stanza_get_to(stanza);
 	const char *id = xmpp_stanza_get_id(stanza);
 	xmpp_stanza_t *reply, *error;
+	struct jid j;
 
 	if (router_is_type(stanza, "error") || from == NULL)
 		return NULL;
+	/* A 'to' that is no JID cannot be the error's 'from': D answers. */
+	if (to != NULL && jid_parse(to, &j) < 0)
+		to = NULL;
 	reply = xmpp_stanza_new(bc->xctx);
 	xmpp_stanza_set_name(reply, xmpp_stanza_get_name(stanza));
 	xmpp_stanza_set_type(reply, "error");
@@ -132,34 +136,48 @@ static void router_send_error(struct xep_stanza *st, int code)
 	st->replied = true;
 }
 
-/* Approximately how many bytes stanza takes as XML, stopping once past
- * limit; deeper than 128 levels counts as past it. */
-static size_t router_stanza_size(xmpp_stanza_t *s, size_t limit, int depth)
+/* What is wrong with a stanza's shape, if anything. */
+enum router_shape {
+	ROUTER_SHAPE_OK,
+	ROUTER_SHAPE_LARGE,      /* more bytes than the configured bound */
+	ROUTER_SHAPE_ATTRIBUTES, /* an element with more than 64 attributes */
+	ROUTER_SHAPE_DEEP,       /* nested deeper than 128 levels */
+};
+
+#define ROUTER_MAX_ATTRIBUTES 64
+#define ROUTER_MAX_DEPTH 128
+
+/* Adds to *size approximately how many bytes s takes as XML, stopping
+ * once past limit, and says what is wrong with its shape. */
+static enum router_shape router_stanza_shape(xmpp_stanza_t *s, size_t limit,
+					     int depth, size_t *size)
 {
-	const char *attrs[2 * 64];
+	const char *attrs[2 * ROUTER_MAX_ATTRIBUTES];
+	enum router_shape shape = ROUTER_SHAPE_OK;
 	xmpp_stanza_t *c;
-	size_t size;
 	int n, i;
 
-	if (depth > 128)
-		return limit + 1;
+	if (depth > ROUTER_MAX_DEPTH)
+		return ROUTER_SHAPE_DEEP;
 	if (xmpp_stanza_is_text(s)) {
 		const char *t = xmpp_stanza_get_text_ptr(s);
 
-		return t ? strlen(t) : 0;
+		*size += t ? strlen(t) : 0;
+		return *size > limit ? ROUTER_SHAPE_LARGE : ROUTER_SHAPE_OK;
 	}
-	size = 2 * strlen(xmpp_stanza_get_name(s)) + 5;
-	/* Past 64 attributes, count each as the largest seen so far would be
-	 * guesswork: treat such an element as too large. */
-	if (xmpp_stanza_get_attribute_count(s) > 64)
-		return limit + 1;
-	n = xmpp_stanza_get_attributes(s, attrs, 2 * 64);
+	*size += 2 * strlen(xmpp_stanza_get_name(s)) + 5;
+	if (xmpp_stanza_get_attribute_count(s) > ROUTER_MAX_ATTRIBUTES)
+		return ROUTER_SHAPE_ATTRIBUTES;
+	n = xmpp_stanza_get_attributes(s, attrs, 2 * ROUTER_MAX_ATTRIBUTES);
 	for (i = 0; i + 1 < n; i += 2)
-		size += strlen(attrs[i]) + strlen(attrs[i + 1]) + 4;
-	for (c = xmpp_stanza_get_children(s); c && size <= limit;
+		*size += strlen(attrs[i]) + strlen(attrs[i + 1]) + 4;
+	for (c = xmpp_stanza_get_children(s);
+	     c && shape == ROUTER_SHAPE_OK && *size <= limit;
 	     c = xmpp_stanza_get_next(c))
-		size += router_stanza_size(c, limit, depth + 1);
-	return size;
+		shape = router_stanza_shape(c, limit, depth + 1, size);
+	if (shape == ROUTER_SHAPE_OK && *size > limit)
+		shape = ROUTER_SHAPE_LARGE;
+	return shape;
 }
 
 /* The single child element of an IQ get/set, or NULL (RFC 6120 §8.2.3). */
@@ -298,7 +316,9 @@ void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza)
 {
 	struct xep_stanza stack, *st = &stack;
 	const char *name = xmpp_stanza_get_name(stanza);
+	enum router_shape shape;
 	const char *t;
+	size_t size;
 
 	bc->stats.stanzas_in++;
 	if (name == NULL)
@@ -337,12 +357,24 @@ void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza)
 			  st->to);
 		return;
 	}
-	if (router_stanza_size(stanza, bc->cfg->max_stanza_bytes, 0) >
-	    bc->cfg->max_stanza_bytes) {
-		if (strcmp(name, "presence") != 0) {
+	size = 0;
+	shape = router_stanza_shape(stanza, bc->cfg->max_stanza_bytes, 0,
+				    &size);
+	if (shape != ROUTER_SHAPE_OK) {
+		if (strcmp(name, "presence") == 0)
+			return;
+		if (shape == ROUTER_SHAPE_LARGE) {
 			st->error_text = "the stanza is larger than this "
 					 "service accepts";
 			router_send_error(st, BC_EPOLICY_VIOLATION);
+		} else {
+			st->error_text =
+				shape == ROUTER_SHAPE_ATTRIBUTES
+					? "an element has more than 64 "
+					  "attributes"
+					: "the stanza is nested deeper than 128 "
+					  "levels";
+			router_send_error(st, BC_EBAD_REQUEST);
 		}
 		return;
 	}

@@ -3,9 +3,13 @@
  */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "component/strmap.h"
 #include "component/xmalloc.h"
@@ -24,13 +28,82 @@ struct strmap {
 	void (*value_free)(void *);
 };
 
+/* The keys of the maps come from outside (JIDs, ids): the hash is keyed
+ * with a random key drawn once per process, so that nobody can choose
+ * keys that collide.  SipHash-1-3 (Aumasson and Bernstein): short keys,
+ * a few dozen instructions more than an unkeyed hash. */
+static uint64_t strmap_key[2];
+static bool strmap_keyed;
+
+static void strmap_seed(void)
+{
+	unsigned char b[16];
+	size_t i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		/* No entropy to be had: a key from the clock and the
+		 * address space still differs between processes. */
+		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+
+		memcpy(b, &t, 8);
+		t ^= (uint64_t)(uintptr_t)&t;
+		memcpy(b + 8, &t, 8);
+	}
+	for (i = 0; i < 8; i++) {
+		strmap_key[0] = (strmap_key[0] << 8) | b[i];
+		strmap_key[1] = (strmap_key[1] << 8) | b[8 + i];
+	}
+	strmap_keyed = true;
+}
+
+#define STRMAP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define STRMAP_ROUND(v0, v1, v2, v3)                                           \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = STRMAP_ROTL(v1, 13);                                      \
+		v1 ^= v0;                                                      \
+		v0 = STRMAP_ROTL(v0, 32);                                      \
+		v2 += v3;                                                      \
+		v3 = STRMAP_ROTL(v3, 16);                                      \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = STRMAP_ROTL(v3, 21);                                      \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = STRMAP_ROTL(v1, 17);                                      \
+		v1 ^= v2;                                                      \
+		v2 = STRMAP_ROTL(v2, 32);                                      \
+	} while (0)
+
 static uint64_t strmap_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t v0, v1, v2, v3, m;
+	size_t len = strlen(s), i, left;
+	const unsigned char *p = (const unsigned char *)s;
 
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	if (!strmap_keyed)
+		strmap_seed();
+	v0 = strmap_key[0] ^ 0x736f6d6570736575ULL;
+	v1 = strmap_key[1] ^ 0x646f72616e646f6dULL;
+	v2 = strmap_key[0] ^ 0x6c7967656e657261ULL;
+	v3 = strmap_key[1] ^ 0x7465646279746573ULL;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8); /* little-endian hosts: as specified */
+		v3 ^= m;
+		STRMAP_ROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = (uint64_t)len << 56;
+	for (left = 0; i + left < len; left++)
+		m |= (uint64_t)p[i + left] << (8 * left);
+	v3 ^= m;
+	STRMAP_ROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	STRMAP_ROUND(v0, v1, v2, v3);
+	STRMAP_ROUND(v0, v1, v2, v3);
+	STRMAP_ROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
 struct strmap *strmap_new(void (*value_free)(void *))

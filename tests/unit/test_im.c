@@ -458,6 +458,21 @@ HARNESS_TEST(disco_on_identities,
 
 /* clang-format on */
 
+/* A bare domain has no address under D: escaped it would read as a
+ * handle (a domain "bob" or "ann.example" posing as that member). */
+HARNESS_TEST(domains_are_not_members,
+	{.send = CHAT("d1", "ann.example", "alice@bc.test", "I am ann"),
+	 .sent = 1,
+	 .expect = {"0: /message[@type='error'][@to='ann.example']"
+		    "[@from='alice@bc.test']/error/st:not-allowed"}},
+	{.send = CHAT("d2", "bob", "alice@bc.test", "I am bob"), .sent = 1,
+	 .expect = {"0: /message[@type='error']/error/st:not-allowed"},
+	 .never = {"I am bob"}},
+	{.send = PRESENCE("probe", "bob", "alice@bc.test"),
+	 .sent = HARNESS_NONE},
+	{.send = PRESENCE("subscribe", "ann.example", "alice@bc.test"),
+	 .sent = HARNESS_NONE})
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +495,7 @@ int main(void)
 		T(presence_private_to_strangers),
 		T(presence_to_service),
 		T(disco_on_identities),
+		T(domains_are_not_members),
 #undef T
 	};
 

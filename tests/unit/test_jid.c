@@ -26,6 +26,8 @@ static void parse_parts(void **state)
 	assert_string_equal(j.resource, "");
 	assert_int_equal(jid_parse("example.org./r", &j), 0);
 	assert_string_equal(j.domain, "example.org");
+	assert_int_equal(jid_parse(".", &j), -1); /* no domain left */
+	assert_int_equal(jid_parse("a@./r", &j), -1);
 	assert_int_equal(jid_parse("a@b@c", &j), -1);
 }
 

@@ -151,9 +151,26 @@ HARNESS_TEST(message_nobody_handles_bounces,
 	 .sent = HARNESS_NONE})
 
 HARNESS_TEST(malformed_addresses,
-	/* A malformed 'to' gets jid-malformed. */
+	/* A malformed 'to' gets jid-malformed, from D: the 'to' is no JID
+	 * to answer from. */
 	{.send = IQ("get", "j1", "a@example.org/x", "@bc.test", PING),
-	 .sent = 1, .expect = {"/iq[@from='@bc.test']/error/st:jid-malformed"}},
+	 .sent = 1, .expect = {"/iq[@from='bc.test']/error/st:jid-malformed"}},
+	{.send = IQ("get", "j3", "a@example.org/x", ".", PING),
+	 .sent = 1, .expect = {"/iq[@from='bc.test']/error/st:jid-malformed"}},
+	/* An element with 65 attributes is malformed, not large. */
+	{.send = "<iq type='get' id='j4' from='a@example.org/x' to='bc.test'>"
+		 "<ping xmlns='urn:xmpp:ping' a1='' a2='' a3='' a4='' a5='' "
+		 "a6='' a7='' a8='' a9='' a10='' a11='' a12='' a13='' a14='' "
+		 "a15='' a16='' a17='' a18='' a19='' a20='' a21='' a22='' "
+		 "a23='' a24='' a25='' a26='' a27='' a28='' a29='' a30='' "
+		 "a31='' a32='' a33='' a34='' a35='' a36='' a37='' a38='' "
+		 "a39='' a40='' a41='' a42='' a43='' a44='' a45='' a46='' "
+		 "a47='' a48='' a49='' a50='' a51='' a52='' a53='' a54='' "
+		 "a55='' a56='' a57='' a58='' a59='' a60='' a61='' a62='' "
+		 "a63='' a64=''/></iq>",
+	 .sent = 1,
+	 .expect = {"/iq[@id='j4']/error/st:bad-request",
+		    "contains(/iq/error/st:text, '64 attributes')"}},
 	/* Without a usable 'from' there is nobody to answer. */
 	{.send = "<iq type='get' id='j2' to='bc.test'>"
 		 "<ping xmlns='urn:xmpp:ping'/></iq>",
