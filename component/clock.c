@@ -48,12 +48,17 @@ void clock_unpin(void)
 
 char *clock_format_xep82(int64_t ms, char *buf, unsigned long size)
 {
-	time_t secs = (time_t)(ms / 1000);
+	/* Floor division: before 1970 the milliseconds still count up
+	 * from the second before (-500 ms is 23:59:59.500 of 1969-12-31). */
+	int64_t rem = ms % 1000;
+	time_t secs = (time_t)(ms / 1000 - (rem < 0));
 	struct tm tm;
 
+	if (rem < 0)
+		rem += 1000;
 	gmtime_r(&secs, &tm);
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+		 tm.tm_min, tm.tm_sec, (int)rem);
 	return buf;
 }

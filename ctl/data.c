@@ -745,8 +745,12 @@ static int64_t data_get_time(const xmlNode *n, const char *name)
 	if (v[len] == '.') {
 		int d = 0, i;
 
+		/* Milliseconds: the first three digits count. */
 		for (i = len + 1; v[i] >= '0' && v[i] <= '9'; i++, d++)
-			ms = ms * 10 + (v[i] - '0');
+			if (d < 3)
+				ms = ms * 10 + (v[i] - '0');
+		if (d > 3)
+			d = 3;
 		for (; d < 3; d++)
 			ms *= 10;
 	}

@@ -300,6 +300,35 @@ static void fill(struct store *st)
 	assert_int_equal(store_report_resolve(st, 2), 0);
 }
 
+/* Times before 1970 (a clock set wrong, an imported record) survive a
+ * dump and a load: the milliseconds print as such, never negative. */
+static void test_round_trip_before_1970(void **state)
+{
+	struct fx *f = *state;
+	struct store *st2;
+	char cmd[160];
+	char *d1, *d2;
+	size_t n1, n2;
+
+	clock_pin(-1500);
+	assert_int_equal(run(f, f->st, "identity|add|old|--name|Old"), CTL_OK);
+	snprintf(cmd, sizeof(cmd), "dump|%s", path(f, "d1.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_OK);
+	d1 = read_file(path(f, "d1.xml"), &n1);
+	assert_non_null(strstr(d1, "1969-12-31T23:59:58.500Z"));
+	assert_null(strstr(d1, ".-"));
+	assert_int_equal(store_open(NULL, STORE_IN_MEMORY, &st2), 0);
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "d1.xml"));
+	assert_int_equal(run(f, st2, cmd), CTL_OK);
+	snprintf(cmd, sizeof(cmd), "dump|%s", path(f, "d2.xml"));
+	assert_int_equal(run(f, st2, cmd), CTL_OK);
+	d2 = read_file(path(f, "d2.xml"), &n2);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	store_close(st2);
+}
+
 static void test_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -535,6 +564,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip_before_1970,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup,

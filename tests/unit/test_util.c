@@ -31,6 +31,11 @@ static void clock_pins_and_formats(void **state)
 	assert_string_equal(clock_format_xep82(1764060651123LL, buf,
 					       sizeof(buf)),
 			    "2025-11-25T08:50:51.123Z");
+	/* Before 1970 the milliseconds count up from the second before. */
+	assert_string_equal(clock_format_xep82(-500, buf, sizeof(buf)),
+			    "1969-12-31T23:59:59.500Z");
+	assert_string_equal(clock_format_xep82(-1000, buf, sizeof(buf)),
+			    "1969-12-31T23:59:59.000Z");
 	clock_unpin();
 	assert_true(clock_now_ms() > 1700000000000LL);
 }
