@@ -22,4 +22,5 @@ EXTRA_DIST += \
 	tests/integration/test_muc_admin.py \
 	tests/integration/test_muc_invite.py \
 	tests/integration/test_muc_archive.py \
+	tests/integration/test_audio.py \
 	tests/integration/README.md
