@@ -96,7 +96,7 @@ static int store_changes_one(DBC *c, const DBT *key, const DBT *val,
 	store_rd_init(&rd, val->data, val->size);
 	if (store_rd_version(&rd) != 0)
 		return STORE_EFORMAT;
-	a->v = store_xrealloc(a->v, (a->n + 1) * sizeof(*a->v));
+	a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
 	ch = &a->v[a->n];
 	ch->seq = seq;
 	ch->kind = (enum store_change_kind)store_rd_u8(&rd);

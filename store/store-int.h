@@ -11,11 +11,6 @@
 #include "component/xmalloc.h"
 #include "store/store.h"
 
-/* The allocators are component/xmalloc.h's; these old names remain for
- * code not yet moved to them. */
-#define store_xmalloc(n) xmalloc(n)
-#define store_xrealloc(p, n) xreallocarray((p), (n), 1)
-
 /* The databases of the environment, in open order (primaries before the
  * secondary indexes associated with them).  docs/STORE.md lists the keys. */
 /* Room for a peer name: a handle or an escaped address under D. */

@@ -163,7 +163,7 @@ static int raw_first(DBC *c, const DBT *key, const DBT *val, void *arg)
 {
 	struct raw_arg *a = arg;
 
-	a->out = store_xmalloc(val->size);
+	a->out = xmalloc(val->size);
 	memcpy(a->out, val->data, val->size);
 	a->out_len = val->size;
 	return 1; /* stop */
@@ -1235,7 +1235,7 @@ static unsigned char *load_fixture(const struct codec_case *c, size_t *len)
 
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
-			p = store_xrealloc(p, cap);
+			p = xreallocarray(p, cap, 1);
 		}
 		got = fread(p + n, 1, cap - n, f);
 		n += got;
@@ -1345,7 +1345,7 @@ static void test_bad_input(void **state)
 	size_t len, need, i;
 
 	p = load_fixture(c, &len);
-	q = store_xmalloc(len);
+	q = xmalloc(len);
 	st = fresh_store();
 	clock_pin(T0 + 1000);
 	for (i = 0; i < sizeof(versions); i++) {
