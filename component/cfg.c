@@ -78,6 +78,7 @@ static const struct cfg_attr rooms_attrs[] = {
 static const struct cfg_attr store_attrs[] = {
 	{"path", CFG_PATH, true, F(store_path)},
 	{"checkpoint", CFG_DURATION, false, F(checkpoint_ms)},
+	{"lazy-evidence", CFG_BOOL, false, F(store_lazy_evidence)},
 	{NULL, 0, false, 0},
 };
 static const struct cfg_attr admin_attrs[] = {

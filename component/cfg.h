@@ -33,6 +33,7 @@ struct cfg {
 	char *rooms_secret;
 
 	char *store_path;
+	bool store_lazy_evidence; /* <store lazy-evidence="true"/> */
 
 	struct cfg_jids admins;     /* <admin jid=.../>: platform bots */
 	struct cfg_jids moderators; /* <moderator jid=.../>: report receivers */

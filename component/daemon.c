@@ -262,7 +262,9 @@ int daemon_run(const struct daemon_opts *opts)
 		 d.cfg->log_syslog);
 	srand48((long)time(NULL) ^ (long)getpid());
 
-	if (store_open(d.cfg->store_path, 0, &d.store) != 0) {
+	if (store_open(d.cfg->store_path,
+		       d.cfg->store_lazy_evidence ? STORE_LAZY_EVIDENCE : 0,
+		       &d.store) != 0) {
 		log_errx("cannot open the store at %s", d.cfg->store_path);
 		goto out;
 	}

@@ -353,7 +353,7 @@ int store_flush(struct store *st)
 	 * durable by the next flush, at most STORE_LAZY_FLUSH_MS later.  A
 	 * crash in between can lose the evidence of the last messages,
 	 * never a message or a change anyone was told about. */
-	if (!st->durable_due) {
+	if (!st->durable_due && (st->flags & STORE_LAZY_EVIDENCE)) {
 		int64_t now = clock_mono_ms();
 
 		if (st->lazy_since_ms == 0)

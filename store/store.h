@@ -40,6 +40,10 @@ enum store_open_flags {
 	 * would otherwise wait for.  Its writes are durable all the same
 	 * (store_flush()). */
 	STORE_NO_CHECKPOINT = 1 << 2,
+	/* A pass that wrote only evidence does not wait for the disk:
+	 * store_flush() leaves the log flush to a later pass, at most
+	 * 100 ms later (docs/STORE.md). */
+	STORE_LAZY_EVIDENCE = 1 << 3,
 };
 
 /* Opens (creating on first use) the transactional environment at path,

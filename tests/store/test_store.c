@@ -574,9 +574,10 @@ static void test_changes(void **state)
 	assert_int_equal(n, 0);
 }
 
-/* A pass that wrote only evidence (or nothing) does not wait for the
- * disk; one that wrote anything else does, and what waited is flushed
- * within STORE_LAZY_FLUSH_MS (100 ms). */
+/* With STORE_LAZY_EVIDENCE, a pass that wrote only evidence (or nothing)
+ * does not wait for the disk; one that wrote anything else does, and what
+ * waited is flushed within STORE_LAZY_FLUSH_MS (100 ms).  Without it,
+ * every pass that wrote flushes. */
 static void test_lazy_flush(void **state)
 {
 	char dir[] = "/tmp/bc-store-XXXXXX", *cmd;
@@ -587,6 +588,15 @@ static void test_lazy_flush(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(store_open(dir, 0, &st), 0);
 	add_id(st, "bob");
+	assert_int_equal(store_flush(st), 0);
+	n = st->log_flushes;
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_evidence_add(st, "eve", "bob", "hi", 5, 0), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(st->log_flushes, n + 1);
+	store_close(st);
+
+	assert_int_equal(store_open(dir, STORE_LAZY_EVIDENCE, &st), 0);
 	assert_int_equal(store_flush(st), 0);
 	n = st->log_flushes;
 	assert_int_equal(store_batch_begin(st), 0);
