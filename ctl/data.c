@@ -622,7 +622,7 @@ static void data_xml_error(void *ctx, xmlErrorPtr e)
 {
 	struct data_r *r = ctx;
 	const xmlNode *node;
-	char msg[512];
+	char msg[512], *p;
 	long line = e != NULL ? e->line : 0;
 	size_t n;
 
@@ -632,6 +632,10 @@ static void data_xml_error(void *ctx, xmlErrorPtr e)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
+	/* Some of libxml2's messages run on over a second line ("Input is
+	 * not proper UTF-8 ...\nBytes: ..."): keep them on one. */
+	for (p = msg; (p = strchr(p, '\n')) != NULL;)
+		*p = ' ';
 	node = e->node;
 	if (e->domain == XML_FROM_RELAXNGV && strstr(msg, "attribute")) {
 		/* Without a node, the first element whose attributes are

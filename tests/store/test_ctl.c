@@ -399,6 +399,16 @@ static void test_bad_files(void **state)
 	assert_int_equal(lines(f->err), 1);
 	assert_non_null(strstr(f->err, "invalid.xml:3: "));
 
+	/* libxml2 says this one over two lines; still one line here. */
+	write_file(path(f, "latin1.xml"),
+		   "<backchannel-data version=\"1\">\n"
+		   "<identity handle=\"a\" name=\"\xe9\xe9\"/>\n"
+		   "</backchannel-data>\n");
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "latin1.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	assert_non_null(strstr(f->err, "latin1.xml:2: "));
+
 	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "missing.xml"));
 	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
 	assert_int_equal(lines(f->err), 1);
