@@ -320,6 +320,18 @@ static void nick_change_and_leave(void **state)
 		{.send = SAY(B, "g1", "hello?"),
 		 .sent = 1,
 		 .expect = {"/message" ERR("not-acceptable", "cancel")}},
+		/* A member's handle is theirs while they are away: alice may
+		 * not take "bob" (§7.6), carol may not enter as "Bob" (§7.2.9;
+		 * the room is members-only, so make carol a member first). */
+		{.send = "<presence from='" A "' to='" ROOM "/bob'/>",
+		 .sent = 1,
+		 .expect = {"/presence" ERR("conflict", "cancel")}},
+		{.send = ADMIN_SET(A, "m2", "<item affiliation='member' "
+					    "jid='carol@bc.test'/>"),
+		 .sent = 2},
+		{.send = JOIN(C, "Bob"), .sent = 1,
+		 .expect = {"/presence" ERR("conflict", "cancel")}},
+		{.send = JOIN(C, "carol"), .sent = 4},
 	};
 
 	room_with_alice_and_bob(h);

@@ -221,6 +221,28 @@ static void muc_send_roster(struct bc *bc, struct muc_room *r,
 	}
 }
 
+/* §7.2.9, §7.6: a member's handle is their reserved nick, in every room:
+ * nobody else (another member or an outside user) enters under it or
+ * takes it, even while the member is away, so that a nick never poses as
+ * another member.  who is the node (handle or escaped address) asking. */
+static bool muc_nick_reserved(struct bc *bc, const char *nick,
+			      const char *who)
+{
+	struct store_identity id;
+	char lower[HANDLE_MAX + 1];
+	size_t i, n = strlen(nick);
+
+	if (n == 0 || n > HANDLE_MAX)
+		return false;
+	for (i = 0; i <= n; i++)
+		lower[i] = (char)(nick[i] >= 'A' && nick[i] <= 'Z'
+					  ? nick[i] - 'A' + 'a'
+					  : nick[i]);
+	if (!handle_is_valid(lower) || strcmp(lower, who) == 0)
+		return false;
+	return store_identity_get(bc->store, lower, &id) == 0;
+}
+
 static int muc_join(struct xep_stanza *st, struct muc_room *r)
 {
 	struct bc *bc = st->bc;
@@ -283,6 +305,9 @@ static int muc_join(struct xep_stanza *st, struct muc_room *r)
 		if (taken != NULL)
 			return muc_fail(st, r, BC_ECONFLICT,
 					"That nickname is in use");
+		if (muc_nick_reserved(bc, nick, who.node))
+			return muc_fail(st, r, BC_ECONFLICT,
+					"That nickname is another member's");
 		/* §7.2.9: admins and owners get a few places more. */
 		if (r->nocc >= r->cfg.max_occupants &&
 		    !(muc_is_admin(affil) &&
@@ -410,6 +435,9 @@ static int muc_change_nick(struct xep_stanza *st, struct muc_session *s)
 	if (muc_occ_by_nick(r, nick) != NULL)
 		return muc_fail(st, r, BC_ECONFLICT,
 				"That nickname is in use");
+	if (muc_nick_reserved(bc, nick, o->who))
+		return muc_fail(st, r, BC_ECONFLICT,
+				"That nickname is another member's");
 	muc_presence_broadcast(bc, o, "unavailable", false, &c303,
 			       muc_new_nick, (void *)nick);
 	muc_occ_set_nick(bc, o, nick);
