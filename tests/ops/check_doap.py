@@ -53,6 +53,7 @@ FEATURE_XEPS = {
     "urn:xmpp:mam:2#extended": "0313",
     "urn:xmpp:sid:0": "0359",
     "urn:xmpp:occupant-id:0": "0421",
+    "urn:xmpp:hats:0": "0317",
     "urn:xmpp:message-moderate:0": "0425",
     "urn:xmpp:message-moderate:1": "0425",
     "urn:xmpp:message-retract:0": "0424",
