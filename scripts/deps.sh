@@ -13,6 +13,7 @@ prosody prosody-modules ejabberd erlang-base
 python3 python3-slixmpp python3-pytest python3-pytest-timeout
 libmicrohttpd-dev libcurl4-openssl-dev python3-prometheus-client
 mandoc man-db systemd debhelper dpkg-dev fakeroot
+clang libclang-rt-14-dev
 gnuplot-nox
 "
 

@@ -12,7 +12,8 @@
 # Environment: JOBS (default: number of CPUs), BC_SAN_CHECK=unit to run only
 # the unit tests in the sanitizer build (default: all), BC_SKIP_DEPS=1 to
 # skip scripts/deps.sh, BC_SKIP_DISTCHECK=1 to skip make distcheck,
-# BC_SKIP_PACKAGE=1 to skip the packaged install.
+# BC_SKIP_PACKAGE=1 to skip the packaged install, BC_SKIP_FUZZ=1 to skip
+# the bounded run of the fuzz harnesses (FUZZ_SECONDS in all, default 60).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,6 +89,17 @@ fi
 if [ -z "${BC_SKIP_PACKAGE:-}" ]; then
 	step "packaged install (tests/ops/package-test.sh)"
 	if ! bash tests/ops/package-test.sh build/main; then
+		echo "tests: $passed passed, $((failed + 1)) failed"
+		exit 1
+	fi
+	passed=$((passed + 1))
+fi
+
+if [ -z "${BC_SKIP_FUZZ:-}" ]; then
+	# libFuzzer harnesses built with clang (tests/fuzz/, docs/FUZZING.md):
+	# a short bounded run of each; any finding fails.
+	step "fuzz (build/main, ${FUZZ_SECONDS:-60}s in all)"
+	if ! make -C build/main -j"$JOBS" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"; then
 		echo "tests: $passed passed, $((failed + 1)) failed"
 		exit 1
 	fi

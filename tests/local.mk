@@ -114,3 +114,4 @@ EXTRA_DIST += tests/unit/data tests/unit/README.md
 
 include tests/integration/local.mk
 include tests/ops/local.mk
+include tests/fuzz/local.mk
