@@ -11,6 +11,7 @@
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "component/clock.h"
+#include "component/limits.h"
 #include "component/log.h"
 #include "component/relay.h"
 #include "component/strmap.h"
@@ -53,6 +54,7 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	bc->pending_iq = strmap_new(bc_pending_free);
 	bc->outbox_max = BC_OUTBOX_MAX;
 	bc->relay = relay_new();
+	bc->limits = limits_new(cfg);
 	while (xep_registry[bc->n_modules] != NULL)
 		bc->n_modules++;
 	bc->mod_state = xcalloc(bc->n_modules, sizeof(*bc->mod_state));
@@ -60,6 +62,9 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	 * one log flush) and opens the next. */
 	if (store != NULL && store_batch_begin(store) != 0) {
 		log_errx("the store could not start a batch");
+		limits_free(bc->limits);
+		relay_free(bc->relay);
+		strmap_free(bc->pending_iq);
 		free(bc->mod_state);
 		free(bc);
 		return NULL;
@@ -185,6 +190,7 @@ void bc_free(struct bc *bc)
 		free(bc->outbox[i].buf.p);
 		free(bc->outbox[i].ends);
 	}
+	limits_free(bc->limits);
 	free(bc->mod_state);
 	free(bc);
 }

@@ -83,6 +83,7 @@ struct bc_body {
 
 struct strmap;
 struct relay;
+struct limits;
 
 struct bc {
 	struct cfg *cfg;       /* borrowed: owned by the caller */
@@ -97,6 +98,7 @@ struct bc {
 	uint64_t next_id;
 	struct strmap *pending_iq; /* id -> struct bc_pending (bc.c) */
 	struct relay *relay;   /* component/relay.c */
+	struct limits *limits; /* the abuse bounds (component/limits.h) */
 	struct bc_stats stats;
 };
 

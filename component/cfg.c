@@ -98,11 +98,15 @@ static const struct cfg_attr limits_attrs[] = {
 	{"max-stanza", CFG_SIZE, false, F(max_stanza_bytes)},
 	{"rate", CFG_UINT, false, F(rate_per_minute)},
 	{"burst", CFG_UINT, false, F(rate_burst)},
+	{"block-items", CFG_UINT, false, F(block_items_max)},
+	{"reports-per-day", CFG_UINT, false, F(reports_per_day)},
+	{"forwarded-per-day", CFG_UINT, false, F(forwarded_per_day)},
 	{NULL, 0, false, 0},
 };
 static const struct cfg_attr requests_attrs[] = {
 	{"held", CFG_UINT, false, F(requests_held_max)},
 	{"per-day", CFG_UINT, false, F(requests_per_day)},
+	{"incoming-per-day", CFG_UINT, false, F(requests_incoming_per_day)},
 	{"cooldown", CFG_DURATION, false, F(requests_cooldown_ms)},
 	{NULL, 0, false, 0},
 };
@@ -571,6 +575,10 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->rate_burst = 20;
 	cfg->requests_held_max = 20;
 	cfg->requests_per_day = 10;
+	cfg->requests_incoming_per_day = 50;
+	cfg->block_items_max = 50;
+	cfg->reports_per_day = 10;
+	cfg->forwarded_per_day = 20;
 	cfg->requests_cooldown_ms = 7LL * 86400000;
 	cfg->token_ttl_ms = 86400000;
 	cfg->evidence_count = 20;

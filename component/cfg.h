@@ -47,10 +47,18 @@ struct cfg {
 	size_t max_stanza_bytes;
 	unsigned rate_per_minute;
 	unsigned rate_burst;
+	/* <limits block-items="50" reports-per-day="10"
+	 * forwarded-per-day="20"/>: the abuse bounds of component/limits.h
+	 * (0: no bound). */
+	unsigned block_items_max;
+	unsigned reports_per_day;
+	unsigned forwarded_per_day;
 
-	/* <requests held="20" per-day="10" cooldown="7d"/> */
+	/* <requests held="20" per-day="10" incoming-per-day="50"
+	 * cooldown="7d"/> */
 	unsigned requests_held_max;
 	unsigned requests_per_day;
+	unsigned requests_incoming_per_day; /* new requests per recipient */
 	int64_t requests_cooldown_ms;
 
 	/* <tokens ttl="24h"/> */

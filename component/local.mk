@@ -8,6 +8,7 @@ libbackchannel_a_SOURCES += \
 	component/daemon.c \
 	component/identity.c \
 	component/jid.c \
+	component/limits.c \
 	component/log.c \
 	component/metrics.c \
 	component/policy.c \
@@ -26,6 +27,7 @@ noinst_HEADERS += \
 	component/identity.h \
 	component/errors.h \
 	component/jid.h \
+	component/limits.h \
 	component/log.h \
 	component/metrics.h \
 	component/policy.h \

@@ -75,7 +75,7 @@ static void strmap_seed(void)
 		v2 = STRMAP_ROTL(v2, 32);                                      \
 	} while (0)
 
-static uint64_t strmap_hash(const char *s)
+uint64_t strmap_hash(const char *s)
 {
 	uint64_t v0, v1, v2, v3, m;
 	size_t len = strlen(s), i, left;

@@ -8,8 +8,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap;
+
+/* SipHash-1-3 of s under a random key drawn once per process: for any
+ * table whose keys come from outside, so that nobody can choose keys that
+ * collide. */
+uint64_t strmap_hash(const char *s);
 
 /* value_free (may be NULL) is called on values that are removed,
  * replaced or left at strmap_free(). */

@@ -15,6 +15,12 @@
  * reporter's opt-in) also goes to the abuse address their domain
  * publishes (XEP-0157), learnt with disco#info; nothing else leaves.
  *
+ * Bounds (component/limits.h): items per request, reports per member a
+ * day, reports forwarded to us per remote domain a day, reports sent to
+ * one remote domain a day; a domain's abuse addresses are looked up once
+ * an hour at most (the answer is cached, lookups under way are shared)
+ * and at most BLOCKING_ABUSE_MAX of them are used.
+ *
  * Left out: pushes of block list changes to the account's other resources
  * (an IQ to a bare JID is answered by its server, not delivered), blocking
  * whole domains.
@@ -27,14 +33,19 @@
 
 #include "component/bc.h"
 #include "component/cfg.h"
+#include "component/clock.h"
 #include "component/identity.h"
+#include "component/limits.h"
 #include "component/log.h"
+#include "component/strmap.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
 #include "xep/reports.h"
 #include "xep/requests.h"
 #include "xep/xep.h"
+
+extern const struct xep_module xep_blocking;
 
 static const struct xep_feature blocking_features[] = {
 	{NS_BLOCKING, XEP_AT_SERVICE},
@@ -107,6 +118,15 @@ static int blocking_items(struct xep_stanza *st, size_t *n)
 					"an address under D or a JID.");
 		(*n)++;
 	}
+	if (st->bc->cfg->block_items_max != 0 &&
+	    *n > st->bc->cfg->block_items_max) {
+		limits_note(st->bc->limits,
+			    "bound reached: %s asked to (un)block %zu people "
+			    "at once (%u at most)",
+			    st->from_bare, *n, st->bc->cfg->block_items_max);
+		return xep_fail(st, BC_EPOLICY_VIOLATION,
+				"Too many items in one request.");
+	}
 	return 0;
 }
 
@@ -135,6 +155,15 @@ static xmpp_stanza_t *blocking_report_of(xmpp_stanza_t *item, char *urn,
 /* How long to wait for a remote domain's disco#info. */
 #define BLOCKING_ORIGIN_TIMEOUT_MS 30000
 
+/* How long a domain's abuse addresses (or the lack of them) are kept. */
+#define BLOCKING_ABUSE_TTL_MS 3600000
+
+/* Abuse addresses used per domain; domains cached at once; reports
+ * waiting for one lookup. */
+#define BLOCKING_ABUSE_MAX 3
+#define BLOCKING_DOMAINS_MAX 1024
+#define BLOCKING_WAITING_MAX 64
+
 /* A report on its way to the abuse address of the reported user's
  * domain. */
 struct blocking_origin {
@@ -143,12 +172,60 @@ struct blocking_origin {
 	char *text;     /* may be NULL */
 };
 
+/* What is known of one remote domain's abuse addresses. */
+struct blocking_domain {
+	int64_t expires_ms; /* clock_mono_ms(); 0 while the lookup runs */
+	char *abuse[BLOCKING_ABUSE_MAX];
+	size_t n_abuse;
+	struct blocking_origin *waiting[BLOCKING_WAITING_MAX];
+	size_t n_waiting;
+};
+
+struct blocking_state {
+	struct strmap *domains; /* domain -> struct blocking_domain */
+};
+
 static void blocking_origin_free(struct blocking_origin *o)
 {
+	if (o == NULL)
+		return;
 	free(o->reported);
 	free(o->reason);
 	free(o->text);
 	free(o);
+}
+
+static void blocking_domain_free(void *p)
+{
+	struct blocking_domain *d = p;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->n_abuse; i++)
+		free(d->abuse[i]);
+	for (i = 0; i < d->n_waiting; i++)
+		blocking_origin_free(d->waiting[i]);
+	free(d);
+}
+
+static int blocking_init(struct bc *bc, void **state)
+{
+	struct blocking_state *s = xcalloc(1, sizeof(*s));
+
+	(void)bc;
+	s->domains = strmap_new(blocking_domain_free);
+	*state = s;
+	return 0;
+}
+
+static void blocking_fini(struct bc *bc, void *state)
+{
+	struct blocking_state *s = state;
+
+	(void)bc;
+	strmap_free(s->domains);
+	free(s);
 }
 
 /* The XEP-0157 abuse addresses in a disco#info result: calls fn for each
@@ -193,79 +270,187 @@ static void blocking_abuse_addresses(xmpp_stanza_t *answer,
 	}
 }
 
-struct blocking_send {
+struct blocking_learn {
 	struct bc *bc;
-	const struct blocking_origin *o;
+	struct blocking_domain *d;
+	const char *domain;
+	size_t seen; /* usable addresses listed, kept or not */
 };
 
-/* Sends the report to one abuse address (not to ourselves). */
-static void blocking_send_origin(const char *jid, void *arg)
+/* Keeps one abuse address of a domain (never one of ours; at most
+ * BLOCKING_ABUSE_MAX). */
+static void blocking_learn_address(const char *jid, void *arg)
 {
-	struct blocking_send *b = arg;
-	struct bc *bc = b->bc;
-	xmpp_stanza_t *m, *r;
+	struct blocking_learn *l = arg;
+	const struct cfg *cfg = l->bc->cfg;
 	struct jid j;
-	char *summary;
+	size_t i;
 
 	if (jid_parse(jid, &j) < 0 ||
-	    strcmp(j.domain, bc->cfg->service_domain) == 0 ||
-	    strcmp(j.domain, bc->cfg->rooms_domain) == 0)
+	    strcmp(j.domain, cfg->service_domain) == 0 ||
+	    strcmp(j.domain, cfg->rooms_domain) == 0)
 		return;
-	m = xmpp_message_new(bc->xctx, "normal", jid, NULL);
-	xmpp_stanza_set_from(m, bc->cfg->service_domain);
-	summary = xasprintf("A member of %s reported %s (%s)%s%s",
-			    bc->cfg->service_domain, b->o->reported,
-			    b->o->reason, b->o->text ? ": " : "",
-			    b->o->text ? b->o->text : "");
-	xmpp_message_set_body(m, summary);
-	free(summary);
-	r = xep_add_child(m, "report", NS_REPORTING);
-	xmpp_stanza_set_attribute(r, "reason", b->o->reason);
-	xep_add_text(xep_add_child(r, "jid", NS_JID), b->o->reported);
-	if (b->o->text != NULL)
-		xep_add_text_child(r, "text", b->o->text);
-	bc_send(bc, m);
-	log_info("report on %s forwarded to %s", b->o->reported, jid);
+	for (i = 0; i < l->d->n_abuse; i++)
+		if (strcmp(l->d->abuse[i], jid) == 0)
+			return;
+	l->seen++;
+	if (l->d->n_abuse < BLOCKING_ABUSE_MAX)
+		l->d->abuse[l->d->n_abuse++] = xstrdup(jid);
 }
 
+/* Sends the report o to every known abuse address of domain d. */
+static void blocking_send_origin(struct bc *bc,
+				 const struct blocking_domain *d,
+				 const struct blocking_origin *o)
+{
+	xmpp_stanza_t *m, *r;
+	char *summary;
+	size_t i;
+
+	for (i = 0; i < d->n_abuse; i++) {
+		m = xmpp_message_new(bc->xctx, "normal", d->abuse[i], NULL);
+		xmpp_stanza_set_from(m, bc->cfg->service_domain);
+		summary = xasprintf("A member of %s reported %s (%s)%s%s",
+				    bc->cfg->service_domain, o->reported,
+				    o->reason, o->text ? ": " : "",
+				    o->text ? o->text : "");
+		xmpp_message_set_body(m, summary);
+		free(summary);
+		r = xep_add_child(m, "report", NS_REPORTING);
+		xmpp_stanza_set_attribute(r, "reason", o->reason);
+		xep_add_text(xep_add_child(r, "jid", NS_JID), o->reported);
+		if (o->text != NULL)
+			xep_add_text_child(r, "text", o->text);
+		bc_send(bc, m);
+		log_info("report on %s forwarded to %s", o->reported,
+			 d->abuse[i]);
+	}
+	if (d->n_abuse == 0)
+		log_info("report on %s not forwarded: its domain has no abuse "
+			 "address",
+			 o->reported);
+}
+
+/* The answer to a domain's disco#info (NULL: none came): its abuse
+ * addresses are kept for an hour, and the reports waiting for them go. */
 static void blocking_origin_answer(struct bc *bc, xmpp_stanza_t *answer,
 				   void *arg)
 {
-	struct blocking_origin *o = arg;
-	struct blocking_send b = {bc, o};
+	struct blocking_state *s = bc_module_state(bc, &xep_blocking);
+	char *domain = arg;
+	struct blocking_domain *d = strmap_get(s->domains, domain);
+	struct blocking_learn l = {bc, d, domain, 0};
 	const char *type = answer ? xmpp_stanza_get_type(answer) : NULL;
+	size_t i;
 
+	if (d == NULL)
+		goto out;
 	if (type != NULL && strcmp(type, "result") == 0)
-		blocking_abuse_addresses(answer, blocking_send_origin, &b);
+		blocking_abuse_addresses(answer, blocking_learn_address, &l);
 	else
-		log_info("no abuse address learnt for %s's domain", o->reported);
-	blocking_origin_free(o);
+		log_info("no abuse address learnt for %s", domain);
+	if (l.seen > d->n_abuse)
+		log_info("%s lists %zu abuse addresses; the first %zu are used",
+			 domain, l.seen, d->n_abuse);
+	d->expires_ms = clock_mono_ms() + BLOCKING_ABUSE_TTL_MS;
+	for (i = 0; i < d->n_waiting; i++) {
+		blocking_send_origin(bc, d, d->waiting[i]);
+		blocking_origin_free(d->waiting[i]);
+	}
+	d->n_waiting = 0;
+out:
+	free(domain);
+}
+
+struct blocking_expired {
+	char **keys;
+	size_t n;
+	int64_t now;
+};
+
+static void blocking_collect_expired(const char *key, void *value, void *arg)
+{
+	struct blocking_domain *d = value;
+	struct blocking_expired *e = arg;
+
+	if (d->expires_ms != 0 && d->expires_ms <= e->now)
+		e->keys[e->n++] = xstrdup(key);
+}
+
+/* The entry for domain, created (and its lookup sent) when there is none
+ * or it is stale; NULL when the cache is full of fresh entries. */
+static struct blocking_domain *blocking_domain_get(struct bc *bc,
+						   const char *domain)
+{
+	struct blocking_state *s = bc_module_state(bc, &xep_blocking);
+	struct blocking_domain *d = strmap_get(s->domains, domain);
+	int64_t now = clock_mono_ms();
+	xmpp_stanza_t *iq;
+	size_t i;
+
+	if (d != NULL && (d->expires_ms == 0 || d->expires_ms > now))
+		return d;
+	if (d == NULL && strmap_count(s->domains) >= BLOCKING_DOMAINS_MAX) {
+		struct blocking_expired e = {NULL, 0, now};
+
+		e.keys = xcalloc(strmap_count(s->domains), sizeof(*e.keys));
+		strmap_each(s->domains, blocking_collect_expired, &e);
+		for (i = 0; i < e.n; i++) {
+			strmap_del(s->domains, e.keys[i]);
+			free(e.keys[i]);
+		}
+		free(e.keys);
+		if (strmap_count(s->domains) >= BLOCKING_DOMAINS_MAX)
+			return NULL;
+	}
+	d = xcalloc(1, sizeof(*d));
+	strmap_put(s->domains, domain, d); /* frees a stale entry */
+	iq = xmpp_iq_new(bc->xctx, "get", "pending");
+	xmpp_stanza_set_from(iq, bc->cfg->service_domain);
+	xmpp_stanza_set_to(iq, domain);
+	xep_add_child(iq, "query", NS_DISCO_INFO);
+	bc_iq_send(bc, iq, BLOCKING_ORIGIN_TIMEOUT_MS, blocking_origin_answer,
+		   xstrdup(domain));
+	return d;
 }
 
 /* XEP-0377 <report-origin/>: the reporter allows telling the reported
  * outside user's own domain, at the abuse address it publishes (XEP-0157),
- * found with disco#info.  Members' reports never leave otherwise. */
+ * found with disco#info.  Members' reports never leave otherwise.  The
+ * report itself is filed already: over a bound, it is only not sent on
+ * (logged). */
 static void blocking_report_origin(struct bc *bc, const char *node,
 				   const char *reason, const char *text)
 {
+	struct blocking_domain *d;
 	struct blocking_origin *o;
 	char bare[JID_MAX];
 	const char *at;
-	xmpp_stanza_t *iq;
 
 	if (handle_is_valid(node) ||
 	    jid_unescape_node(node, bare, sizeof(bare)) < 0 ||
 	    (at = strchr(bare, '@')) == NULL)
 		return;
+	if (!limits_take(bc->limits, LIMITS_FORWARDED_OUT, at + 1, 1))
+		return;
+	if ((d = blocking_domain_get(bc, at + 1)) == NULL ||
+	    (d->expires_ms == 0 && d->n_waiting == BLOCKING_WAITING_MAX)) {
+		limits_note(bc->limits,
+			    "report on %s not forwarded: too many abuse "
+			    "address lookups at once",
+			    bare);
+		return;
+	}
 	o = xcalloc(1, sizeof(*o));
 	o->reported = xstrdup(bare);
 	o->reason = xstrdup(reason);
 	o->text = text ? xstrdup(text) : NULL;
-	iq = xmpp_iq_new(bc->xctx, "get", "pending");
-	xmpp_stanza_set_from(iq, bc->cfg->service_domain);
-	xmpp_stanza_set_to(iq, at + 1);
-	xep_add_child(iq, "query", NS_DISCO_INFO);
-	bc_iq_send(bc, iq, BLOCKING_ORIGIN_TIMEOUT_MS, blocking_origin_answer, o);
+	if (d->expires_ms == 0) {
+		d->waiting[d->n_waiting++] = o;
+		return;
+	}
+	blocking_send_origin(bc, d, o);
+	blocking_origin_free(o);
 }
 
 static int blocking_block(struct xep_stanza *st)
@@ -273,6 +458,7 @@ static int blocking_block(struct xep_stanza *st)
 	char handle[STORE_HANDLE_SIZE], node[JID_MAX], urn[64];
 	xmpp_stanza_t *item, *report;
 	unsigned long id;
+	unsigned reports = 0;
 	size_t n;
 	bool bad;
 	int rc;
@@ -288,13 +474,18 @@ static int blocking_block(struct xep_stanza *st)
 		if (!xmpp_stanza_is_tag(item) ||
 		    strcmp(xmpp_stanza_get_name(item), "item") != 0)
 			continue;
-		(void)blocking_report_of(item, urn, sizeof(urn), &bad);
+		if (blocking_report_of(item, urn, sizeof(urn), &bad) != NULL)
+			reports++;
 		if (bad)
 			return xep_fail(st, BC_EBAD_REQUEST,
 					"A report's reason is "
 					"urn:xmpp:reporting:spam or "
 					"urn:xmpp:reporting:abuse.");
 	}
+	/* Every report of the request counts, before any is filed. */
+	if (reports > 0 &&
+	    (rc = reports_allow(st, LIMITS_REPORTS, handle, reports)) != 0)
+		return rc;
 	for (item = xmpp_stanza_get_children(st->payload); item;
 	     item = xmpp_stanza_get_next(item)) {
 		char *text = NULL;
@@ -390,11 +581,18 @@ static int blocking_report_message(struct xep_stanza *st)
 		goto out;
 	}
 	/* The reporter is named by their address under D, never by a
-	 * member's real JID. */
-	if (ident_sender(st->bc, st->from_bare, &who) == 0 && who.member)
+	 * member's real JID.  A member's reports count as theirs; anyone
+	 * else's as their domain's. */
+	if (ident_sender(st->bc, st->from_bare, &who) == 0 && who.member) {
 		ident_address(st->bc, who.node, reporter);
-	else
+		rc = reports_allow(st, LIMITS_REPORTS, who.node, 1);
+	} else {
 		snprintf(reporter, sizeof(reporter), "%s", st->from_bare);
+		rc = reports_allow(st, LIMITS_FORWARDED_IN,
+				   st->from_jid.domain, 1);
+	}
+	if (rc != 0)
+		goto out;
 	t = xmpp_stanza_get_child_by_name(r, "text");
 	text = t ? xmpp_stanza_get_text(t) : NULL;
 	fwd = xmpp_stanza_get_child_by_name_and_ns(st->stanza, "forwarded",
@@ -434,6 +632,8 @@ static const struct xep_hook blocking_hooks[] = {
 
 const struct xep_module xep_blocking = {
 	.name = "blocking",
+	.init = blocking_init,
+	.fini = blocking_fini,
 	.features = blocking_features,
 	.iq = blocking_iq,
 	.hooks = blocking_hooks,

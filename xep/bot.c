@@ -20,6 +20,7 @@
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
+#include "xep/reports.h"
 #include "xep/requests.h"
 #include "xep/xep.h"
 
@@ -97,39 +98,41 @@ static void bot_requests(struct xep_stanza *st, const char *handle)
 	free(list);
 }
 
-static void bot_command(struct xep_stanza *st, const char *handle, char *line)
+/* Runs one text command; 0, or a BC_E* code for the stanza (over a
+ * bound). */
+static int bot_command(struct xep_stanza *st, const char *handle, char *line)
 {
 	char *p = line, *cmd = bot_word(&p), *arg, peer[JID_MAX];
 	unsigned long id;
 	int rc;
 
 	if (cmd == NULL)
-		return;
+		return 0;
 	bot_lower(cmd);
 	if (strcmp(cmd, "help") == 0) {
 		bot_say(st, bot_help);
-		return;
+		return 0;
 	}
 	if (strcmp(cmd, "requests") == 0) {
 		bot_requests(st, handle);
-		return;
+		return 0;
 	}
 	if (strcmp(cmd, "accept") != 0 && strcmp(cmd, "decline") != 0 &&
 	    strcmp(cmd, "block") != 0 && strcmp(cmd, "unblock") != 0 &&
 	    strcmp(cmd, "report") != 0) {
 		bot_sayf(st, "I don't know \"%s\".  %s", cmd, bot_help);
-		return;
+		return 0;
 	}
 	arg = bot_word(&p);
 	if (arg == NULL || ident_peer_node(st->bc, arg, peer,
 					      sizeof(peer)) < 0) {
 		bot_sayf(st, "Usage: %s HANDLE%s", cmd,
 			 strcmp(cmd, "report") == 0 ? " spam|abuse [TEXT]" : "");
-		return;
+		return 0;
 	}
 	if (strcmp(peer, handle) == 0) {
 		bot_say(st, "That is you.");
-		return;
+		return 0;
 	}
 	if (strcmp(cmd, "accept") == 0) {
 		rc = requests_accept(st->bc, handle, peer);
@@ -160,11 +163,14 @@ static void bot_command(struct xep_stanza *st, const char *handle, char *line)
 		if (reason == NULL || (strcmp(reason, "spam") != 0 &&
 				       strcmp(reason, "abuse") != 0)) {
 			bot_say(st, "Usage: report HANDLE spam|abuse [TEXT]");
-			return;
+			return 0;
 		}
 		while (isspace((unsigned char)*p))
 			p++;
 		snprintf(urn, sizeof(urn), "urn:xmpp:reporting:%s", reason);
+		/* Over the bound: an error, not a chat line. */
+		if ((rc = reports_allow(st, LIMITS_REPORTS, handle, 1)) != 0)
+			return rc;
 		rc = requests_report(st->bc, handle, peer, urn, *p ? p : NULL,
 				     &id);
 		if (rc == 0)
@@ -175,6 +181,7 @@ static void bot_command(struct xep_stanza *st, const char *handle, char *line)
 	}
 	if (rc < 0)
 		bot_say(st, "Sorry, that did not work; please try again later.");
+	return 0;
 }
 
 static int bot_message(struct xep_stanza *st)
@@ -197,7 +204,7 @@ static int bot_message(struct xep_stanza *st)
 			    "this service (username: your handle, password: "
 			    "the token).");
 	else if (rc == 0)
-		bot_command(st, handle, body);
+		rc = bot_command(st, handle, body);
 	else
 		rc = BC_EINTERNAL;
 	xmpp_free(st->bc->xctx, body);

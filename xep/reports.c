@@ -13,6 +13,7 @@
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "component/identity.h"
+#include "component/limits.h"
 #include "component/log.h"
 #include "component/metrics.h"
 #include "component/xmalloc.h"
@@ -52,6 +53,19 @@ static void reports_tell_moderators(struct bc *bc, uint64_t id,
 			xep_add_text_child(r, "text", text);
 		bc_send(bc, m);
 	}
+}
+
+int reports_allow(struct xep_stanza *st, enum limits_kind kind,
+		  const char *key, unsigned n)
+{
+	if (limits_take(st->bc->limits, kind, key, n))
+		return 0;
+	return xep_fail(st, BC_EPOLICY_VIOLATION,
+			kind == LIMITS_REPORTS
+				? "You have filed as many reports as you may "
+				  "today; try again tomorrow."
+				: "This service takes no more reports from "
+				  "your domain today.");
 }
 
 int reports_received(struct bc *bc, const char *reporter,

@@ -5,7 +5,17 @@
 #ifndef BC_XEP_REPORTS_H
 #define BC_XEP_REPORTS_H
 
+#include "component/limits.h"
+
 struct bc;
+struct xep_stanza;
+
+/* The abuse bound on reports: takes n from the allowance of key (of kind
+ * LIMITS_REPORTS or LIMITS_FORWARDED_IN) for the stanza st that files
+ * them.  Returns 0, or fails st with <policy-violation/> (logged by
+ * component/limits.c) and returns that code. */
+int reports_allow(struct xep_stanza *st, enum limits_kind kind,
+		  const char *key, unsigned n);
 
 /* The member handle reports peer (a handle or an escaped address) for
  * reason (a XEP-0377 URN) with optional text: the report is stored with

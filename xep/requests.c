@@ -28,6 +28,7 @@
 #include "component/bc.h"
 #include "component/cfg.h"
 #include "component/clock.h"
+#include "component/limits.h"
 #include "component/log.h"
 #include "component/metrics.h"
 #include "component/policy.h"
@@ -177,8 +178,9 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	struct store_relation rel;
 	struct store_identity id;
 	char from_addr[JID_MAX], to_addr[JID_MAX], *text = NULL, *body;
+	struct store_request req;
 	struct bc_body canon;
-	bool is_new = false;
+	bool is_new = false, fresh;
 	int rc;
 
 	*verdict = REQUESTS_HELD;
@@ -208,6 +210,22 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 				"This person declined your message request; "
 				"you cannot send a new one yet.");
 	}
+	/* The bound on new requests to one member: taken before the
+	 * request is opened, given back when it is not. */
+	rc = store_request_get(bc->store, to->handle, from->node, &req);
+	store_request_clear(&req);
+	if (rc != 0 && rc != STORE_NOTFOUND) {
+		xmpp_free(bc->xctx, body);
+		return BC_EINTERNAL;
+	}
+	fresh = rc == STORE_NOTFOUND;
+	if (fresh &&
+	    !limits_take(bc->limits, LIMITS_REQUESTS_IN, to->handle, 1)) {
+		xmpp_free(bc->xctx, body);
+		return xep_fail(st, BC_EPOLICY_VIOLATION,
+				"This person has received too many new "
+				"message requests today.  Try again later.");
+	}
 	ident_address(bc, from->node, from_addr);
 	ident_address(bc, to->handle, to_addr);
 	relay_body(bc, &canon, st->stanza, from_addr);
@@ -217,6 +235,8 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 				bc->cfg->requests_held_max,
 				bc->cfg->requests_per_day, &is_new);
 	free(text);
+	if (fresh && (rc != 0 || !is_new))
+		limits_refund(bc->limits, LIMITS_REQUESTS_IN, to->handle);
 	if (rc == STORE_ELIMIT)
 		rc = xep_fail(st, BC_EPOLICY_VIOLATION,
 			      "Too many of your messages are waiting for this "
@@ -446,8 +466,12 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	else if (strcmp(action, "report") == 0 && reason != NULL &&
 		 (strcmp(reason, "urn:xmpp:reporting:spam") == 0 ||
 		  strcmp(reason, "urn:xmpp:reporting:abuse") == 0))
-		rc = requests_report(a->st->bc, a->handle, peer, reason,
-				     text && *text ? text : NULL, &id);
+		rc = reports_allow(a->st, LIMITS_REPORTS, a->handle, 1) != 0
+			     ? BC_EPOLICY_VIOLATION
+			     : requests_report(a->st->bc, a->handle, peer,
+					       reason,
+					       text && *text ? text : NULL,
+					       &id);
 	else
 		rc = xep_fail(a->st, BC_EBAD_REQUEST,
 			      "Choose accept, decline, block, or report with "

@@ -15,6 +15,7 @@
 
 #include "component/bc.h"
 #include "component/clock.h"
+#include "component/xmalloc.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
 #include "xep/ns.h"
@@ -238,20 +239,34 @@ HARNESS_TEST(report_origin_goes_to_abuse_address,
 	/* An answer from anyone else is not taken for it. */
 	{.send = ANSWER("evil.test", "<value>xmpp:x@evil.test</value>"),
 	 .sent = HARNESS_NONE},
+	/* A second report waits for the same lookup: no second one. */
 	{.send = ORIGIN_BLOCK("spammer@else.test", "<report-origin/>"),
-	 .capture = {{"query", "1: /iq/@id"}}},
-	/* Only the xmpp: address that is not ours gets it. */
+	 .sent = 2, .expect = {
+		 "0: /message[@to='mod@example.org']",
+		 "1: /iq[@type='result']",
+	 }},
+	/* Only the xmpp: address that is not ours gets them, both. */
 	{.send = ANSWER("else.test",
 			"<value>mailto:abuse@else.test</value>"
 			"<value>xmpp:abuse@else.test</value>"
 			"<value>xmpp:bc.test</value>"),
-	 .sent = 1, .expect = {
-		 "/message[@to='abuse@else.test'][@from='bc.test']"
+	 .sent = 2, .expect = {
+		 "count(/message[@to='abuse@else.test'][@from='bc.test']"
 		 "/rep:report[@reason='urn:xmpp:reporting:spam']"
-		 "/jid:jid[.='spammer@else.test']",
+		 "/jid:jid[.='spammer@else.test']) = 1",
+		 "0: /message[@to='abuse@else.test']",
+		 "1: /message[@to='abuse@else.test']",
 	 },
 	 /* No real JID of the reporter leaves. */
-	 .never = {"alice"}})
+	 .never = {"alice"}},
+	/* The answer is kept: the next report goes at once. */
+	{.send = ORIGIN_BLOCK("other@else.test", "<report-origin/>"),
+	 .sent = 3, .expect = {
+		 "0: /message[@to='mod@example.org']",
+		 "1: /message[@to='abuse@else.test']"
+		 "/rep:report/jid:jid[.='other@else.test']",
+		 "2: /iq[@type='result']",
+	 }})
 
 HARNESS_TEST(report_origin_needs_opt_in,
 	/* No opt-in: only the moderator hears of it. */
@@ -281,6 +296,185 @@ static void report_origin_times_out(void **state)
 	clock_unpin();
 }
 
+/* The bounds, small: 3 items a request, 2 reports a member a day, 2
+ * reports exchanged with a remote domain a day. */
+static int setup_bounded(void **state)
+{
+	struct harness *h = harness_new(
+		"<moderator jid='mod@example.org'/>"
+		"<limits block-items='3' reports-per-day='2' "
+		"forwarded-per-day='2'/>",
+		true);
+
+	clock_pin(1800000000000LL);
+	harness_member(h, "alice", NULL, "alice@example.org");
+	harness_member(h, "bob", NULL, "bob@example.org");
+	*state = h;
+	return 0;
+}
+
+/* An item with a spam report about jid. */
+#define REPORT_ITEM(jid)                                                       \
+	"<item jid='" jid "'><report xmlns='urn:xmpp:reporting:1' "            \
+	"reason='urn:xmpp:reporting:spam'/></item>"
+
+HARNESS_TEST(items_per_request_bounded,
+	{.send = SET("alice@example.org/pc",
+		     "<block " BLK "><item jid='a@x.test'/><item jid='b@x.test'/>"
+		     "<item jid='c@x.test'/><item jid='d@x.test'/></block>"),
+	 .sent = 1, .expect = {
+		 "/iq[@id='b1']/error[@type='modify']/st:policy-violation",
+		 "boolean(/iq/error/st:text)",
+	 }},
+	{.send = SET("alice@example.org/pc",
+		     "<unblock " BLK "><item jid='a@x.test'/><item jid='b@x.test'/>"
+		     "<item jid='c@x.test'/><item jid='d@x.test'/></unblock>"),
+	 .sent = 1, .expect = {"/iq/error/st:policy-violation"}},
+	/* Nothing was blocked; three items are fine. */
+	{.send = GET("alice@example.org/pc", "<blocklist " BLK "/>"),
+	 .sent = 1, .expect = {"not(//*[local-name()='item'])"}},
+	{.send = SET("alice@example.org/pc",
+		     "<block " BLK "><item jid='a@x.test'/><item jid='b@x.test'/>"
+		     "<item jid='c@x.test'/></block>"),
+	 .sent = 1, .expect = {"/iq[@type='result']"}})
+
+static void reports_per_member_bounded(void **state)
+{
+	static const struct harness_step steps[] = {
+		/* Three reports at once: more than a day's; nothing is
+		 * filed, nobody is told. */
+		{.send = SET("alice@example.org/pc",
+			     "<block " BLK ">" REPORT_ITEM("a@x.test")
+			     REPORT_ITEM("b@x.test") REPORT_ITEM("c@x.test")
+			     "</block>"),
+		 .sent = 1, .expect = {"/iq/error/st:policy-violation"}},
+		{.send = SET("alice@example.org/pc",
+			     "<block " BLK ">" REPORT_ITEM("a@x.test")
+			     REPORT_ITEM("b@x.test") "</block>"),
+		 .sent = 3, .expect = {
+			 "count(/message[@to='mod@example.org']) = 1",
+			 "2: /iq[@type='result']",
+		 }},
+		/* The day's reports are used, by every door. */
+		{.send = SET("alice@example.org/pc",
+			     "<block " BLK ">" REPORT_ITEM("c@x.test")
+			     "</block>"),
+		 .sent = 1, .expect = {"/iq/error/st:policy-violation"}},
+		{.send = "<message type='chat' id='t' from='alice@example.org/pc' "
+			 "to='bc.test'><body>report bob spam</body></message>",
+		 .sent = 1, .expect = {
+			 "/message[@type='error'][@id='t']/error"
+			 "/st:policy-violation",
+		 }},
+		{.send = "<message from='alice@example.org/pc' to='bc.test'>"
+			 "<report xmlns='urn:xmpp:reporting:1' "
+			 "reason='urn:xmpp:reporting:spam'><jid "
+			 "xmlns='urn:xmpp:jid:0'>x@else.test</jid></report>"
+			 "</message>",
+		 .sent = 1, .expect = {"/message/error/st:policy-violation"}},
+		/* Half a day later, one more. */
+		{.advance = 12 * 3600 * 1000LL,
+		 .send = SET("alice@example.org/pc",
+			     "<block " BLK ">" REPORT_ITEM("c@x.test")
+			     "</block>"),
+		 .sent = 2, .expect = {"1: /iq[@type='result']"}},
+	};
+	struct harness *h = *state;
+
+	harness_run(h, steps);
+	harness_assert_report(h, 3, "alice", NULL, NULL, NULL);
+}
+
+/* A report forwarded to D from from about jid. */
+#define FORWARDED(from, jid)                                                   \
+	"<message id='f' from='" from "' to='bc.test'>"                        \
+	"<report xmlns='urn:xmpp:reporting:1' "                                \
+	"reason='urn:xmpp:reporting:spam'><jid xmlns='urn:xmpp:jid:0'>" jid    \
+	"</jid></report></message>"
+
+HARNESS_TEST(forwarded_reports_per_domain_bounded,
+	{.send = FORWARDED("remote.example", "bob@bc.test"),
+	 .sent = 1, .expect = {"/message[@to='mod@example.org']"}},
+	{.send = FORWARDED("abuse@remote.example", "bob@bc.test"),
+	 .sent = 1, .expect = {"/message[@to='mod@example.org']"}},
+	/* The domain's allowance is used, whoever of it sends. */
+	{.send = FORWARDED("other@remote.example", "bob@bc.test"),
+	 .sent = 1, .expect = {
+		 "/message[@type='error'][@to='other@remote.example']"
+		 "/error/st:policy-violation",
+	 }},
+	{.send = FORWARDED("elsewhere.example", "bob@bc.test"),
+	 .sent = 1, .expect = {"/message[@to='mod@example.org']"}})
+
+HARNESS_TEST(abuse_addresses_and_lookups_bounded,
+	{.send = ORIGIN_BLOCK("s1@else.test", "<report-origin/>"),
+	 .sent = 3, .capture = {{"query", "1: /iq/@id"}}},
+	/* Five addresses listed: three are used. */
+	{.send = ANSWER("else.test",
+			"<value>xmpp:a1@else.test</value>"
+			"<value>xmpp:a2@else.test</value>"
+			"<value>xmpp:a3@else.test</value>"
+			"<value>xmpp:a4@else.test</value>"
+			"<value>xmpp:a5@else.test</value>"),
+	 .sent = 3, .expect = {
+		 "count(/message[@to='a1@else.test']) = 1",
+		 "count(/message[@to='a2@else.test']) = 1",
+		 "count(/message[@to='a3@else.test']) = 1",
+	 }},
+	/* Cached: no second lookup for the domain. */
+	{.send = ORIGIN_BLOCK("s2@else.test", "<report-origin/>"),
+	 .sent = 5, .expect = {
+		 "not(/iq[@type='get'])",
+		 "2: /message[@to='a2@else.test']",
+		 "4: /iq[@type='result']",
+	 }},
+	/* Two reports to else.test a day: the third (bob's) is filed and
+	 * the moderator told, but it is not sent on. */
+	{.send = SET("bob@example.org/pc",
+		     "<block " BLK "><item jid='s3@else.test'><report "
+		     "xmlns='urn:xmpp:reporting:1' "
+		     "reason='urn:xmpp:reporting:spam'><report-origin/>"
+		     "</report></item></block>"),
+	 .sent = 2, .expect = {
+		 "0: /message[@to='mod@example.org']",
+		 "1: /iq[@type='result']",
+	 }},
+	/* After the cache's hour (and a refill), a new lookup. */
+	{.advance = 12 * 3600 * 1000LL,
+	 .send = ORIGIN_BLOCK("s4@else.test", "<report-origin/>"),
+	 .sent = 3, .expect = {"1: /iq[@type='get'][@to='else.test']"}})
+
+/* The amplification of the issue: 150 report items, with the default
+ * bounds, give one error and nothing else. */
+static void many_report_items_one_error(void **state)
+{
+	struct harness *h = *state;
+	char *iq = xstrdup("<iq type='set' id='big' from='alice@example.org/pc' "
+			   "to='bc.test'><block xmlns='urn:xmpp:blocking'>");
+	char item[160];
+	int i;
+
+	for (i = 0; i < 150; i++) {
+		char *next;
+
+		snprintf(item, sizeof(item),
+			 REPORT_ITEM("s%d@else.test"), i);
+		next = xasprintf("%s%s", iq, item);
+		free(iq);
+		iq = next;
+	}
+	{
+		char *next = xasprintf("%s</block></iq>", iq);
+
+		free(iq);
+		iq = next;
+	}
+	harness_feed(h, iq);
+	free(iq);
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "local-name(/iq/error/*[1])", "policy-violation");
+}
+
 HARNESS_TEST(disco_advertises_blocking,
 	{.send = IQ("get", "d", "alice@example.org/x", "bc.test", DISCO_INFO),
 	 .sent = 1, .expect = {
@@ -304,6 +498,14 @@ int main(void)
 		T(report_origin_needs_opt_in),
 		T(report_origin_times_out),
 		T(disco_advertises_blocking),
+		T(many_report_items_one_error),
+#define B(fn) cmocka_unit_test_setup_teardown(fn, setup_bounded, \
+					      harness_teardown)
+		B(items_per_request_bounded),
+		B(reports_per_member_bounded),
+		B(forwarded_reports_per_domain_bounded),
+		B(abuse_addresses_and_lookups_bounded),
+#undef B
 #undef T
 	};
 

@@ -286,6 +286,87 @@ static void caps(void **state)
 	harness_free(h);
 }
 
+/* New requests to one member a day: 200 strangers cannot all open one. */
+static void incoming_requests_bounded(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = SAY("s1@else.test/r", "alice@bc.test", "one"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+		{.send = SAY("s2@else.test/r", "alice@bc.test", "two"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+		{.send = SAY("s3@else.test/r", "alice@bc.test", "three"),
+		 .sent = 1, .expect = {
+			 "/message[@to='s3@else.test/r']/error"
+			 "/st:policy-violation",
+			 "boolean(/message/error/st:text)",
+		 }},
+		/* A request already open still takes messages; others
+		 * still reach bob. */
+		{.send = SAY("s1@else.test/r", "alice@bc.test", "again"),
+		 .sent = HARNESS_NONE},
+		{.send = SAY("s3@else.test/r", "bob@bc.test", "hi bob"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+		/* Half a day later, room for one more. */
+		{.advance = 12 * 3600 * 1000LL,
+		 .send = SAY("s3@else.test/r", "alice@bc.test", "three"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+		{.send = SAY("s4@else.test/r", "alice@bc.test", "four"),
+		 .sent = 1, .expect = {"/message/error/st:policy-violation"}},
+	};
+	struct harness *h = world("<requests incoming-per-day='2'/>");
+	struct store_request req;
+
+	(void)state;
+	harness_run(h, steps);
+	/* The refused request was not opened. */
+	assert_int_equal(store_request_get(h->store, "alice",
+					   "s4\\40else.test", &req),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_request_get(h->store, "alice",
+					   "s3\\40else.test", &req),
+			 0);
+	assert_int_equal(req.held, 1);
+	store_request_clear(&req);
+	harness_free(h);
+}
+
+/* Reports by text and ad-hoc command count against one allowance. */
+static void reports_by_text_bounded(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = BOT("alice@example.org/pc", "report bob spam junk"),
+		 .expect = {"/message[@to='mod@example.org']/rep:report"}},
+		{.send = "<message type='chat' id='r2' "
+			 "from='alice@example.org/pc' to='bc.test'><body>"
+			 "report carl abuse</body></message>",
+		 .sent = 1, .expect = {
+			 "/message[@type='error'][@id='r2']/error"
+			 "/st:policy-violation",
+		 }},
+		{.send = "<iq type='set' id='c1' from='alice@example.org/pc' "
+			 "to='bc.test'><command xmlns='"
+			 "http://jabber.org/protocol/commands' node='report' "
+			 "action='execute'/></iq>",
+		 .capture = {{"sid", "/iq/cmd:command/@sessionid"}}},
+		{.send = "<iq type='set' id='c2' from='alice@example.org/pc' "
+			 "to='bc.test'><command xmlns='"
+			 "http://jabber.org/protocol/commands' node='report' "
+			 "sessionid='${sid}'><x xmlns='jabber:x:data' "
+			 "type='submit'><field var='peer'><value>carl</value>"
+			 "</field><field var='reason'><value>"
+			 "urn:xmpp:reporting:spam</value></field></x>"
+			 "</command></iq>",
+		 .sent = 1, .expect = {"/iq[@id='c2']/error/st:policy-violation"}},
+	};
+	struct harness *h = world("<limits reports-per-day='1'/>");
+
+	(void)state;
+	harness_member(h, "carl", NULL, "carl@example.org");
+	harness_run(h, steps);
+	harness_assert_report(h, 1, "alice", NULL, "junk", NULL);
+	harness_free(h);
+}
+
 static void settings_everyone_and_nobody_new(void **state)
 {
 	static const struct harness_step everyone[] = {
@@ -554,6 +635,10 @@ int main(void)
 		T(block_looks_like_nobody),
 		T(report_blocks_stores_and_tells_moderators),
 		cmocka_unit_test_teardown(caps, harness_teardown),
+		cmocka_unit_test_teardown(incoming_requests_bounded,
+					  harness_teardown),
+		cmocka_unit_test_teardown(reports_by_text_bounded,
+					  harness_teardown),
 		T(settings_everyone_and_nobody_new),
 		T(adhoc_requests_flow),
 		T(adhoc_settings_and_permissions),

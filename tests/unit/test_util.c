@@ -86,6 +86,20 @@ static void ratelimit_buckets(void **state)
 	for (i = 0; i < 100; i++)
 		assert_true(ratelimit_take(rl, "a@x", 1));
 	ratelimit_free(rl);
+	/* 4 a day: all at once, then one every 6 hours; several at once
+	 * all or none; a refund gives one back. */
+	rl = ratelimit_new_period(4, 86400000, 16);
+	assert_false(ratelimit_take_n(rl, "d", 5, 1000));
+	assert_true(ratelimit_take_n(rl, "d", 3, 1000));
+	assert_false(ratelimit_take_n(rl, "d", 2, 1000));
+	assert_true(ratelimit_take(rl, "d", 1000));
+	assert_false(ratelimit_take(rl, "d", 1000 + 6 * 3600000 - 10));
+	assert_true(ratelimit_take(rl, "d", 1000 + 6 * 3600000 + 10));
+	assert_false(ratelimit_take(rl, "d", 1000 + 6 * 3600000 + 20));
+	ratelimit_refund(rl, "d");
+	assert_true(ratelimit_take(rl, "d", 1000 + 6 * 3600000 + 30));
+	ratelimit_refund(rl, "never-seen"); /* nothing to give back */
+	ratelimit_free(rl);
 }
 
 static void ratelimit_table_is_bounded(void **state)
