@@ -26,7 +26,8 @@ UNIT_TESTS = \
 	tests/unit/test_outbox \
 	tests/unit/test_mam \
 	tests/unit/test_muc_mam \
-	tests/unit/test_audio
+	tests/unit/test_audio \
+	tests/unit/test_faults
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -109,6 +110,15 @@ tests_unit_test_muc_mam_SOURCES = tests/unit/test_muc_mam.c
 tests_unit_test_muc_mam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_muc_mam_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_muc_mam_LDADD = $(UNIT_LDADD)
+
+# Store calls made to fail (tests/unit/test_faults.c).
+tests_unit_test_faults_SOURCES = tests/unit/test_faults.c
+tests_unit_test_faults_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_faults_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_faults_LDADD = $(UNIT_LDADD)
+tests_unit_test_faults_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=store_request_hold -Wl,--wrap=store_report_add \
+	-Wl,--wrap=store_relation_set -Wl,--wrap=store_link_get
 
 EXTRA_DIST += tests/unit/data tests/unit/README.md
 

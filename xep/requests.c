@@ -338,35 +338,60 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer)
 	return 0;
 }
 
-int requests_block(struct bc *bc, const char *handle, const char *peer)
+/* Blocking drops a pending request with its messages: the last step of
+ * a block, after which the block stands even if this fails (logged by
+ * the store; the request stays until the next block or decline). */
+static void requests_drop_blocked(struct bc *bc, const char *handle,
+				  const char *peer)
 {
 	char **jids = NULL;
-	int rc;
+	int rc = store_request_decline(bc->store, handle, peer, 0);
 
+	if (rc == 0 && store_link_list(bc->store, handle, &jids) == 0)
+		requests_roster_done(bc, jids, peer, false);
+	else if (rc < 0)
+		log_warnx("%s blocked %s, but the pending request could not "
+			  "be dropped",
+			  handle, peer);
+	store_strv_free(jids);
+}
+
+int requests_block(struct bc *bc, const char *handle, const char *peer)
+{
 	if (store_relation_set(bc->store, handle, peer, STORE_REL_BLOCKED, 0,
 			       0) != 0)
 		return BC_EINTERNAL;
-	/* Blocking drops a pending request with its messages. */
-	rc = store_request_decline(bc->store, handle, peer, 0);
-	if (rc != 0 && rc != STORE_NOTFOUND)
-		return BC_EINTERNAL;
-	if (rc == 0 && store_link_list(bc->store, handle, &jids) == 0)
-		requests_roster_done(bc, jids, peer, false);
-	store_strv_free(jids);
+	requests_drop_blocked(bc, handle, peer);
 	return 0;
 }
 
 int requests_report(struct bc *bc, const char *handle, const char *peer,
 		    const char *reason, const char *text, unsigned long *id)
 {
-	/* Filed first: blocking drops the held messages it keeps. */
-	int rc = reports_file(bc, handle, peer, reason, text, id);
+	struct store_relation rel;
+	bool was_blocked;
+	int rc;
 
-	if (rc == 0)
-		rc = requests_block(bc, handle, peer);
-	if (rc == 0)
-		reports_announce(bc, *id, handle, peer, reason, text);
-	return rc;
+	/* Block, then file (the held messages, still there, are its
+	 * evidence), then drop the request.  When filing fails the block
+	 * is taken back, so that nothing of a failed report stays. */
+	rc = store_relation_get(bc->store, handle, peer, &rel);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return BC_EINTERNAL;
+	was_blocked = rc == 0 && (rel.flags & STORE_REL_BLOCKED);
+	if (!was_blocked && store_relation_set(bc->store, handle, peer,
+					       STORE_REL_BLOCKED, 0, 0) != 0)
+		return BC_EINTERNAL;
+	rc = reports_file(bc, handle, peer, reason, text, id);
+	if (rc != 0) {
+		if (!was_blocked)
+			(void)store_relation_set(bc->store, handle, peer, 0,
+						 STORE_REL_BLOCKED, 0);
+		return rc;
+	}
+	requests_drop_blocked(bc, handle, peer);
+	reports_announce(bc, *id, handle, peer, reason, text);
+	return 0;
 }
 
 int requests_unblock(struct bc *bc, const char *handle, const char *peer)

@@ -1,0 +1,280 @@
+/*
+ * test_faults.c - store calls that fail, made to fail with -Wl,--wrap=
+ * (tests/local.mk): the stanza gets <internal-server-error/>, nothing of
+ * what it asked for is left half-written in the store, and the next
+ * stanza is served as usual.
+ */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "component/bc.h"
+#include "component/clock.h"
+#include "store/store.h"
+#include "tests/unit/harness.h"
+
+/* Which wrapped calls fail: the next fail_* calls of each fail. */
+static int fail_hold, fail_report_add, fail_relation_set, fail_link_get;
+
+int __real_store_request_hold(struct store *st, const char *recipient,
+			      const char *sender, const char *stanza,
+			      unsigned held_max, unsigned per_day_max,
+			      bool *is_new);
+int __wrap_store_request_hold(struct store *st, const char *recipient,
+			      const char *sender, const char *stanza,
+			      unsigned held_max, unsigned per_day_max,
+			      bool *is_new);
+int __real_store_report_add(struct store *st, const struct store_report *r,
+			    bool with_evidence, uint64_t *id);
+int __wrap_store_report_add(struct store *st, const struct store_report *r,
+			    bool with_evidence, uint64_t *id);
+int __real_store_relation_set(struct store *st, const char *owner,
+			      const char *peer, unsigned set, unsigned clear,
+			      int64_t declined_until_ms);
+int __wrap_store_relation_set(struct store *st, const char *owner,
+			      const char *peer, unsigned set, unsigned clear,
+			      int64_t declined_until_ms);
+int __real_store_link_get(struct store *st, const char *jid, char *handle);
+int __wrap_store_link_get(struct store *st, const char *jid, char *handle);
+
+int __wrap_store_request_hold(struct store *st, const char *recipient,
+			      const char *sender, const char *stanza,
+			      unsigned held_max, unsigned per_day_max,
+			      bool *is_new)
+{
+	if (fail_hold > 0) {
+		fail_hold--;
+		return STORE_EFAIL;
+	}
+	return __real_store_request_hold(st, recipient, sender, stanza,
+					 held_max, per_day_max, is_new);
+}
+
+int __wrap_store_report_add(struct store *st, const struct store_report *r,
+			    bool with_evidence, uint64_t *id)
+{
+	if (fail_report_add > 0) {
+		fail_report_add--;
+		return STORE_EFAIL;
+	}
+	return __real_store_report_add(st, r, with_evidence, id);
+}
+
+int __wrap_store_relation_set(struct store *st, const char *owner,
+			      const char *peer, unsigned set, unsigned clear,
+			      int64_t declined_until_ms)
+{
+	if (fail_relation_set > 0) {
+		fail_relation_set--;
+		return STORE_EFAIL;
+	}
+	return __real_store_relation_set(st, owner, peer, set, clear,
+					 declined_until_ms);
+}
+
+int __wrap_store_link_get(struct store *st, const char *jid, char *handle)
+{
+	if (fail_link_get > 0) {
+		fail_link_get--;
+		return STORE_EFAIL;
+	}
+	return __real_store_link_get(st, jid, handle);
+}
+
+/* alice and bob are members who do not know each other; mod is a
+ * moderator. */
+static int setup(void **state)
+{
+	struct harness *h =
+		harness_new("<moderator jid='mod@example.org'/>", true);
+
+	harness_member(h, "alice", NULL, "alice@example.org");
+	harness_member(h, "bob", NULL, "bob@example.org");
+	fail_hold = fail_report_add = fail_relation_set = fail_link_get = 0;
+	*state = h;
+	return 0;
+}
+
+/* The number of reports in the store. */
+static size_t reports_count(struct harness *h)
+{
+	struct store_report *v = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_report_list(h->store, false, &v, &n), 0);
+	store_report_list_free(v, n);
+	return n;
+}
+
+/* The relationship flags of owner towards peer (0 when none). */
+static unsigned relation_flags(struct harness *h, const char *owner,
+			       const char *peer)
+{
+	struct store_relation rel;
+	int rc = store_relation_get(h->store, owner, peer, &rel);
+
+	assert_true(rc == 0 || rc == STORE_NOTFOUND);
+	return rc == 0 ? rel.flags : 0;
+}
+
+#define SAY(id, from, to, body)                                                \
+	"<message type='chat' id='" id "' from='" from "' to='" to "'><body>"  \
+	body "</body></message>"
+#define BLOCK_REPORT(jid)                                                      \
+	"<iq type='set' id='b1' from='alice@example.org/pc' to='bc.test'>"     \
+	"<block xmlns='urn:xmpp:blocking'><item jid='" jid "'><report "       \
+	"xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'/>"      \
+	"</item></block></iq>"
+#define BLOCK(jid)                                                             \
+	"<iq type='set' id='b1' from='alice@example.org/pc' to='bc.test'>"     \
+	"<block xmlns='urn:xmpp:blocking'><item jid='" jid "'/></block></iq>"
+#define BLOCKLIST                                                              \
+	"<iq type='get' id='l' from='alice@example.org/pc' to='bc.test'>"      \
+	"<blocklist xmlns='urn:xmpp:blocking'/></iq>"
+
+/* clang-format off: step tables keep their layout */
+
+/* A message request whose holding fails: no request, no announcement. */
+static void hold_fails(void **state)
+{
+	static const struct harness_step failing[] = {
+		{.send = SAY("m1", "bob@example.org/x", "alice@bc.test", "hi"),
+		 .sent = 1, .expect = {
+			 "/message[@type='error'][@id='m1']"
+			 "/error[@type='cancel']/st:internal-server-error",
+		 }},
+	};
+	static const struct harness_step next[] = {
+		{.send = SAY("m2", "bob@example.org/x", "alice@bc.test",
+			     "hi again"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
+	struct harness *h = *state;
+	struct store_request req;
+
+	fail_hold = 1;
+	harness_run(h, failing);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req),
+			 STORE_NOTFOUND);
+	harness_run(h, next);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req), 0);
+	assert_int_equal(req.held, 1);
+	store_request_clear(&req);
+}
+
+/* A report whose filing fails: not filed, not blocked (the block it
+ * made first is taken back), the held request kept, nobody told. */
+static void report_filing_fails(void **state)
+{
+	static const struct harness_step held[] = {
+		{.send = SAY("m1", "bob@example.org/x", "alice@bc.test",
+			     "junk")},
+	};
+	static const struct harness_step failing[] = {
+		{.send = BLOCK_REPORT("bob@bc.test"),
+		 .sent = 1, .expect = {"/iq[@id='b1']/error/st:internal-server-error"}},
+	};
+	static const struct harness_step next[] = {
+		/* The request withdrawn, the moderator told, the result. */
+		{.send = BLOCK_REPORT("bob@bc.test"),
+		 .sent = 3, .expect = {
+			 "0: /presence[@type='unsubscribe']",
+			 "1: /message[@to='mod@example.org']",
+			 "2: /iq[@type='result']",
+		 }},
+	};
+	struct harness *h = *state;
+	struct store_request req;
+
+	harness_run(h, held);
+	fail_report_add = 1;
+	harness_run(h, failing);
+	assert_int_equal(reports_count(h), 0);
+	assert_int_equal(relation_flags(h, "alice", "bob") & STORE_REL_BLOCKED,
+			 0);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req), 0);
+	store_request_clear(&req);
+	harness_run(h, next);
+	harness_assert_report(h, 1, "alice", NULL, NULL, "junk");
+	assert_true(relation_flags(h, "alice", "bob") & STORE_REL_BLOCKED);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req),
+			 STORE_NOTFOUND);
+}
+
+/* A report whose block fails: nothing filed. */
+static void report_block_fails(void **state)
+{
+	static const struct harness_step failing[] = {
+		{.send = BLOCK_REPORT("bob@bc.test"),
+		 .sent = 1, .expect = {"/iq/error/st:internal-server-error"}},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {"not(//*[local-name()='item'])"}},
+	};
+	struct harness *h = *state;
+
+	fail_relation_set = 1;
+	harness_run(h, failing);
+	assert_int_equal(reports_count(h), 0);
+}
+
+/* A plain block that fails. */
+static void block_fails(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = BLOCK("bob@bc.test"),
+		 .sent = 1, .expect = {"/iq/error/st:internal-server-error"}},
+		/* Served again: nothing was blocked by the failure. */
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {
+			 "/iq[@type='result']",
+			 "not(//*[local-name()='item'])",
+		 }},
+		{.send = BLOCK("bob@bc.test"),
+		 .sent = 1, .expect = {"/iq[@type='result']"}},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {"count(//*[local-name()='item']) = 1"}},
+	};
+	struct harness *h = *state;
+
+	fail_relation_set = 1;
+	harness_run(h, steps);
+}
+
+/* The lookup of the asker fails on its own. */
+static void link_lookup_fails(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {"/iq[@id='l']/error/st:internal-server-error"}},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {"/iq[@type='result']"}},
+	};
+
+	fail_link_get = 1;
+	harness_run(*state, steps);
+}
+
+/* clang-format on */
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
+		T(hold_fails),
+		T(report_filing_fails),
+		T(report_block_fails),
+		T(block_fails),
+		T(link_lookup_fails),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);
+}
