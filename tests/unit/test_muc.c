@@ -338,6 +338,29 @@ static void nick_change_and_leave(void **state)
 	harness_run(h, steps);
 }
 
+/* §7.7: a presence update passes its show and status on (as the server's
+ * parser gives them: in the component stream's namespace, which does not
+ * stay on the copies). */
+static void presence_update_passes_show(void **state)
+{
+	struct harness *h = *state;
+	static const struct harness_step steps[] = {
+		{.send = "<presence xmlns='" NS_COMPONENT "' from='" B
+			 "' to='" ROOM "/bob'><show xmlns='" NS_COMPONENT
+			 "'>away</show><status xmlns='" NS_COMPONENT
+			 "'>brb</status></presence>",
+		 .sent = 2,
+		 .expect = {"/presence[@to='" A "'][@from='" ROOM "/bob']"
+			    "[show='away'][status='brb']",
+			    "/presence[@to='" B "'][show='away']"
+			    "/muc_user:x/muc_user:status[@code='110']"},
+		 .never = {NS_COMPONENT}},
+	};
+
+	room_with_alice_and_bob(h);
+	harness_run(h, steps);
+}
+
 static void groupchat_ids_and_history(void **state)
 {
 	struct harness *h = *state;
@@ -959,6 +982,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(nick_change_and_leave, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(presence_update_passes_show,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(groupchat_ids_and_history,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(subject_rules, setup, teardown),

@@ -656,9 +656,12 @@ static bool muc_presence_keeps(xmpp_stanza_t *c)
 
 	if (!xmpp_stanza_is_tag(c) || name == NULL)
 		return false;
+	/* The stream's namespace: the server's parser puts the component
+	 * stream's on every element. */
 	if (strcmp(name, "show") == 0 || strcmp(name, "status") == 0 ||
 	    strcmp(name, "priority") == 0)
-		return ns == NULL || strcmp(ns, NS_CLIENT) == 0;
+		return ns == NULL || strcmp(ns, NS_CLIENT) == 0 ||
+		       strcmp(ns, NS_COMPONENT) == 0;
 	if (ns == NULL)
 		return false;
 	return (strcmp(name, "c") == 0 &&
@@ -675,6 +678,13 @@ void muc_occ_keep_presence(struct bc *bc, struct muc_occupant *o,
 	for (c = xmpp_stanza_get_children(in); c; c = xmpp_stanza_get_next(c))
 		if (muc_presence_keeps(c)) {
 			xmpp_stanza_t *copy = xmpp_stanza_copy(c);
+			const char *ns = xmpp_stanza_get_ns(copy);
+
+			/* Not the stream's namespace on a child: the
+			 * presence it goes into has the right one. */
+			if (ns != NULL && (strcmp(ns, NS_COMPONENT) == 0 ||
+					   strcmp(ns, NS_CLIENT) == 0))
+				xmpp_stanza_del_attribute(copy, "xmlns");
 
 			xmpp_stanza_add_child_ex(p, copy, 0);
 		}
