@@ -99,6 +99,10 @@ struct bc {
 	struct strmap *pending_iq; /* id -> struct bc_pending (bc.c) */
 	struct relay *relay;   /* component/relay.c */
 	struct limits *limits; /* the abuse bounds (component/limits.h) */
+	/* The store's file system is below its reserve (set by the daemon,
+	 * which watches it): the router refuses messages and IQ sets with
+	 * <resource-constraint/> until space returns. */
+	bool store_full;
 	struct bc_stats stats;
 };
 

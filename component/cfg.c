@@ -79,6 +79,7 @@ static const struct cfg_attr store_attrs[] = {
 	{"path", CFG_PATH, true, F(store_path)},
 	{"checkpoint", CFG_DURATION, false, F(checkpoint_ms)},
 	{"lazy-evidence", CFG_BOOL, false, F(store_lazy_evidence)},
+	{"reserve-mb", CFG_UINT, false, F(store_reserve_mb)},
 	{NULL, 0, false, 0},
 };
 static const struct cfg_attr admin_attrs[] = {
@@ -587,6 +588,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->reconnect_min_ms = 1000;
 	cfg->reconnect_max_ms = 60000;
 	cfg->checkpoint_ms = 60000;
+	cfg->store_reserve_mb = 64;
 }
 
 /* The line of the first child <name> of root, or 0 when there is none

@@ -77,6 +77,9 @@ struct cfg {
 
 	/* <store path=... checkpoint="60s"/> */
 	int64_t checkpoint_ms;
+	/* <store reserve-mb="64"/>: below this much free space on the
+	 * store's file system the daemon refuses what would write (0: off). */
+	unsigned store_reserve_mb;
 
 	/* <metrics listen="127.0.0.1:9107"/>: the OpenMetrics listener
 	 * (component/metrics.h); NULL when there is none. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@
 #define DAEMON_STANZAS_PER_PASS 512
 /* How long a shutdown waits for the streams to close. */
 #define DAEMON_CLOSE_MS 2000
+/* How often the free space of the store's file system is looked at. */
+#define DAEMON_SPACE_MS 1000
 
 static volatile sig_atomic_t daemon_stop;
 static volatile sig_atomic_t daemon_hup;
@@ -46,6 +49,7 @@ struct daemon {
 	struct conn *service; /* D */
 	struct conn *rooms;   /* M */
 	struct metrics_listener *metrics; /* NULL without <metrics/> */
+	int64_t space_checked_ms;
 };
 
 static void daemon_signal(int sig)
@@ -180,6 +184,48 @@ static void daemon_metrics(struct daemon *d)
 	metrics_publish(d->metrics);
 }
 
+/* Free bytes on the store's file system for an unprivileged writer, or
+ * -1 when it cannot be told. */
+static long long daemon_free_bytes(const struct daemon *d)
+{
+	struct statvfs sv;
+
+	if (statvfs(d->cfg->store_path, &sv) != 0)
+		return -1;
+	return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}
+
+/* Watches the store's file system (at most once a DAEMON_SPACE_MS unless
+ * now is true): below the reserve the router refuses what would write
+ * (bc->store_full); a quarter more than the reserve ends that.  Both
+ * changes are logged. */
+static void daemon_space(struct daemon *d, bool now)
+{
+	long long reserve = (long long)d->cfg->store_reserve_mb << 20;
+	long long avail;
+
+	if (reserve == 0 || d->store == NULL ||
+	    (!now && clock_mono_ms() - d->space_checked_ms < DAEMON_SPACE_MS))
+		return;
+	d->space_checked_ms = clock_mono_ms();
+	if ((avail = daemon_free_bytes(d)) < 0)
+		return;
+	if (!d->bc->store_full && avail < reserve) {
+		d->bc->store_full = true;
+		log_errx("the store's disk is full: %lld MiB free at %s, "
+			 "below the reserve of %u MiB; messages and changes "
+			 "are refused with resource-constraint until there "
+			 "is room",
+			 avail >> 20, d->cfg->store_path,
+			 d->cfg->store_reserve_mb);
+	} else if (d->bc->store_full && avail >= reserve + reserve / 4) {
+		d->bc->store_full = false;
+		log_info("the store's disk has room again (%lld MiB free): "
+			 "serving as usual",
+			 avail >> 20);
+	}
+}
+
 static void daemon_loop(struct daemon *d)
 {
 	int64_t next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
@@ -193,11 +239,18 @@ static void daemon_loop(struct daemon *d)
 		}
 		wait = daemon_min(conn_tick(d->service), conn_tick(d->rooms));
 		wait = daemon_min(wait, DAEMON_MAX_WAIT_MS);
+		daemon_space(d, false);
 		daemon_read(d, wait > 0 ? wait : 0);
 		bc_tick(d->bc);
 		if (bc_flush(d->bc) < 0) {
-			log_errx("stopping: the store failed; a restart "
-				 "recovers it");
+			/* The pass's writes are lost, and with them what
+			 * this process holds in memory about them: a restart
+			 * (recovery) is the way back to a consistent state.
+			 * Nobody was told of the lost writes. */
+			daemon_space(d, true);
+			log_errx("stopping: the store failed%s; a restart "
+				 "recovers it",
+				 d->bc->store_full ? " (its disk is full)" : "");
 			exit(EXIT_FAILURE);
 		}
 		daemon_metrics(d);

@@ -378,6 +378,17 @@ void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza)
 		}
 		return;
 	}
+	/* A nearly full disk: what would be stored is refused, reads and
+	 * answers still go (docs/OPERATIONS.md, "A full disk"). */
+	if (bc->store_full &&
+	    ((strcmp(name, "iq") == 0 && strcmp(st->type, "set") == 0) ||
+	     (strcmp(name, "message") == 0 &&
+	      strcmp(st->type, "error") != 0))) {
+		st->error_text = "The service's storage is full; try again "
+				 "later.";
+		router_send_error(st, BC_ERESOURCE_CONSTRAINT);
+		return;
+	}
 	if (strcmp(name, "iq") == 0)
 		router_iq(st);
 	else if (strcmp(name, "message") == 0)

@@ -23,4 +23,5 @@ EXTRA_DIST += \
 	tests/integration/test_muc_invite.py \
 	tests/integration/test_muc_archive.py \
 	tests/integration/test_audio.py \
+	tests/integration/test_diskfull.py \
 	tests/integration/README.md

@@ -2,7 +2,8 @@
  * test_faults.c - store calls that fail, made to fail with -Wl,--wrap=
  * (tests/local.mk): the stanza gets <internal-server-error/>, nothing of
  * what it asked for is left half-written in the store, and the next
- * stanza is served as usual.
+ * stanza is served as usual.  And the router's answer while the store's
+ * disk is below its reserve.
  */
 #include <config.h>
 
@@ -262,6 +263,41 @@ static void link_lookup_fails(void **state)
 	harness_run(*state, steps);
 }
 
+/* The store's disk below its reserve (the daemon sets the flag): what
+ * would be stored is refused with resource-constraint, reads still
+ * answered, nothing written; served again once it is cleared. */
+static void disk_full_refuses_writes(void **state)
+{
+	static const struct harness_step full[] = {
+		{.send = SAY("m1", "bob@example.org/x", "alice@bc.test", "hi"),
+		 .sent = 1, .expect = {
+			 "/message[@type='error'][@id='m1']"
+			 "/error[@type='wait']/st:resource-constraint",
+			 "boolean(/message/error/st:text)",
+		 }},
+		{.send = BLOCK("bob@bc.test"),
+		 .sent = 1, .expect = {"/iq/error/st:resource-constraint"}},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {
+			 "/iq[@type='result']",
+			 "not(//*[local-name()='item'])",
+		 }},
+	};
+	static const struct harness_step room[] = {
+		{.send = SAY("m2", "bob@example.org/x", "alice@bc.test", "hi"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
+	struct harness *h = *state;
+	struct store_request req;
+
+	h->bc->store_full = true;
+	harness_run(h, full);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req),
+			 STORE_NOTFOUND);
+	h->bc->store_full = false;
+	harness_run(h, room);
+}
+
 /* clang-format on */
 
 int main(void)
@@ -273,6 +309,7 @@ int main(void)
 		T(report_block_fails),
 		T(block_fails),
 		T(link_lookup_fails),
+		T(disk_full_refuses_writes),
 #undef T
 	};
 
