@@ -535,12 +535,17 @@ static void cfg_xml_error(void *ctx, xmlErrorPtr err)
 {
 	struct cfg_errors *e = ctx;
 	char msg[512];
-	size_t n;
+	size_t n, i;
 
 	snprintf(msg, sizeof(msg), "%s", err->message ? err->message : "?");
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
+	/* One line per problem: libxml2 puts details (the bytes of bad
+	 * UTF-8) on a line of their own. */
+	for (i = 0; i < n; i++)
+		if (msg[i] == '\n' || msg[i] == '\r')
+			msg[i] = ' ';
 	cfg_error(e, err->line, "%s", msg);
 }
 

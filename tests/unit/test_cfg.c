@@ -162,6 +162,7 @@ static void bad_files_name_line_and_problem(void **state)
 	char path[1024], want[512], err[4096];
 	struct cfg *cfg;
 	int checked = 0;
+	char *nl;
 
 	(void)state;
 	assert_non_null(dir);
@@ -181,6 +182,13 @@ static void bad_files_name_line_and_problem(void **state)
 		if (strstr(err, want) == NULL)
 			fail_msg("%s: expected '%s' in: %s", de->d_name, want,
 				 err);
+		/* Each line of it names the file: no detail on a line of
+		 * its own. */
+		for (nl = strchr(err, '\n'); nl != NULL && nl[1] != '\0';
+		     nl = strchr(nl + 1, '\n'))
+			if (strncmp(nl + 1, path, strlen(path)) != 0)
+				fail_msg("%s: a line without the file: %s",
+					 de->d_name, err);
 		checked++;
 	}
 	closedir(dir);
