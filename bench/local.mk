@@ -12,6 +12,7 @@ include bench/relay.mk
 include bench/fanout.mk
 include bench/muc.mk
 include bench/latency.mk
+include bench/audio.mk
 
 bench: bench/bench_store
 	./bench/bench_store

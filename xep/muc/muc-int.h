@@ -79,7 +79,7 @@ struct muc_occupant {
 	enum muc_role role;
 	struct muc_session **sessions;
 	size_t nsessions;
-	xmpp_stanza_t *pres; /* the occupant's presence payload, owned */
+	xmpp_stanza_t *pres; /* its presence payload, owned; NULL: none */
 	char id[MUC_OCCUPANT_ID_SIZE];
 	size_t idx;       /* in room->occ */
 	size_t stage_idx; /* in room->stage, or SIZE_MAX */

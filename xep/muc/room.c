@@ -673,8 +673,10 @@ static bool muc_presence_keeps(xmpp_stanza_t *c)
 void muc_occ_keep_presence(struct bc *bc, struct muc_occupant *o,
 			   xmpp_stanza_t *in)
 {
-	xmpp_stanza_t *p = xmpp_presence_new(bc->xctx), *c;
+	xmpp_stanza_t *p = NULL, *c;
 
+	/* Nothing kept, nothing held: most listeners of an audio room send
+	 * a bare presence, and a stanza costs a few hundred bytes. */
 	for (c = xmpp_stanza_get_children(in); c; c = xmpp_stanza_get_next(c))
 		if (muc_presence_keeps(c)) {
 			xmpp_stanza_t *copy = xmpp_stanza_copy(c);
@@ -686,6 +688,8 @@ void muc_occ_keep_presence(struct bc *bc, struct muc_occupant *o,
 					   strcmp(ns, NS_CLIENT) == 0))
 				xmpp_stanza_del_attribute(copy, "xmlns");
 
+			if (p == NULL)
+				p = xmpp_presence_new(bc->xctx);
 			xmpp_stanza_add_child_ex(p, copy, 0);
 		}
 	if (o->pres != NULL)
