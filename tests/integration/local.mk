@@ -24,4 +24,5 @@ EXTRA_DIST += \
 	tests/integration/test_muc_archive.py \
 	tests/integration/test_audio.py \
 	tests/integration/test_diskfull.py \
+	tests/integration/test_soak.py \
 	tests/integration/README.md
