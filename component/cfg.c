@@ -180,6 +180,9 @@ static void cfg_error(struct cfg_errors *e, long line, const char *fmt, ...)
 		n = snprintf(e->buf + e->used, e->len - e->used, "%s%s: ",
 			     e->used ? "\n" : "", e->name);
 	if (n < 0 || (size_t)n >= e->len - e->used) {
+		/* No room for this line's start: none of it, so that every
+		 * line there is names the file. */
+		e->buf[e->used] = '\0';
 		e->used = e->len - 1;
 		return;
 	}

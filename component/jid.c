@@ -59,8 +59,10 @@ int jid_parse(const char *s, struct jid *out)
 			return -1;
 	if (out->domain[i - 1] == '.')
 		out->domain[i - 1] = '\0'; /* RFC 7622 §3.2: trailing dot */
-	if (out->domain[0] == '\0')
-		return -1; /* "." is no domain */
+	if (out->domain[0] == '\0' || out->domain[0] == '.' ||
+	    strstr(out->domain, "..") != NULL ||
+	    out->domain[strlen(out->domain) - 1] == '.')
+		return -1; /* an empty label: ".", ".x", "x..y", "x.." */
 	if (slash != NULL) {
 		if (slash[1] == '\0' ||
 		    jid_copy_part(out->resource, slash + 1, strlen(slash + 1)) < 0)

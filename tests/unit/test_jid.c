@@ -28,6 +28,9 @@ static void parse_parts(void **state)
 	assert_string_equal(j.domain, "example.org");
 	assert_int_equal(jid_parse(".", &j), -1); /* no domain left */
 	assert_int_equal(jid_parse("a@./r", &j), -1);
+	assert_int_equal(jid_parse("x..", &j), -1);
+	assert_int_equal(jid_parse("a@x..y", &j), -1);
+	assert_int_equal(jid_parse(".x", &j), -1);
 	assert_int_equal(jid_parse("a@b@c", &j), -1);
 }
 
