@@ -27,8 +27,6 @@
 /* Past this many entries the cache starts again (a pass rarely gets
  * near it). */
 #define STORE_CACHE_MAX 4096
-/* Longer keys are not cached. */
-#define STORE_CACHE_KEY 4096
 
 struct store_cached {
 	int rc;
@@ -36,33 +34,12 @@ struct store_cached {
 	unsigned char data[];
 };
 
-/* The database as a letter, then the key with its NULs as \x1f (cached
- * keys are made of names, which hold neither). */
-static bool store_cache_key(enum store_dbi db, const struct store_buf *k,
-			    char *buf)
+bool store_cache_get(struct store *st, const char *key, int *rc,
+		     const void **val, size_t *len)
 {
-	size_t i;
-
-	if (k->len >= STORE_CACHE_KEY - 2)
-		return false;
-	buf[0] = (char)('A' + db);
-	memcpy(buf + 1, k->p, k->len);
-	for (i = 1; i <= k->len; i++)
-		if (buf[i] == '\0')
-			buf[i] = '\x1f';
-	buf[k->len + 1] = '\0';
-	return true;
-}
-
-bool store_cache_get(struct store *st, enum store_dbi db,
-		     const struct store_buf *k, int *rc, const void **val,
-		     size_t *len)
-{
-	char key[STORE_CACHE_KEY];
 	const struct store_cached *c;
 
-	if (!st->batch_open || st->cache == NULL ||
-	    !store_cache_key(db, k, key))
+	if (!st->batch_open || st->cache == NULL)
 		return false;
 	c = strmap_get(st->cache, key);
 	if (c == NULL)
@@ -73,14 +50,12 @@ bool store_cache_get(struct store *st, enum store_dbi db,
 	return true;
 }
 
-void store_cache_put(struct store *st, enum store_dbi db,
-		     const struct store_buf *k, int rc, const void *val,
-		     size_t len)
+void store_cache_put(struct store *st, const char *key, int rc,
+		     const void *val, size_t len)
 {
-	char key[STORE_CACHE_KEY];
 	struct store_cached *c;
 
-	if (!st->batch_open || !store_cache_key(db, k, key))
+	if (!st->batch_open)
 		return;
 	if (st->cache == NULL || strmap_count(st->cache) >= STORE_CACHE_MAX)
 		store_cache_drop(st);

@@ -16,13 +16,16 @@
 
 void store_buf_init(struct store_buf *b)
 {
-	memset(b, 0, sizeof(*b));
+	b->p = b->small;
+	b->len = 0;
+	b->cap = sizeof(b->small);
 }
 
 void store_buf_free(struct store_buf *b)
 {
-	free(b->p);
-	memset(b, 0, sizeof(*b));
+	if (b->p != b->small)
+		free(b->p);
+	store_buf_init(b);
 }
 
 void store_buf_reset(struct store_buf *b)
@@ -37,7 +40,12 @@ void store_buf_put(struct store_buf *b, const void *p, size_t n)
 
 		while (cap < b->len + n)
 			cap *= 2;
-		b->p = xreallocarray(b->p, cap, 1);
+		if (b->p == b->small) {
+			b->p = xmalloc(cap);
+			memcpy(b->p, b->small, b->len);
+		} else {
+			b->p = xreallocarray(b->p, cap, 1);
+		}
 		b->cap = cap;
 	}
 	if (n > 0)
@@ -47,7 +55,10 @@ void store_buf_put(struct store_buf *b, const void *p, size_t n)
 
 void store_buf_u8(struct store_buf *b, uint8_t v)
 {
-	store_buf_put(b, &v, 1);
+	if (b->len < b->cap)
+		b->p[b->len++] = v;
+	else
+		store_buf_put(b, &v, 1);
 }
 
 void store_buf_be32(struct store_buf *b, uint32_t v)

@@ -56,9 +56,11 @@ static int store_index_key(DB *sec, const DBT *key, const DBT *val, DBT *out)
 		return DB_DONOTINDEX;
 	}
 	memset(out, 0, sizeof(*out));
-	out->data = k.p;
+	out->data = xmalloc(k.len);
+	memcpy(out->data, k.p, k.len);
 	out->size = (uint32_t)k.len;
 	out->flags = DB_DBT_APPMALLOC;
+	store_buf_free(&k);
 	return 0;
 }
 

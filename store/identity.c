@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -138,7 +137,7 @@ int store_addr_norm(const char *in, char out[STORE_ADDR_SIZE])
 	for (i = 0; in[i] != '\0'; i++) {
 		if (i >= STORE_ADDR_SIZE - 1)
 			return STORE_EINVAL;
-		out[i] = (char)tolower((unsigned char)in[i]);
+		out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
 	}
 	out[i] = '\0';
 	return 0;
@@ -374,6 +373,21 @@ int store_unlink(struct store *st, const char *handle, const char *jid)
 	return store_steps(st, "unlink", steps);
 }
 
+/* True when jid has nothing that store_jid_norm() would change: no
+ * upper case, resource or trailing dot. */
+static bool store_jid_is_bare(const char *jid)
+{
+	size_t i;
+
+	if (jid == NULL || jid[0] == '\0')
+		return false;
+	for (i = 0; jid[i] != '\0'; i++)
+		if ((jid[i] >= 'A' && jid[i] <= 'Z') || jid[i] == '/' ||
+		    i >= STORE_JID_SIZE - 1)
+			return false;
+	return jid[i - 1] != '.';
+}
+
 int store_link_get(struct store *st, const char *jid,
 		   char handle[STORE_HANDLE_SIZE])
 {
@@ -386,8 +400,15 @@ int store_link_get(struct store *st, const char *jid,
 	int rc;
 
 	handle[0] = '\0';
-	if (store_link_norm(NULL, jid, buf, &l) != 0)
+	/* A JID already bare and lower-case (as the daemon's usually are) is
+	 * looked up as it is: parsing it would give it back unchanged, or
+	 * refuse it, and then no link has it either. */
+	if (store_jid_is_bare(jid)) {
+		memset(&l, 0, sizeof(l));
+		l.jid = (char *)jid;
+	} else if (store_link_norm(NULL, jid, buf, &l) != 0) {
 		return STORE_NOTFOUND;
+	}
 	rc = store_read_steps(st, "look up link", steps);
 	if (rc == 0)
 		memcpy(handle, l.handle, STORE_HANDLE_SIZE);

@@ -151,6 +151,37 @@ void store_rec_key(const struct store_rec *r, const void *rec, size_t nparts,
 	store_fields_key(r->key, rec, nparts, k);
 }
 
+/* The read cache's key of a record (or, walk, of a walk over its first
+ * nparts key parts): a letter for the database and the kind, then the
+ * string parts joined by \x1f (names hold neither NUL nor \x1f); false
+ * when it does not fit. */
+static bool store_rec_cache_key(const struct store_field *f,
+				enum store_dbi db, const void *rec,
+				size_t nparts, bool walk,
+				char out[STORE_CACHE_KEY])
+{
+	size_t i, n, len = 1;
+
+	out[0] = (char)((walk ? 'a' : 'A') + db);
+	for (i = 0; f->type != STORE_F_END && (nparts == 0 || i < nparts);
+	     f++, i++) {
+		const char *s;
+
+		if (f->type != STORE_F_STR && f->type != STORE_F_BUF)
+			return false;
+		s = store_str_get(rec, f);
+		n = strlen(s);
+		if (len + n + 2 >= STORE_CACHE_KEY)
+			return false;
+		memcpy(out + len, s, n);
+		len += n;
+		if (f[1].type != STORE_F_END)
+			out[len++] = '\x1f';
+	}
+	out[len] = '\0';
+	return true;
+}
+
 static int store_key_decode(const struct store_rec *r, const void *p,
 			    size_t len, void *out)
 {
@@ -339,6 +370,7 @@ static void store_fields_zero(const struct store_field *f, void *rec)
 			memset(store_member(rec, f), 0, sizeof(char *));
 }
 
+/* Frees the string members of f in rec and zeroes them. */
 static void store_fields_clear(const struct store_field *f, void *rec)
 {
 	char **sv;
@@ -354,7 +386,10 @@ static void store_fields_clear(const struct store_field *f, void *rec)
 			for (i = 0; sv != NULL && sv[i] != NULL; i++)
 				free(sv[i]);
 			free(sv);
+		} else {
+			continue;
 		}
+		memset(store_member(rec, f), 0, sizeof(char *));
 	}
 }
 
@@ -383,27 +418,26 @@ void store_rec_list_free(const struct store_rec *r, void *v, size_t n)
 int store_rec_get(struct store *st, DB_TXN *txn, const struct store_rec *r,
 		  void *rec)
 {
+	char ck[STORE_CACHE_KEY];
 	struct store_buf k;
 	const void *cv;
 	unsigned char *v = NULL;
 	size_t len;
+	bool cached;
 	int rc;
 
+	store_fields_clear(r->val, rec); /* a retried body reads again */
+	cached = r->cached && st->batch_open &&
+		 store_rec_cache_key(r->key, r->db, rec, 0, false, ck);
+	if (cached && store_cache_get(st, ck, &rc, &cv, &len))
+		return rc == 0 ? store_val_decode(r, cv, len, rec, 0) : rc;
 	store_buf_init(&k);
 	store_rec_key(r, rec, 0, &k);
-	store_fields_clear(r->val, rec); /* a retried body reads again */
-	store_fields_zero(r->val, rec);
-	if (r->cached && store_cache_get(st, r->db, &k, &rc, &cv, &len)) {
-		if (rc == 0)
-			rc = store_val_decode(r, cv, len, rec, 0);
-		goto out;
-	}
 	rc = store_dbget(st, txn, r->db, &k, &v, &len);
-	if (r->cached && (rc == 0 || rc == DB_NOTFOUND))
-		store_cache_put(st, r->db, &k, rc, v, len);
+	if (cached && (rc == 0 || rc == DB_NOTFOUND))
+		store_cache_put(st, ck, rc, v, len);
 	if (rc == 0)
 		rc = store_val_decode(r, v, len, rec, 0);
-out:
 	free(v);
 	store_buf_free(&k);
 	return rc;
@@ -582,6 +616,8 @@ int store_rec_walk(struct store *st, DB_TXN *txn, const struct store_rec *r,
 		   store_rec_fn *fn, void *arg)
 {
 	struct store_rec_walker w = {r, fn, arg, NULL, false, false};
+	const struct store_field *kf = r->key;
+	char ck[STORE_CACHE_KEY];
 	struct store_buf k, keep;
 	enum store_dbi db = r->db;
 	const void *cv;
@@ -590,30 +626,26 @@ int store_rec_walk(struct store *st, DB_TXN *txn, const struct store_rec *r,
 
 	if (flags & STORE_WALK_INDEX) {
 		db = r->index;
+		kf = r->ikey;
 		w.pkey = true;
+	}
+	/* Walks of cached records over one prefix are cached whole (a walk
+	 * that deletes never is: it goes newest first or has no prefix). */
+	if (r->cached && st->batch_open && keyrec != NULL && nparts > 0 &&
+	    !(flags & STORE_WALK_REVERSE) &&
+	    store_rec_cache_key(kf, db, keyrec, nparts, true, ck)) {
+		if (store_cache_get(st, ck, &rc, &cv, &len))
+			return store_rec_replay(&w, cv, len);
+		w.keep = &keep;
 	}
 	store_buf_init(&k);
 	store_buf_init(&keep);
 	if (keyrec != NULL)
-		store_fields_key(w.pkey ? r->ikey : r->key, keyrec, nparts, &k);
-	/* Walks of cached records over one prefix are cached whole;
-	 * a walk that deletes never is. */
-	if (r->cached && nparts > 0 && !(flags & STORE_WALK_REVERSE)) {
-		store_buf_u8(&k, 0xff); /* not a record's key */
-		if (store_cache_get(st, db, &k, &rc, &cv, &len)) {
-			rc = store_rec_replay(&w, cv, len);
-			goto out;
-		}
-		w.keep = &keep;
-		k.len--;
-	}
+		store_fields_key(kf, keyrec, nparts, &k);
 	rc = store_dbwalk(st, txn, db, k.p, k.len, flags & ~STORE_WALK_INDEX,
 			  store_rec_walk_one, &w);
-	if (rc == 0 && w.keep != NULL && !w.stopped) {
-		store_buf_u8(&k, 0xff);
-		store_cache_put(st, db, &k, 0, keep.p, keep.len);
-	}
-out:
+	if (rc == 0 && w.keep != NULL && !w.stopped)
+		store_cache_put(st, ck, 0, keep.p, keep.len);
 	store_buf_free(&k);
 	store_buf_free(&keep);
 	return rc;

@@ -81,20 +81,17 @@ struct store {
 	bool read_only;           /* ... or with read locks */
 };
 
-struct store_buf;
-
-/* The read cache of a batch (store/cache.c), by database and key: the
- * value a read found (rc 0, or DB_NOTFOUND and no bytes), or the entries
- * of a walk.  store_cache_get() gives the cached bytes (valid until the
- * next write); false when there are none (or no batch is
- * open). */
-bool store_cache_get(struct store *st, enum store_dbi db,
-		     const struct store_buf *k, int *rc, const void **val,
-		     size_t *len);
+/* The read cache of a batch (store/cache.c), by a string made of the
+ * database and the key (store/record.c makes it): the value a read found
+ * (rc 0, or DB_NOTFOUND and no bytes), or the entries of a walk.
+ * store_cache_get() gives the cached bytes (valid until the next write);
+ * false when there are none (or no batch is open). */
+#define STORE_CACHE_KEY 4096
+bool store_cache_get(struct store *st, const char *key, int *rc,
+		     const void **val, size_t *len);
 /* Keeps a result for the rest of the batch (nothing outside a batch). */
-void store_cache_put(struct store *st, enum store_dbi db,
-		     const struct store_buf *k, int rc, const void *val,
-		     size_t len);
+void store_cache_put(struct store *st, const char *key, int rc,
+		     const void *val, size_t len);
 /* Forgets everything cached. */
 void store_cache_drop(struct store *st);
 /* Called by every write: notes it and drops what it may change. */
@@ -115,10 +112,12 @@ int store_txn_run(struct store *st, const char *what,
 /* The next tie-breaker for a (time, seq) key. */
 uint32_t store_next_seq(struct store *st);
 
-/* A growing byte buffer; aborts on out-of-memory. */
+/* A growing byte buffer; aborts on out-of-memory.  Its bytes start in the
+ * struct itself: never copy one, and copy b->p before store_buf_free(). */
 struct store_buf {
 	unsigned char *p;
 	size_t len, cap;
+	unsigned char small[128]; /* p until it needs more: most keys fit */
 };
 
 void store_buf_init(struct store_buf *b);
