@@ -385,6 +385,45 @@ static void close_and_reopen(void **state)
 	harness_run(h, reopened);
 }
 
+/* Closed while the daemon was not running: the occupants restored at
+ * start get their destroy when M comes up, and are not pinged. */
+static void closed_while_away(void **state)
+{
+	struct harness *h = *state;
+	bc_transport_fn transport;
+	void *arg;
+
+	harness_run(h, enter_three);
+	assert_int_equal(bc_flush(h->bc), 0);
+	transport = h->bc->transport;
+	arg = h->bc->transport_arg;
+	bc_free(h->bc);
+	assert_int_equal(store_batch_end(h->store), 0);
+	assert_int_equal(store_room_close(h->store, "live"), 0);
+	h->bc = bc_new(h->cfg, h->store, h->xctx, transport, arg);
+	assert_non_null(h->bc);
+	harness_clear(h);
+	bc_connected(h->bc, BC_LINK_ROOMS);
+	assert_int_equal(bc_flush(h->bc), 0);
+	{
+		static const struct harness_step destroyed[] = {
+			{.sent = 3,
+			 .expect = {"/presence[@to='" A "'][@type='unavailable']"
+				    "/muc_user:x/muc_user:destroy",
+				    "/presence[@to='" B "'][@type='unavailable']"
+				    "/muc_user:x/muc_user:destroy",
+				    "/presence[@to='" C "'][@type='unavailable']"
+				    "/muc_user:x/muc_user:destroy",
+				    "count(//ping:ping) = 0"}},
+		};
+
+		harness_run(h, destroyed);
+	}
+	/* A tick finds nothing more to do. */
+	tick(h);
+	harness_assert_count(h, 0);
+}
+
 /* Hosts run the chat, not the stage: no affiliations but bans, no
  * moderators made, no destroy. */
 static void hosts_and_the_platform(void **state)
@@ -495,6 +534,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stage_only_and_voice, setup,
 						harness_teardown),
 		cmocka_unit_test_setup_teardown(close_and_reopen, setup,
+						harness_teardown),
+		cmocka_unit_test_setup_teardown(closed_while_away, setup,
 						harness_teardown),
 		cmocka_unit_test_setup_teardown(hosts_and_the_platform, setup,
 						harness_teardown),

@@ -180,6 +180,42 @@ static void muc_audio_sync(struct bc *bc, const char *name)
 	store_room_clear(&rec);
 }
 
+struct muc_ended {
+	char **names;
+	size_t n;
+};
+
+static void muc_ended_one(const char *name, void *value, void *arg)
+{
+	struct muc_room *r = value;
+	struct muc_ended *e = arg;
+
+	if (r->rec.kind == STORE_ROOM_AUDIO && !r->rec.live && r->nocc > 0) {
+		e->names = xreallocarray(e->names, e->n + 1, sizeof(*e->names));
+		e->names[e->n++] = xstrdup(name);
+	}
+}
+
+void muc_audio_ended(struct bc *bc)
+{
+	struct muc_state *ms = muc_state(bc);
+	struct muc_ended e = {NULL, 0};
+	size_t i;
+
+	if (ms == NULL)
+		return;
+	strmap_each(ms->rooms, muc_ended_one, &e);
+	for (i = 0; i < e.n; i++) {
+		struct muc_room *r = strmap_get(ms->rooms, e.names[i]);
+
+		log_info("room %s: the audio room ended while the daemon was "
+			 "away (%zu occupants)", e.names[i], r->nocc);
+		muc_room_evacuate(bc, r, NULL, MUC_AUDIO_ENDED);
+		free(e.names[i]);
+	}
+	free(e.names);
+}
+
 void muc_audio_tick(struct bc *bc, int64_t now_ms)
 {
 	struct muc_state *ms = muc_state(bc);

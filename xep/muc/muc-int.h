@@ -292,6 +292,9 @@ void muc_room_evacuate(struct bc *bc, struct muc_room *r, const char *alt,
 void muc_audio_tick(struct bc *bc, int64_t now_ms);
 /* Where the change log is read from: its head now (at start). */
 void muc_audio_start(struct bc *bc);
+/* Audio rooms closed while the daemon was not running, whose occupants
+ * were restored: each gets the destroy it missed (when M comes up). */
+void muc_audio_ended(struct bc *bc);
 /* An audio room made moderated (on) or not: listeners become visitors,
  * or participants again. */
 void muc_audio_moderated(struct bc *bc, struct muc_room *r, bool on);

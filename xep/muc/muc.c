@@ -293,8 +293,10 @@ void muc_verify_sessions(struct bc *bc)
 
 static void muc_connected(struct bc *bc, unsigned where)
 {
-	if (where == XEP_AT_ROOMS)
+	if (where == XEP_AT_ROOMS) {
+		muc_audio_ended(bc);
 		muc_verify_sessions(bc);
+	}
 }
 
 /* An account unlinked from its identity leaves the rooms it was in as
