@@ -21,6 +21,14 @@ from test_durability import evidence_bodies
 from test_relay import addr, ctl_ok, link, local
 
 SOAK_SECONDS = float(os.environ.get("BC_SOAK_SECONDS", "50"))
+
+
+def built_with_asan(binary):
+    """True when the daemon was built with AddressSanitizer, whose
+    allocator keeps freed memory in a quarantine (up to 256 MB): its RSS
+    grows by design, so flatness says nothing there."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
 CAROL = "carol@" + h.OUTSIDE
 CAROL_ADDR = "carol\\40%s@%s" % (h.OUTSIDE, h.SERVICE)
 
@@ -153,8 +161,13 @@ def test_soak_kill9_restart(server, connect):
         assert not dup_held, "held messages delivered twice: %s" % dup_held[:10]
         assert not missing_blocks, "acknowledged blocks lost: %s" % missing_blocks[:10]
         assert len(samples) >= 6, "too few memory samples"
-        assert last3 <= first + max(2048, first * 0.10), (
-            "RssAnon grew from %d KiB to %d KiB" % (first, last3))
+        if built_with_asan(d.binary):
+            print("soak: RssAnon flatness not checked: the daemon is built "
+                  "with AddressSanitizer (quarantine); the plain build "
+                  "checks it")
+        else:
+            assert last3 <= first + max(2048, first * 0.10), (
+                "RssAnon grew from %d KiB to %d KiB" % (first, last3))
         assert not d.sanitizer_reports(), d.sanitizer_reports()
     finally:
         d.close()
