@@ -110,6 +110,43 @@ static bool store_str_set(void *rec, const struct store_field *f,
 	return true;
 }
 
+/* An integer field (U8, BOOL, BE32, BE64) of rec appended to b; false
+ * for a field of another type. */
+static bool store_int_put(struct store_buf *b, const struct store_field *f,
+			  const void *rec)
+{
+	uint64_t v;
+
+	if (f->type != STORE_F_U8 && f->type != STORE_F_BOOL &&
+	    f->type != STORE_F_BE32 && f->type != STORE_F_BE64)
+		return false;
+	v = store_int_get(rec, f);
+	if (f->type == STORE_F_BE64)
+		store_buf_be64(b, v);
+	else if (f->type == STORE_F_BE32)
+		store_buf_be32(b, (uint32_t)v);
+	else
+		store_buf_u8(b, f->type == STORE_F_BOOL ? v != 0 : (uint8_t)v);
+	return true;
+}
+
+/* The same, read from r into out. */
+static bool store_int_read(struct store_rd *r, const struct store_field *f,
+			   void *out)
+{
+	if (f->type == STORE_F_BE64)
+		store_int_set(out, f, store_rd_be64(r));
+	else if (f->type == STORE_F_BE32)
+		store_int_set(out, f, store_rd_be32(r));
+	else if (f->type == STORE_F_U8)
+		store_int_set(out, f, store_rd_u8(r));
+	else if (f->type == STORE_F_BOOL)
+		store_int_set(out, f, store_rd_u8(r) != 0);
+	else
+		return false;
+	return true;
+}
+
 /* Keys. */
 
 static void store_fields_key(const struct store_field *f, const void *rec,
@@ -122,26 +159,14 @@ static void store_fields_key(const struct store_field *f, const void *rec,
 
 		if (nparts > 0 && i == nparts)
 			break;
-		switch (f->type) {
-		case STORE_F_STR:
-		case STORE_F_BUF:
-			s = store_str_get(rec, f);
-			store_buf_put(k, s, strlen(s));
-			if (f[1].type != STORE_F_END)
-				store_buf_u8(k, 0);
-			break;
-		case STORE_F_BE32:
-			store_buf_be32(k, (uint32_t)store_int_get(rec, f));
-			break;
-		case STORE_F_BE64:
-			store_buf_be64(k, store_int_get(rec, f));
-			break;
-		case STORE_F_NUL:
-			break;
-		default:
-			store_buf_u8(k, (uint8_t)store_int_get(rec, f));
-			break;
+		if (f->type != STORE_F_STR && f->type != STORE_F_BUF) {
+			store_int_put(k, f, rec); /* a NUL part puts nothing */
+			continue;
 		}
+		s = store_str_get(rec, f);
+		store_buf_put(k, s, strlen(s));
+		if (f[1].type != STORE_F_END)
+			store_buf_u8(k, 0);
 	}
 }
 
@@ -193,31 +218,19 @@ static int store_key_decode(const struct store_rec *r, const void *p,
 		const unsigned char *s = rd.p + rd.off, *nul;
 		size_t n = rd.len - rd.off;
 
-		switch (f->type) {
-		case STORE_F_STR:
-		case STORE_F_BUF:
-			if (f[1].type != STORE_F_END) {
-				nul = memchr(s, '\0', n);
-				if (nul == NULL)
-					return STORE_EFORMAT;
-				n = (size_t)(nul - s);
-			}
-			if (!store_str_set(out, f, s, n))
-				return STORE_EFORMAT;
-			rd.off += n + (f[1].type != STORE_F_END);
-			break;
-		case STORE_F_BE32:
-			store_int_set(out, f, store_rd_be32(&rd));
-			break;
-		case STORE_F_BE64:
-			store_int_set(out, f, store_rd_be64(&rd));
-			break;
-		case STORE_F_NUL:
-			break;
-		default:
-			store_int_set(out, f, store_rd_u8(&rd));
-			break;
+		if (f->type != STORE_F_STR && f->type != STORE_F_BUF) {
+			store_int_read(&rd, f, out); /* a NUL part reads nothing */
+			continue;
 		}
+		if (f[1].type != STORE_F_END) {
+			nul = memchr(s, '\0', n);
+			if (nul == NULL)
+				return STORE_EFORMAT;
+			n = (size_t)(nul - s);
+		}
+		if (!store_str_set(out, f, s, n))
+			return STORE_EFORMAT;
+		rd.off += n + (f[1].type != STORE_F_END);
 	}
 	return rd.bad || rd.off != rd.len ? STORE_EFORMAT : 0;
 }
@@ -233,31 +246,18 @@ void store_rec_encode(const struct store_rec *r, const void *rec,
 
 	store_buf_u8(v, STORE_V1);
 	for (f = r->val; f->type != STORE_F_END; f++) {
-		switch (f->type) {
-		case STORE_F_U8:
-			store_buf_u8(v, (uint8_t)store_int_get(rec, f));
-			break;
-		case STORE_F_BOOL:
-			store_buf_u8(v, store_int_get(rec, f) != 0);
-			break;
-		case STORE_F_BE32:
-			store_buf_be32(v, (uint32_t)store_int_get(rec, f));
-			break;
-		case STORE_F_BE64:
-			store_buf_be64(v, store_int_get(rec, f));
-			break;
-		case STORE_F_STRV:
-			memcpy(&sv, store_member(rec, f), sizeof(sv));
-			for (n = 0; sv != NULL && sv[n] != NULL; n++)
-				;
-			store_buf_be32(v, (uint32_t)n);
-			for (i = 0; i < n; i++)
-				store_buf_str(v, sv[i]);
-			break;
-		default:
+		if (store_int_put(v, f, rec))
+			continue;
+		if (f->type != STORE_F_STRV) {
 			store_buf_str(v, store_str_get(rec, f));
-			break;
+			continue;
 		}
+		memcpy(&sv, store_member(rec, f), sizeof(sv));
+		for (n = 0; sv != NULL && sv[n] != NULL; n++)
+			;
+		store_buf_be32(v, (uint32_t)n);
+		for (i = 0; i < n; i++)
+			store_buf_str(v, sv[i]);
 	}
 }
 
@@ -280,19 +280,9 @@ static int store_val_decode(const struct store_rec *r, const void *p,
 
 		if (nfields > 0 && done++ == nfields)
 			break;
+		if (store_int_read(&rd, f, out))
+			continue;
 		switch (f->type) {
-		case STORE_F_U8:
-			store_int_set(out, f, store_rd_u8(&rd));
-			break;
-		case STORE_F_BOOL:
-			store_int_set(out, f, store_rd_u8(&rd) != 0);
-			break;
-		case STORE_F_BE32:
-			store_int_set(out, f, store_rd_be32(&rd));
-			break;
-		case STORE_F_BE64:
-			store_int_set(out, f, store_rd_be64(&rd));
-			break;
 		case STORE_F_STRV:
 			n = store_rd_be32(&rd);
 			if (rd.bad || n > (rd.len - rd.off) / 4)
