@@ -729,38 +729,15 @@ static char *data_content(const xmlNode *n)
 	return s;
 }
 
-/* XEP-0082 UTC time to ms; 0 when absent. */
+/* XEP-0082 UTC time to ms; 0 when absent (the schema has checked the
+ * form). */
 static int64_t data_get_time(const xmlNode *n, const char *name)
 {
 	char *v = data_get(n, name);
-	struct tm tm;
-	int ms = 0, len = 0;
-	int64_t t;
+	int64_t t = 0;
 
-	if (v == NULL)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(v, "%d-%d-%dT%d:%d:%d%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-		   &len) != 6) {
-		free(v);
-		return 0;
-	}
-	if (v[len] == '.') {
-		int d = 0, i;
-
-		/* Milliseconds: the first three digits count. */
-		for (i = len + 1; v[i] >= '0' && v[i] <= '9'; i++, d++)
-			if (d < 3)
-				ms = ms * 10 + (v[i] - '0');
-		if (d > 3)
-			d = 3;
-		for (; d < 3; d++)
-			ms *= 10;
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = (int64_t)timegm(&tm) * 1000 + ms;
+	if (v != NULL && clock_parse_xep82(v, &t) != 0)
+		t = 0;
 	free(v);
 	return t;
 }

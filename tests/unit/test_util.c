@@ -22,6 +22,7 @@
 static void clock_pins_and_formats(void **state)
 {
 	char buf[40];
+	int64_t t;
 
 	(void)state;
 	clock_pin(1764060651123LL);
@@ -36,6 +37,20 @@ static void clock_pins_and_formats(void **state)
 			    "1969-12-31T23:59:59.500Z");
 	assert_string_equal(clock_format_xep82(-1000, buf, sizeof(buf)),
 			    "1969-12-31T23:59:59.000Z");
+	/* The one XEP-0082 reader: what the writer wrote, offsets, digits
+	 * past the milliseconds; and what is none. */
+	assert_int_equal(clock_parse_xep82("2025-11-25T08:50:51.123Z", &t), 0);
+	assert_int_equal(t, 1764060651123LL);
+	assert_int_equal(clock_parse_xep82("1969-12-31T23:59:59.500Z", &t), 0);
+	assert_int_equal(t, -500);
+	assert_int_equal(clock_parse_xep82("2025-11-25T10:50:51.1234+02:00",
+					   &t),
+			 0);
+	assert_int_equal(t, 1764060651123LL);
+	assert_int_equal(clock_parse_xep82("2025-11-25T08:50:51", &t), -1);
+	assert_int_equal(clock_parse_xep82("2025-13-25T08:50:51Z", &t), -1);
+	assert_int_equal(clock_parse_xep82("2025-11-25T08:50:51.Z", &t), -1);
+	assert_int_equal(clock_parse_xep82("2025-11-25T08:50:51Zx", &t), -1);
 	clock_unpin();
 	assert_true(clock_now_ms() > 1700000000000LL);
 }

@@ -26,51 +26,6 @@
 #include "xep/muc/muc-int.h"
 #include "xep/ns.h"
 
-/* XEP-0082 DateTime (YYYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm)) into ms
- * since the epoch; -1 when it is none. */
-static int64_t muc_parse_time(const char *s)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0, sign = 0;
-	const char *p;
-	int64_t ms = 0, frac = 0, scale = 1000;
-
-	if (s == NULL ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-		   &n) != 6 ||
-	    n != 19)
-		return -1;
-	p = s + n;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*p - '0') * scale;
-			}
-	}
-	if (*p == 'Z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = *p == '+' ? 1 : -1;
-		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
-			return -1;
-		p += 6;
-	} else
-		return -1;
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	ms = (int64_t)timegm(&tm) * 1000 + frac;
-	return ms - sign * ((int64_t)oh * 3600000 + (int64_t)om * 60000);
-}
-
 /* An unsigned attribute of el, or dflt when it is absent or not one. */
 static long muc_attr_num(xmpp_stanza_t *el, const char *name, long dflt)
 {
@@ -114,10 +69,11 @@ static void muc_send_history(struct bc *bc, struct muc_room *r,
 	if (seconds >= 0)
 		since = clock_now_ms() - (int64_t)seconds * 1000;
 	if (hist != NULL && xmpp_stanza_get_attribute(hist, "since") != NULL) {
-		int64_t t = muc_parse_time(
-			xmpp_stanza_get_attribute(hist, "since"));
+		int64_t t;
 
-		if (t > since)
+		if (clock_parse_xep82(xmpp_stanza_get_attribute(hist, "since"),
+				      &t) == 0 &&
+		    t > since)
 			since = t;
 	}
 	q.start_ms = since > 0 ? since : 0;

@@ -80,67 +80,6 @@ static void mam_query_clear(struct mam_query *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss...](Z|(+|-)hh:mm), into
- * milliseconds since the epoch.  Returns 0, or -1 when s is not one. */
-static int mam_parse_time(const char *s, int64_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, n = 0, ms = 0, digits = 0;
-	int64_t t, off = 0;
-	const char *p;
-
-	if (s == NULL ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-		   &n) != 6 ||
-	    n != 19)
-		return -1;
-	for (p = s; p < s + 19; p++)
-		if (!(isdigit((unsigned char)*p) || *p == '-' || *p == 'T' ||
-		      *p == ':'))
-			return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	p = s + 19;
-	if (*p == '.') {
-		for (p++; isdigit((unsigned char)*p); p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		if (digits == 0)
-			return -1;
-		for (; digits < 3; digits++)
-			ms *= 10;
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
-		   isdigit((unsigned char)p[2]) && p[3] == ':' &&
-		   isdigit((unsigned char)p[4]) &&
-		   isdigit((unsigned char)p[5])) {
-		int oh = (p[1] - '0') * 10 + (p[2] - '0');
-		int om = (p[4] - '0') * 10 + (p[5] - '0');
-
-		if (oh > 23 || om > 59)
-			return -1;
-		off = (int64_t)(oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p != '\0')
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = (int64_t)timegm(&tm);
-	*out = (t - off) * 1000 + ms;
-	return 0;
-}
-
 /* The first <value/> text of a form field, or NULL (a new string). */
 static char *mam_field_value(xmpp_stanza_t *field)
 {
@@ -228,12 +167,12 @@ static int mam_parse_form(struct xep_stanza *st, xmpp_stanza_t *x,
 				rc = xep_fail(st, BC_EBAD_REQUEST,
 					      "FORM_TYPE is not " NS_MAM);
 		} else if (strcmp(var, "start") == 0) {
-			if (mam_parse_time(val, &q->start_ms) != 0)
+			if (clock_parse_xep82(val, &q->start_ms) != 0)
 				rc = xep_fail(st, BC_EBAD_REQUEST,
 					      "start is not an XEP-0082 time");
 			q->has_start = true;
 		} else if (strcmp(var, "end") == 0) {
-			if (mam_parse_time(val, &q->end_ms) != 0)
+			if (clock_parse_xep82(val, &q->end_ms) != 0)
 				rc = xep_fail(st, BC_EBAD_REQUEST,
 					      "end is not an XEP-0082 time");
 			q->has_end = true;
