@@ -136,18 +136,6 @@ static int disco_items(struct xep_stanza *st)
 	return XEP_OK;
 }
 
-/* XEP-0128 form field with one value. */
-static void disco_form_field(xmpp_stanza_t *form, const char *var,
-			     const char *type, const char *value)
-{
-	xmpp_stanza_t *field = xep_add_child(form, "field", NULL);
-
-	xmpp_stanza_set_attribute(field, "var", var);
-	if (type != NULL)
-		xmpp_stanza_set_attribute(field, "type", type);
-	xep_add_text_child(field, "value", value);
-}
-
 static void disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 {
 	const struct cfg *cfg = st->bc->cfg;
@@ -161,9 +149,9 @@ static void disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 		/* XEP-0157: D is its own abuse address. */
 		form = xep_add_child(query, "x", NS_DATA);
 		xmpp_stanza_set_type(form, "result");
-		disco_form_field(form, "FORM_TYPE", "hidden", NS_SERVERINFO);
+		xep_form_field(form, "FORM_TYPE", "hidden", NS_SERVERINFO);
 		snprintf(abuse, sizeof(abuse), "xmpp:%s", cfg->service_domain);
-		disco_form_field(form, "abuse-addresses", NULL, abuse);
+		xep_form_field(form, "abuse-addresses", NULL, abuse);
 		break;
 	case XEP_AT_ROOMS:
 		disco_identity(query, "conference", "text", "Rooms");

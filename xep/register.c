@@ -33,14 +33,10 @@ static void register_form_field(xmpp_stanza_t *form, const char *var,
 				const char *type, const char *label,
 				const char *value)
 {
-	xmpp_stanza_t *f = xep_add_child(form, "field", NULL);
+	xmpp_stanza_t *f = xep_form_field(form, var, type, value);
 
-	xmpp_stanza_set_attribute(f, "var", var);
-	xmpp_stanza_set_attribute(f, "type", type);
 	if (label != NULL)
 		xmpp_stanza_set_attribute(f, "label", label);
-	if (value != NULL)
-		xep_add_text_child(f, "value", value);
 	if (strcmp(type, "hidden") != 0)
 		xep_add_child(f, "required", NULL);
 }

@@ -69,3 +69,16 @@ void xep_add_text_child(xmpp_stanza_t *parent, const char *name,
 {
 	xep_add_text(xep_add_child(parent, name, NULL), text);
 }
+
+xmpp_stanza_t *xep_form_field(xmpp_stanza_t *form, const char *var,
+			      const char *type, const char *value)
+{
+	xmpp_stanza_t *field = xep_add_child(form, "field", NULL);
+
+	xmpp_stanza_set_attribute(field, "var", var);
+	if (type != NULL)
+		xmpp_stanza_set_attribute(field, "type", type);
+	if (value != NULL)
+		xep_add_text_child(field, "value", value);
+	return field;
+}

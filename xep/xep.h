@@ -171,4 +171,10 @@ void xep_add_text(xmpp_stanza_t *element, const char *text);
 void xep_add_text_child(xmpp_stanza_t *parent, const char *name,
 			const char *text);
 
+/* XEP-0004: adds to form a <field var=var type=type (NULL: none)> with
+ * one <value/> (none when value is NULL) and returns it (borrowed), for a
+ * label or <required/>. */
+xmpp_stanza_t *xep_form_field(xmpp_stanza_t *form, const char *var,
+			      const char *type, const char *value);
+
 #endif

@@ -541,14 +541,10 @@ static void muc_form_field(xmpp_stanza_t *form, const char *var,
 			   const char *type, const char *label,
 			   const char *value)
 {
-	xmpp_stanza_t *f = xep_add_child(form, "field", NULL);
+	xmpp_stanza_t *f = xep_form_field(form, var, type, value);
 
-	xmpp_stanza_set_attribute(f, "var", var);
-	if (type != NULL)
-		xmpp_stanza_set_attribute(f, "type", type);
 	if (label != NULL)
 		xmpp_stanza_set_attribute(f, "label", label);
-	xep_add_text_child(f, "value", value);
 }
 
 /* §7.13 and §8.6: voice requests and their approval. */

@@ -85,17 +85,6 @@ static void muc_feature(xmpp_stanza_t *query, const char *var)
 				  var);
 }
 
-static void muc_info_field(xmpp_stanza_t *form, const char *var,
-			   const char *type, const char *value)
-{
-	xmpp_stanza_t *f = xep_add_child(form, "field", NULL);
-
-	xmpp_stanza_set_attribute(f, "var", var);
-	if (type != NULL)
-		xmpp_stanza_set_attribute(f, "type", type);
-	xep_add_text_child(f, "value", value);
-}
-
 /* §6.4: a room's identity, its features and the muc#roominfo form. */
 static void muc_disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 {
@@ -130,16 +119,16 @@ static void muc_disco_extend(struct xep_stanza *st, xmpp_stanza_t *query)
 							 : "muc_unmoderated");
 	form = xep_add_child(query, "x", NS_DATA);
 	xmpp_stanza_set_type(form, "result");
-	muc_info_field(form, "FORM_TYPE", "hidden", NS_MUC_ROOMINFO);
-	muc_info_field(form, "muc#roomconfig_roomname", NULL,
+	xep_form_field(form, "FORM_TYPE", "hidden", NS_MUC_ROOMINFO);
+	xep_form_field(form, "muc#roomconfig_roomname", NULL,
 		       r->rec.title ? r->rec.title : "");
-	muc_info_field(form, "muc#roominfo_description", NULL,
+	xep_form_field(form, "muc#roominfo_description", NULL,
 		       r->cfg.description ? r->cfg.description : "");
-	muc_info_field(form, "muc#roominfo_subject", NULL,
+	xep_form_field(form, "muc#roominfo_subject", NULL,
 		       r->rec.subject ? r->rec.subject : "");
 	snprintf(n, sizeof(n), "%zu", r->nocc);
-	muc_info_field(form, "muc#roominfo_occupants", NULL, n);
-	muc_info_field(form, "muc#roomconfig_changesubject", "boolean",
+	xep_form_field(form, "muc#roominfo_occupants", NULL, n);
+	xep_form_field(form, "muc#roomconfig_changesubject", "boolean",
 		       (f & STORE_ROOMCFG_SUBJECT) ? "1" : "0");
 }
 
