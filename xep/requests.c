@@ -16,7 +16,9 @@
  * Nothing flows back to a pending sender: chat states, receipts and
  * markers from the member to them are dropped until the member accepts.
  *
- * Left out: room invitations (no rooms yet).
+ * Room invitations and private messages from occupants go through the
+ * same gate (xep/muc/message.c): an invitation from a stranger is held
+ * like a message and delivered as a XEP-0249 invitation on accept.
  */
 #include <config.h>
 
