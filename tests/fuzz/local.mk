@@ -28,7 +28,7 @@ fuzz: fuzz-build
 
 clean-local: clean-fuzz
 clean-fuzz:
-	rm -rf tests/fuzz/obj tests/fuzz/work tests/fuzz/findings
+	rm -rf tests/fuzz/obj tests/fuzz/grown tests/fuzz/findings
 	rm -f tests/fuzz/fuzz_router_d tests/fuzz/fuzz_router_m \
 		tests/fuzz/fuzz_cfg tests/fuzz/fuzz_data tests/fuzz/fuzz_jid
 

@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh CORPUS DIR SECONDS - runs every libFuzzer harness built
 # in DIR for a bounded time, SECONDS in all shared between them (at least
 # 5 each), each starting from its seeds in CORPUS/NAME/.  New inputs go to
-# DIR/work/NAME/ (the seeds are never written), findings to
+# DIR/grown/NAME/ (the seeds are never written), findings to
 # DIR/findings/NAME-*.  Exits non-zero when any harness found something.
 #
 # Environment: FUZZ_HARNESSES (default: all) names the harnesses to run;
@@ -24,8 +24,8 @@ failed=
 start=$(date +%s)
 for h in $harnesses; do
 	name=${h#fuzz_}
-	work=$dir/work/$name
-	mkdir -p "$work"
+	grown=$dir/grown/$name
+	mkdir -p "$grown"
 	log=$dir/findings/$h.log
 	printf 'fuzz: %s for %ds ... ' "$h" "$each"
 	# -timeout: one input running longer is a finding (a hang);
@@ -36,7 +36,7 @@ for h in $harnesses; do
 	   "$dir/$h" -max_total_time="$each" -timeout=10 -rss_limit_mb=2560 \
 		-max_len=8192 -print_final_stats=1 \
 		-artifact_prefix="$dir/findings/$name-" ${FUZZ_ARGS:-} \
-		"$work" "$corpus/$name" >"$log" 2>&1; then
+		"$grown" "$corpus/$name" >"$log" 2>&1; then
 		echo "ok ($(grep -E '^stat::number_of_executed_units' "$log" |
 			sed 's/.*: *//') runs)"
 	else
