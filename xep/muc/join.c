@@ -186,15 +186,8 @@ static bool muc_nick_reserved(struct bc *bc, const char *nick,
 {
 	struct store_identity id;
 	char lower[HANDLE_MAX + 1];
-	size_t i, n = strlen(nick);
 
-	if (n == 0 || n > HANDLE_MAX)
-		return false;
-	for (i = 0; i <= n; i++)
-		lower[i] = (char)(nick[i] >= 'A' && nick[i] <= 'Z'
-					  ? nick[i] - 'A' + 'a'
-					  : nick[i]);
-	if (!handle_is_valid(lower) || strcmp(lower, who) == 0)
+	if (handle_normalise(nick, lower) != 0 || strcmp(lower, who) == 0)
 		return false;
 	return store_identity_get(bc->store, lower, &id) == 0;
 }
