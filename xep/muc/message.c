@@ -258,21 +258,16 @@ static void muc_target_clear(struct muc_target *t)
 static void muc_target_send(struct bc *bc, const struct muc_target *t,
 			    xmpp_stanza_t *m)
 {
-	size_t i;
+	const char *one[1] = {t->outside};
+	size_t n = 0;
 
 	if (!t->member) {
-		xmpp_stanza_t *c = xmpp_stanza_copy(m);
-
-		xmpp_stanza_set_to(c, t->outside);
-		bc_send(bc, c);
+		bc_fanout(bc, m, one, 1);
 		return;
 	}
-	for (i = 0; t->t.jids != NULL && t->t.jids[i] != NULL; i++) {
-		xmpp_stanza_t *c = xmpp_stanza_copy(m);
-
-		xmpp_stanza_set_to(c, t->t.jids[i]);
-		bc_send(bc, c);
-	}
+	while (t->t.jids != NULL && t->t.jids[n] != NULL)
+		n++;
+	bc_fanout(bc, m, (const char *const *)t->t.jids, n);
 }
 
 /* §7.5: a private message between occupants, through the request rules
@@ -282,6 +277,7 @@ static int muc_private(struct xep_stanza *st, struct muc_room *r,
 {
 	struct bc *bc = st->bc;
 	struct muc_occupant *o, *to;
+	struct bc_body body;
 	xmpp_stanza_t *out;
 	size_t j;
 
@@ -335,12 +331,10 @@ static int muc_private(struct xep_stanza *st, struct muc_room *r,
 	out = muc_from_occupant(bc, o, st->stanza, NULL);
 	if (xmpp_stanza_get_child_by_name_and_ns(out, "x", NS_MUC_USER) == NULL)
 		xep_add_child(out, "x", NS_MUC_USER);
-	for (j = 0; j < to->nsessions; j++) {
-		xmpp_stanza_t *c = xmpp_stanza_copy(out);
-
-		xmpp_stanza_set_to(c, to->sessions[j]->jid);
-		bc_send(bc, c);
-	}
+	bc_body_init(bc, &body, out);
+	for (j = 0; j < to->nsessions; j++)
+		bc_body_send(bc, &body, to->sessions[j]->jid);
+	bc_body_clear(&body);
 	xmpp_stanza_release(out);
 	return XEP_OK;
 }
