@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "component/bc.h"
 #include "component/cfg.h"
@@ -133,6 +134,81 @@ void relay_body(struct bc *bc, struct bc_body *b, xmpp_stanza_t *msg,
 	bc_body_init_from(bc, b, msg, from, relay_drop_child);
 }
 
+void relay_new_stanza_id(char out[RELAY_SID_SIZE])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char raw[16];
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		/* Not expected for 16 bytes; an id nobody can guess is
+		 * what makes a reference safe, so there is no fallback. */
+		log_err("getrandom");
+		abort();
+	}
+	/* base64url without padding: 128 bits in 22 characters. */
+	for (i = 0; i < sizeof(raw); i++) {
+		acc = (acc << 8) | raw[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = alphabet[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = alphabet[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+}
+
+/* Appends the literal s to buf. */
+static void relay_append(struct serial_buf *buf, const char *s)
+{
+	size_t n = strlen(s);
+
+	serial_reserve(buf, n);
+	memcpy(buf->p + buf->len, s, n);
+	buf->len += n;
+}
+
+void relay_body_stamp(struct bc_body *b, const char *by, const char *sid)
+{
+	struct serial_buf tail = {NULL, 0, 0};
+	size_t cut = b->len, close_len;
+	char *close = NULL, *text;
+
+	/* XEP-0359 §3: the element goes in as the top element's last child.
+	 * The body ends in "</message>", or "/>" when it has no children. */
+	if (cut >= 2 && memcmp(b->text + cut - 2, "/>", 2) == 0) {
+		cut -= 2;
+		close = xstrdup("></message>");
+	} else {
+		while (cut > 0 && b->text[cut - 1] != '<')
+			cut--;
+		if (cut == 0)
+			return; /* not an element: left as it is */
+		cut--;
+		close = xstrdup(b->text + cut);
+	}
+	close_len = strlen(close);
+	relay_append(&tail, "<stanza-id xmlns=\"" NS_SID "\" by=\"");
+	serial_escaped(&tail, by);
+	relay_append(&tail, "\" id=\"");
+	serial_escaped(&tail, sid);
+	relay_append(&tail, "\"/>");
+	text = xmalloc(cut + tail.len + close_len + 1);
+	memcpy(text, b->text, cut);
+	memcpy(text + cut, tail.p, tail.len);
+	memcpy(text + cut + tail.len, close, close_len + 1);
+	free(b->text);
+	free(tail.p);
+	free(close);
+	b->text = text;
+	b->len = cut + tail.len + close_len;
+}
+
 /* Remembers that a member wrote to peer first (a rule of "knows"); known
  * is the relationship owner -> peer when the caller already read it. */
 static int relay_note_wrote(struct bc *bc, const char *owner,
@@ -159,7 +235,7 @@ static int relay_note_wrote(struct bc *bc, const char *owner,
 int relay_deliver(struct bc *bc, const struct relay_msg *m)
 {
 	const struct cfg *cfg = bc->cfg;
-	char from_addr[JID_MAX], to_addr[JID_MAX];
+	char from_addr[JID_MAX], to_addr[JID_MAX], sid[RELAY_SID_SIZE];
 	const char *id = xmpp_stanza_get_id(m->stanza), *origin = NULL;
 	xmpp_stanza_t *oid;
 	struct bc_body body;
@@ -169,6 +245,11 @@ int relay_deliver(struct bc *bc, const struct relay_msg *m)
 	ident_address(bc, m->from_node, from_addr);
 	ident_address(bc, m->to_node, to_addr);
 	relay_body(bc, &body, m->stanza, from_addr);
+	/* XEP-0359: our own id, by the address the recipient sees, so a
+	 * report can name this very message (xep/reports.c).  It is in the
+	 * evidence copy too. */
+	relay_new_stanza_id(sid);
+	relay_body_stamp(&body, from_addr, sid);
 	/* Store first: if that fails the sender gets an error and nobody
 	 * received anything.  The evidence is the copy as the recipient
 	 * got it, under addresses only. */
@@ -228,7 +309,9 @@ int relay_deliver_held(struct bc *bc, const char *const *jids,
 				  clock_format_xep82(h->received_ms, stamp,
 						     sizeof(stamp)));
 	xmpp_stanza_add_child_ex(msg, delay, 0);
-	relay_body(bc, &body, msg, xmpp_stanza_get_from(msg));
+	/* The held text is ours (xep/requests.c wrote it without anyone
+	 * else's stanza ids): the id it got when it was held stays. */
+	bc_body_init_from(bc, &body, msg, xmpp_stanza_get_from(msg), NULL);
 	for (i = 0; jids[i] != NULL; i++)
 		bc_body_send(bc, &body, jids[i]);
 	metrics.relays++;

@@ -180,6 +180,7 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	struct store_relation rel;
 	struct store_identity id;
 	char from_addr[JID_MAX], to_addr[JID_MAX], *text = NULL, *body;
+	char sid[RELAY_SID_SIZE];
 	struct store_request req;
 	struct bc_body canon;
 	bool is_new = false, fresh;
@@ -231,6 +232,9 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	ident_address(bc, from->node, from_addr);
 	ident_address(bc, to->handle, to_addr);
 	relay_body(bc, &canon, st->stanza, from_addr);
+	/* XEP-0359: the id it keeps when it is delivered, for reports. */
+	relay_new_stanza_id(sid);
+	relay_body_stamp(&canon, from_addr, sid);
 	text = bc_body_text(&canon, to_addr);
 	bc_body_clear(&canon);
 	rc = store_request_hold(bc->store, to->handle, from->node, text,
