@@ -346,13 +346,27 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer)
 
 /* Blocking drops a pending request with its messages: the last step of
  * a block, after which the block stands even if this fails (logged by
- * the store; the request stays until the next block or decline). */
+ * the store; the request stays until the next block or decline).  The
+ * held messages go into the evidence log first, so that a report made
+ * after the block still has them (bounded and aged out like the rest of
+ * the log). */
 static void requests_drop_blocked(struct bc *bc, const char *handle,
 				  const char *peer)
 {
+	const struct cfg *cfg = bc->cfg;
+	struct store_held *held = NULL;
 	char **jids = NULL;
-	int rc = store_request_decline(bc->store, handle, peer, 0);
+	size_t n = 0, i;
+	int rc;
 
+	if (store_held_list(bc->store, handle, peer, &held, &n) == 0)
+		for (i = 0; i < n; i++)
+			(void)store_evidence_add(bc->store, peer, handle,
+						 held[i].stanza,
+						 cfg->evidence_count,
+						 cfg->evidence_age_ms);
+	store_held_list_free(held, n);
+	rc = store_request_decline(bc->store, handle, peer, 0);
 	if (rc == 0 && store_link_list(bc->store, handle, &jids) == 0)
 		requests_roster_done(bc, jids, peer, false);
 	else if (rc < 0)
@@ -372,12 +386,26 @@ int requests_block(struct bc *bc, const char *handle, const char *peer)
 }
 
 int requests_report(struct bc *bc, const char *handle, const char *peer,
-		    const char *reason, const char *text, unsigned long *id)
+		    const char *reason, const char *text,
+		    const struct reports_ref *refs, size_t n_refs,
+		    unsigned long *id)
 {
 	struct store_relation rel;
+	struct store_identity who;
 	bool was_blocked;
 	int rc;
 
+	*id = 0;
+	/* A handle that does not exist: blocked like any other (a block
+	 * cannot be told from a missing handle, the contract's rule), but
+	 * nothing is filed about nobody.  The caller answers the same. */
+	if (handle_is_valid(peer)) {
+		rc = store_identity_get(bc->store, peer, &who);
+		if (rc == STORE_NOTFOUND)
+			return requests_block(bc, handle, peer);
+		if (rc != 0)
+			return BC_EINTERNAL;
+	}
 	/* Block, then file (the held messages, still there, are its
 	 * evidence), then drop the request.  When filing fails the block
 	 * is taken back, so that nothing of a failed report stays. */
@@ -388,7 +416,7 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 	if (!was_blocked && store_relation_set(bc->store, handle, peer,
 					       STORE_REL_BLOCKED, 0, 0) != 0)
 		return BC_EINTERNAL;
-	rc = reports_file(bc, handle, peer, reason, text, id);
+	rc = reports_file(bc, handle, peer, reason, text, refs, n_refs, id);
 	if (rc != 0) {
 		if (!was_blocked)
 			(void)store_relation_set(bc->store, handle, peer, 0,
@@ -396,7 +424,6 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 		return rc;
 	}
 	requests_drop_blocked(bc, handle, peer);
-	reports_announce(bc, *id, handle, peer, reason, text);
 	return 0;
 }
 
@@ -502,7 +529,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 			     : requests_report(a->st->bc, a->handle, peer,
 					       reason,
 					       text && *text ? text : NULL,
-					       &id);
+					       NULL, 0, &id);
 	else
 		rc = xep_fail(a->st, BC_EBAD_REQUEST,
 			      "Choose accept, decline, block, or report with "
@@ -514,9 +541,12 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	if (rc == REQUESTS_NONE_PENDING)
 		snprintf(note, sizeof(note),
 			 "There is no longer a request from %s.", peer);
-	else if (id != 0)
+	else if (strcmp(action, "report") == 0)
+		/* The same words whether peer exists or not (no report is
+		 * filed about nobody), and no claim about moderators. */
 		snprintf(note, sizeof(note),
-			 "Reported %s (report %lu) and blocked them.", peer, id);
+			 "Reported %s and blocked them.  Your report is "
+			 "noted.", peer);
 	else
 		snprintf(note, sizeof(note), "Done: %s %s.", action, peer);
 	adhoc_done(a, rc == REQUESTS_NONE_PENDING ? "warn" : "info", note);
@@ -664,9 +694,9 @@ static int requests_report_cmd(struct adhoc *a)
 
 	if (a->stage == 0) {
 		form = adhoc_form(a, "Report someone",
-				  "They will be blocked and the moderators "
-				  "told, with the last messages they sent "
-				  "you.",
+				  "They will be blocked, and the report kept "
+				  "for the moderators with the last messages "
+				  "they sent you.",
 				  true);
 		f = adhoc_field(form, "peer", "text-single",
 				"Handle or address", NULL);

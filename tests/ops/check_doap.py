@@ -38,6 +38,9 @@ FEATURE_XEPS = {
     "urn:xmpp:blocking": "0191",
     "urn:xmpp:ping": "0199",
     "urn:xmpp:reporting:1": "0377",
+    "urn:xmpp:reporting:0": "0377",
+    "urn:xmpp:reporting:reason:spam:0": "0377",
+    "urn:xmpp:reporting:reason:abuse:0": "0377",
     # The rooms on M, as they land.
     "http://jabber.org/protocol/muc": "0045",
     "http://jabber.org/protocol/muc#unique": "0045",
