@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "component/bc.h"
 #include "component/cfg.h"
@@ -49,7 +50,8 @@ extern const struct xep_module xep_blocking;
 
 static const struct xep_feature blocking_features[] = {
 	{NS_BLOCKING, XEP_AT_SERVICE},
-	{NS_REPORTING, XEP_AT_SERVICE},
+	/* On a room: a <report/> IQ about one of its messages. */
+	{NS_REPORTING, XEP_AT_SERVICE | XEP_AT_ROOM},
 	/* XEP-0377 0.2: its report shape is taken too, so clients that
 	 * look for these features before reporting find them. */
 	{NS_REPORTING0, XEP_AT_SERVICE},
@@ -720,10 +722,111 @@ out:
 	return rc;
 }
 
+/* A report sent to a room (room@M): <iq type='set'><report
+ * xmlns='urn:xmpp:reporting:1' reason='...'> (or the urn:xmpp:reporting:0
+ * shape) naming the room's messages by their stanza ids (by='room@M'),
+ * with optional <text/>.  The reported is the identity that sent the
+ * first named message the reporter could see; the report is filed (and
+ * blocks) as if sent to D naming that identity.  The answer is an empty
+ * result whatever the ids name, so it tells nobody anything about the
+ * room's archive. */
+static int blocking_room_report(struct xep_stanza *st)
+{
+	char handle[STORE_HANDLE_SIZE], room[JID_MAX], peer[JID_MAX];
+	struct blocking_report *rep = xcalloc(1, sizeof(*rep));
+	struct store_archive_msg m;
+	enum store_affil affil = STORE_AFFIL_NONE;
+	struct store_room info;
+	const char *why = NULL, *urn;
+	unsigned long id;
+	char *text = NULL;
+	xmpp_stanza_t *t;
+	size_t i, n = 0;
+	bool sees = false;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	memset(&info, 0, sizeof(info));
+	if ((rc = blocking_owner(st, handle)) != 0)
+		goto out;
+	snprintf(room, sizeof(room), "%s", st->to_jid.node);
+	rep->el = st->payload;
+	if ((urn = blocking_reason(st->payload)) == NULL) {
+		rc = xep_fail(st, BC_EBAD_REQUEST,
+			      "A report's reason is urn:xmpp:reporting:spam "
+			      "or urn:xmpp:reporting:abuse.");
+		goto out;
+	}
+	snprintf(rep->urn, sizeof(rep->urn), "%s", urn);
+	if (blocking_refs(st->bc, st->payload, rep, &why) < 0) {
+		rc = xep_fail(st, BC_EBAD_REQUEST, why);
+		goto out;
+	}
+	/* Only this room's ids count here. */
+	for (i = 0; i < rep->n_refs; i++)
+		if (rep->refs[i].room != NULL &&
+		    strcmp(rep->refs[i].room, room) == 0)
+			rep->refs[n++] = rep->refs[i];
+	rep->n_refs = n;
+	if (n == 0) {
+		rc = xep_fail(st, BC_EBAD_REQUEST,
+			      "Name the message with its <stanza-id "
+			      "xmlns='urn:xmpp:sid:0' by='room@M'/>.");
+		goto out;
+	}
+	if ((rc = reports_allow(st, LIMITS_REPORTS, handle, 1)) != 0)
+		goto out;
+	/* Who sent the first message named that the reporter could see;
+	 * reports_file() checks each message again. */
+	rc = store_room_get(st->bc->store, room, &info);
+	if (rc == 0) {
+		sees = info.kind == STORE_ROOM_AUDIO ||
+		       (store_affil_get(st->bc->store, room, handle, &affil) ==
+				0 &&
+			affil >= STORE_AFFIL_MEMBER);
+		store_room_clear(&info);
+	} else if (rc != STORE_NOTFOUND) {
+		rc = BC_EINTERNAL;
+		goto out;
+	}
+	peer[0] = '\0';
+	for (i = 0; sees && i < rep->n_refs && peer[0] == '\0'; i++) {
+		char *at;
+
+		if (store_archive_get(st->bc->store, room, rep->refs[i].id,
+				      &m) != 0)
+			continue;
+		if (m.from != NULL && (at = strrchr(m.from, '@')) != NULL &&
+		    strcasecmp(at + 1, st->bc->cfg->service_domain) == 0) {
+			snprintf(peer, sizeof(peer), "%.*s",
+				 (int)(at - m.from), m.from);
+		}
+		store_archive_msg_clear(&m);
+	}
+	rc = 0;
+	if (peer[0] != '\0' && strcmp(peer, handle) != 0) {
+		t = xmpp_stanza_get_child_by_name(st->payload, "text");
+		text = t ? xmpp_stanza_get_text(t) : NULL;
+		rc = requests_report(st->bc, handle, peer, rep->urn, text,
+				     rep->refs, rep->n_refs, &id);
+	}
+	if (rc == 0) {
+		xep_reply(st, xep_iq_result(st));
+		rc = XEP_OK;
+	}
+out:
+	if (text != NULL)
+		xmpp_free(st->bc->xctx, text);
+	free(rep);
+	return rc;
+}
+
 static const struct xep_iq blocking_iq[] = {
 	{"blocklist", NS_BLOCKING, XEP_GET, blocking_list, XEP_AT_SERVICE},
 	{"block", NS_BLOCKING, XEP_SET, blocking_block, XEP_AT_SERVICE},
 	{"unblock", NS_BLOCKING, XEP_SET, blocking_unblock, XEP_AT_SERVICE},
+	{"report", NS_REPORTING, XEP_SET, blocking_room_report, XEP_AT_ROOM},
+	{"report", NS_REPORTING0, XEP_SET, blocking_room_report, XEP_AT_ROOM},
 	{NULL, NULL, 0, NULL, 0},
 };
 

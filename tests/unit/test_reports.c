@@ -379,6 +379,56 @@ static void room_message_reports(void **state)
 	assert_evidence(h, 0, NULL);
 }
 
+#define ROOM_REPORT(from, extra)                                               \
+	"<iq type='set' id='rr' from='" from "' to='" ROOM "'>"                \
+	"<report xmlns='urn:xmpp:reporting:1' "                                \
+	"reason='urn:xmpp:reporting:abuse'>" extra "</report></iq>"
+
+/* The same report sent to the room itself: the sender of the message
+ * named is the one reported; an id that names nothing the reporter could
+ * see gets the same empty result and files nothing. */
+static void room_report_sent_to_the_room(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = "<iq type='get' id='d' from='" C "' to='" ROOM "'>"
+			 "<query xmlns='" NS_DISCO_INFO "'/></iq>",
+		 .expect = {"/iq/disco:query/disco:feature"
+			    "[@var='urn:xmpp:reporting:1']"}},
+		{.send = ROOM_REPORT(C, SID(ROOM, "made-up")),
+		 .sent = 1, .expect = {"/iq[@type='result'][@id='rr'][not(*)]"}},
+		{.send = ROOM_REPORT(E, SID(ROOM, "${g1}")),
+		 .sent = 1, .expect = {"/iq[@type='result'][@id='rr'][not(*)]"}},
+		/* No id of this room: nothing to report. */
+		{.send = ROOM_REPORT(C, SID("bob@bc.test", "${g1}")),
+		 .sent = 1, .expect = {"/iq/error/st:bad-request"}},
+		{.send = ROOM_REPORT(C, SID(ROOM, "${g1}")
+					"<text>in the room</text>"),
+		 .sent = 3, .expect = {
+			 MOD_CLEAN,
+			 "/message[@to='mod@example.org']/rep:report"
+			 "[@reason='urn:xmpp:reporting:abuse']"
+			 "[jid:jid='bob@bc.test'][rep:text='in the room']",
+			 "/message[@to='mod@example.org']/fwd:forwarded"
+			 "/client:message[client:body='rude words in the room']",
+			 "/message[@to='alice@example.org']/fwd:forwarded"
+			 "/client:message[client:body='rude words in the room']",
+			 "/iq[@type='result'][@id='rr'][not(*)]",
+		 },
+		 .never = {"bob@example.org", "eve@example.org"}},
+		/* A report blocks: carol no longer hears bob in the room. */
+		{.send = GROUPCHAT(B, "more"),
+		 .expect = {"/message[@to='" A "'][body='more']"},
+		 .never = {"carol@example.org"}},
+	};
+	struct harness *h = *state;
+	const char *has[] = {"rude words in the room"};
+
+	harness_run(h, room);
+	harness_run(h, steps);
+	assert_int_equal(reports_stored(h), 1);
+	assert_evidence(h, 1, has);
+}
+
 /* XEP-0377 0.2: <report xmlns='urn:xmpp:reporting:0'><spam/></report>,
  * handled like the current shape, and advertised. */
 static void reporting_0(void **state)
@@ -579,6 +629,7 @@ int main(void)
 		T(held_messages_keep_their_id),
 		T(block_then_report_keeps_held_messages),
 		T(room_message_reports),
+		T(room_report_sent_to_the_room),
 		T(reporting_0),
 		T(malformed_reports_store_nothing),
 		T(no_such_handle),
