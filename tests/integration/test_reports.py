@@ -131,6 +131,19 @@ def test_room_message_report_reaches_room_owner(daemon, connect):
             fw[0][3] == [sid], h.xml_text(got)
         assert fw[0][0] == room + "/bob"
         assert addr("dave") in got.find("{%s}body" % CLIENT).text
+    # The same, sent to the room itself (docs/PROTOCOL.md): the sender of
+    # the message named is the one reported.
+    mark = mod.mark()
+    reply = dave.iq_set(room, (
+        "<report xmlns='%s' reason='urn:xmpp:reporting:abuse'>"
+        "<stanza-id xmlns='%s' by='%s' id='%s'/><text>again</text></report>")
+        % (REPORTING, SID, room, sid))
+    assert reply.get("type") == "result" and len(reply) == 0, \
+        h.xml_text(reply)
+    got = mod.wait_for(is_report, since=mark, what="the report via the room")
+    assert got.find("{%s}report/{urn:xmpp:jid:0}jid" % REPORTING).text == \
+        addr("bob")
+    assert [f[2] for f in forwarded(got)] == ["rude words"]
     for client, own in ((mod, "mod"), (alice, "alice"), (bob, "bob"),
                         (dave, "dave")):
         assert_private(client, own + "@" + h.HOST)
