@@ -77,6 +77,7 @@ NOT_DISCOVERABLE = {
     "0157": "published as a form inside disco#info",
     "0172": "a nick carried in presence",
     "0203": "delay stamps on delivered messages",
+    "0297": "forwarded messages travel inside other protocols",
     "0356": "a permission granted by the server",
 }
 
