@@ -147,3 +147,62 @@ def test_room_message_report_reaches_room_owner(daemon, connect):
     for client, own in ((mod, "mod"), (alice, "alice"), (bob, "bob"),
                         (dave, "dave")):
         assert_private(client, own + "@" + h.HOST)
+
+
+def test_outside_sender_report_and_origin(daemon, connect):
+    """erin, an outside user, writes to alice (a message request); alice
+    reports her with the origin opt-in: the moderator gets the held message
+    under erin's address, erin's domain gets the report, and neither sees
+    alice's real JID."""
+    from test_requests import subscribe_from
+    ctl_ok(daemon, "identity", "add", "alice")
+    alice = connect("alice")
+    link(daemon, alice, "alice")
+    mod = connect("mod")
+    abuse = connect("abuse", host=h.OUTSIDE)
+    erin = connect("erin", host=h.OUTSIDE)
+    erin_addr = "erin\\40%s@%s" % (h.OUTSIDE, h.SERVICE)
+    mark = alice.mark()
+    erin.message(addr("alice"), "cheap pills")
+    alice.wait_for(subscribe_from(erin_addr), since=mark, what="the request")
+    marks = (mod.mark(), abuse.mark())
+    reply = alice.iq_set(h.SERVICE, (
+        "<block xmlns='%s'><item jid='erin@%s'><report xmlns='%s' "
+        "reason='urn:xmpp:reporting:spam'><report-origin/></report></item>"
+        "</block>") % (BLOCKING, h.OUTSIDE, REPORTING))
+    assert reply.get("type") == "result", h.xml_text(reply)
+    got = mod.wait_for(is_report, since=marks[0], what="the report")
+    fw = forwarded(got)
+    assert len(fw) == 1 and fw[0][:3] == (erin_addr, addr("alice"),
+                                          "cheap pills"), h.xml_text(got)
+    origin = abuse.wait_for(is_report, since=marks[1], timeout=10,
+                            what="the report at erin's domain")
+    assert origin.find("{%s}report/{urn:xmpp:jid:0}jid" % REPORTING).text \
+        == "erin@" + h.OUTSIDE
+    for client in (mod, abuse, erin):
+        for text in client.stanzas():
+            assert "alice@" + h.HOST not in text, text
+    assert_private(mod, "mod@" + h.HOST)
+
+
+def test_forwarded_report_loses_real_jids(daemon, connect):
+    """Another server forwards D a report whose message names alice's real
+    account: the moderator gets it under alice's address only."""
+    alice, _ = members(daemon, connect)
+    mod = connect("mod")
+    carol = connect("carol", host=h.OUTSIDE)
+    mark = mod.mark()
+    carol.send_raw(
+        "<message to='%s'><report xmlns='%s' reason='urn:xmpp:reporting:spam'>"
+        "<jid xmlns='urn:xmpp:jid:0'>%s</jid></report><forwarded "
+        "xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='%s' "
+        "to='alice@%s/pc' type='chat'><body>buy</body></message></forwarded>"
+        "</message>" % (h.SERVICE, REPORTING, addr("bob"), addr("bob"),
+                        h.HOST))
+    got = mod.wait_for(is_report, since=mark, what="the forwarded report")
+    assert forwarded(got) == [(addr("bob"), addr("alice"), "buy", [])]
+    # The forwarding party is named as it came (it is not a member); no
+    # member's account is.
+    for text in mod.stanzas():
+        for member in ("alice", "bob", "dave"):
+            assert "%s@%s" % (member, h.HOST) not in text, text
