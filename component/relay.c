@@ -36,10 +36,16 @@ struct relay_entry {
 	int64_t ms;
 };
 
+/* Random bytes drawn at once for stanza ids: one getrandom() call per
+ * RELAY_POOL / 16 ids. */
+#define RELAY_POOL 1024
+
 struct relay {
 	struct relay_entry ring[RELAY_RING];
 	size_t next;
 	struct strmap *index; /* key -> ring slot + 1 (as a pointer) */
+	unsigned char pool[RELAY_POOL];
+	size_t pool_used; /* bytes of pool handed out; RELAY_POOL: empty */
 };
 
 struct relay *relay_new(void)
@@ -47,6 +53,7 @@ struct relay *relay_new(void)
 	struct relay *r = xcalloc(1, sizeof(*r));
 
 	r->index = strmap_new(NULL);
+	r->pool_used = RELAY_POOL;
 	return r;
 }
 
@@ -134,23 +141,31 @@ void relay_body(struct bc *bc, struct bc_body *b, xmpp_stanza_t *msg,
 	bc_body_init_from(bc, b, msg, from, relay_drop_child);
 }
 
-void relay_new_stanza_id(char out[RELAY_SID_SIZE])
+void relay_new_stanza_id(struct bc *bc, char out[RELAY_SID_SIZE])
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				       "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char raw[16];
+	struct relay *r = bc->relay;
+	const unsigned char *raw;
 	uint32_t acc = 0;
 	size_t i, o = 0;
 	int bits = 0;
 
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		/* Not expected for 16 bytes; an id nobody can guess is
-		 * what makes a reference safe, so there is no fallback. */
-		log_err("getrandom");
-		abort();
+	if (r->pool_used + 16 > RELAY_POOL) {
+		if (getrandom(r->pool, sizeof(r->pool), 0) !=
+		    (ssize_t)sizeof(r->pool)) {
+			/* Not expected (the kernel's pool is ready once the
+			 * system is up); an id nobody can guess is what
+			 * makes a reference safe, so there is no fallback. */
+			log_err("getrandom");
+			abort();
+		}
+		r->pool_used = 0;
 	}
+	raw = r->pool + r->pool_used;
+	r->pool_used += 16;
 	/* base64url without padding: 128 bits in 22 characters. */
-	for (i = 0; i < sizeof(raw); i++) {
+	for (i = 0; i < 16; i++) {
 		acc = (acc << 8) | raw[i];
 		bits += 8;
 		while (bits >= 6) {
@@ -175,38 +190,38 @@ static void relay_append(struct serial_buf *buf, const char *s)
 
 void relay_body_stamp(struct bc_body *b, const char *by, const char *sid)
 {
-	struct serial_buf tail = {NULL, 0, 0};
-	size_t cut = b->len, close_len;
-	char *close = NULL, *text;
+	struct serial_buf out = {NULL, 0, 0};
+	size_t cut = b->len;
+	const char *open = "", *close;
 
 	/* XEP-0359 §3: the element goes in as the top element's last child.
 	 * The body ends in "</message>", or "/>" when it has no children. */
 	if (cut >= 2 && memcmp(b->text + cut - 2, "/>", 2) == 0) {
 		cut -= 2;
-		close = xstrdup("></message>");
+		open = ">";
+		close = "</message>";
 	} else {
 		while (cut > 0 && b->text[cut - 1] != '<')
 			cut--;
 		if (cut == 0)
 			return; /* not an element: left as it is */
-		cut--;
-		close = xstrdup(b->text + cut);
+		close = b->text + --cut;
 	}
-	close_len = strlen(close);
-	relay_append(&tail, "<stanza-id xmlns=\"" NS_SID "\" by=\"");
-	serial_escaped(&tail, by);
-	relay_append(&tail, "\" id=\"");
-	serial_escaped(&tail, sid);
-	relay_append(&tail, "\"/>");
-	text = xmalloc(cut + tail.len + close_len + 1);
-	memcpy(text, b->text, cut);
-	memcpy(text + cut, tail.p, tail.len);
-	memcpy(text + cut + tail.len, close, close_len + 1);
+	serial_reserve(&out, b->len + 128);
+	memcpy(out.p, b->text, cut);
+	out.len = cut;
+	relay_append(&out, open);
+	relay_append(&out, "<stanza-id xmlns=\"" NS_SID "\" by=\"");
+	serial_escaped(&out, by);
+	relay_append(&out, "\" id=\"");
+	serial_escaped(&out, sid);
+	relay_append(&out, "\"/>");
+	relay_append(&out, close);
+	serial_reserve(&out, 1);
+	out.p[out.len] = '\0';
 	free(b->text);
-	free(tail.p);
-	free(close);
-	b->text = text;
-	b->len = cut + tail.len + close_len;
+	b->text = out.p;
+	b->len = out.len;
 }
 
 /* Remembers that a member wrote to peer first (a rule of "knows"); known
@@ -248,7 +263,7 @@ int relay_deliver(struct bc *bc, const struct relay_msg *m)
 	/* XEP-0359: our own id, by the address the recipient sees, so a
 	 * report can name this very message (xep/reports.c).  It is in the
 	 * evidence copy too. */
-	relay_new_stanza_id(sid);
+	relay_new_stanza_id(bc, sid);
 	relay_body_stamp(&body, from_addr, sid);
 	/* Store first: if that fails the sender gets an error and nobody
 	 * received anything.  The evidence is the copy as the recipient

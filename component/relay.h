@@ -50,9 +50,10 @@ void relay_body(struct bc *bc, struct bc_body *b, xmpp_stanza_t *msg,
  * (22 characters), and the NUL. */
 #define RELAY_SID_SIZE 23
 
-/* A new XEP-0359 stanza id for a relayed message: random, so nobody can
- * guess another conversation's ids (component/relay.c). */
-void relay_new_stanza_id(char out[RELAY_SID_SIZE]);
+/* A new XEP-0359 stanza id for a relayed message: random (from the
+ * kernel's getrandom(), drawn in blocks), so nobody can guess another
+ * conversation's ids. */
+void relay_new_stanza_id(struct bc *bc, char out[RELAY_SID_SIZE]);
 
 /* Adds <stanza-id xmlns='urn:xmpp:sid:0' by='by' id='sid'/> as the last
  * child of the serialised stanza b. */

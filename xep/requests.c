@@ -233,7 +233,7 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	ident_address(bc, to->handle, to_addr);
 	relay_body(bc, &canon, st->stanza, from_addr);
 	/* XEP-0359: the id it keeps when it is delivered, for reports. */
-	relay_new_stanza_id(sid);
+	relay_new_stanza_id(bc, sid);
 	relay_body_stamp(&canon, from_addr, sid);
 	text = bc_body_text(&canon, to_addr);
 	bc_body_clear(&canon);

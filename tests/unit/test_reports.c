@@ -137,6 +137,23 @@ static const struct harness_step conversation[] = {
 			    "/@id"}}},
 };
 
+/* Every relayed message carries the service's id, a childless one and
+ * one with forged ids too (those are dropped). */
+HARNESS_TEST(every_relayed_message_is_stamped,
+	{.send = "<message type='chat' id='e' from='" B "' to='alice@bc.test'/>",
+	 .sent = 1, .expect = {
+		 "/message[@id='e'][count(*) = 1]/sid:stanza-id"
+		 "[@by='bob@bc.test'][string-length(@id) = 22]",
+	 }},
+	{.send = "<message type='chat' id='f' from='" B "' to='alice@bc.test'>"
+		 "<body>x</body>" SID("bob@bc.test", "forged")
+		 SID("alice@bc.test", "forged2") "</message>",
+	 .sent = 1, .expect = {
+		 "count(/message/sid:stanza-id) = 1",
+		 "/message/sid:stanza-id[@by='bob@bc.test'][@id != 'forged']",
+		 "/message/*[last()][local-name() = 'stanza-id']",
+	 }})
+
 /* A report naming ids keeps exactly the named messages between the two
  * (either way); ids of another pair and made-up ids are ignored, and the
  * answer is the same. */
@@ -623,6 +640,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
+		T(every_relayed_message_is_stamped),
 		T(references_choose_the_evidence),
 		T(foreign_references_are_ignored),
 		T(without_references_the_recent_messages),
