@@ -11,6 +11,13 @@
  * xep/requests.c, xep/presence.c); a report also blocks, is stored with the
  * evidence log and goes to every configured moderator.
  *
+ * Reports come in the XEP-0377 0.3 shape (urn:xmpp:reporting:1) or the
+ * 0.2 one (urn:xmpp:reporting:0 with <spam/> or <abuse/>), may name
+ * messages by XEP-0359 stanza ids (xep/reports.c chooses the evidence from
+ * them), and may also be sent to a room as a bare <report/> IQ naming its
+ * messages.  A malformed report fails the whole request with
+ * <bad-request/> before anything is done.
+ *
  * A report about an outside user that carries <report-origin/> (the
  * reporter's opt-in) also goes to the abuse address their domain
  * publishes (XEP-0157), learnt with disco#info; nothing else leaves.
