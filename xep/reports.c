@@ -434,8 +434,11 @@ static void reports_tell(struct bc *bc, const char *to, uint64_t id,
 }
 
 /* The linked JIDs of the owners and admins of room (up to *left of them),
- * appended to the NULL-terminated vector *jids (n in it). */
-static void reports_room_jids(struct bc *bc, const char *room, char ***jids,
+ * appended to the NULL-terminated vector *jids (n in it); never those of
+ * the identities in skip[2] (the reported, who must not learn who
+ * reported them, and the reporter). */
+static void reports_room_jids(struct bc *bc, const char *room,
+			      const char *const skip[2], char ***jids,
 			      size_t *n, size_t *left)
 {
 	struct store_affiliation *a = NULL;
@@ -447,6 +450,8 @@ static void reports_room_jids(struct bc *bc, const char *room, char ***jids,
 		char **linked = NULL;
 
 		if (a[i].affil < STORE_AFFIL_ADMIN ||
+		    strcmp(a[i].who, skip[0]) == 0 ||
+		    strcmp(a[i].who, skip[1]) == 0 ||
 		    store_link_list(bc->store, a[i].who, &linked) != 0)
 			continue;
 		for (j = 0; linked[j] != NULL && *left > 0; j++) {
@@ -466,13 +471,16 @@ static void reports_room_jids(struct bc *bc, const char *room, char ***jids,
 }
 
 /* Tells the service's moderators, and the owners and admins of the rooms
- * of c, of report id; returns how many were told. */
+ * of c (but the identities handle and peer, when given), of report id;
+ * returns how many were told. */
 static size_t reports_tell_moderators(struct bc *bc, uint64_t id,
 				      const char *reporter,
 				      const char *reported, const char *reason,
 				      const char *text,
-				      const struct reports_case *c)
+				      const struct reports_case *c,
+				      const char *handle, const char *peer)
 {
+	const char *const skip[2] = {peer ? peer : "", handle ? handle : ""};
 	char **jids = NULL;
 	size_t n = 0, left = REPORTS_ROOM_JIDS_MAX, i, told = 0;
 
@@ -480,7 +488,7 @@ static size_t reports_tell_moderators(struct bc *bc, uint64_t id,
 		reports_tell(bc, bc->cfg->moderators.v[i], id, reporter,
 			     reported, reason, text, c->v, c->n);
 	for (i = 0; i < c->n_rooms; i++)
-		reports_room_jids(bc, c->rooms[i], &jids, &n, &left);
+		reports_room_jids(bc, c->rooms[i], skip, &jids, &n, &left);
 	for (i = 0; i < n; i++) {
 		size_t k;
 
@@ -560,7 +568,8 @@ int reports_received(struct bc *bc, const char *reporter,
 	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
 		goto out;
 	metrics.reports++;
-	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c);
+	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
+				NULL, NULL);
 	log_info("a report (%llu) came from %s", (unsigned long long)rid,
 		 reporter);
 	*id = (unsigned long)rid;
@@ -594,7 +603,8 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 	*id = (unsigned long)rid;
 	ident_address(bc, handle, reporter);
 	ident_address(bc, peer, reported);
-	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c);
+	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
+				handle, peer);
 	log_info("%s reported %s (report %lu, %zu messages of evidence)",
 		 handle, peer, *id, c.n);
 out:

@@ -386,14 +386,28 @@ static void room_message_reports(void **state)
 		 .never = {"alice@example.org", "bob@example.org",
 			    "carol@example.org"}},
 	};
+	/* A report on the room's owner never reaches the owner: the
+	 * reported does not learn who reported them. */
+	static const struct harness_step about_the_owner[] = {
+		{.send = REPORT(C, "alice@bc.test", SID(ROOM, "${g2}")),
+		 .sent = 2, .expect = {
+			 "0: /message[@to='mod@example.org']/fwd:forwarded"
+			 "/client:message[client:body='the owner speaks']",
+			 "1: /iq[@type='result'][@id='r1'][not(*)]",
+		 },
+		 .never = {"alice@example.org"}},
+	};
 	struct harness *h = *state;
 	const char *has[] = {"rude words in the room"};
+	const char *owner_said[] = {"the owner speaks"};
 
 	harness_run(h, room);
 	harness_run(h, steps);
 	assert_evidence(h, 1, has);
 	harness_run(h, outsider);
 	assert_evidence(h, 0, NULL);
+	harness_run(h, about_the_owner);
+	assert_evidence(h, 1, owner_said);
 }
 
 #define ROOM_REPORT(from, extra)                                               \
