@@ -583,6 +583,33 @@ static void no_such_handle(void **state)
 	assert_int_equal(reports_stored(h), 1);
 }
 
+/* The ad-hoc "report" command: the same note for a handle that does not
+ * exist as for one that does, and nothing filed about nobody. */
+#define ADHOC_REPORT(peer)                                                     \
+	{.send = "<iq type='set' id='c1' from='" A "' to='bc.test'>"           \
+		 "<command xmlns='" NS_COMMANDS "' node='report' "             \
+		 "action='execute'/></iq>",                                    \
+	 .capture = {{"sid", "/iq/cmd:command/@sessionid"}}},                  \
+	{.send = "<iq type='set' id='c2' from='" A "' to='bc.test'>"           \
+		 "<command xmlns='" NS_COMMANDS "' node='report' "             \
+		 "sessionid='${sid}'><x xmlns='jabber:x:data' type='submit'>"  \
+		 "<field var='peer'><value>" peer "</value></field>"           \
+		 "<field var='reason'><value>urn:xmpp:reporting:abuse"         \
+		 "</value></field></x></command></iq>",                        \
+	 .expect = {"/iq[@id='c2'][@type='result']/cmd:command"                \
+		    "[@status='completed']/cmd:note[.='Reported " peer         \
+		    " and blocked them.  Your report is noted.']"}}
+
+HARNESS_TEST(adhoc_report_no_such_handle,
+	ADHOC_REPORT("bob"),
+	ADHOC_REPORT("nosuch"))
+
+static void adhoc_report_files_once(void **state)
+{
+	adhoc_report_no_such_handle(state);
+	assert_int_equal(reports_stored(*state), 1);
+}
+
 /* With no moderator configured, no answer claims one was told. */
 static void no_moderators_no_claim(void **state)
 {
@@ -665,6 +692,7 @@ int main(void)
 		T(reporting_0),
 		T(malformed_reports_store_nothing),
 		T(no_such_handle),
+		T(adhoc_report_files_once),
 		T(forwarded_report_sanitised),
 		T(forwarded_evidence_is_bounded),
 		cmocka_unit_test_setup_teardown(no_moderators_no_claim,
