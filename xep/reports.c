@@ -88,7 +88,8 @@ static void reports_case_clear(struct reports_case *c)
 }
 
 /* The id of the service's own XEP-0359 <stanza-id/> in a stored stanza
- * (its 'by' under D or M), into out; false when it has none. */
+ * of the evidence log or a request (its 'by' an address under D), into
+ * out; false when it has none. */
 static bool reports_stanza_id_of(struct bc *bc, const char *text, char *out,
 				 size_t len)
 {
@@ -264,11 +265,23 @@ static int reports_choose(struct bc *bc, struct reports_case *c,
 	    (rc = reports_from_log(bc, c, handle, peer, refs, n_refs,
 				   seen)) != 0)
 		return rc;
-	for (i = 0; i < n_refs; i++)
-		if (refs[i].room != NULL &&
-		    (rc = reports_from_room(bc, c, handle, peer, &refs[i])) !=
-			    0)
+	for (i = 0; i < n_refs; i++) {
+		size_t k;
+
+		if (refs[i].room == NULL)
+			continue;
+		/* A message named twice is kept once. */
+		for (k = 0; k < i; k++)
+			if (refs[k].room != NULL &&
+			    strcmp(refs[k].room, refs[i].room) == 0 &&
+			    strcmp(refs[k].id, refs[i].id) == 0)
+				break;
+		if (k < i)
+			continue;
+		if ((rc = reports_from_room(bc, c, handle, peer, &refs[i])) !=
+		    0)
 			return rc;
+	}
 	return 0;
 }
 

@@ -351,7 +351,8 @@ static void room_message_reports(void **state)
 	static const struct harness_step steps[] = {
 		/* carol names bob's message, and alice's, as bob's. */
 		{.send = REPORT(C, "bob@bc.test",
-				SID(ROOM, "${g1}") SID(ROOM, "${g2}")),
+				SID(ROOM, "${g1}") SID(ROOM, "${g2}")
+				SID(ROOM, "${g1}")),
 		 .sent = 3, .expect = {
 			 "/message[@to='mod@example.org']"
 			 "[count(fwd:forwarded) = 1]/fwd:forwarded"
