@@ -742,8 +742,6 @@ static int blocking_room_report(struct xep_stanza *st)
 	char handle[STORE_HANDLE_SIZE], room[JID_MAX], peer[JID_MAX];
 	struct blocking_report *rep = xcalloc(1, sizeof(*rep));
 	struct store_archive_msg m;
-	enum store_affil affil = STORE_AFFIL_NONE;
-	struct store_room info;
 	const char *why = NULL, *urn;
 	unsigned long id;
 	char *text = NULL;
@@ -753,7 +751,6 @@ static int blocking_room_report(struct xep_stanza *st)
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	memset(&info, 0, sizeof(info));
 	if ((rc = blocking_owner(st, handle)) != 0)
 		goto out;
 	snprintf(room, sizeof(room), "%s", st->to_jid.node);
@@ -785,17 +782,8 @@ static int blocking_room_report(struct xep_stanza *st)
 		goto out;
 	/* Who sent the first message named that the reporter could see;
 	 * reports_file() checks each message again. */
-	rc = store_room_get(st->bc->store, room, &info);
-	if (rc == 0) {
-		sees = info.kind == STORE_ROOM_AUDIO ||
-		       (store_affil_get(st->bc->store, room, handle, &affil) ==
-				0 &&
-			affil >= STORE_AFFIL_MEMBER);
-		store_room_clear(&info);
-	} else if (rc != STORE_NOTFOUND) {
-		rc = BC_EINTERNAL;
+	if ((rc = reports_sees(st->bc, room, handle, &sees)) != 0)
 		goto out;
-	}
 	peer[0] = '\0';
 	for (i = 0; sees && i < rep->n_refs && peer[0] == '\0'; i++) {
 		char *at;

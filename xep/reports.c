@@ -87,19 +87,15 @@ static void reports_case_clear(struct reports_case *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The id of the service's own XEP-0359 <stanza-id/> in a stored stanza
- * of the evidence log or a request (its 'by' an address under D), into
- * out; false when it has none. */
-static bool reports_stanza_id_of(struct bc *bc, const char *text, char *out,
-				 size_t len)
+/* The service's own XEP-0359 <stanza-id/> child of msg (borrowed): its
+ * 'by' an address under D (or, with rooms, under M), its id no longer
+ * than REPORTS_ID_MAX.  NULL when it has none. */
+static xmpp_stanza_t *reports_own_sid(struct bc *bc, xmpp_stanza_t *msg,
+				      bool rooms)
 {
-	xmpp_stanza_t *s = xmpp_stanza_new_from_string(bc->xctx, text), *c;
-	bool found = false;
+	xmpp_stanza_t *c;
 
-	if (s == NULL)
-		return false;
-	for (c = xmpp_stanza_get_children(s); c && !found;
-	     c = xmpp_stanza_get_next(c)) {
+	for (c = xmpp_stanza_get_children(msg); c; c = xmpp_stanza_get_next(c)) {
 		const char *name = xmpp_stanza_get_name(c);
 		const char *ns = xmpp_stanza_get_ns(c);
 		const char *by = xmpp_stanza_get_attribute(c, "by");
@@ -108,10 +104,27 @@ static bool reports_stanza_id_of(struct bc *bc, const char *text, char *out,
 
 		if (name == NULL || ns == NULL || by == NULL || id == NULL ||
 		    strcmp(name, "stanza-id") != 0 || strcmp(ns, NS_SID) != 0 ||
-		    (at = strchr(by, '@')) == NULL ||
-		    strcasecmp(at + 1, bc->cfg->service_domain) != 0)
+		    strlen(id) > REPORTS_ID_MAX || (at = strchr(by, '@')) == NULL)
 			continue;
-		snprintf(out, len, "%s", id);
+		if (strcasecmp(at + 1, bc->cfg->service_domain) == 0 ||
+		    (rooms && strcasecmp(at + 1, bc->cfg->rooms_domain) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+/* The id of the service's own stanza id in a stored one-to-one stanza
+ * (the evidence log, a request), into out; false when it has none. */
+static bool reports_stanza_id_of(struct bc *bc, const char *text, char *out,
+				 size_t len)
+{
+	xmpp_stanza_t *s = xmpp_stanza_new_from_string(bc->xctx, text), *e;
+	bool found = false;
+
+	if (s == NULL)
+		return false;
+	if ((e = reports_own_sid(bc, s, false)) != NULL) {
+		snprintf(out, len, "%s", xmpp_stanza_get_attribute(e, "id"));
 		found = true;
 	}
 	xmpp_stanza_release(s);
@@ -196,35 +209,44 @@ static int reports_from_held(struct bc *bc, struct reports_case *c,
 	return 0;
 }
 
+int reports_sees(struct bc *bc, const char *room, const char *handle,
+		 bool *sees)
+{
+	enum store_affil affil = STORE_AFFIL_NONE;
+	struct store_room r;
+	int rc;
+
+	*sees = false;
+	memset(&r, 0, sizeof(r));
+	rc = store_room_get(bc->store, room, &r);
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
+	*sees = r.kind == STORE_ROOM_AUDIO;
+	store_room_clear(&r);
+	if (*sees)
+		return 0;
+	if (store_affil_get(bc->store, room, handle, &affil) != 0)
+		return BC_EINTERNAL;
+	*sees = affil >= STORE_AFFIL_MEMBER;
+	return 0;
+}
+
 /* A room message named by ref: kept when the room's archive has it, the
- * reported identity sent it and the reporter belongs to the room (an
- * audio room is open to every member).  Anything else is ignored. */
+ * reported identity sent it and the reporter could see it
+ * (reports_sees()).  Anything else is ignored. */
 static int reports_from_room(struct bc *bc, struct reports_case *c,
 			     const char *handle, const char *peer,
 			     const struct reports_ref *ref)
 {
 	struct store_archive_msg m;
-	struct store_room room;
-	enum store_affil affil = STORE_AFFIL_NONE;
 	char addr[JID_MAX];
 	bool sees;
 	size_t i;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	memset(&room, 0, sizeof(room));
-	rc = store_room_get(bc->store, ref->room, &room);
-	if (rc != 0)
-		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
-	sees = room.kind == STORE_ROOM_AUDIO;
-	store_room_clear(&room);
-	if (!sees) {
-		if (store_affil_get(bc->store, ref->room, handle, &affil) != 0)
-			return BC_EINTERNAL;
-		sees = affil >= STORE_AFFIL_MEMBER;
-	}
-	if (!sees)
-		return 0;
+	if ((rc = reports_sees(bc, ref->room, handle, &sees)) != 0 || !sees)
+		return rc;
 	rc = store_archive_get(bc->store, ref->room, ref->id, &m);
 	if (rc != 0)
 		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
@@ -325,7 +347,7 @@ static char *reports_cut(const char *s, size_t len)
 }
 
 xmpp_stanza_t *reports_clean_message(struct bc *bc, xmpp_stanza_t *msg,
-				     size_t body_max)
+				     size_t body_max, bool ours)
 {
 	xmpp_stanza_t *out, *c;
 	const char *type = xmpp_stanza_get_type(msg);
@@ -346,25 +368,15 @@ xmpp_stanza_t *reports_clean_message(struct bc *bc, xmpp_stanza_t *msg,
 		free(cut);
 		xmpp_free(bc->xctx, body);
 	}
-	/* The service's own stanza id names the message for moderators. */
-	for (c = xmpp_stanza_get_children(msg); c; c = xmpp_stanza_get_next(c)) {
-		const char *name = xmpp_stanza_get_name(c);
-		const char *ns = xmpp_stanza_get_ns(c);
-		const char *by = xmpp_stanza_get_attribute(c, "by");
-		const char *id = xmpp_stanza_get_attribute(c, "id");
-		xmpp_stanza_t *e;
-		const char *at;
+	/* The service's own stanza id names the message for moderators;
+	 * in a message from elsewhere it could be made up. */
+	if (ours && (c = reports_own_sid(bc, msg, true)) != NULL) {
+		xmpp_stanza_t *e = xep_add_child(out, "stanza-id", NS_SID);
 
-		if (name == NULL || ns == NULL || by == NULL || id == NULL ||
-		    strcmp(name, "stanza-id") != 0 || strcmp(ns, NS_SID) != 0 ||
-		    strlen(id) > REPORTS_ID_MAX || (at = strchr(by, '@')) == NULL ||
-		    (strcasecmp(at + 1, bc->cfg->service_domain) != 0 &&
-		     strcasecmp(at + 1, bc->cfg->rooms_domain) != 0))
-			continue;
-		e = xep_add_child(out, "stanza-id", NS_SID);
-		xmpp_stanza_set_attribute(e, "by", by);
-		xmpp_stanza_set_attribute(e, "id", id);
-		break;
+		xmpp_stanza_set_attribute(e, "by",
+					  xmpp_stanza_get_attribute(c, "by"));
+		xmpp_stanza_set_attribute(e, "id",
+					  xmpp_stanza_get_attribute(c, "id"));
 	}
 	return out;
 }
@@ -439,7 +451,8 @@ static void reports_tell(struct bc *bc, const char *to, uint64_t id,
 		    NULL)
 			continue;
 		reports_add_forwarded(
-			bc, m, reports_clean_message(bc, s, REPORTS_BODY_MAX),
+			bc, m,
+			reports_clean_message(bc, s, REPORTS_BODY_MAX, true),
 			v[i].ms);
 		xmpp_stanza_release(s);
 	}
@@ -563,8 +576,8 @@ int reports_received(struct bc *bc, const char *reporter,
 	if (msg != NULL) {
 		/* Stored as the moderators see it: rebuilt, under
 		 * addresses only. */
-		xmpp_stanza_t *clean = reports_clean_message(bc, msg,
-							     REPORTS_BODY_MAX);
+		xmpp_stanza_t *clean = reports_clean_message(
+			bc, msg, REPORTS_BODY_MAX, false);
 		char *t;
 		size_t len;
 

@@ -5,6 +5,7 @@
 #ifndef BC_XEP_REPORTS_H
 #define BC_XEP_REPORTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <strophe.h>
@@ -33,6 +34,13 @@ struct reports_ref {
 	const char *room;
 };
 
+/* Whether the member handle could see the messages of the room node
+ * room, into *sees: a member of it (or more), or any member for an audio
+ * room; false for a room that does not exist.  Returns 0 or a BC_E*
+ * code. */
+int reports_sees(struct bc *bc, const char *room, const char *handle,
+		 bool *sees);
+
 /* The member handle reports peer (a handle or an escaped address) for
  * reason (a XEP-0377 URN) with optional text.  The evidence is the n_refs
  * messages refs names, those that are the service's and between the two
@@ -56,10 +64,11 @@ int reports_received(struct bc *bc, const char *reporter,
 		     const char *reported, const char *reason,
 		     const char *text, xmpp_stanza_t *msg, unsigned long *id);
 
-/* A new message with msg's type, body (cut to body_max bytes) and the
- * service's own stanza id, its 'from' and 'to' made addresses under D
- * (or M): what a moderator may see of msg. */
+/* A new message with msg's type, body (cut to body_max bytes) and, when
+ * msg is ours (stored by the service), the service's own stanza id; its
+ * 'from' and 'to' made addresses under D (or M): what a moderator may see
+ * of msg. */
 xmpp_stanza_t *reports_clean_message(struct bc *bc, xmpp_stanza_t *msg,
-				     size_t body_max);
+				     size_t body_max, bool ours);
 
 #endif

@@ -638,6 +638,7 @@ HARNESS_TEST(forwarded_report_sanitised,
 		 "<forwarded xmlns='urn:xmpp:forward:0'><message "
 		 "from='bob@bc.test/x' to='alice@example.org/pc' type='chat'>"
 		 "<body>buy now</body><thread>t</thread>"
+		 SID("bob@bc.test", "made-up-elsewhere")
 		 "<x xmlns='jabber:x:oob'><url>http://x</url></x>"
 		 "</message></forwarded></message>",
 	 .sent = 1, .expect = {
@@ -645,7 +646,9 @@ HARNESS_TEST(forwarded_report_sanitised,
 		 "[delay:delay/@stamp]/client:message[@from='bob@bc.test']"
 		 "[@to='alice@bc.test'][client:body='buy now'][count(*) = 1]",
 	 },
-	 .never = {"alice@example.org", "jabber:x:oob"}})
+	 /* Nothing but the body: no other element, no stanza id that
+	  * another server could have made up. */
+	 .never = {"alice@example.org", "jabber:x:oob", "made-up-elsewhere"}})
 
 /* One report cannot make a huge stanza: the evidence forwarded is
  * bounded in number and size, and long bodies are cut. */
