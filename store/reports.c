@@ -485,6 +485,7 @@ static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
 	struct store_settle *a = arg;
 	struct store_offender o;
 	char idtext[24];
+	bool any_open;
 	int rc;
 
 	store_report_clear(&a->r);
@@ -514,6 +515,7 @@ static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
 	o.since_ms = INT64_MAX;
 	rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
 			    store_offender_one, &o);
+	any_open = o.any_open;
 	store_offender_free(&o);
 	if (rc != 0)
 		return rc;
@@ -523,7 +525,7 @@ static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
 	a->c.suspend = a->r.outcome == STORE_OUTCOME_SUSPEND;
 	a->c.until_ms = a->r.until_ms;
 	a->c.note = a->r.note;
-	a->c.lift = !o.any_open;
+	a->c.lift = !any_open;
 	if (a->r.outcome == STORE_OUTCOME_REMOVE) {
 		/* Nothing is left to sanction. */
 		rc = store_rec_del(st, txn, &store_rec_sanction, &a->c.s, 0);

@@ -420,7 +420,7 @@ out:
 	return rc;
 }
 
-/* Ad-hoc "reports": the open reports, a page at a time; one of them; its
+/* Ad-hoc "moderation": the open reports, a page at a time; one of them; its
  * resolution. */
 static int mod_reports_cmd(struct adhoc *a)
 {
@@ -453,7 +453,7 @@ static int mod_reports_cmd(struct adhoc *a)
 }
 
 static const struct xep_command mod_commands[] = {
-	{"reports", "Open reports", XEP_CMD_MODERATOR, mod_reports_cmd},
+	{"moderation", "Review reports", XEP_CMD_MODERATOR, mod_reports_cmd},
 	{NULL, NULL, 0, NULL},
 };
 
