@@ -110,7 +110,7 @@ void policy_report_filed(struct bc *bc, const char *reported)
 	if (bc->cfg->report_threshold == 0 || reported == NULL ||
 	    policy_report_node(bc, reported, node, sizeof(node)) != 0)
 		return;
-	if (store_report_offender(bc->store, node,
+	if (store_report_offender(bc->store, node, bc->cfg->service_domain,
 				  clock_now_ms() - bc->cfg->report_window_ms,
 				  bc->cfg->report_threshold, &restricted) != 0)
 		log_warnx("reports: the reports about %s could not be counted",

@@ -32,6 +32,7 @@ struct ctl_ctx {
 	int64_t token_ttl_ms;
 	FILE *out, *err;
 	const char *metrics_listen; /* the daemon's counters, or NULL */
+	const char *domain; /* D, to match reports' addresses, or NULL */
 };
 
 /* How long "stats" waits for the daemon's counters. */
@@ -517,7 +518,7 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 {
 	const char *note = NULL, *dur = NULL;
 	struct store_resolution res = {STORE_OUTCOME_DISMISS, NULL,
-				       "backchannelctl", 0, true};
+				       "backchannelctl", 0, true, NULL};
 	struct store_report r;
 	struct store_identity ident;
 	int64_t ms = 0;
@@ -555,6 +556,7 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 		return ctl_fail(c, CTL_USAGE, "--for goes with suspend only");
 	}
 	res.note = note;
+	res.domain = c->domain;
 	/* Only an identity can be removed: checked before anything
 	 * changes. */
 	rc = store_report_get(c->st, id, &r);
@@ -905,7 +907,7 @@ static int ctl_run_ctx(struct ctl_ctx *cp, int argc, char **argv)
 int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
 	    FILE *out, FILE *err)
 {
-	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL};
+	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL, NULL};
 
 	return ctl_run_ctx(&c, argc, argv);
 }
@@ -937,7 +939,7 @@ int ctl_main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ctl_ctx ctx = {NULL, 0, stdout, stderr, NULL};
+	struct ctl_ctx ctx = {NULL, 0, stdout, stderr, NULL, NULL};
 	const char *config = NULL;
 	struct cfg *cfg = NULL;
 	struct store *st = NULL;
@@ -998,6 +1000,7 @@ int ctl_main(int argc, char **argv)
 	ctx.st = st;
 	ctx.token_ttl_ms = cfg->token_ttl_ms;
 	ctx.metrics_listen = cfg->metrics_listen;
+	ctx.domain = cfg->service_domain;
 	rc = ctl_run_ctx(&ctx, argc, argv);
 	if (fflush(stdout) != 0 && rc == CTL_OK)
 		rc = CTL_FAIL;

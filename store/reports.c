@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "component/clock.h"
+#include "component/jid.h"
 #include "component/xmalloc.h"
 #include "store/store-int.h"
 
@@ -370,9 +371,37 @@ int store_sanction_list(struct store *st, struct store_sanction **out,
 			  0, NULL, NULL, (void **)out, n);
 }
 
+/* The address a report names as the address under D it stands for
+ * (lower-cased): reports name them in several forms (a handle, an
+ * escaped address, either @D, an outside user's bare JID, as the door
+ * that took them had them).  Without domain, as stored. */
+static void store_report_addr(const char *addr, const char *domain,
+			      char out[STORE_ADDR_SIZE])
+{
+	const char *at = addr ? strchr(addr, '@') : NULL;
+	char bare[STORE_ADDR_SIZE];
+	size_t i;
+
+	out[0] = '\0';
+	if (addr == NULL)
+		return;
+	if (at != NULL && domain != NULL && strcasecmp(at + 1, domain) == 0)
+		snprintf(out, STORE_ADDR_SIZE, "%.*s", (int)(at - addr), addr);
+	else if (at != NULL && domain != NULL &&
+		 jid_to_bare(addr, bare, sizeof(bare)) == 0 &&
+		 jid_escape_node(bare, out, STORE_ADDR_SIZE) == 0)
+		;
+	else
+		snprintf(out, STORE_ADDR_SIZE, "%s", addr);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] + 32);
+}
+
 /* The repeat-offender count: distinct reporters of open reports about one
  * address, made since a time. */
 struct store_offender {
+	const char *domain;
 	const char *reported; /* normalised */
 	int64_t since_ms;
 	char **reporters;
@@ -384,21 +413,25 @@ static int store_offender_one(DBC *c, void *rec, void *arg)
 {
 	struct store_report *r = rec;
 	struct store_offender *o = arg;
+	char a[STORE_ADDR_SIZE];
 	size_t i;
 
 	(void)c;
-	if (r->state != STORE_REPORT_OPEN || r->reported == NULL ||
-	    strcasecmp(r->reported, o->reported) != 0)
+	if (r->state != STORE_REPORT_OPEN)
+		return 0;
+	store_report_addr(r->reported, o->domain, a);
+	if (strcmp(a, o->reported) != 0)
 		return 0;
 	o->any_open = true;
 	if (r->created_ms < o->since_ms || r->reporter == NULL)
 		return 0;
+	store_report_addr(r->reporter, o->domain, a);
 	for (i = 0; i < o->n; i++)
-		if (strcasecmp(o->reporters[i], r->reporter) == 0)
+		if (strcmp(o->reporters[i], a) == 0)
 			return 0;
 	o->reporters = xreallocarray(o->reporters, o->n + 1,
 				     sizeof(*o->reporters));
-	o->reporters[o->n++] = xstrdup(r->reporter);
+	o->reporters[o->n++] = xstrdup(a);
 	return 0;
 }
 
@@ -448,8 +481,8 @@ static int store_offender_body(struct store *st, DB_TXN *txn, void *arg)
 }
 
 int store_report_offender(struct store *st, const char *reported,
-			  int64_t since_ms, unsigned threshold,
-			  bool *restricted)
+			  const char *domain, int64_t since_ms,
+			  unsigned threshold, bool *restricted)
 {
 	char key[STORE_ADDR_SIZE];
 	struct store_offender_check a;
@@ -457,9 +490,11 @@ int store_report_offender(struct store *st, const char *reported,
 
 	if (restricted != NULL)
 		*restricted = false;
-	if (store_addr_norm(reported, key) != 0 || threshold == 0)
+	if (reported == NULL || reported[0] == '\0' || threshold == 0)
 		return STORE_EINVAL;
+	store_report_addr(reported, domain, key);
 	memset(&a, 0, sizeof(a));
+	a.o.domain = domain;
 	a.o.reported = key;
 	a.o.since_ms = since_ms;
 	a.s.node = key;
@@ -506,11 +541,12 @@ static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
 				? a->res->until_ms
 				: 0;
 	rc = store_rec_put(st, txn, &store_rec_report, &a->r, 0);
-	if (rc != 0 || a->r.reported == NULL ||
-	    store_addr_norm(a->r.reported, a->key) != 0)
+	if (rc != 0 || a->r.reported == NULL || a->r.reported[0] == '\0')
 		return rc;
+	store_report_addr(a->r.reported, a->res->domain, a->key);
 	/* Any open report about the same address left? */
 	memset(&o, 0, sizeof(o));
+	o.domain = a->res->domain;
 	o.reported = a->key;
 	o.since_ms = INT64_MAX;
 	rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,

@@ -402,6 +402,9 @@ struct store_resolution {
 	bool announce;    /* note a STORE_CHANGE_REPORT for the daemon, which
 			   * tells the reporter (a change made by another
 			   * process) */
+	const char *domain; /* D, to match the forms a report's addresses
+			     * come in (node, node@D, an outside bare JID);
+			     * NULL: as stored */
 };
 
 /* Resolves open report id with res in one transaction: the report keeps
@@ -417,11 +420,13 @@ int store_report_settle(struct store *st, uint64_t id,
 
 /* After a report about reported: counts the distinct reporters of its
  * open reports created at or after since_ms, and when there are at least
- * threshold (> 0) of them, restricts it (its sanction's restricted flag).
+ * threshold (> 0) of them, restricts it (its sanction's restricted flag,
+ * under reported's address under D).  Addresses are matched in every form
+ * a report names them, given the service domain (NULL: as stored).
  * *restricted (may be NULL) says whether it is restricted now. */
 int store_report_offender(struct store *st, const char *reported,
-			  int64_t since_ms, unsigned threshold,
-			  bool *restricted);
+			  const char *domain, int64_t since_ms,
+			  unsigned threshold, bool *restricted);
 
 /*
  * Sanctions: per address under D (a handle or an escaped outside

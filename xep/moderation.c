@@ -199,7 +199,8 @@ int moderation_resolve(struct bc *bc, uint64_t id,
 		       const char *note, const char *by,
 		       struct store_report *out)
 {
-	struct store_resolution res = {outcome, note, by, 0, false};
+	struct store_resolution res = {outcome, note, by, 0, false,
+				       bc->cfg->service_domain};
 	struct store_report r;
 	char node[JID_MAX], addr[JID_MAX];
 	int rc;

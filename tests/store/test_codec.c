@@ -605,7 +605,8 @@ static void write_report_resolved(struct store *st)
 		.evidence = given,
 	};
 	struct store_resolution res = {STORE_OUTCOME_SUSPEND, "spam again",
-				       "mod@example.org", T0 + WEEK_MS, false};
+				       "mod@example.org", T0 + WEEK_MS, false,
+				       NULL};
 	uint64_t id;
 
 	write_evidence(st);
@@ -626,7 +627,7 @@ static void write_sanction(struct store *st)
 		r.reporter = (char *)by[i];
 		assert_int_equal(store_report_add(st, &r, false, NULL), 0);
 	}
-	assert_int_equal(store_report_offender(st, "alice", T0 - DAY_MS, 3,
+	assert_int_equal(store_report_offender(st, "alice", NULL, T0 - DAY_MS, 3,
 					       &restricted), 0);
 	assert_true(restricted);
 	assert_int_equal(store_sanction_suspend(st, "Alice", T0 + WEEK_MS,

@@ -360,7 +360,8 @@ static void fill(struct store *st)
 	{
 		struct store_resolution res = {STORE_OUTCOME_SUSPEND,
 					       "a <note> & more", "m@x.org",
-					       clock_now_ms() + 3600000, false};
+					       clock_now_ms() + 3600000, false,
+					       NULL};
 		struct store_sanction s = {"carol\\40x.org", 99, "why", true,
 					   42};
 		bool restricted;
@@ -368,7 +369,7 @@ static void fill(struct store *st)
 		assert_int_equal(store_report_add(st, &r, false, NULL), 0);
 		assert_int_equal(store_report_settle(st, 3, &res, NULL), 0);
 		assert_int_equal(store_sanction_put(st, &s), 0);
-		assert_int_equal(store_report_offender(st, "bob", 0, 1,
+		assert_int_equal(store_report_offender(st, "bob", NULL, 0, 1,
 						       &restricted), 0);
 		assert_true(restricted);
 	}

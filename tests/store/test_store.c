@@ -686,7 +686,7 @@ static void test_report_moderation(void **state)
 	struct store *st = *state;
 	struct store_report r, got, *list;
 	struct store_resolution res = {STORE_OUTCOME_WARN, "be nice", "m@x.org",
-				       0, true};
+				       0, true, NULL};
 	struct store_sanction s, *sv;
 	struct store_change *cv;
 	uint64_t id, cursor = 0;
@@ -702,11 +702,11 @@ static void test_report_moderation(void **state)
 	}
 	/* bob (twice) and carol (twice): two distinct, not three; with
 	 * dave's (id 5) three.  Made before since_ms: none count. */
-	assert_int_equal(store_report_offender(st, "EVE", T0 + 1, 3,
+	assert_int_equal(store_report_offender(st, "EVE", NULL, T0 + 1, 3,
 					       &restricted), 0);
 	assert_false(restricted);
 	assert_int_equal(store_sanction_get(st, "eve", &s), STORE_NOTFOUND);
-	assert_int_equal(store_report_offender(st, "eve", T0, 3, &restricted),
+	assert_int_equal(store_report_offender(st, "eve", NULL, T0, 3, &restricted),
 			 0);
 	assert_true(restricted);
 	assert_int_equal(store_sanction_get(st, "Eve", &s), 0);
@@ -791,6 +791,54 @@ static void test_report_moderation(void **state)
 	assert_int_equal(store_sanction_list(st, &sv, &n), 0);
 	assert_int_equal(n, 0);
 	store_sanction_list_free(sv, n);
+
+	/* The forms a report's addresses come in, matched given D: "bob"
+	 * and "bob@d.test" are one reporter, "zed", "zed@d.test" and
+	 * "ZED@d.test" one address; an outside user's bare JID is its
+	 * escaped address. */
+	{
+		static const char *const rs[][2] = {
+			{"bob", "zed"},
+			{"bob@d.test", "zed@d.test"},
+			{"carol@else.org/x", "ZED@d.test"},
+			{"bob", "x@else.org"},
+			{"dave", "x\\40else.org"},
+		};
+
+		for (i = 0; i < 5; i++) {
+			r.reporter = (char *)rs[i][0];
+			r.reported = (char *)rs[i][1];
+			assert_int_equal(store_report_add(st, &r, false, &id),
+					 0);
+		}
+	}
+	assert_int_equal(store_report_offender(st, "zed", NULL, T0, 2,
+					       &restricted), 0);
+	assert_false(restricted); /* as stored: one report names "zed" */
+	assert_int_equal(store_report_offender(st, "zed", "d.test", T0, 3,
+					       &restricted), 0);
+	assert_false(restricted); /* two distinct reporters */
+	assert_int_equal(store_report_offender(st, "zed", "d.test", T0, 2,
+					       &restricted), 0);
+	assert_true(restricted);
+	assert_int_equal(store_report_offender(st, "x\\40else.org", "d.test",
+					       T0, 2, &restricted), 0);
+	assert_true(restricted);
+	assert_int_equal(store_sanction_list(st, &sv, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(sv[0].node, "x\\40else.org");
+	assert_string_equal(sv[1].node, "zed");
+	store_sanction_list_free(sv, n);
+	/* Resolving the reports about zed in their forms lifts it once the
+	 * last is resolved. */
+	res.domain = "d.test";
+	assert_int_equal(store_report_settle(st, 6, &res, NULL), 0);
+	assert_int_equal(store_report_settle(st, 7, &res, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "zed", &s), 0);
+	assert_true(s.restricted);
+	store_sanction_clear(&s);
+	assert_int_equal(store_report_settle(st, 8, &res, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "zed", &s), STORE_NOTFOUND);
 }
 
 static void test_rooms(void **state)

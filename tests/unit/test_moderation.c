@@ -165,7 +165,7 @@ static void threshold_window(void **state)
 static void resolution_lifts(void **state)
 {
 	struct store_resolution res = {STORE_OUTCOME_DISMISS, "ok",
-				       "mod@example.org", 0, false};
+				       "mod@example.org", 0, false, "bc.test"};
 	struct harness *h = *state;
 	uint64_t a = add_report(h, "alice"), b = add_report(h, "bob");
 	uint64_t c;
@@ -420,7 +420,7 @@ static void adhoc_resolve_suspend_remove(void **state)
 static void ctl_resolution_announced(void **state)
 {
 	struct store_resolution res = {STORE_OUTCOME_DISMISS, NULL,
-				       "backchannelctl", 0, true};
+				       "backchannelctl", 0, true, NULL};
 	static const struct harness_step told[] = {
 		{.sent = 1, .expect = {
 			 "0: /message[@to='carol@example.org'][@from='bc.test']"
