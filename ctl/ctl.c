@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -513,6 +514,19 @@ static int ctl_duration(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 	return 0;
 }
 
+/* The handle a report names (handle, or handle@D), into out. */
+static const char *ctl_reported(struct ctl_ctx *c, const char *reported,
+				char out[JID_MAX])
+{
+	const char *at = strchr(reported, '@');
+
+	if (at != NULL && c->domain != NULL && strcasecmp(at + 1, c->domain) == 0)
+		snprintf(out, JID_MAX, "%.*s", (int)(at - reported), reported);
+	else
+		snprintf(out, JID_MAX, "%s", reported);
+	return out;
+}
+
 static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 			      int argc, char **argv)
 {
@@ -521,6 +535,7 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 				       "backchannelctl", 0, true, NULL};
 	struct store_report r;
 	struct store_identity ident;
+	char handle[JID_MAX];
 	int64_t ms = 0;
 	uint64_t id;
 	int rc, i;
@@ -565,7 +580,8 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 	if (rc != 0)
 		return ctl_store_fail(c, rc, argv[0]);
 	if (res.outcome == STORE_OUTCOME_REMOVE &&
-	    store_identity_get(c->st, r.reported, &ident) != 0) {
+	    store_identity_get(c->st, ctl_reported(c, r.reported, handle),
+			       &ident) != 0) {
 		rc = ctl_fail(c, CTL_FAIL,
 			      "report %s is not about an identity: suspend "
 			      "instead",
@@ -583,7 +599,7 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 	if (rc != 0)
 		return ctl_store_fail(c, rc, argv[0]);
 	if (res.outcome == STORE_OUTCOME_REMOVE)
-		rc = store_identity_remove(c->st, r.reported);
+		rc = store_identity_remove(c->st, handle);
 	store_report_clear(&r);
 	return rc == STORE_NOTFOUND ? CTL_OK : ctl_store_fail(c, rc, argv[0]);
 }
