@@ -53,23 +53,29 @@ enum policy_sanction policy_sanction(struct bc *bc, const char *node,
 	return out;
 }
 
-int policy_may_send(struct xep_stanza *st, const char *sender,
-		    const char *to_handle)
+const char *policy_suspended_text(int64_t until_ms)
 {
 	/* The error text outlives the call (the router sends it after the
 	 * handler returns); one stanza is handled at a time. */
 	static char text[160];
 	char when[40];
+
+	clock_format_xep82(until_ms, when, sizeof(when));
+	snprintf(text, sizeof(text),
+		 "Your account is suspended by the moderators until %s.",
+		 when);
+	return text;
+}
+
+int policy_may_send(struct xep_stanza *st, const char *sender,
+		    const char *to_handle)
+{
 	int64_t until;
 
 	switch (policy_sanction(st->bc, sender, &until)) {
 	case POLICY_SUSPENDED:
-		clock_format_xep82(until, when, sizeof(when));
-		snprintf(text, sizeof(text),
-			 "Your account is suspended by the moderators until "
-			 "%s.",
-			 when);
-		return xep_fail(st, BC_EPOLICY_VIOLATION, text);
+		return xep_fail(st, BC_EPOLICY_VIOLATION,
+				policy_suspended_text(until));
 	case POLICY_RESTRICTED:
 		if (to_handle == NULL ||
 		    policy_knows(st->bc, to_handle, sender, st->from_bare))

@@ -41,6 +41,11 @@ enum policy_sanction {
 enum policy_sanction policy_sanction(struct bc *bc, const char *node,
 				     int64_t *until_ms);
 
+/* The text of the error a suspended sender gets: "Your account is
+ * suspended by the moderators until TIME." (XEP-0082).  A static buffer,
+ * good until the next call. */
+const char *policy_suspended_text(int64_t until_ms);
+
 /* Whether st, from sender (its node; st->from_bare its real JID), may go
  * to the member to_handle (NULL: not a member).  Returns 0, or
  * BC_EPOLICY_VIOLATION with the error's text set: a suspended sender

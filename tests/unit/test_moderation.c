@@ -238,6 +238,57 @@ static void suspension_clock(void **state)
 			 STORE_NOTFOUND);
 }
 
+/* In a room: a suspended occupant's groupchat and private messages are
+ * refused, to nobody's hearing; others go on. */
+#define ROOM "den@rooms.bc.test"
+#define JOIN(from, nick)                                                       \
+	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
+	"<x xmlns='" NS_MUC "'/></presence>"
+#define SAY(from, id, text)                                                    \
+	"<message type='groupchat' id='" id "' from='" from "' to='" ROOM      \
+	"'><body>" text "</body></message>"
+static void suspended_in_rooms(void **state)
+{
+	static const struct harness_step room[] = {
+		{.send = JOIN("erin@example.org/pc", "erin")},
+		{.send = "<iq type='set' id='i1' from='erin@example.org/pc' "
+			 "to='" ROOM "'><query xmlns='" NS_MUC_OWNER "'><x "
+			 "xmlns='" NS_DATA "' type='submit'/></query></iq>"},
+		{.send = "<iq type='set' id='m1' from='erin@example.org/pc' "
+			 "to='" ROOM "'><query xmlns='" NS_MUC_ADMIN "'><item "
+			 "affiliation='member' jid='mal@bc.test'/></query></iq>",
+		 .expect = {"/iq[@type='result'][@id='m1']"}},
+		{.send = JOIN("mal@example.org/pc", "mal")},
+		{.send = SAY("mal@example.org/pc", "g1", "before"),
+		 .expect = {"/message[@to='erin@example.org/pc']"
+			    "/body[.='before']"}},
+	};
+	static const struct harness_step suspended[] = {
+		{.send = SAY("mal@example.org/pc", "g2", "during"),
+		 .sent = 1, .expect = {
+			 "0: /message[@type='error'][@to='mal@example.org/pc']"
+			 "//st:policy-violation",
+			 "0: contains(//st:text, 'until 2027-01-15T09:00:00.000Z')",
+		 }},
+		{.send = "<message type='chat' id='p1' from='mal@example.org/pc' "
+			 "to='" ROOM "/erin'><body>psst</body></message>",
+		 .sent = 1, .expect = {"0: //st:policy-violation"}},
+		{.send = SAY("erin@example.org/pc", "g3", "others speak"),
+		 .expect = {"/message[@to='mal@example.org/pc']"
+			    "/body[.='others speak']"}},
+		{.advance = HOUR,
+		 .send = SAY("mal@example.org/pc", "g4", "after"),
+		 .expect = {"/message[@to='erin@example.org/pc']"
+			    "/body[.='after']"}},
+	};
+	struct harness *h = *state;
+
+	harness_run(h, room);
+	assert_int_equal(store_sanction_suspend(h->store, "mal", T0 + HOUR,
+						NULL), 0);
+	harness_run(h, suspended);
+}
+
 HARNESS_TEST(adhoc_moderators_only,
 	{.send = EXECUTE("alice@example.org/pc", "moderation"),
 	 .sent = 1, .expect = {"0: /iq/error/st:forbidden"}},
@@ -457,6 +508,7 @@ int main(void)
 		T(threshold_window),
 		T(resolution_lifts),
 		T(suspension_clock),
+		T(suspended_in_rooms),
 		T(adhoc_moderators_only),
 		T(adhoc_paging),
 		T(adhoc_resolve_warn),
