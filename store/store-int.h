@@ -182,6 +182,27 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
 		 void *arg);
 
+/* A range of keys, [lo, hi): lo_len 0 is the first key, hi NULL past
+ * the last. */
+struct store_range {
+	const void *lo;
+	size_t lo_len;
+	const void *hi;
+	size_t hi_len;
+};
+
+/* store_dbwalk() over the keys of a range, from lo up (or, with
+ * STORE_WALK_REVERSE, from just before hi down). */
+int store_dbwalk_range(struct store *st, DB_TXN *txn, enum store_dbi i,
+		       const struct store_range *r, int flags,
+		       int (*fn)(DBC *c, const DBT *key, const DBT *val,
+				 void *arg),
+		       void *arg);
+
+/* Berkeley DB's default key order: k against the len bytes at b (<0, 0,
+ * >0). */
+int store_keycmp(const DBT *k, const void *b, size_t len);
+
 /* Counts the records of a database. */
 int store_dbcount(struct store *st, DB_TXN *txn, enum store_dbi i,
 		  uint64_t *n);

@@ -165,7 +165,7 @@ static int im_from_member(struct xep_stanza *st, const char *handle,
 		*verdict = IM_DROP;
 		return 0;
 	}
-	rc = requests_accept(st->bc, handle, node);
+	rc = requests_accept(st->bc, handle, node, false);
 	return rc < 0 ? rc : 0;
 }
 
