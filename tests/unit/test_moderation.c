@@ -498,6 +498,45 @@ static void ctl_resolution_announced(void **state)
 	harness_assert_count(h, 0);
 }
 
+/* The moderators' "report-resolve" (backchannelctl's report resolve run
+ * in the daemon) takes an outcome too; the tick announces it. */
+static void provision_resolve(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = EXECUTE(MOD, "report-resolve"), .capture = SESSION,
+		 .expect = {"0: //data:field[@var='outcome']",
+			    "0: //data:field[@var='for']"}},
+		{.send = NEXT(MOD, "report-resolve",
+			      FORM(FIELD("id", "1") FIELD("outcome", "suspend")
+				   FIELD("for", "3h") FIELD("note", "x"))),
+		 .sent = 1, .expect = {"0: /iq/cmd:command[@status='completed']"
+				       "/cmd:note[@type='info']"}},
+	};
+	static const struct harness_step told[] = {
+		{.expect = {
+			 "/message[@to='dave@example.org']/body[.='Your report 1 "
+			 "was reviewed by the moderators: mal@bc.test is "
+			 "suspended until 2027-01-15T11:00:00.300Z.']",
+			 "/message[@to='mal@example.org']",
+		 }},
+	};
+	struct harness *h = *state;
+	struct store_sanction s;
+
+	add_report(h, "dave");
+	bc_tick(h->bc);
+	clock_advance(300);
+	harness_run(h, steps);
+	assert_int_equal(store_sanction_get(h->store, "mal", &s), 0);
+	assert_int_equal(s.until_ms, T0 + 300 + 3 * HOUR);
+	store_sanction_clear(&s);
+	clock_advance(300);
+	harness_clear(h);
+	bc_tick(h->bc);
+	assert_int_equal(bc_flush(h->bc), 0);
+	harness_run(h, told);
+}
+
 /* clang-format on */
 
 int main(void)
@@ -514,6 +553,7 @@ int main(void)
 		T(adhoc_resolve_warn),
 		T(adhoc_resolve_suspend_remove),
 		T(ctl_resolution_announced),
+		T(provision_resolve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
