@@ -90,6 +90,7 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 	[STORE_DB_ROOM_CONFIG] = {"room-config", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_OCCUPANTS] = {"occupants", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_CHANGES] = {"changes", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_SANCTIONS] = {"sanctions", DB_BTREE, 0, -1, NULL},
 };
 
 /* Berkeley DB's own explanations go to the debug log: the error itself is

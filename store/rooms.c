@@ -575,8 +575,10 @@ static int store_archive_step(DBC *c, const DBT *k, const DBT *v, void *arg)
 		return 0;
 	rc = store_rec_decode(&store_rec_archive, k->data, k->size, v->data,
 			      v->size, &r);
-	if (rc != 0)
+	if (rc != 0) {
+		store_rec_clear(&store_rec_archive, &r); /* what was decoded */
 		return rc;
+	}
 	free(r.room);
 	if (!store_archive_match(a->q, &r.m)) {
 		store_archive_msg_clear(&r.m);

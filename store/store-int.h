@@ -38,6 +38,7 @@ enum store_dbi {
 	STORE_DB_ROOM_CONFIG,
 	STORE_DB_OCCUPANTS,
 	STORE_DB_CHANGES,
+	STORE_DB_SANCTIONS,
 	STORE_DB_N
 };
 
@@ -262,6 +263,12 @@ enum store_ftype {
 		       * then each string */
 	STORE_F_NUL,  /* an empty last key part (no member): the string part
 		       * before it keeps its NUL, as in "handle \0" */
+	STORE_F_OPT,  /* values only, no member: the fields after it are
+		       * optional.  A value may end just before them (they
+		       * read as zero), and they are left out when all of
+		       * them are zero or empty, so a record that does not
+		       * use them keeps the bytes it had before they were
+		       * added (docs/STORE.md, "Adding a field") */
 };
 
 struct store_field {
@@ -272,6 +279,7 @@ struct store_field {
 #define STORE_FIELD(t, T, m) {(t), sizeof(((T *)0)->m), offsetof(T, m)}
 #define STORE_FIELD_END {STORE_F_END, 0, 0}
 #define STORE_FIELD_NUL {STORE_F_NUL, 0, 0}
+#define STORE_FIELD_OPT {STORE_F_OPT, 0, 0}
 
 /* Room for any record's struct on the stack. */
 #define STORE_REC_MAX 1024
