@@ -37,6 +37,7 @@
 #include "component/limits.h"
 #include "component/log.h"
 #include "component/metrics.h"
+#include "component/policy.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
@@ -593,6 +594,7 @@ int reports_received(struct bc *bc, const char *reporter,
 	r.text = (char *)text;
 	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
 		goto out;
+	policy_report_filed(bc, reported);
 	metrics.reports++;
 	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
 				NULL, NULL);
@@ -625,6 +627,7 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 	r.text = (char *)text;
 	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
 		goto out;
+	policy_report_filed(bc, peer);
 	metrics.reports++;
 	*id = (unsigned long)rid;
 	ident_address(bc, handle, reporter);
