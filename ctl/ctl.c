@@ -782,6 +782,7 @@ int ctl_main(int argc, char **argv)
 			.peers = cfg->repl_peers.v,
 			.npeers = cfg->repl_peers.n,
 			.subordinate = true,
+			.reads_only = ctl_reads_only(argv[0]),
 		};
 
 		rc = store_open_repl(cfg->store_path, STORE_NO_CHECKPOINT, &rp,

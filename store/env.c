@@ -177,12 +177,40 @@ static int store_open_env(struct store *st)
 	return store_open_dbs(st);
 }
 
+static int store_open_dbs_in(struct store *st, DB_TXN *txn, bool create);
+
 /* Opens the databases and their indexes.  On a replica (store/repl.c)
  * nothing is created: a database not there yet, or locked out while the
  * replica syncs, is waited for. */
 int store_open_dbs(struct store *st)
 {
 	bool create = store_repl_may_create(st);
+	DB_TXN *txn = NULL;
+	int rc;
+
+	/* The master of a group: the opens in one transaction, whose commit
+	 * waits for the group's acknowledgements once, not once a database. */
+	if (st->repl != NULL && create) {
+		rc = st->env->txn_begin(st->env, NULL, &txn, 0);
+		if (rc != 0) {
+			log_errx("store: opening the databases: %s",
+				 db_strerror(rc));
+			return STORE_EFAIL;
+		}
+	}
+	rc = store_open_dbs_in(st, txn, create);
+	if (txn != NULL) {
+		if (rc == 0)
+			rc = txn->commit(txn, 0) == 0 ? 0 : STORE_EFAIL;
+		else
+			txn->abort(txn);
+	}
+	return rc;
+}
+
+static int store_open_dbs_in(struct store *st, DB_TXN *txn, bool create)
+{
+	uint32_t autocommit = txn == NULL ? DB_AUTO_COMMIT : 0;
 	int rc, i;
 
 	for (i = 0; i < STORE_DB_N; i++) {
@@ -201,14 +229,13 @@ int store_open_dbs(struct store *st)
 		if (d->flags != 0)
 			db->set_flags(db, d->flags);
 		snprintf(file, sizeof(file), "%s.db", d->name);
-		rc = db->open(db, NULL,
+		rc = db->open(db, txn,
 			      (st->flags & STORE_IN_MEMORY) ? NULL : file,
 			      (st->flags & STORE_IN_MEMORY) ? d->name : NULL,
 			      d->type,
-			      (create ? DB_CREATE : 0) | DB_AUTO_COMMIT |
-				      DB_THREAD,
+			      (create ? DB_CREATE : 0) | autocommit | DB_THREAD,
 			      0600);
-		if (rc != 0 && store_repl_retry_open(st, rc)) {
+		if (rc != 0 && txn == NULL && store_repl_retry_open(st, rc)) {
 			db->close(db, 0);
 			st->db[i] = NULL;
 			create = store_repl_may_create(st);
@@ -222,8 +249,8 @@ int store_open_dbs(struct store *st)
 		}
 		if (d->primary >= 0) {
 			rc = st->db[d->primary]->associate(
-				st->db[d->primary], NULL, db, store_index_key,
-				(create ? DB_CREATE : 0) | DB_AUTO_COMMIT);
+				st->db[d->primary], txn, db, store_index_key,
+				(create ? DB_CREATE : 0) | autocommit);
 			if (rc != 0) {
 				log_errx("store: cannot index %s: %s", d->name,
 					 db_strerror(rc));

@@ -38,6 +38,7 @@ struct store_repl {
 	unsigned *peer_port;
 	size_t npeers;
 	bool subordinate;
+	bool reads_only;
 	/* Set by the event callback (repmgr threads), read by the loop. */
 	int role;         /* enum store_role */
 	int changed;
@@ -174,11 +175,15 @@ int store_repl_configure(struct store *st)
 	    (rc = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR,
 				       2000000)) != 0 ||
 	    (rc = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY,
-				       1000000)) != 0 ||
+				       500000)) != 0 ||
 	    (rc = env->rep_set_timeout(env, DB_REP_ELECTION_RETRY,
-				       1000000)) != 0 ||
+				       500000)) != 0 ||
 	    (rc = env->rep_set_timeout(env, DB_REP_ELECTION_TIMEOUT,
-				       2000000)) != 0)
+				       1000000)) != 0 ||
+	    /* A checkpoint on the master does not wait (30 s by default)
+	     * for the replicas to write their pages first: they have the
+	     * log, and recover from it. */
+	    (rc = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) != 0)
 		goto out;
 	/* A two-site group may elect the survivor alone. */
 	if (r->npeers == 1)
@@ -228,8 +233,11 @@ int store_repl_start(struct store *st)
 
 	/* The daemon runs the listener and the election threads; a
 	 * subordinate process (backchannelctl) joins them. */
-	rc = st->env->repmgr_start(st->env, r->subordinate ? 1 : 3,
-				   DB_REP_ELECTION);
+	if (r->subordinate && r->reads_only)
+		rc = 0;
+	else
+		rc = st->env->repmgr_start(st->env, r->subordinate ? 1 : 3,
+					   DB_REP_ELECTION);
 	if (rc == DB_REP_IGNORE) {
 		rc = 0;
 	} else if (rc != 0) {
@@ -245,9 +253,9 @@ int store_repl_start(struct store *st)
 		struct timespec ts = {0, 20 * 1000000L};
 
 		if (role == STORE_ROLE_MASTER &&
-		    (!r->subordinate || store_repl_quorum_connected(st))) {
+		    (!r->subordinate || r->reads_only ||
+		     store_repl_quorum_connected(st)))
 			return 0;
-		}
 		if (role == STORE_ROLE_REPLICA &&
 		    (r->subordinate ||
 		     __atomic_load_n(&r->startup_done, __ATOMIC_SEQ_CST)))
@@ -385,8 +393,12 @@ int store_repl_show(struct store *st, FILE *out)
 			master ? "master"
 			       : sp->st_status == DB_REP_MASTER ? "replica"
 								  : "-",
-			list[i].status == DB_REPMGR_CONNECTED ? "connected"
-							       : "disconnected");
+			/* A replica's own connections belong to its daemon,
+			 * which this process does not see. */
+			sp->st_status != DB_REP_MASTER ? "-"
+			: list[i].status == DB_REPMGR_CONNECTED
+				? "connected"
+				: "disconnected");
 	}
 	/* Compare the sites' positions for the lag: the master's is where
 	 * the group is, a replica's where it has got to. */
@@ -414,6 +426,7 @@ int store_open_repl(const char *path, unsigned flags,
 	r->priority = rp->priority;
 	r->ack_timeout_ms = rp->ack_timeout_ms;
 	r->subordinate = rp->subordinate;
+	r->reads_only = rp->reads_only;
 	r->peer_host = xcalloc(rp->npeers, sizeof(*r->peer_host));
 	r->peer_port = xcalloc(rp->npeers, sizeof(*r->peer_port));
 	r->npeers = rp->npeers;

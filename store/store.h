@@ -63,6 +63,10 @@ struct store_repl_params {
 	char *const *peers;
 	size_t npeers;
 	bool subordinate;
+	/* A subordinate handle that only reads does not wait for its own
+	 * connections to the other sites (which a write needs for its
+	 * acknowledgements). */
+	bool reads_only;
 };
 
 /* store_open() for a site of a group: returns once this site is the
