@@ -1,5 +1,5 @@
 #!/bin/sh
-# repl.sh - one-to-one relays through the master of a replication group of
+# repl.sh ("make bench-repl") - one-to-one relays through the master of a replication group of
 # three sites on loopback, with quorum acknowledgements, against the same
 # daemon alone (docs/SCALING.md, "Measured here").
 #
