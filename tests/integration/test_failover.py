@@ -180,3 +180,46 @@ def test_kill9_master_mid_burst(server, connect):
     finally:
         for d in sites:
             d.close()
+
+
+def test_no_quorum_nothing_revealed(server, connect):
+    """With both replicas gone the master cannot get a quorum's
+    acknowledgement: what it stored is not revealed (the message is not
+    relayed), and the daemon stops rather than serve without a group."""
+    sites = make_group(server)
+    try:
+        for d in sites:
+            d.start()
+        master = the_master(sites)
+        master.wait_ready(connect("probe", resource="ready"))
+        ctl_ok(master, "identity", "add", "alice")
+        ctl_ok(master, "identity", "add", "bob")
+        alice = connect("alice")
+        bob = connect("bob")
+        link(master, alice, "alice")
+        link(master, bob, "bob")
+        ctl_ok(master, "follow", "alice", "bob")
+        mark = alice.mark()
+        bob.send_raw("<message to='%s' type='chat'><body>with quorum</body>"
+                     "</message>" % addr("alice"))
+        alice.wait_for(is_message_from(addr("bob"), "with quorum"),
+                       since=mark, timeout=10, what="a relayed message")
+        for d in sites:
+            if d is not master:
+                d.kill9()
+        mark = alice.mark()
+        bob.send_raw("<message to='%s' type='chat'><body>no quorum</body>"
+                     "</message>" % addr("alice"))
+        # ack-timeout is 2 s: the pass's flush fails, the daemon stops.
+        h.wait_until(lambda: not master.running(), 15, interval=0.2,
+                     what="the master stopping without a quorum")
+        assert master.proc.returncode != 0
+        with open(master.log_path, encoding="utf-8", errors="replace") as f:
+            assert "not acknowledged by a quorum" in f.read()
+        time.sleep(0.5)
+        got = [el for el in alice.received[mark:]
+               if is_message_from(addr("bob"), "no quorum")(el)]
+        assert not got, "relayed without a quorum's acknowledgement"
+    finally:
+        for d in sites:
+            d.close()
