@@ -296,8 +296,12 @@ static void daemon_shutdown(struct daemon *d)
  * the router could not be made. */
 static int daemon_serve(struct daemon *d)
 {
-	if (d->replicated && store_repl_refresh(d->store) != 0)
-		return -1;
+	if (d->replicated) {
+		log_info("this site is now the master of the replication "
+			 "group: connecting");
+		if (store_repl_refresh(d->store) != 0)
+			return -1;
+	}
 	d->bc = bc_new(d->cfg, d->store, d->xctx, daemon_transport, d);
 	if (d->bc == NULL)
 		return -1;
@@ -339,9 +343,6 @@ static void daemon_standby(struct daemon *d)
 			next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
 		}
 	}
-	if (!daemon_stop)
-		log_info("this site is now the master of the replication "
-			 "group: connecting");
 }
 
 int daemon_check_config(const char *path)
