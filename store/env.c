@@ -167,8 +167,8 @@ static int store_open_env(struct store *st)
 			return STORE_EFAIL;
 	}
 	rc = st->env->open(st->env, st->path, envflags, 0600);
-	if (rc == EINVAL && store_repl_reset_env(st) == 0)
-		return store_open_env(st);
+	if (rc == EINVAL)
+		store_repl_explain_einval(st);
 	if (rc != 0) {
 		log_errx("store: cannot open environment %s: %s",
 			 st->path ? st->path : "(memory)", db_strerror(rc));

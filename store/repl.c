@@ -46,7 +46,6 @@ struct store_repl {
 	unsigned long perm_failed;
 	unsigned long perm_seen;
 	unsigned open_tries; /* store_repl_retry_open() */
-	bool env_reset;      /* store_repl_reset_env() */
 	int connections;     /* this process's, to other sites */
 };
 
@@ -276,30 +275,14 @@ int store_repl_start(struct store *st)
 	}
 }
 
-int store_repl_reset_env(struct store *st)
+void store_repl_explain_einval(const struct store *st)
 {
-	DB_ENV *env = NULL;
-	int rc;
-
-	if (st->repl == NULL || st->repl->env_reset)
-		return STORE_EINVAL;
-	st->repl->env_reset = true;
-	st->env->close(st->env, 0);
-	st->env = NULL;
-	if (db_env_create(&env, 0) != 0)
-		return STORE_EFAIL;
-	/* Not forced: refused while another process has it open. */
-	rc = env->remove(env, st->path, 0);
-	if (rc != 0) {
-		log_errx("store: the environment at %s was opened without "
-			 "replication and is in use: %s",
-			 st->path, db_strerror(rc));
-		return STORE_EFAIL;
-	}
-	log_info("store: the environment at %s was made without "
-		 "replication: made anew (the databases and the log stay)",
+	if (st->repl == NULL)
+		return;
+	log_errx("store: the environment at %s was made without replication "
+		 "(a single instance's store?): a site starts from an empty "
+		 "store directory, which the group fills (docs/SCALING.md)",
 		 st->path);
-	return 0;
 }
 
 bool store_repl_may_create(const struct store *st)

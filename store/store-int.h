@@ -91,10 +91,9 @@ int store_repl_configure(struct store *st);
 int store_repl_start(struct store *st);
 /* Databases may be created here (no group, or this site is the master). */
 bool store_repl_may_create(const struct store *st);
-/* The environment's regions were made without replication (a store that
- * was not a site before): removes them, once, when no process uses them,
- * so that the next open makes them anew.  0 when it did. */
-int store_repl_reset_env(struct store *st);
+/* Says why a site's environment would not open (EINVAL): its regions
+ * were made without replication. */
+void store_repl_explain_einval(const struct store *st);
 /* A database open that may succeed later on a replica still syncing. */
 bool store_repl_retry_open(struct store *st, int rc);
 /* Commits not acknowledged by a quorum since the last call. */
