@@ -33,6 +33,18 @@ def make_group(server, n=3):
     return sites
 
 
+def close_all(sites):
+    """Stops and removes the sites; fails on what a sanitizer reported in
+    their logs (a sanitizer build)."""
+    reports = []
+    for d in sites:
+        d.stop()
+        reports += d.sanitizer_reports()
+    for d in sites:
+        d.close()
+    assert not reports, "\n".join(reports)
+
+
 def role_of(d):
     """This site's role as backchannelctl group shows it, or None."""
     rc, out, _ = d.ctl("group")
@@ -96,8 +108,7 @@ def test_group_refuses_writes_on_a_replica(server, connect):
         assert len([l for l in out.splitlines() if ":" in l
                     and l.split()[1] in ("master", "replica")]) >= 2, out
     finally:
-        for d in sites:
-            d.close()
+        close_all(sites)
 
 
 def test_kill9_master_mid_burst(server, connect):
@@ -178,8 +189,7 @@ def test_kill9_master_mid_burst(server, connect):
                      interval=0.3, what="the old master back as a replica")
         assert role_of(new) == "master"
     finally:
-        for d in sites:
-            d.close()
+        close_all(sites)
 
 
 def test_no_quorum_nothing_revealed(server, connect):
@@ -221,5 +231,4 @@ def test_no_quorum_nothing_revealed(server, connect):
                if is_message_from(addr("bob"), "no quorum")(el)]
         assert not got, "relayed without a quorum's acknowledgement"
     finally:
-        for d in sites:
-            d.close()
+        close_all(sites)
