@@ -23,4 +23,12 @@ CTLWAIT_FLAGS =
 bench-ctl-wait: bench/relay_driver backchanneld backchannelctl
 	$(SHELL) $(srcdir)/bench/ctlwait.sh -b . $(CTLWAIT_FLAGS)
 
-.PHONY: bench-relay bench-ctl-wait
+# "make bench-repl": relays through the master of a three-site replication
+# group against the daemon alone (bench/repl.sh; docs/SCALING.md).
+EXTRA_DIST += bench/repl.sh
+REPL_FLAGS =
+
+bench-repl: bench/relay_driver backchanneld backchannelctl
+	$(SHELL) $(srcdir)/bench/repl.sh -b . $(REPL_FLAGS)
+
+.PHONY: bench-relay bench-ctl-wait bench-repl

@@ -42,6 +42,7 @@ enum cfg_type {
 	CFG_BOOL,
 	CFG_LEVEL,
 	CFG_LISTEN,
+	CFG_ADDRS, /* IP:port, appended to a list */
 };
 
 struct cfg_attr {
@@ -140,6 +141,19 @@ static const struct cfg_attr metrics_attrs[] = {
 	{NULL, 0, false, 0},
 };
 
+/* <replication listen=... priority=... ack-timeout=.../> and one
+ * <peer address=.../> per other site (store/repl.c). */
+static const struct cfg_attr replication_attrs[] = {
+	{"listen", CFG_LISTEN, true, F(repl_listen)},
+	{"priority", CFG_UINT, false, F(repl_priority)},
+	{"ack-timeout", CFG_DURATION, false, F(repl_ack_timeout_ms)},
+	{NULL, 0, false, 0},
+};
+static const struct cfg_attr peer_attrs[] = {
+	{"address", CFG_ADDRS, true, F(repl_peers)},
+	{NULL, 0, false, 0},
+};
+
 static const struct cfg_elem cfg_elems[] = {
 	{"server", true, false, server_attrs},
 	{"service", true, false, service_attrs},
@@ -156,6 +170,8 @@ static const struct cfg_elem cfg_elems[] = {
 	{"retraction", false, false, retraction_attrs},
 	{"reconnect", false, false, reconnect_attrs},
 	{"metrics", false, false, metrics_attrs},
+	{"replication", false, false, replication_attrs},
+	{"peer", false, true, peer_attrs},
 	{NULL, false, false, NULL},
 };
 
@@ -424,6 +440,17 @@ static void cfg_take(struct cfg_errors *e, struct cfg *cfg, long line,
 			return;
 		}
 		goto string;
+	case CFG_ADDRS:
+		if (cfg_parse_listen(value, NULL, NULL) < 0) {
+			cfg_error(e, line,
+				  "<%s %s=\"%s\">: expected an IP address and "
+				  "port such as 127.0.0.1:7701",
+				  elem, a->name, value);
+			return;
+		}
+		if (field)
+			cfg_jids_add(field, value);
+		return;
 	case CFG_LEVEL:
 		level = log_level_parse(value);
 		if (level < 0) {
@@ -522,7 +549,8 @@ static void cfg_walk(struct cfg_errors *e, struct cfg *cfg, xmlNode *root)
 				  "unknown element <%s> (expected server, "
 				  "service, rooms, store, admin, moderator, log, "
 				  "limits, requests, tokens, evidence, "
-				  "reports, retraction, reconnect or metrics)",
+				  "reports, retraction, reconnect, metrics, "
+				  "replication or peer)",
 				  (const char *)node->name);
 			continue;
 		}
@@ -605,6 +633,8 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->reconnect_max_ms = 60000;
 	cfg->checkpoint_ms = 60000;
 	cfg->store_reserve_mb = 64;
+	cfg->repl_priority = 100;
+	cfg->repl_ack_timeout_ms = 2000;
 }
 
 /* The line of the first child <name> of root, or 0 when there is none
@@ -639,6 +669,18 @@ static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
 	if (cfg->checkpoint_ms < 1000)
 		cfg_error(e, cfg_line_of(root, "store"),
 			  "<store checkpoint>: must be at least 1s");
+	if (cfg->repl_listen == NULL && cfg->repl_peers.n > 0)
+		cfg_error(e, cfg_line_of(root, "peer"),
+			  "<peer> needs <replication listen=...>");
+	if (cfg->repl_listen != NULL &&
+	    (cfg->repl_peers.n < 1 || cfg->repl_peers.n > 4))
+		cfg_error(e, cfg_line_of(root, "replication"),
+			  "<replication>: a group has 2 to 5 sites: give 1 to "
+			  "4 <peer> elements (%zu given)",
+			  cfg->repl_peers.n);
+	if (cfg->repl_listen != NULL && cfg->repl_ack_timeout_ms < 10)
+		cfg_error(e, cfg_line_of(root, "replication"),
+			  "<replication ack-timeout>: must be at least 10ms");
 }
 
 static int cfg_from_doc(const char *name, xmlDoc *doc, struct cfg **out,
@@ -738,6 +780,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->rooms_secret);
 	free(cfg->store_path);
 	free(cfg->metrics_listen);
+	free(cfg->repl_listen);
+	cfg_jids_free(&cfg->repl_peers);
 	cfg_jids_free(&cfg->admins);
 	cfg_jids_free(&cfg->moderators);
 	free(cfg);

@@ -90,6 +90,14 @@ struct cfg {
 	/* <metrics listen="127.0.0.1:9107"/>: the OpenMetrics listener
 	 * (component/metrics.h); NULL when there is none. */
 	char *metrics_listen;
+
+	/* <replication listen="IP:port" priority="100" ack-timeout="2s"/>
+	 * and <peer address="IP:port"/> for each other site: a site of a
+	 * replication group (store/repl.c); repl_listen NULL without. */
+	char *repl_listen;
+	unsigned repl_priority;
+	int64_t repl_ack_timeout_ms;
+	struct cfg_jids repl_peers; /* "IP:port" each */
 };
 
 /* Parses and validates path.  On success returns 0 and stores a new cfg in

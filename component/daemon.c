@@ -6,6 +6,11 @@
  * router queues replies in the outbox), then bc_flush() makes the pass's
  * store writes durable with one log flush and only then writes the queued
  * stanzas.  Signals only set flags; the loop acts on them.
+ *
+ * As a site of a replication group (<replication/>), the daemon serves
+ * only while its site is the master: a replica waits, with no component
+ * connection, until the group elects it; a master that loses its role
+ * closes its connections and waits again (docs/SCALING.md).
  */
 #include <config.h>
 
@@ -50,6 +55,7 @@ struct daemon {
 	struct conn *rooms;   /* M */
 	struct metrics_listener *metrics; /* NULL without <metrics/> */
 	int64_t space_checked_ms;
+	bool replicated; /* a site of a replication group */
 };
 
 static void daemon_signal(int sig)
@@ -226,17 +232,29 @@ static void daemon_space(struct daemon *d, bool now)
 	}
 }
 
+static void daemon_hup_check(void)
+{
+	if (daemon_hup) {
+		daemon_hup = 0;
+		log_reopen();
+		log_info("log reopened");
+	}
+}
+
 static void daemon_loop(struct daemon *d)
 {
 	int64_t next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
 	int64_t wait;
 
 	while (!daemon_stop) {
-		if (daemon_hup) {
-			daemon_hup = 0;
-			log_reopen();
-			log_info("log reopened");
+		if (d->replicated &&
+		    store_role(d->store, NULL) != STORE_ROLE_MASTER) {
+			log_warnx("this site is no longer the master of the "
+				  "replication group: closing the component "
+				  "connections");
+			return;
 		}
+		daemon_hup_check();
 		wait = daemon_min(conn_tick(d->service), conn_tick(d->rooms));
 		wait = daemon_min(wait, DAEMON_MAX_WAIT_MS);
 		daemon_space(d, false);
@@ -265,13 +283,66 @@ static void daemon_shutdown(struct daemon *d)
 {
 	int64_t deadline = clock_mono_ms() + DAEMON_CLOSE_MS;
 
-	log_info("shutting down");
 	(void)bc_flush(d->bc);
 	conn_close(d->service);
 	conn_close(d->rooms);
 	while ((!conn_is_closed(d->service) || !conn_is_closed(d->rooms)) &&
 	       clock_mono_ms() < deadline)
 		xmpp_run_once(d->xctx, 50);
+}
+
+/* Serves until a stop signal or, in a group, until this site is no longer
+ * the master: the router, the two connections, the loop.  Returns -1 when
+ * the router could not be made. */
+static int daemon_serve(struct daemon *d)
+{
+	if (d->replicated) {
+		log_info("this site is now the master of the replication "
+			 "group: connecting");
+		if (store_repl_refresh(d->store) != 0)
+			return -1;
+	}
+	d->bc = bc_new(d->cfg, d->store, d->xctx, daemon_transport, d);
+	if (d->bc == NULL)
+		return -1;
+	d->service = daemon_conn(d, d->cfg->service_domain,
+				 d->cfg->service_secret);
+	d->rooms = daemon_conn(d, d->cfg->rooms_domain, d->cfg->rooms_secret);
+	daemon_loop(d);
+	if (daemon_stop)
+		log_info("shutting down");
+	daemon_shutdown(d);
+	conn_free(d->service);
+	conn_free(d->rooms);
+	bc_free(d->bc);
+	d->service = d->rooms = NULL;
+	d->bc = NULL;
+	return 0;
+}
+
+/* A replica: waits for this site to become the master (the replication
+ * manager's event sets the role; store_role() reads it), keeping the
+ * store's upkeep. */
+static void daemon_standby(struct daemon *d)
+{
+	int64_t next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
+	char master[300];
+
+	if (store_master_addr(d->store, master, sizeof(master)) != 0)
+		snprintf(master, sizeof(master), "not known yet");
+	log_info("this site is a replica (master: %s): waiting to be elected",
+		 master);
+	while (!daemon_stop &&
+	       store_role(d->store, NULL) != STORE_ROLE_MASTER) {
+		struct timespec ts = {0, 20 * 1000000L};
+
+		daemon_hup_check();
+		nanosleep(&ts, NULL);
+		if (clock_mono_ms() >= next_maintain) {
+			store_maintain(d->store);
+			next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
+		}
+	}
 }
 
 int daemon_check_config(const char *path)
@@ -315,7 +386,29 @@ int daemon_run(const struct daemon_opts *opts)
 		 d.cfg->log_syslog);
 	srand48((long)time(NULL) ^ (long)getpid());
 
-	if (store_open(d.cfg->store_path,
+	if (d.cfg->repl_listen != NULL) {
+		struct store_repl_params rp = {
+			.listen = d.cfg->repl_listen,
+			.priority = d.cfg->repl_priority,
+			.ack_timeout_ms = d.cfg->repl_ack_timeout_ms,
+			.peers = d.cfg->repl_peers.v,
+			.npeers = d.cfg->repl_peers.n,
+		};
+
+		d.replicated = true;
+		log_info("a site of a replication group: %s, %zu other "
+			 "site(s)",
+			 rp.listen, rp.npeers);
+		if (store_open_repl(d.cfg->store_path,
+				    d.cfg->store_lazy_evidence
+					    ? STORE_LAZY_EVIDENCE
+					    : 0,
+				    &rp, &d.store) != 0) {
+			log_errx("cannot open the store at %s",
+				 d.cfg->store_path);
+			goto out;
+		}
+	} else if (store_open(d.cfg->store_path,
 		       d.cfg->store_lazy_evidence ? STORE_LAZY_EVIDENCE : 0,
 		       &d.store) != 0) {
 		log_errx("cannot open the store at %s", d.cfg->store_path);
@@ -328,19 +421,23 @@ int daemon_run(const struct daemon_opts *opts)
 		log_errx("cannot create the XMPP context");
 		goto out;
 	}
-	d.bc = bc_new(d.cfg, d.store, d.xctx, daemon_transport, &d);
-	if (d.bc == NULL)
-		goto out;
 	if (metrics_start(d.cfg, clock_now_ms(), &d.metrics) < 0)
 		goto out;
-	d.service = daemon_conn(&d, d.cfg->service_domain, d.cfg->service_secret);
-	d.rooms = daemon_conn(&d, d.cfg->rooms_domain, d.cfg->rooms_secret);
 	log_info("backchanneld %s: service %s, rooms %s, server %s:%u",
 		 PACKAGE_VERSION, d.cfg->service_domain, d.cfg->rooms_domain,
 		 d.cfg->server_host, d.cfg->server_port);
 
-	daemon_loop(&d);
-	daemon_shutdown(&d);
+	if (!d.replicated) {
+		if (daemon_serve(&d) < 0)
+			goto out;
+	} else {
+		while (!daemon_stop) {
+			if (store_role(d.store, NULL) != STORE_ROLE_MASTER)
+				daemon_standby(&d);
+			if (!daemon_stop && daemon_serve(&d) < 0)
+				goto out;
+		}
+	}
 	status = EXIT_SUCCESS;
 out:
 	metrics_stop(d.metrics);

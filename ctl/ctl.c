@@ -759,6 +759,26 @@ static int ctl_import(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 	return data_import(c->st, argv[0], c->err);
 }
 
+static int ctl_group(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		     char **argv)
+{
+	return ctl_store_fail(c, store_repl_show(c->st, c->out), "group");
+}
+
+/* In a replication group, a replica's store is read-only: these commands
+ * only read, every other one is refused there (docs/SCALING.md). */
+static bool ctl_reads_only(const char *word)
+{
+	static const char *const reads[] = {"stats", "dump", "reports",
+					    "group", NULL};
+	size_t i;
+
+	for (i = 0; reads[i] != NULL; i++)
+		if (strcmp(word, reads[i]) == 0)
+			return true;
+	return false;
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{"identity", "add", 1, 1, "identity add HANDLE [--name NAME] [--bot]",
 	 "Creates an identity.", 1, ctl_identity_add},
@@ -818,6 +838,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"stats", NULL, 0, 0, "stats",
 	 "Prints record counts, then the running daemon's counters when the\n"
 	 "configuration has <metrics listen=.../>.", 0, ctl_stats},
+	{"group", NULL, 0, 0, "group",
+	 "Shows the replication group: its sites, their roles, this site.",
+	 0, ctl_group},
 	{NULL, NULL, 0, 0, NULL, NULL, 0, NULL},
 };
 
@@ -1007,9 +1030,40 @@ int ctl_main(int argc, char **argv)
 		rc = CTL_FAIL;
 		goto out;
 	}
-	if (store_open(cfg->store_path, STORE_NO_CHECKPOINT, &st) != 0) {
+	if (cfg->repl_listen != NULL) {
+		/* Joins the replication manager of the daemon of this site. */
+		struct store_repl_params rp = {
+			.listen = cfg->repl_listen,
+			.priority = cfg->repl_priority,
+			.ack_timeout_ms = cfg->repl_ack_timeout_ms,
+			.peers = cfg->repl_peers.v,
+			.npeers = cfg->repl_peers.n,
+			.subordinate = true,
+			.reads_only = ctl_reads_only(argv[0]),
+		};
+
+		rc = store_open_repl(cfg->store_path, STORE_NO_CHECKPOINT, &rp,
+				     &st);
+	} else {
+		rc = store_open(cfg->store_path, STORE_NO_CHECKPOINT, &st);
+	}
+	if (rc != 0) {
 		fprintf(stderr, "backchannelctl: cannot open the store at %s\n",
 			cfg->store_path);
+		rc = CTL_FAIL;
+		goto out;
+	}
+	if (store_role(st, NULL) == STORE_ROLE_REPLICA &&
+	    !ctl_reads_only(argv[0]) && !ctl_has_help(argc, argv)) {
+		char master[300];
+
+		if (store_master_addr(st, master, sizeof(master)) != 0)
+			snprintf(master, sizeof(master), "(none known now)");
+		fprintf(stderr,
+			"backchannelctl: this site is a replica of the "
+			"replication group; changes are made on the master, "
+			"%s: run the command there\n",
+			master);
 		rc = CTL_FAIL;
 		goto out;
 	}

@@ -7,4 +7,5 @@ dist_doc_DATA += \
 	docs/DATA-FORMAT.md \
 	docs/OPERATIONS.md \
 	docs/PROTOCOL.md \
+	docs/SCALING.md \
 	docs/STORE.md

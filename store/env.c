@@ -100,7 +100,7 @@ static void store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	log_debug("berkeley db: %s", msg);
 }
 
-static void store_close_handles(struct store *st)
+void store_close_dbs(struct store *st)
 {
 	/* A handle that leaves checkpoints to the daemon does not write the
 	 * databases' pages at close either (recovery has them in the log):
@@ -121,6 +121,11 @@ static void store_close_handles(struct store *st)
 			st->db[i] = NULL;
 		}
 	}
+}
+
+static void store_close_handles(struct store *st)
+{
+	store_close_dbs(st);
 	if (st->env != NULL) {
 		st->env->close(st->env, 0);
 		st->env = NULL;
@@ -131,7 +136,7 @@ static int store_open_env(struct store *st)
 {
 	uint32_t envflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |
 			    DB_INIT_LOCK | DB_INIT_MPOOL | DB_THREAD;
-	int rc, i;
+	int rc;
 
 	rc = db_env_create(&st->env, 0);
 	if (rc != 0) {
@@ -157,12 +162,59 @@ static int store_open_env(struct store *st)
 		if (!(st->flags & STORE_SYNC_EACH))
 			st->env->set_flags(st->env, DB_TXN_NOSYNC, 1);
 	}
+	if (st->repl != NULL) {
+		envflags |= DB_INIT_REP;
+		if (store_repl_configure(st) != 0)
+			return STORE_EFAIL;
+	}
 	rc = st->env->open(st->env, st->path, envflags, 0600);
+	if (rc == EINVAL)
+		store_repl_explain_einval(st);
 	if (rc != 0) {
 		log_errx("store: cannot open environment %s: %s",
 			 st->path ? st->path : "(memory)", db_strerror(rc));
 		return STORE_EFAIL;
 	}
+	if (st->repl != NULL && store_repl_start(st) != 0)
+		return STORE_EFAIL;
+	return store_open_dbs(st);
+}
+
+static int store_open_dbs_in(struct store *st, DB_TXN *txn, bool create);
+
+/* Opens the databases and their indexes.  On a replica (store/repl.c)
+ * nothing is created: a database not there yet, or locked out while the
+ * replica syncs, is waited for. */
+int store_open_dbs(struct store *st)
+{
+	bool create = store_repl_may_create(st);
+	DB_TXN *txn = NULL;
+	int rc;
+
+	/* The master of a group: the opens in one transaction, whose commit
+	 * waits for the group's acknowledgements once, not once a database. */
+	if (st->repl != NULL && create) {
+		rc = st->env->txn_begin(st->env, NULL, &txn, 0);
+		if (rc != 0) {
+			log_errx("store: opening the databases: %s",
+				 db_strerror(rc));
+			return STORE_EFAIL;
+		}
+	}
+	rc = store_open_dbs_in(st, txn, create);
+	if (txn != NULL) {
+		if (rc == 0)
+			rc = txn->commit(txn, 0) == 0 ? 0 : STORE_EFAIL;
+		else
+			txn->abort(txn);
+	}
+	return rc;
+}
+
+static int store_open_dbs_in(struct store *st, DB_TXN *txn, bool create)
+{
+	uint32_t autocommit = txn == NULL ? DB_AUTO_COMMIT : 0;
+	int rc, i;
 
 	for (i = 0; i < STORE_DB_N; i++) {
 		const struct store_dbdef *d = &store_dbs[i];
@@ -180,11 +232,19 @@ static int store_open_env(struct store *st)
 		if (d->flags != 0)
 			db->set_flags(db, d->flags);
 		snprintf(file, sizeof(file), "%s.db", d->name);
-		rc = db->open(db, NULL,
+		rc = db->open(db, txn,
 			      (st->flags & STORE_IN_MEMORY) ? NULL : file,
 			      (st->flags & STORE_IN_MEMORY) ? d->name : NULL,
-			      d->type, DB_CREATE | DB_AUTO_COMMIT | DB_THREAD,
+			      d->type,
+			      (create ? DB_CREATE : 0) | autocommit | DB_THREAD,
 			      0600);
+		if (rc != 0 && txn == NULL && store_repl_retry_open(st, rc)) {
+			db->close(db, 0);
+			st->db[i] = NULL;
+			create = store_repl_may_create(st);
+			i--;
+			continue;
+		}
 		if (rc != 0) {
 			log_errx("store: cannot open database %s: %s", d->name,
 				 db_strerror(rc));
@@ -192,8 +252,8 @@ static int store_open_env(struct store *st)
 		}
 		if (d->primary >= 0) {
 			rc = st->db[d->primary]->associate(
-				st->db[d->primary], NULL, db, store_index_key,
-				DB_CREATE | DB_AUTO_COMMIT);
+				st->db[d->primary], txn, db, store_index_key,
+				(create ? DB_CREATE : 0) | autocommit);
 			if (rc != 0) {
 				log_errx("store: cannot index %s: %s", d->name,
 					 db_strerror(rc));
@@ -206,12 +266,19 @@ static int store_open_env(struct store *st)
 
 int store_open(const char *path, unsigned flags, struct store **out)
 {
+	return store_open_with(path, flags, NULL, out);
+}
+
+int store_open_with(const char *path, unsigned flags, struct store_repl *r,
+		    struct store **out)
+{
 	struct store *st;
 	int rc;
 
 	*out = NULL;
 	st = xcalloc(1, sizeof(*st));
 	st->flags = flags;
+	st->repl = r;
 	st->seq = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
 	if (!(flags & STORE_IN_MEMORY)) {
 		if (path == NULL || *path == '\0') {
@@ -227,6 +294,9 @@ int store_open(const char *path, unsigned flags, struct store **out)
 		}
 	}
 	rc = store_open_env(st);
+	/* Opening the databases logs (and replicates) their registration,
+	 * which reveals nothing: only later commits count for the flush. */
+	(void)store_repl_perm_failed(st);
 	if (rc == 0) {
 		*out = st;
 		st = NULL;
@@ -234,10 +304,20 @@ int store_open(const char *path, unsigned flags, struct store **out)
 out:
 	if (st != NULL) {
 		store_close_handles(st);
+		store_repl_free(st->repl);
 		free(st->path);
 		free(st);
 	}
 	return rc;
+}
+
+int store_repl_refresh(struct store *st)
+{
+	if (st->repl == NULL)
+		return 0;
+	store_cache_drop(st);
+	store_close_dbs(st);
+	return store_open_dbs(st);
 }
 
 void store_close(struct store *st)
@@ -252,6 +332,7 @@ void store_close(struct store *st)
 			st->env->txn_checkpoint(st->env, 0, 0, 0);
 	}
 	store_close_handles(st);
+	store_repl_free(st->repl);
 	store_cache_drop(st);
 	strmap_free(st->ev_appends);
 	free(st->ev_pending);
@@ -374,6 +455,13 @@ int store_flush(struct store *st)
 		log_errx("store: log flush: %s", db_strerror(rc));
 		return STORE_EFAIL;
 	}
+	/* In a replication group: a commit a quorum did not acknowledge
+	 * within the timeout must not be revealed (docs/SCALING.md). */
+	if (store_repl_perm_failed(st) > 0) {
+		log_errx("store: a commit was not acknowledged by a quorum of "
+			 "the replication group in time");
+		return STORE_EFAIL;
+	}
 	if (start >= 0)
 		metrics_commit_done(start);
 	return brc;
@@ -404,12 +492,17 @@ int store_maintain(struct store *st)
 	uint32_t today = (uint32_t)(clock_now_ms() / 86400000);
 	int rc;
 
+	/* A replica writes nothing of its own: it checkpoints and removes
+	 * old logs; the master's pruning reaches it as replicated writes. */
+	if (store_role(st, NULL) == STORE_ROLE_REPLICA)
+		goto checkpoint;
 	rc = store_txn_run(st, "prune request counters", store_prune_body,
 			   &today);
 	if (rc != 0)
 		return rc;
 	if ((rc = store_changes_prune(st)) != 0)
 		return rc;
+checkpoint:
 	rc = st->env->txn_checkpoint(st->env, 0, 0, 0);
 	if (rc != 0) {
 		log_errx("store: checkpoint: %s", db_strerror(rc));

@@ -1,5 +1,5 @@
 # store/: all Berkeley DB code, behind store/store.h.
-libbackchannel_a_SOURCES += store/env.c store/codec.c store/identity.c \
+libbackchannel_a_SOURCES += store/env.c store/repl.c store/codec.c store/identity.c \
 	store/changes.c store/relation.c store/rooms.c store/roomstate.c store/reports.c store/record.c \
 	store/cache.c
 noinst_HEADERS += store/store.h store/store-int.h

@@ -80,7 +80,32 @@ struct store {
 	bool child_cached;        /* ... or kept a read in the cache */
 	bool cache_only;          /* store_read(): reads from the cache alone */
 	bool read_only;           /* ... or with read locks */
+	/* A site of a replication group (store/repl.c), or NULL. */
+	struct store_repl *repl;
 };
+
+/* store/repl.c: the replication group, when store_open_repl() was given
+ * one.  Configures the environment before it opens, starts the
+ * replication manager after, and waits until this site knows its role. */
+struct store_repl;
+int store_repl_configure(struct store *st);
+int store_repl_start(struct store *st);
+/* Databases may be created here (no group, or this site is the master). */
+bool store_repl_may_create(const struct store *st);
+/* Says why a site's environment would not open (EINVAL): its regions
+ * were made without replication. */
+void store_repl_explain_einval(const struct store *st);
+/* A database open that may succeed later on a replica still syncing. */
+bool store_repl_retry_open(struct store *st, int rc);
+/* Commits not acknowledged by a quorum since the last call. */
+unsigned long store_repl_perm_failed(struct store *st);
+void store_repl_free(struct store_repl *r);
+/* store_open() with the group r (NULL: none), which the handle takes. */
+int store_open_with(const char *path, unsigned flags, struct store_repl *r,
+		    struct store **out);
+/* Closes and reopens the databases alone (store_repl_refresh()). */
+int store_open_dbs(struct store *st);
+void store_close_dbs(struct store *st);
 
 /* The read cache of a batch (store/cache.c), by a string made of the
  * database and the key (store/record.c makes it): the value a read found

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define STORE_NOTFOUND 1
 
@@ -50,6 +51,51 @@ enum store_open_flags {
  * running recovery safely with other processes (DB_REGISTER|DB_RECOVER).
  * Returns 0 and a handle in *out, or a negative code. */
 int store_open(const char *path, unsigned flags, struct store **out);
+
+/* A site of a Berkeley DB replication group (docs/SCALING.md): this site
+ * listens on listen ("IP:port") and knows the other sites by theirs.  A
+ * subordinate handle (backchannelctl) joins the replication manager the
+ * daemon runs in the same environment and holds no elections. */
+struct store_repl_params {
+	const char *listen;
+	unsigned priority; /* 0: never master */
+	int64_t ack_timeout_ms;
+	char *const *peers;
+	size_t npeers;
+	bool subordinate;
+	/* A subordinate handle that only reads does not wait for its own
+	 * connections to the other sites (which a write needs for its
+	 * acknowledgements). */
+	bool reads_only;
+};
+
+/* store_open() for a site of a group: returns once this site is the
+ * master or a replica in sync (at most a few minutes), with the databases
+ * open.  While a site is a replica the store is read-only. */
+int store_open_repl(const char *path, unsigned flags,
+		    const struct store_repl_params *rp, struct store **out);
+
+enum store_role {
+	STORE_ROLE_NONE = 0, /* not in a group, or no role yet */
+	STORE_ROLE_MASTER,
+	STORE_ROLE_REPLICA,
+};
+
+/* This site's role; *changed (when not NULL) says whether it changed
+ * since the last call that asked (set from the replication manager's
+ * threads, read by the daemon's loop). */
+enum store_role store_role(struct store *st, bool *changed);
+
+/* The master's "IP:port" into buf; STORE_NOTFOUND when none is known. */
+int store_master_addr(struct store *st, char *buf, size_t len);
+
+/* Closes and reopens the databases: after a change of role (a replica's
+ * handles may have been invalidated by a rollback). */
+int store_repl_refresh(struct store *st);
+
+/* Writes the group as a table: site, role, connection, this site, and
+ * the replica's lag behind the master in log bytes. */
+int store_repl_show(struct store *st, FILE *out);
 
 /* Ends an open batch, flushes, checkpoints and closes; accepts NULL. */
 void store_close(struct store *st);

@@ -27,4 +27,5 @@ EXTRA_DIST += \
 	tests/integration/test_audio.py \
 	tests/integration/test_diskfull.py \
 	tests/integration/test_soak.py \
+	tests/integration/test_failover.py \
 	tests/integration/README.md

@@ -240,6 +240,38 @@ static void metrics_listen_address(void **state)
 	assert_int_equal(cfg_parse_listen("1.2.3.4:x", NULL, NULL), -1);
 }
 
+static void replication_group(void **state)
+{
+	static const char xml[] =
+		"<backchannel><server host='127.0.0.1'/>"
+		"<service domain='d.test' secret='a'/>"
+		"<rooms domain='m.d.test' secret='b'/><store path='/x'/>"
+		"<replication listen='127.0.0.1:7701' priority='0' "
+		"ack-timeout='500ms'/>"
+		"<peer address='127.0.0.1:7702'/><peer address='[::1]:7703'/>"
+		"</backchannel>";
+	struct cfg *cfg;
+	char err[1024];
+
+	(void)state;
+	if (cfg_load_buffer("t.xml", xml, sizeof(xml) - 1, &cfg, err,
+			    sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_string_equal(cfg->repl_listen, "127.0.0.1:7701");
+	assert_int_equal(cfg->repl_priority, 0);
+	assert_int_equal(cfg->repl_ack_timeout_ms, 500);
+	assert_int_equal(cfg->repl_peers.n, 2);
+	assert_string_equal(cfg->repl_peers.v[0], "127.0.0.1:7702");
+	assert_string_equal(cfg->repl_peers.v[1], "[::1]:7703");
+	cfg_free(cfg);
+	/* None by default: a single instance. */
+	if (cfg_load(CFG_DIR "/good-minimal.xml", &cfg, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_null(cfg->repl_listen);
+	assert_int_equal(cfg->repl_peers.n, 0);
+	cfg_free(cfg);
+}
+
 static void doctype_is_refused(void **state)
 {
 	static const char xml[] =
@@ -265,6 +297,7 @@ int main(void)
 		cmocka_unit_test(bad_files_name_line_and_problem),
 		cmocka_unit_test(doctype_is_refused),
 		cmocka_unit_test(metrics_listen_address),
+		cmocka_unit_test(replication_group),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
