@@ -1367,42 +1367,14 @@ static bool data_set_add(struct data_set *s, uint64_t h)
 	return true;
 }
 
-/* Follow targets not yet seen when their <follow> was read: checked when
- * the whole file has been (names in one buffer). */
-struct data_pending {
-	char *names;
-	size_t len, cap;
-	struct {
-		size_t off;
-		long line;
-	} *e;
-	size_t n, ecap;
-};
-
-static void data_pending_add(struct data_pending *p, const char *name,
-			     long line)
-{
-	size_t l = strlen(name) + 1;
-
-	while (p->len + l > p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 4096;
-		p->names = xreallocarray(p->names, p->cap, 1);
-	}
-	memcpy(p->names + p->len, name, l);
-	if (p->n == p->ecap) {
-		p->ecap = p->ecap ? 2 * p->ecap : 256;
-		p->e = xreallocarray(p->e, p->ecap, sizeof(*p->e));
-	}
-	p->e[p->n].off = p->len;
-	p->e[p->n++].line = line;
-	p->len += l;
-}
-
 struct data_check {
 	struct store *st;
 	bool import; /* else load: the store is empty */
 	struct data_set handles, jids, rooms;
-	struct data_pending follows;
+	/* Follows naming no identity seen so far: checked again in a
+	 * second pass, once every identity of the file is in handles. */
+	size_t ahead;
+	bool second; /* that second pass */
 };
 
 static int data_check_identity(struct data_check *k, struct data_r *r,
@@ -1413,6 +1385,10 @@ static int data_check_identity(struct data_check *k, struct data_r *r,
 	struct store_identity id;
 	const xmlNode *c;
 
+	if (k->second) {
+		free(h);
+		goto follows;
+	}
 	if (store_handle_norm(h, other) != 0)
 		data_err(r, n, "<identity> handle '%s' is invalid", h);
 	else if (!data_set_add(&k->handles, data_fp(other)))
@@ -1420,10 +1396,11 @@ static int data_check_identity(struct data_check *k, struct data_r *r,
 	else if (k->import && store_identity_get(k->st, other, &id) == 0)
 		data_err(r, n, "<identity> '%s' already exists", h);
 	free(h);
+follows:
 	for (c = n->children; c != NULL && r->errors == 0; c = c->next) {
 		char *v;
 
-		if (data_is(c, "link")) {
+		if (data_is(c, "link") && !k->second) {
 			v = data_get(c, "jid");
 			if (store_jid_norm(v, norm) != 0)
 				data_err(r, c, "<link> '%s' is not an "
@@ -1440,9 +1417,17 @@ static int data_check_identity(struct data_check *k, struct data_r *r,
 			if (store_handle_norm(v, other) != 0)
 				data_err(r, c, "<follow> handle '%s' is "
 					 "invalid", v);
-			else if (!data_set_has(&k->handles, data_fp(other)))
-				data_pending_add(&k->follows, other,
-						 data_line(r, c));
+			else if (data_set_has(&k->handles, data_fp(other)))
+				; /* an identity of the file */
+			else if (k->import &&
+				 store_identity_get(k->st, other, &id) == 0)
+				; /* one of the store */
+			else if (!k->second)
+				k->ahead++;
+			else
+				data_err(r, c, "<follow> '%s' is no identity "
+					 "of the file%s", v,
+					 k->import ? " or the store" : "");
 			free(v);
 		}
 	}
@@ -1477,52 +1462,43 @@ static int data_check_room(struct data_check *k, struct data_r *r,
 	return r->errors > 0 ? CTL_FAIL : 0;
 }
 
-/* The first pass: the schema, element by element, and every reference,
- * before anything is written. */
+/* The check, before anything is written: the schema, element by element,
+ * and every reference; a second pass when some follow named an identity
+ * further down. */
 static int data_check(struct store *st, struct data_r *r, bool import)
 {
 	struct data_check k;
 	const xmlNode *n;
-	size_t i;
 	int rc = 0;
 
 	memset(&k, 0, sizeof(k));
 	k.st = st;
 	k.import = import;
-	if (data_open(r, true) != 0)
-		return CTL_FAIL;
-	while (rc == 0 && (n = data_next(r)) != NULL) {
-		if (data_is(n, "identity"))
-			rc = data_check_identity(&k, r, n);
-		else if (data_is(n, "room"))
-			rc = data_check_room(&k, r, n);
-		else if (import)
-			rc = data_err(r, n, "<%s> cannot be imported (use "
-				      "load)", n->name);
-	}
-	if (r->errors > 0)
-		rc = CTL_FAIL;
-	data_close(r);
-	/* Follow targets further down the file, or in the store. */
-	for (i = 0; rc == 0 && i < k.follows.n; i++) {
-		const char *h = k.follows.names + k.follows.e[i].off;
-		struct store_identity id;
-
-		if (data_set_has(&k.handles, data_fp(h)))
-			continue;
-		if (import && store_identity_get(st, h, &id) == 0)
-			continue;
-		fprintf(r->err, "backchannelctl: %s:%ld: <follow> '%s' is "
-			"no identity of the file%s\n", r->file,
-			k.follows.e[i].line, h, import ? " or the store" : "");
-		r->errors++;
-		rc = CTL_FAIL;
+	for (k.second = false; rc == 0; k.second = true) {
+		if (data_open(r, !k.second) != 0) {
+			rc = CTL_FAIL;
+			break;
+		}
+		while (rc == 0 && (n = data_next(r)) != NULL) {
+			if (data_is(n, "identity"))
+				rc = data_check_identity(&k, r, n);
+			else if (k.second)
+				continue;
+			else if (data_is(n, "room"))
+				rc = data_check_room(&k, r, n);
+			else if (import)
+				rc = data_err(r, n, "<%s> cannot be imported "
+					      "(use load)", n->name);
+		}
+		if (r->errors > 0)
+			rc = CTL_FAIL;
+		data_close(r);
+		if (k.second || k.ahead == 0)
+			break;
 	}
 	free(k.handles.v);
 	free(k.jids.v);
 	free(k.rooms.v);
-	free(k.follows.names);
-	free(k.follows.e);
 	return rc;
 }
 

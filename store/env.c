@@ -36,6 +36,8 @@
 #include "store/store-int.h"
 
 #define STORE_RETRIES 32
+#define STORE_MAX_LOCKS 1000000
+#define STORE_LOCK_BUCKETS 32768
 
 struct store_dbdef {
 	const char *name;
@@ -142,8 +144,14 @@ static int store_open_env(struct store *st)
 	}
 	st->env->set_errcall(st->env, store_errcall);
 	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
-	st->env->set_lk_max_locks(st->env, 20000);
-	st->env->set_lk_max_objects(st->env, 20000);
+	/* One lock per page a transaction touches: a bulk run (import,
+	 * load) holds one on every page it writes until it commits, about
+	 * 100,000 for a million identities with a link and a follow each.
+	 * The lock table starts small and grows to these bounds as it is
+	 * used, so a bound that is never reached costs nothing. */
+	st->env->set_lk_max_locks(st->env, STORE_MAX_LOCKS);
+	st->env->set_lk_max_objects(st->env, STORE_MAX_LOCKS);
+	st->env->set_lk_tablesize(st->env, STORE_LOCK_BUCKETS);
 	st->env->set_lk_max_lockers(st->env, 2000);
 	st->env->set_tx_max(st->env, 200);
 	if (st->flags & STORE_IN_MEMORY) {
