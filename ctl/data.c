@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -695,6 +696,21 @@ static void data_xml_error(void *ctx, xmlErrorPtr e)
 	fprintf(r->err, "backchannelctl: %s:%ld: %s\n", r->file, line, msg);
 }
 
+/* An element's line.  Past 65535 libxml2 keeps the line (with
+ * XML_PARSE_BIG_LINES) only in text nodes, as the line where their text
+ * ends; the text just before an element ends where the element starts,
+ * while xmlGetLineNo() of an empty element asks the text after it. */
+static long data_elem_line(const xmlNode *n)
+{
+	const xmlNode *t = n->prev;
+
+	if (n->line != 65535)
+		return n->line;
+	if (t != NULL && t->type == XML_TEXT_NODE)
+		return t->line != 65535 ? t->line : (long)(ptrdiff_t)t->psvi;
+	return xmlGetLineNo(n);
+}
+
 /* The lines of orig's elements, for their copies in copy. */
 static void data_copy_lines(struct data_r *r, const xmlNode *orig,
 			    const xmlNode *copy)
@@ -709,7 +725,7 @@ static void data_copy_lines(struct data_r *r, const xmlNode *orig,
 					    sizeof(*r->lines));
 		}
 		r->lines[r->nlines].node = copy;
-		r->lines[r->nlines++].line = xmlGetLineNo(orig);
+		r->lines[r->nlines++].line = data_elem_line(orig);
 		data_copy_lines(r, orig->children, copy->children);
 	}
 }
