@@ -371,6 +371,9 @@ int store_savepoint_begin(struct store *st)
 
 	if (st->save_open || st->bulk != NULL)
 		return STORE_EINVAL;
+	/* The pass's evidence so far goes in before: undoing the savepoint
+	 * must not undo it. */
+	(void)store_evidence_drain(st);
 	if (st->batch_open) {
 		if (st->batch == NULL) {
 			rc = st->env->txn_begin(st->env, NULL, &st->batch, 0);
