@@ -427,6 +427,81 @@ int store_link_list(struct store *st, const char *handle, char ***jids)
 			       offsetof(struct store_link_rec, jid), jids);
 }
 
+struct store_page_arg {
+	const char *after;
+	size_t max, n;
+	char **v;
+};
+
+static int store_link_page_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_page_arg *a = arg;
+	size_t alen = strlen(a->after), i;
+	DBC *c = NULL;
+	DBT k, v;
+	int rc;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+	if (st->cache_only)
+		return STORE_MISS;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_PARTIAL; /* keys only */
+	rc = st->db[STORE_DB_LINKS]->cursor(st->db[STORE_DB_LINKS], txn, &c, 0);
+	if (rc != 0)
+		goto out;
+	if (alen > 0) {
+		k.data = xmalloc(alen);
+		memcpy(k.data, a->after, alen);
+		k.size = (uint32_t)alen;
+		rc = c->get(c, &k, &v, DB_SET_RANGE);
+		if (rc == 0 && k.size == alen && memcmp(k.data, a->after, alen) == 0)
+			rc = c->get(c, &k, &v, DB_NEXT);
+	} else {
+		rc = c->get(c, &k, &v, DB_FIRST);
+	}
+	for (; rc == 0 && a->n < a->max; rc = c->get(c, &k, &v, DB_NEXT)) {
+		a->v[a->n] = xmalloc(k.size + 1);
+		memcpy(a->v[a->n], k.data, k.size);
+		a->v[a->n++][k.size] = '\0';
+		if (a->n == a->max)
+			break;
+	}
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+out:
+	if (c != NULL) {
+		int crc = c->close(c);
+
+		if (rc == 0)
+			rc = crc;
+	}
+	free(k.data);
+	return rc;
+}
+
+int store_link_page(struct store *st, const char *after, size_t max,
+		    char ***jids)
+{
+	struct store_page_arg a = {after, max, 0, NULL};
+	size_t i;
+	int rc;
+
+	a.v = xcalloc(max + 1, sizeof(char *));
+	rc = store_read(st, "page links", store_link_page_body, &a);
+	if (rc != 0) {
+		for (i = 0; i < a.n; i++)
+			free(a.v[i]);
+		free(a.v);
+		a.v = NULL;
+	}
+	*jids = a.v;
+	return rc;
+}
+
 /* Tokens. */
 
 int store_token_new(struct store *st, const char *handle, int64_t ttl_ms,

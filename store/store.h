@@ -203,6 +203,12 @@ int store_link_get(struct store *st, const char *jid,
  * (store_strv_free()); an empty vector when there are none. */
 int store_link_list(struct store *st, const char *handle, char ***jids);
 
+/* Up to max linked JIDs of every identity, in JID order, from the first
+ * after `after` ("" for the very first): a NULL-terminated vector
+ * (store_strv_free()), empty at the end.  For work paced over all links. */
+int store_link_page(struct store *st, const char *after, size_t max,
+		    char ***jids);
+
 /*
  * Link tokens: one-time, with an expiry.
  */
