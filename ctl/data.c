@@ -101,57 +101,79 @@ static void data_text_elem(struct data_w *w, const char *name, const char *s)
 	data_end(w);
 }
 
-static int data_dump_identities(struct store *st, struct data_w *w)
+/* Identities are walked a page at a time: a dump's memory does not grow
+ * with their number. */
+#define DATA_PAGE 1000
+
+static int data_dump_identity(struct store *st, struct data_w *w,
+			      const struct store_identity *id)
 {
-	struct store_identity *ids;
-	size_t n, i, j;
+	size_t j;
 	char **v;
 	int rc;
 
-	rc = store_identity_list(st, &ids, &n);
-	if (rc != 0)
-		return rc;
-	for (i = 0; rc == 0 && i < n; i++) {
-		const struct store_identity *id = &ids[i];
-
-		data_start(w, "identity");
-		data_attr(w, "handle", id->handle);
-		if (id->name[0] != '\0')
-			data_attr(w, "name", id->name);
-		if (id->bot)
-			data_attr(w, "bot", "true");
-		if (id->who != STORE_WHO_FOLLOWS && (unsigned)id->who < 3)
-			data_attr(w, "setting", data_who[id->who]);
-		data_time(w, "created", id->created_ms);
-		if ((rc = store_link_list(st, id->handle, &v)) == 0) {
-			for (j = 0; v[j] != NULL; j++) {
-				data_start(w, "link");
-				data_attr(w, "jid", v[j]);
-				data_end(w);
-			}
-			store_strv_free(v);
+	data_start(w, "identity");
+	data_attr(w, "handle", id->handle);
+	if (id->name[0] != '\0')
+		data_attr(w, "name", id->name);
+	if (id->bot)
+		data_attr(w, "bot", "true");
+	if (id->who != STORE_WHO_FOLLOWS && (unsigned)id->who < 3)
+		data_attr(w, "setting", data_who[id->who]);
+	data_time(w, "created", id->created_ms);
+	if ((rc = store_link_list(st, id->handle, &v)) == 0) {
+		for (j = 0; v[j] != NULL; j++) {
+			data_start(w, "link");
+			data_attr(w, "jid", v[j]);
+			data_end(w);
 		}
-		if (rc == 0 &&
-		    (rc = store_following_list(st, id->handle, &v)) == 0) {
-			for (j = 0; v[j] != NULL; j++) {
-				data_start(w, "follow");
-				data_attr(w, "handle", v[j]);
-				data_end(w);
-			}
-			store_strv_free(v);
-		}
-		if (rc == 0 && (rc = store_sub_list(st, id->handle, &v)) == 0) {
-			for (j = 0; v[j] != NULL; j++) {
-				data_start(w, "subscription");
-				data_attr(w, "jid", v[j]);
-				data_end(w);
-			}
-			store_strv_free(v);
-		}
-		data_end(w);
+		store_strv_free(v);
 	}
-	free(ids);
+	if (rc == 0 && (rc = store_following_list(st, id->handle, &v)) == 0) {
+		for (j = 0; v[j] != NULL; j++) {
+			data_start(w, "follow");
+			data_attr(w, "handle", v[j]);
+			data_end(w);
+		}
+		store_strv_free(v);
+	}
+	if (rc == 0 && (rc = store_sub_list(st, id->handle, &v)) == 0) {
+		for (j = 0; v[j] != NULL; j++) {
+			data_start(w, "subscription");
+			data_attr(w, "jid", v[j]);
+			data_end(w);
+		}
+		store_strv_free(v);
+	}
+	data_end(w);
 	return rc;
+}
+
+/* Calls fn for every identity, a page at a time. */
+static int data_each_identity(struct store *st, struct data_w *w,
+			      int (*fn)(struct store *st, struct data_w *w,
+					const struct store_identity *id))
+{
+	char after[STORE_HANDLE_SIZE] = "";
+	struct store_identity *ids;
+	size_t n, i;
+	int rc;
+
+	do {
+		rc = store_identity_page(st, after, DATA_PAGE, &ids, &n);
+		for (i = 0; rc == 0 && i < n; i++)
+			rc = fn(st, w, &ids[i]);
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s",
+				 ids[n - 1].handle);
+		free(ids);
+	} while (rc == 0 && n == DATA_PAGE);
+	return rc;
+}
+
+static int data_dump_identities(struct store *st, struct data_w *w)
+{
+	return data_each_identity(st, w, data_dump_identity);
 }
 
 static int data_dump_tokens(struct store *st, struct data_w *w)
@@ -208,44 +230,42 @@ static int data_dump_relations(struct store *st, struct data_w *w)
 }
 
 /* Requests are kept per recipient identity. */
-static int data_dump_requests(struct store *st, struct data_w *w)
+static int data_dump_requests_of(struct store *st, struct data_w *w,
+				 const struct store_identity *id)
 {
-	struct store_identity *ids;
-	size_t nid, i, j, k;
+	struct store_request *q;
+	size_t nq, j, k;
 	int rc;
 
-	rc = store_identity_list(st, &ids, &nid);
-	for (i = 0; rc == 0 && i < nid; i++) {
-		struct store_request *q;
-		size_t nq;
+	rc = store_request_list(st, id->handle, &q, &nq);
+	for (j = 0; rc == 0 && j < nq; j++) {
+		struct store_held *h;
+		size_t nh;
 
-		rc = store_request_list(st, ids[i].handle, &q, &nq);
-		for (j = 0; rc == 0 && j < nq; j++) {
-			struct store_held *h;
-			size_t nh;
-
-			rc = store_held_list(st, ids[i].handle, q[j].sender,
-					     &h, &nh);
-			if (rc != 0)
-				break;
-			data_start(w, "request");
-			data_attr(w, "recipient", ids[i].handle);
-			data_attr(w, "sender", q[j].sender);
-			data_time(w, "created", q[j].created_ms);
-			data_time(w, "updated", q[j].updated_ms);
-			for (k = 0; k < nh; k++) {
-				data_start(w, "held");
-				data_time(w, "received", h[k].received_ms);
-				data_text(w, h[k].stanza);
-				data_end(w);
-			}
+		rc = store_held_list(st, id->handle, q[j].sender, &h, &nh);
+		if (rc != 0)
+			break;
+		data_start(w, "request");
+		data_attr(w, "recipient", id->handle);
+		data_attr(w, "sender", q[j].sender);
+		data_time(w, "created", q[j].created_ms);
+		data_time(w, "updated", q[j].updated_ms);
+		for (k = 0; k < nh; k++) {
+			data_start(w, "held");
+			data_time(w, "received", h[k].received_ms);
+			data_text(w, h[k].stanza);
 			data_end(w);
-			store_held_list_free(h, nh);
 		}
-		store_request_list_free(q, nq);
+		data_end(w);
+		store_held_list_free(h, nh);
 	}
-	free(ids);
+	store_request_list_free(q, nq);
 	return rc;
+}
+
+static int data_dump_requests(struct store *st, struct data_w *w)
+{
+	return data_each_identity(st, w, data_dump_requests_of);
 }
 
 /* A room's configuration and the occupants to restore. */
@@ -450,9 +470,11 @@ int data_dump(struct store *st, const char *file, FILE *err)
 		w.bad = 1;
 	data_start(&w, "backchannel-data");
 	data_attr(&w, "version", "1");
-	/* One batch: every list sees the same state. */
-	store_batch_begin(st);
-	if ((rc = data_dump_identities(st, &w)) == 0 &&
+	/* One transaction: every list sees the same state (a bulk run, so
+	 * that nothing is kept in a batch's read cache).  It commits: the
+	 * occupant-id secret is made on first use, and the dump has it. */
+	rc = store_bulk_begin(st);
+	if (rc == 0 && (rc = data_dump_identities(st, &w)) == 0 &&
 	    (rc = data_dump_tokens(st, &w)) == 0 &&
 	    (rc = data_dump_relations(st, &w)) == 0 &&
 	    (rc = data_dump_requests(st, &w)) == 0 &&
@@ -460,7 +482,7 @@ int data_dump(struct store *st, const char *file, FILE *err)
 	    (rc = data_dump_rooms(st, &w)) == 0 &&
 	    (rc = data_dump_evidence(st, &w)) == 0)
 		rc = data_dump_reports(st, &w);
-	brc = store_batch_end(st);
+	brc = store_bulk_end(st, rc == 0);
 	if (xmlTextWriterEndDocument(w.w) < 0)
 		w.bad = 1;
 	xmlSetStructuredErrorFunc(NULL, data_quiet);

@@ -183,6 +183,12 @@ int store_identity_remove(struct store *st, const char *handle);
 int store_identity_list(struct store *st, struct store_identity **out,
 			size_t *n);
 
+/* Up to max identities in handle order from the first after `after` (""
+ * for the very first), into *ids (free()) and *n: 0 at the end.  For a
+ * walk over every identity in bounded memory (dump). */
+int store_identity_page(struct store *st, const char *after, size_t max,
+			struct store_identity **ids, size_t *n);
+
 /*
  * Links: a real bare JID belongs to at most one identity.
  */

@@ -111,6 +111,12 @@ expect 0 import "$dir/big.xml"
 grep -q "^identities $((before + 50000))$" "$dir/out" &&
 	grep -q '^follows 50000$' "$dir/out" ||
 	{ echo "FAIL: big import stats: $(cat "$dir/out")"; fails=$((fails + 1)); }
+# The dump walks identities a page at a time: every one of them, once.
+expect 0 dump "$dir/big-dump.xml"
+[ "$(grep -c '<identity ' "$dir/big-dump.xml")" = $((before + 50000)) ] &&
+	[ "$(grep -c '<follow ' "$dir/big-dump.xml")" = 50000 ] &&
+	[ "$(grep '<identity ' "$dir/big-dump.xml" | sort -u | wc -l)" = $((before + 50000)) ] ||
+	{ echo "FAIL: big dump"; fails=$((fails + 1)); }
 secs=$(($(date +%s) - start))
 [ "$secs" -le 60 ] ||
 	{ echo "FAIL: 50,000 identities took $secs s"; fails=$((fails + 1)); }
