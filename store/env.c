@@ -326,7 +326,7 @@ static int store_batch_commit(struct store *st)
 
 int store_batch_begin(struct store *st)
 {
-	if (st->batch_open)
+	if (st->batch_open || st->bulk != NULL)
 		return STORE_EINVAL;
 	st->batch_open = true;
 	st->batch_lost = false;
