@@ -808,7 +808,7 @@ static int data_open(struct data_r *r, bool validate)
 				 XML_PARSE_NONET | XML_PARSE_BIG_LINES);
 	if (r->rd == NULL) {
 		data_err(r, NULL, "cannot read the file");
-		goto fail;
+		goto out;
 	}
 	xmlTextReaderSetStructuredErrorHandler(r->rd, data_xml_error, r);
 	while ((ret = xmlTextReaderRead(r->rd)) == 1 &&
@@ -817,7 +817,7 @@ static int data_open(struct data_r *r, bool validate)
 	if (ret != 1) {
 		if (r->errors == 0)
 			data_err(r, NULL, "cannot read the file");
-		goto fail;
+		goto out;
 	}
 	r->wrap = xmlNewDoc(BAD_CAST "1.0");
 	root = xmlDocCopyNode(xmlTextReaderCurrentNode(r->rd), r->wrap, 2);
@@ -835,15 +835,17 @@ static int data_open(struct data_r *r, bool validate)
 		r->vctx = xmlRelaxNGNewValidCtxt(r->schema);
 		xmlRelaxNGSetValidStructuredErrors(r->vctx, data_xml_error, r);
 		if (data_validate(r) != 0)
-			goto fail;
+			goto out;
 	}
 	/* An empty root has nothing under it to read. */
 	if (xmlTextReaderIsEmptyElement(r->rd) == 1)
 		r->cur = root; /* data_next() then ends at once */
+out:
+	if (r->errors > 0) {
+		data_close(r);
+		return CTL_FAIL;
+	}
 	return 0;
-fail:
-	data_close(r);
-	return CTL_FAIL;
 }
 
 /* The next top-level element (validated when asked for), or NULL at the
@@ -1415,18 +1417,51 @@ struct data_check {
 	bool second; /* that second pass */
 };
 
+/* An identity's follows: each names an identity of the file (seen so
+ * far, or at all in the second pass) or, for import, of the store. */
+static void data_check_follows(struct data_check *k, struct data_r *r,
+			       const xmlNode *n)
+{
+	char other[STORE_HANDLE_SIZE];
+	struct store_identity id;
+	const xmlNode *c;
+	char *v;
+
+	for (c = n->children; c != NULL && r->errors == 0; c = c->next) {
+		if (!data_is(c, "follow"))
+			continue;
+		v = data_get(c, "handle");
+		if (store_handle_norm(v, other) != 0)
+			data_err(r, c, "<follow> handle '%s' is invalid", v);
+		else if (data_set_has(&k->handles, data_fp(other)))
+			; /* an identity of the file */
+		else if (k->import &&
+			 store_identity_get(k->st, other, &id) == 0)
+			; /* one of the store */
+		else if (!k->second)
+			k->ahead++;
+		else
+			data_err(r, c, "<follow> '%s' is no identity of the "
+				 "file%s", v, k->import ? " or the store" : "");
+		free(v);
+	}
+}
+
+/* An identity and its links: none named twice, none in the store for
+ * import; then its follows. */
 static int data_check_identity(struct data_check *k, struct data_r *r,
 			       const xmlNode *n)
 {
-	char *h = data_get(n, "handle");
 	char norm[STORE_JID_SIZE], other[STORE_HANDLE_SIZE];
 	struct store_identity id;
 	const xmlNode *c;
+	char *h, *v;
 
 	if (k->second) {
-		free(h);
-		goto follows;
+		data_check_follows(k, r, n);
+		return r->errors > 0 ? CTL_FAIL : 0;
 	}
+	h = data_get(n, "handle");
 	if (store_handle_norm(h, other) != 0)
 		data_err(r, n, "<identity> handle '%s' is invalid", h);
 	else if (!data_set_add(&k->handles, data_fp(other)))
@@ -1434,41 +1469,20 @@ static int data_check_identity(struct data_check *k, struct data_r *r,
 	else if (k->import && store_identity_get(k->st, other, &id) == 0)
 		data_err(r, n, "<identity> '%s' already exists", h);
 	free(h);
-follows:
 	for (c = n->children; c != NULL && r->errors == 0; c = c->next) {
-		char *v;
-
-		if (data_is(c, "link") && !k->second) {
-			v = data_get(c, "jid");
-			if (store_jid_norm(v, norm) != 0)
-				data_err(r, c, "<link> '%s' is not an "
-					 "account's JID", v);
-			else if (!data_set_add(&k->jids, data_fp(norm)))
-				data_err(r, c, "<link> %s appears twice", v);
-			else if (k->import &&
-				 store_link_get(k->st, norm, other) == 0)
-				data_err(r, c, "<link> %s is already linked "
-					 "to '%s'", v, other);
-			free(v);
-		} else if (data_is(c, "follow")) {
-			v = data_get(c, "handle");
-			if (store_handle_norm(v, other) != 0)
-				data_err(r, c, "<follow> handle '%s' is "
-					 "invalid", v);
-			else if (data_set_has(&k->handles, data_fp(other)))
-				; /* an identity of the file */
-			else if (k->import &&
-				 store_identity_get(k->st, other, &id) == 0)
-				; /* one of the store */
-			else if (!k->second)
-				k->ahead++;
-			else
-				data_err(r, c, "<follow> '%s' is no identity "
-					 "of the file%s", v,
-					 k->import ? " or the store" : "");
-			free(v);
-		}
+		if (!data_is(c, "link"))
+			continue;
+		v = data_get(c, "jid");
+		if (store_jid_norm(v, norm) != 0)
+			data_err(r, c, "<link> '%s' is not an account's JID", v);
+		else if (!data_set_add(&k->jids, data_fp(norm)))
+			data_err(r, c, "<link> %s appears twice", v);
+		else if (k->import && store_link_get(k->st, norm, other) == 0)
+			data_err(r, c, "<link> %s is already linked to '%s'", v,
+				 other);
+		free(v);
 	}
+	data_check_follows(k, r, n);
 	return r->errors > 0 ? CTL_FAIL : 0;
 }
 
