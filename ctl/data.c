@@ -455,6 +455,7 @@ static void data_quiet(void *ctx, xmlErrorPtr e)
 int data_dump(struct store *st, const char *file, FILE *err)
 {
 	struct data_w w = {NULL, 0};
+	bool bulk;
 	int rc, brc;
 
 	xmlSetStructuredErrorFunc(NULL, data_quiet);
@@ -471,9 +472,11 @@ int data_dump(struct store *st, const char *file, FILE *err)
 	data_start(&w, "backchannel-data");
 	data_attr(&w, "version", "1");
 	/* One transaction: every list sees the same state (a bulk run, so
-	 * that nothing is kept in a batch's read cache).  It commits: the
-	 * occupant-id secret is made on first use, and the dump has it. */
-	rc = store_bulk_begin(st);
+	 * that nothing is kept in a batch's read cache; or the batch a
+	 * caller has open).  It commits: the occupant-id secret is made on
+	 * first use, and the dump has it. */
+	bulk = !store_batch_is_open(st);
+	rc = bulk ? store_bulk_begin(st) : 0;
 	if (rc == 0 && (rc = data_dump_identities(st, &w)) == 0 &&
 	    (rc = data_dump_tokens(st, &w)) == 0 &&
 	    (rc = data_dump_relations(st, &w)) == 0 &&
@@ -482,7 +485,7 @@ int data_dump(struct store *st, const char *file, FILE *err)
 	    (rc = data_dump_rooms(st, &w)) == 0 &&
 	    (rc = data_dump_evidence(st, &w)) == 0)
 		rc = data_dump_reports(st, &w);
-	brc = store_bulk_end(st, rc == 0);
+	brc = bulk ? store_bulk_end(st, rc == 0) : 0;
 	if (xmlTextWriterEndDocument(w.w) < 0)
 		w.bad = 1;
 	xmlSetStructuredErrorFunc(NULL, data_quiet);
