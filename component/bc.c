@@ -180,6 +180,7 @@ void bc_free(struct bc *bc)
 
 	if (bc == NULL)
 		return;
+	bc->closing = true;
 	bc_iq_give_up(bc, INT64_MAX);
 	strmap_free(bc->pending_iq);
 	relay_free(bc->relay);

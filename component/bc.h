@@ -97,6 +97,8 @@ struct bc {
 	size_t outbox_max;     /* stanzas per link kept while it is down */
 	uint64_t next_id;
 	struct strmap *pending_iq; /* id -> struct bc_pending (bc.c) */
+	bool closing; /* in bc_free(): IQ waiters are given up, and must
+		       * neither act on that nor send more */
 	struct relay *relay;   /* component/relay.c */
 	struct limits *limits; /* the abuse bounds (component/limits.h) */
 	/* The store's file system is below its reserve (set by the daemon,

@@ -120,6 +120,11 @@ static const struct cfg_attr evidence_attrs[] = {
 	{"age", CFG_DURATION, false, F(evidence_age_ms)},
 	{NULL, 0, false, 0},
 };
+static const struct cfg_attr reports_attrs[] = {
+	{"threshold", CFG_UINT, false, F(report_threshold)},
+	{"window", CFG_DURATION, false, F(report_window_ms)},
+	{NULL, 0, false, 0},
+};
 static const struct cfg_attr retraction_attrs[] = {
 	{"window", CFG_DURATION, true, F(retraction_window_ms)},
 	{NULL, 0, false, 0},
@@ -147,6 +152,7 @@ static const struct cfg_elem cfg_elems[] = {
 	{"requests", false, false, requests_attrs},
 	{"tokens", false, false, tokens_attrs},
 	{"evidence", false, false, evidence_attrs},
+	{"reports", false, false, reports_attrs},
 	{"retraction", false, false, retraction_attrs},
 	{"reconnect", false, false, reconnect_attrs},
 	{"metrics", false, false, metrics_attrs},
@@ -516,7 +522,7 @@ static void cfg_walk(struct cfg_errors *e, struct cfg *cfg, xmlNode *root)
 				  "unknown element <%s> (expected server, "
 				  "service, rooms, store, admin, moderator, log, "
 				  "limits, requests, tokens, evidence, "
-				  "retraction, reconnect or metrics)",
+				  "reports, retraction, reconnect or metrics)",
 				  (const char *)node->name);
 			continue;
 		}
@@ -592,6 +598,8 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->token_ttl_ms = 86400000;
 	cfg->evidence_count = 20;
 	cfg->evidence_age_ms = 30LL * 86400000;
+	cfg->report_threshold = 3;
+	cfg->report_window_ms = 86400000;
 	cfg->retraction_window_ms = 0;
 	cfg->reconnect_min_ms = 1000;
 	cfg->reconnect_max_ms = 60000;

@@ -68,6 +68,12 @@ struct cfg {
 	unsigned evidence_count;
 	int64_t evidence_age_ms;
 
+	/* <reports threshold="3" window="24h"/>: reports by this many
+	 * distinct reporters about one address within the window restrict
+	 * it to people who know it until they are resolved; 0 = off. */
+	unsigned report_threshold;
+	int64_t report_window_ms;
+
 	/* <retraction window="0"/>: XEP-0424 retraction window; 0 = off. */
 	int64_t retraction_window_ms;
 

@@ -69,11 +69,15 @@ static void serial_attr(struct serial_buf *b, const char *name,
 	serial_put(b, "\"", 1);
 }
 
+/* Writes s; scope is the namespace its parent is in (NULL at the top): a
+ * child's xmlns that says the same again is left out, as libstrophe's
+ * parser gives one to every child of a received stanza. */
 static void serial_elem(struct serial_buf *b, xmpp_stanza_t *s,
-			const struct serial_top *top, size_t start)
+			const struct serial_top *top, size_t start,
+			const char *scope)
 {
 	const char *attrs[2 * SERIAL_MAX_ATTRS];
-	const char *name;
+	const char *name, *ns = NULL;
 	xmpp_stanza_t *c;
 	size_t nlen;
 	int n, i;
@@ -99,6 +103,11 @@ static void serial_elem(struct serial_buf *b, xmpp_stanza_t *s,
 	for (i = 0; i + 1 < n; i += 2) {
 		const char *an = attrs[i], *av = attrs[i + 1];
 
+		if (strcmp(an, "xmlns") == 0) {
+			ns = av;
+			if (scope != NULL && strcmp(av, scope) == 0)
+				continue;
+		}
 		if (top != NULL) {
 			if (top->from != NULL && strcmp(an, "from") == 0)
 				continue;
@@ -125,7 +134,7 @@ static void serial_elem(struct serial_buf *b, xmpp_stanza_t *s,
 	serial_put(b, ">", 1);
 	for (; c != NULL; c = xmpp_stanza_get_next(c))
 		if (top == NULL || top->drop == NULL || !top->drop(c))
-			serial_elem(b, c, NULL, 0);
+			serial_elem(b, c, NULL, 0, ns != NULL ? ns : scope);
 	serial_reserve(b, nlen + 3);
 	b->p[b->len++] = '<';
 	b->p[b->len++] = '/';
@@ -137,5 +146,5 @@ static void serial_elem(struct serial_buf *b, xmpp_stanza_t *s,
 void serial_stanza(struct serial_buf *b, xmpp_stanza_t *stanza,
 		   const struct serial_top *top)
 {
-	serial_elem(b, stanza, top, b->len);
+	serial_elem(b, stanza, top, b->len, NULL);
 }

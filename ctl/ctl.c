@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ struct ctl_ctx {
 	int64_t token_ttl_ms;
 	FILE *out, *err;
 	const char *metrics_listen; /* the daemon's counters, or NULL */
+	const char *domain; /* D, to match reports' addresses, or NULL */
 };
 
 /* How long "stats" waits for the daemon's counters. */
@@ -401,13 +403,49 @@ static int ctl_room_stage(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc
 	return ctl_store_fail(c, rc, argv[0]);
 }
 
+static const char *const ctl_outcomes[] = {
+	[STORE_OUTCOME_NONE] = "none",
+	[STORE_OUTCOME_DISMISS] = "dismiss",
+	[STORE_OUTCOME_WARN] = "warn",
+	[STORE_OUTCOME_SUSPEND] = "suspend",
+	[STORE_OUTCOME_REMOVE] = "remove",
+};
+
+/* One report: its line, its resolution's line when it has one, and one
+ * line per evidence message. */
+static void ctl_report_print(struct ctl_ctx *c, const struct store_report *r)
+{
+	char when[40], until[40];
+	size_t j;
+
+	clock_format_xep82(r->created_ms, when, sizeof(when));
+	fprintf(c->out, "%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\n", r->id,
+		r->state == STORE_REPORT_OPEN ? "open" : "resolved", when,
+		r->reporter, r->reported, r->reason ? r->reason : "",
+		r->text ? r->text : "");
+	if (r->state != STORE_REPORT_OPEN) {
+		clock_format_xep82(r->resolved_ms, when, sizeof(when));
+		if (r->until_ms != 0)
+			clock_format_xep82(r->until_ms, until, sizeof(until));
+		else
+			until[0] = '\0';
+		fprintf(c->out, "\tresolution\t%s\t%s\t%s\t%s\t%s\n",
+			r->outcome <= STORE_OUTCOME_MAX
+				? ctl_outcomes[r->outcome]
+				: "none",
+			when, r->resolved_by ? r->resolved_by : "", until,
+			r->note ? r->note : "");
+	}
+	for (j = 0; r->evidence && r->evidence[j]; j++)
+		fprintf(c->out, "\tevidence\t%s\n", r->evidence[j]);
+}
+
 static int ctl_reports(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 		char **argv)
 {
 	struct store_report *v;
 	int open_only = 0, rc;
-	size_t i, j, n;
-	char when[40];
+	size_t i, n;
 	struct ctl_opt opts[] = {
 		{"open", 0, NULL, NULL, 0, &open_only},
 		{NULL, 0, NULL, NULL, 0, NULL},
@@ -421,37 +459,238 @@ static int ctl_reports(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 	rc = store_report_list(c->st, open_only, &v, &n);
 	if (rc != 0)
 		return ctl_store_fail(c, rc, "reports");
-	for (i = 0; i < n; i++) {
-		clock_format_xep82(v[i].created_ms, when, sizeof(when));
-		fprintf(c->out, "%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			v[i].id,
-			v[i].state == STORE_REPORT_OPEN ? "open" : "resolved",
-			when, v[i].reporter, v[i].reported,
-			v[i].reason ? v[i].reason : "",
-			v[i].text ? v[i].text : "");
-		for (j = 0; v[i].evidence && v[i].evidence[j]; j++)
-			fprintf(c->out, "\tevidence\t%s\n", v[i].evidence[j]);
-	}
+	for (i = 0; i < n; i++)
+		ctl_report_print(c, &v[i]);
 	store_report_list_free(v, n);
 	return CTL_OK;
 }
 
-static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
-		char **argv)
+/* A report's number: 0, or the usage line. */
+static int ctl_report_id(struct ctl_ctx *c, const char *arg, uint64_t *id)
 {
+	unsigned long long v;
 	char *end;
-	unsigned long long id;
-	int rc;
 
 	errno = 0;
-	id = strtoull(argv[0], &end, 10);
-	if (errno != 0 || *end != '\0' || end == argv[0] || id == 0)
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || end == arg || v == 0 ||
+	    arg[0] == '-')
 		return ctl_fail(c, CTL_USAGE, "bad report id '%s' (expected "
-				"a number)", argv[0]);
-	rc = store_report_resolve(c->st, id);
+				"a number)", arg);
+	*id = v;
+	return 0;
+}
+
+static int ctl_report_show(struct ctl_ctx *c, const struct ctl_cmd *cmd,
+			   int argc, char **argv)
+{
+	struct store_report r;
+	uint64_t id;
+	int rc;
+
+	(void)cmd;
+	(void)argc;
+	if ((rc = ctl_report_id(c, argv[0], &id)) != 0)
+		return rc;
+	rc = store_report_get(c->st, id, &r);
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail(c, CTL_FAIL, "unknown report %s", argv[0]);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, argv[0]);
+	ctl_report_print(c, &r);
+	store_report_clear(&r);
+	return CTL_OK;
+}
+
+/* A duration option's value in ms (> 0): 0, or the usage line. */
+static int ctl_duration(struct ctl_ctx *c, const struct ctl_cmd *cmd,
+			const char *text, int64_t *ms)
+{
+	if (text == NULL || cfg_parse_duration(text, ms) != 0 || *ms <= 0)
+		return ctl_fail(c, CTL_USAGE,
+				"bad duration '%s' (expected e.g. 24h or 7d); "
+				"usage: %s",
+				text ? text : "", cmd->usage);
+	return 0;
+}
+
+/* The handle a report names (handle, or handle@D), into out. */
+static const char *ctl_reported(struct ctl_ctx *c, const char *reported,
+				char out[JID_MAX])
+{
+	const char *at = strchr(reported, '@');
+
+	if (at != NULL && c->domain != NULL && strcasecmp(at + 1, c->domain) == 0)
+		snprintf(out, JID_MAX, "%.*s", (int)(at - reported), reported);
+	else
+		snprintf(out, JID_MAX, "%s", reported);
+	return out;
+}
+
+static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
+			      int argc, char **argv)
+{
+	const char *note = NULL, *dur = NULL;
+	struct store_resolution res = {STORE_OUTCOME_DISMISS, NULL,
+				       "backchannelctl", 0, true, NULL};
+	struct store_report r;
+	struct store_identity ident;
+	char handle[JID_MAX];
+	int64_t ms = 0;
+	uint64_t id;
+	int rc, i;
+	struct ctl_opt opts[] = {
+		{"note", 1, &note, NULL, 0, NULL},
+		{"for", 1, &dur, NULL, 0, NULL},
+		{NULL, 0, NULL, NULL, 0, NULL},
+	};
+
+	argc = ctl_parse_opts(c, cmd, argc, argv, opts);
+	if (argc < 0)
+		return -argc;
+	if ((rc = ctl_operands(c, cmd, argc)) != 0)
+		return rc;
+	if ((rc = ctl_report_id(c, argv[0], &id)) != 0)
+		return rc;
+	if (argc > 1) {
+		for (i = STORE_OUTCOME_DISMISS; i <= STORE_OUTCOME_MAX; i++)
+			if (strcmp(argv[1], ctl_outcomes[i]) == 0)
+				break;
+		if (i > STORE_OUTCOME_MAX)
+			return ctl_fail(c, CTL_USAGE,
+					"bad outcome '%s' (expected dismiss, "
+					"warn, suspend or remove)",
+					argv[1]);
+		res.outcome = (enum store_report_outcome)i;
+	}
+	if (res.outcome == STORE_OUTCOME_SUSPEND) {
+		if ((rc = ctl_duration(c, cmd, dur, &ms)) != 0)
+			return rc;
+		res.until_ms = clock_now_ms() + ms;
+	} else if (dur != NULL) {
+		return ctl_fail(c, CTL_USAGE, "--for goes with suspend only");
+	}
+	res.note = note;
+	res.domain = c->domain;
+	/* Only an identity can be removed: checked before anything
+	 * changes. */
+	rc = store_report_get(c->st, id, &r);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "unknown report %s", argv[0]);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, argv[0]);
+	if (res.outcome == STORE_OUTCOME_REMOVE &&
+	    store_identity_get(c->st, ctl_reported(c, r.reported, handle),
+			       &ident) != 0) {
+		rc = ctl_fail(c, CTL_FAIL,
+			      "report %s is not about an identity: suspend "
+			      "instead",
+			      argv[0]);
+		store_report_clear(&r);
+		return rc;
+	}
+	store_report_clear(&r);
+	rc = store_report_settle(c->st, id, &res, &r);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "unknown report %s", argv[0]);
+	if (rc == STORE_EEXIST)
+		return ctl_fail(c, CTL_FAIL, "report %s is resolved already",
+				argv[0]);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, argv[0]);
+	if (res.outcome == STORE_OUTCOME_REMOVE)
+		rc = store_identity_remove(c->st, handle);
+	store_report_clear(&r);
+	return rc == STORE_NOTFOUND ? CTL_OK : ctl_store_fail(c, rc, argv[0]);
+}
+
+/* An address under D as given (a handle, an escaped address, or either
+ * @D): its node. */
+static const char *ctl_node(const char *arg, char *out, size_t len)
+{
+	/* Escaped addresses hold "\\40", never a bare '@'. */
+	snprintf(out, len, "%.*s", (int)strcspn(arg, "@"), arg);
+	return out;
+}
+
+static int ctl_suspend(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
+		       char **argv)
+{
+	const char *note = NULL;
+	char node[JID_MAX], when[40];
+	int64_t ms;
+	int rc;
+	struct ctl_opt opts[] = {
+		{"note", 1, &note, NULL, 0, NULL},
+		{NULL, 0, NULL, NULL, 0, NULL},
+	};
+
+	argc = ctl_parse_opts(c, cmd, argc, argv, opts);
+	if (argc < 0)
+		return -argc;
+	if ((rc = ctl_operands(c, cmd, argc)) != 0)
+		return rc;
+	if ((rc = ctl_duration(c, cmd, argv[1], &ms)) != 0)
+		return rc;
+	ctl_node(argv[0], node, sizeof(node));
+	if (strstr(node, "\\40") == NULL && (rc = ctl_need_identity(c, node)))
+		return rc;
+	rc = store_sanction_suspend(c->st, node, clock_now_ms() + ms, note);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, argv[0]);
+	fprintf(c->out, "%s suspended until %s\n", node,
+		clock_format_xep82(clock_now_ms() + ms, when, sizeof(when)));
+	return CTL_OK;
+}
+
+static int ctl_unsuspend(struct ctl_ctx *c, const struct ctl_cmd *cmd,
+			 int argc, char **argv)
+{
+	char node[JID_MAX];
+	int rc;
+
+	(void)cmd;
+	(void)argc;
+	ctl_node(argv[0], node, sizeof(node));
+	rc = store_sanction_suspend(c->st, node, 0, NULL);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail(c, CTL_FAIL, "%s is not suspended", argv[0]);
 	return ctl_store_fail(c, rc, argv[0]);
+}
+
+/* Suspensions and restrictions: address, suspended until (or "-"),
+ * restricted since (or "-"), note. */
+static int ctl_sanctions(struct ctl_ctx *c, const struct ctl_cmd *cmd,
+			 int argc, char **argv)
+{
+	struct store_sanction *v;
+	char until[40], since[40];
+	size_t i, n;
+	int rc;
+
+	(void)cmd;
+	(void)argc;
+	(void)argv;
+	rc = store_sanction_list(c->st, &v, &n);
+	if (rc != 0)
+		return ctl_store_fail(c, rc, "sanctions");
+	for (i = 0; i < n; i++) {
+		if (v[i].until_ms > clock_now_ms())
+			clock_format_xep82(v[i].until_ms, until, sizeof(until));
+		else
+			strcpy(until, "-");
+		if (v[i].restricted)
+			clock_format_xep82(v[i].restricted_ms, since,
+					   sizeof(since));
+		else
+			strcpy(since, "-");
+		if (!strcmp(until, "-") && !strcmp(since, "-"))
+			continue; /* a suspension that has ended */
+		fprintf(c->out, "%s\t%s\t%s\t%s\n", v[i].node, until, since,
+			v[i].note ? v[i].note : "");
+	}
+	store_sanction_list_free(v, n);
+	return CTL_OK;
 }
 
 /* The running daemon's counters, as its metrics listener serves them: one
@@ -557,8 +796,26 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"reports", NULL, 0, 0, "reports [--open]",
 	 "Lists reports (only open ones with --open), tab-separated.",
 	 1, ctl_reports},
-	{"report", "resolve", 1, 1, "report resolve ID",
-	 "Marks a report resolved.", 0, ctl_report_resolve},
+	{"report", "show", 1, 1, "report show ID",
+	 "Prints one report with its resolution and evidence.", 0,
+	 ctl_report_show},
+	{"report", "resolve", 1, 2,
+	 "report resolve ID [dismiss|warn|suspend|remove] [--for DURATION] "
+	 "[--note NOTE]",
+	 "Resolves an open report (dismiss when no outcome is given):\n"
+	 "suspend (--for, e.g. 7d) stops the reported address sending,\n"
+	 "remove removes the reported identity.  The running daemon tells\n"
+	 "the reporter the outcome, and a warned or suspended account why.",
+	 1, ctl_report_resolve},
+	{"suspend", NULL, 2, 2, "suspend ADDRESS DURATION [--note NOTE]",
+	 "Suspends a handle or an escaped outside address: nothing it sends\n"
+	 "goes anywhere until the time is up.", 1, ctl_suspend},
+	{"unsuspend", NULL, 1, 1, "unsuspend ADDRESS",
+	 "Lifts a suspension.", 0, ctl_unsuspend},
+	{"sanctions", NULL, 0, 0, "sanctions",
+	 "Lists suspended and restricted addresses, tab-separated: address,\n"
+	 "suspended until, restricted since (- for none), note.", 0,
+	 ctl_sanctions},
 	{"stats", NULL, 0, 0, "stats",
 	 "Prints record counts, then the running daemon's counters when the\n"
 	 "configuration has <metrics listen=.../>.", 0, ctl_stats},
@@ -667,7 +924,7 @@ static int ctl_run_ctx(struct ctl_ctx *cp, int argc, char **argv)
 int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
 	    FILE *out, FILE *err)
 {
-	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL};
+	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL, NULL};
 
 	return ctl_run_ctx(&c, argc, argv);
 }
@@ -699,7 +956,7 @@ int ctl_main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ctl_ctx ctx = {NULL, 0, stdout, stderr, NULL};
+	struct ctl_ctx ctx = {NULL, 0, stdout, stderr, NULL, NULL};
 	const char *config = NULL;
 	struct cfg *cfg = NULL;
 	struct store *st = NULL;
@@ -760,6 +1017,7 @@ int ctl_main(int argc, char **argv)
 	ctx.st = st;
 	ctx.token_ttl_ms = cfg->token_ttl_ms;
 	ctx.metrics_listen = cfg->metrics_listen;
+	ctx.domain = cfg->service_domain;
 	rc = ctl_run_ctx(&ctx, argc, argv);
 	if (fflush(stdout) != 0 && rc == CTL_OK)
 		rc = CTL_FAIL;

@@ -415,6 +415,34 @@ static int data_dump_evidence(struct store *st, struct data_w *w)
 	return rc;
 }
 
+/* A report's outcome, as the store numbers them. */
+static const char *const data_outcomes[] = {
+	"none", "dismiss", "warn", "suspend", "remove",
+};
+
+/* Suspensions and repeat-offender restrictions (docs/DATA-FORMAT.md). */
+static int data_dump_sanctions(struct store *st, struct data_w *w)
+{
+	struct store_sanction *v;
+	size_t n, i;
+	int rc;
+
+	rc = store_sanction_list(st, &v, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		data_start(w, "sanction");
+		data_attr(w, "address", v[i].node);
+		if (v[i].until_ms != 0)
+			data_time(w, "until", v[i].until_ms);
+		if (v[i].restricted)
+			data_time(w, "restricted", v[i].restricted_ms);
+		if (v[i].note != NULL && v[i].note[0] != '\0')
+			data_text_elem(w, "note", v[i].note);
+		data_end(w);
+	}
+	store_sanction_list_free(v, n);
+	return rc;
+}
+
 static int data_dump_reports(struct store *st, struct data_w *w)
 {
 	struct store_report *r;
@@ -437,8 +465,17 @@ static int data_dump_reports(struct store *st, struct data_w *w)
 		data_time(w, "created", r[i].created_ms);
 		if (r[i].resolved_ms != 0)
 			data_time(w, "resolved", r[i].resolved_ms);
+		if (r[i].outcome > STORE_OUTCOME_NONE &&
+		    r[i].outcome <= STORE_OUTCOME_MAX)
+			data_attr(w, "outcome", data_outcomes[r[i].outcome]);
+		if (r[i].resolved_by != NULL && r[i].resolved_by[0] != '\0')
+			data_attr(w, "resolved-by", r[i].resolved_by);
+		if (r[i].until_ms != 0)
+			data_time(w, "until", r[i].until_ms);
 		if (r[i].text != NULL && r[i].text[0] != '\0')
 			data_text_elem(w, "text", r[i].text);
+		if (r[i].note != NULL && r[i].note[0] != '\0')
+			data_text_elem(w, "note", r[i].note);
 		for (j = 0; r[i].evidence && r[i].evidence[j]; j++)
 			data_text_elem(w, "evidence", r[i].evidence[j]);
 		data_end(w);
@@ -483,8 +520,9 @@ int data_dump(struct store *st, const char *file, FILE *err)
 	    (rc = data_dump_requests(st, &w)) == 0 &&
 	    (rc = data_dump_room_secret(st, &w)) == 0 &&
 	    (rc = data_dump_rooms(st, &w)) == 0 &&
-	    (rc = data_dump_evidence(st, &w)) == 0)
-		rc = data_dump_reports(st, &w);
+	    (rc = data_dump_evidence(st, &w)) == 0 &&
+	    (rc = data_dump_reports(st, &w)) == 0)
+		rc = data_dump_sanctions(st, &w);
 	brc = bulk ? store_bulk_end(st, rc == 0) : 0;
 	if (xmlTextWriterEndDocument(w.w) < 0)
 		w.bad = 1;
@@ -1298,9 +1336,9 @@ static int data_load_report(struct store *st, struct data_r *r,
 			    const xmlNode *n)
 {
 	struct store_report rep;
-	char *id = data_get(n, "id"), *state = data_get(n, "state");
+	char *id = data_get(n, "id"), *state = data_get(n, "state"), *outcome;
 	const xmlNode *c;
-	size_t ne = 0;
+	size_t ne = 0, i;
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
@@ -1312,6 +1350,13 @@ static int data_load_report(struct store *st, struct data_r *r,
 						   : STORE_REPORT_OPEN;
 	rep.created_ms = data_get_time(n, "created");
 	rep.resolved_ms = data_get_time(n, "resolved");
+	rep.until_ms = data_get_time(n, "until");
+	rep.resolved_by = data_get(n, "resolved-by");
+	outcome = data_get(n, "outcome");
+	for (i = 1; outcome != NULL && i <= STORE_OUTCOME_MAX; i++)
+		if (strcmp(outcome, data_outcomes[i]) == 0)
+			rep.outcome = (enum store_report_outcome)i;
+	free(outcome);
 	rep.evidence = calloc(1, sizeof(char *));
 	if (rep.evidence == NULL)
 		abort();
@@ -1319,6 +1364,9 @@ static int data_load_report(struct store *st, struct data_r *r,
 		if (data_is(c, "text")) {
 			free(rep.text);
 			rep.text = data_content(c);
+		} else if (data_is(c, "note")) {
+			free(rep.note);
+			rep.note = data_content(c);
 		} else if (data_is(c, "evidence")) {
 			rep.evidence = realloc(rep.evidence,
 					       (ne + 2) * sizeof(char *));
@@ -1334,6 +1382,31 @@ static int data_load_report(struct store *st, struct data_r *r,
 	store_report_clear(&rep);
 	free(id);
 	free(state);
+	return rc;
+}
+
+static int data_load_sanction(struct store *st, struct data_r *r,
+			      const xmlNode *n)
+{
+	struct store_sanction s;
+	const xmlNode *c;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.node = data_get(n, "address");
+	s.until_ms = data_get_time(n, "until");
+	s.restricted_ms = data_get_time(n, "restricted");
+	s.restricted = xmlHasProp((xmlNode *)n, BAD_CAST "restricted") != NULL;
+	for (c = n->children; c != NULL; c = c->next)
+		if (data_is(c, "note")) {
+			free(s.note);
+			s.note = data_content(c);
+		}
+	rc = store_sanction_put(st, &s);
+	if (rc != 0)
+		rc = data_store_err(r, n, rc, s.node);
+	free(s.node);
+	free(s.note);
 	return rc;
 }
 
@@ -1592,6 +1665,8 @@ static int data_write(struct store *st, struct data_r *r, bool import)
 				rc = data_load_evidence(st, r, n);
 			else if (data_is(n, "report"))
 				rc = data_load_report(st, r, n);
+			else if (data_is(n, "sanction"))
+				rc = data_load_sanction(st, r, n);
 		}
 		if (r->errors > 0)
 			rc = CTL_FAIL;

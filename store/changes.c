@@ -110,34 +110,17 @@ static int store_changes_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_changes_arg *a = arg;
 	unsigned char start[8];
-	DBC *c = NULL;
-	DBT k, v;
-	int i, rc;
+	struct store_range r = {start, sizeof(start), NULL, 0};
+	int i;
 
 	store_change_list_free(a->v, a->n);
 	a->v = NULL;
 	a->n = 0;
-	/* A seek to the first note after 'after', then the tail. */
+	/* From the first note after 'after' to the end. */
 	for (i = 0; i < 8; i++)
 		start[i] = (unsigned char)((a->after + 1) >> (56 - 8 * i));
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	k.data = start;
-	k.size = k.ulen = sizeof(start);
-	k.flags = DB_DBT_USERMEM;
-	rc = st->db[STORE_DB_CHANGES]->cursor(st->db[STORE_DB_CHANGES], txn,
-					      &c, 0);
-	if (rc != 0)
-		return rc;
-	rc = c->get(c, &k, &v, DB_SET_RANGE);
-	while (rc == 0) {
-		rc = store_changes_one(c, &k, &v, a);
-		if (rc != 0)
-			break;
-		rc = c->get(c, &k, &v, DB_NEXT);
-	}
-	c->close(c);
-	return rc == DB_NOTFOUND ? 0 : rc;
+	return store_dbwalk_range(st, txn, STORE_DB_CHANGES, &r, 0,
+				  store_changes_one, a);
 }
 
 int store_changes_since(struct store *st, uint64_t *cursor,

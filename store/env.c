@@ -95,6 +95,7 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 	[STORE_DB_ROOM_CONFIG] = {"room-config", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_OCCUPANTS] = {"occupants", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_CHANGES] = {"changes", DB_BTREE, 0, -1, NULL},
+	[STORE_DB_SANCTIONS] = {"sanctions", DB_BTREE, 0, -1, NULL},
 };
 
 /* Berkeley DB's own explanations go to the debug log: the error itself is
@@ -762,20 +763,36 @@ int store_dbdel_prefix(struct store *st, DB_TXN *txn, enum store_dbi i,
 			    store_del_one, NULL);
 }
 
-static int store_has_prefix(const DBT *k, const void *prefix, size_t n)
+int store_keycmp(const DBT *k, const void *b, size_t len)
 {
-	return n == 0 || (k->size >= n && memcmp(k->data, prefix, n) == 0);
+	size_t n = k->size < len ? k->size : len;
+	int c = n > 0 ? memcmp(k->data, b, n) : 0;
+
+	if (c != 0)
+		return c;
+	return (k->size > len) - (k->size < len);
 }
 
-int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
-		 const void *prefix, size_t prefix_len, int flags,
-		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
-		 void *arg)
+/* Puts the cursor on the first key at or after key (DB_SET_RANGE), with a
+ * copy of key in k's own memory. */
+static int store_cursor_seek(DBC *c, DBT *k, DBT *v, const void *key,
+			     size_t len)
+{
+	k->data = xreallocarray(k->data, len ? len : 1, 1);
+	memcpy(k->data, key, len);
+	k->size = (uint32_t)len;
+	return c->get(c, k, v, DB_SET_RANGE);
+}
+
+int store_dbwalk_range(struct store *st, DB_TXN *txn, enum store_dbi i,
+		       const struct store_range *r, int flags,
+		       int (*fn)(DBC *c, const DBT *key, const DBT *val,
+				 void *arg),
+		       void *arg)
 {
 	int reverse = flags & STORE_WALK_REVERSE;
 	DBC *c = NULL;
 	DBT k, v;
-	unsigned char *end = NULL;
 	int rc;
 
 	if (st->cache_only)
@@ -789,47 +806,28 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 	if (rc != 0)
 		goto out;
 	if (!reverse) {
-		if (prefix_len > 0) {
-			k.data = xmalloc(prefix_len);
-			memcpy(k.data, prefix, prefix_len);
-			k.size = (uint32_t)prefix_len;
-			rc = c->get(c, &k, &v, DB_SET_RANGE);
-		} else {
-			rc = c->get(c, &k, &v, DB_FIRST);
-		}
+		rc = r->lo_len > 0
+			     ? store_cursor_seek(c, &k, &v, r->lo, r->lo_len)
+			     : c->get(c, &k, &v, DB_FIRST);
+	} else if (r->hi == NULL) {
+		rc = c->get(c, &k, &v, DB_LAST);
 	} else {
-		/* Position just past the prefix range: the prefix with its
-		 * last byte raised (0xff bytes carried), then step back. */
-		size_t n = prefix_len;
-
-		if (prefix_len > 0) {
-			end = xmalloc(prefix_len);
-			memcpy(end, prefix, prefix_len);
-			while (n > 0 && end[n - 1] == 0xff)
-				n--;
-		}
-		if (n == 0) {
+		/* The first key at or past hi, then one back. */
+		rc = store_cursor_seek(c, &k, &v, r->hi, r->hi_len);
+		if (rc == 0)
+			rc = c->get(c, &k, &v, DB_PREV);
+		else if (rc == DB_NOTFOUND)
 			rc = c->get(c, &k, &v, DB_LAST);
-		} else {
-			end[n - 1]++;
-			k.data = xmalloc(n);
-			memcpy(k.data, end, n);
-			k.size = (uint32_t)n;
-			rc = c->get(c, &k, &v, DB_SET_RANGE);
-			if (rc == 0)
-				rc = c->get(c, &k, &v, DB_PREV);
-			else if (rc == DB_NOTFOUND)
-				rc = c->get(c, &k, &v, DB_LAST);
-		}
 	}
 	while (rc == 0) {
-		if (!store_has_prefix(&k, prefix, prefix_len))
+		if (reverse ? store_keycmp(&k, r->lo, r->lo_len) < 0
+			    : r->hi != NULL &&
+				      store_keycmp(&k, r->hi, r->hi_len) >= 0)
 			break;
 		rc = fn(c, &k, &v, arg);
 		if (rc != 0)
 			break;
-		rc = c->get(c, &k, &v,
-			    (reverse ? DB_PREV : DB_NEXT));
+		rc = c->get(c, &k, &v, (reverse ? DB_PREV : DB_NEXT));
 	}
 	if (rc == DB_NOTFOUND || rc == 1)
 		rc = 0;
@@ -844,6 +842,34 @@ out:
 	 * memory, when it gives one at all. */
 	if (!(flags & STORE_WALK_KEYS))
 		free(v.data);
+	return rc;
+}
+
+int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
+		 const void *prefix, size_t prefix_len, int flags,
+		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
+		 void *arg)
+{
+	/* The keys with the prefix are those from it up to the prefix with
+	 * its last byte raised (0xff bytes carried); all keys when it is
+	 * empty or all 0xff. */
+	struct store_range r = {prefix, prefix_len, NULL, 0};
+	unsigned char *end = NULL;
+	size_t n = prefix_len;
+	int rc;
+
+	if (prefix_len > 0) {
+		end = xmalloc(prefix_len);
+		memcpy(end, prefix, prefix_len);
+		while (n > 0 && end[n - 1] == 0xff)
+			n--;
+		if (n > 0) {
+			end[n - 1]++;
+			r.hi = end;
+			r.hi_len = n;
+		}
+	}
+	rc = store_dbwalk_range(st, txn, i, &r, flags, fn, arg);
 	free(end);
 	return rc;
 }

@@ -237,6 +237,37 @@ static int store_key_decode(const struct store_rec *r, const void *p,
 
 /* Values. */
 
+/* True when every value field from f on is zero, NULL or empty. */
+static bool store_fields_unset(const struct store_field *f, const void *rec)
+{
+	char *const *sv;
+
+	for (; f->type != STORE_F_END; f++) {
+		switch (f->type) {
+		case STORE_F_U8:
+		case STORE_F_BOOL:
+		case STORE_F_BE32:
+		case STORE_F_BE64:
+			if (store_int_get(rec, f) != 0)
+				return false;
+			break;
+		case STORE_F_STR:
+		case STORE_F_BUF:
+			if (*store_str_get(rec, f) != '\0')
+				return false;
+			break;
+		case STORE_F_STRV:
+			memcpy(&sv, store_member(rec, f), sizeof(sv));
+			if (sv != NULL && sv[0] != NULL)
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
 void store_rec_encode(const struct store_rec *r, const void *rec,
 		      struct store_buf *v)
 {
@@ -246,6 +277,11 @@ void store_rec_encode(const struct store_rec *r, const void *rec,
 
 	store_buf_u8(v, STORE_V1);
 	for (f = r->val; f->type != STORE_F_END; f++) {
+		if (f->type == STORE_F_OPT) {
+			if (store_fields_unset(f + 1, rec))
+				break;
+			continue;
+		}
 		if (store_int_put(v, f, rec))
 			continue;
 		if (f->type != STORE_F_STRV) {
@@ -280,6 +316,11 @@ static int store_val_decode(const struct store_rec *r, const void *p,
 
 		if (nfields > 0 && done++ == nfields)
 			break;
+		if (f->type == STORE_F_OPT) {
+			if (rd.off == rd.len)
+				break; /* written before they were added */
+			continue;
+		}
 		if (store_int_read(&rd, f, out))
 			continue;
 		switch (f->type) {

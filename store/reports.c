@@ -2,16 +2,25 @@
  * reports.c - abuse reports, and the counters of store_stats().
  *
  * The records (docs/STORE.md has the layouts):
- * reports: be64 id -> reporter, reported, reason, text, created, resolved,
- *          state, evidence
- * meta:    "report-id" -> the last id given
+ * reports:   be64 id -> reporter, reported, reason, text, created,
+ *            resolved, state, evidence [, outcome, note, resolved by,
+ *            until] (the resolution: optional trailing fields, left out
+ *            while a report has none, so older values still read)
+ * meta:      "report-id" -> the last id given
+ * sanctions: address -> suspended until, note, restricted, since
+ *
+ * Resolving a report, suspending its address and lifting the
+ * repeat-offender restriction happen in one transaction.
  */
 #include "config.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "component/clock.h"
+#include "component/jid.h"
 #include "component/xmalloc.h"
 #include "store/store-int.h"
 
@@ -29,6 +38,11 @@ static const struct store_field store_report_val[] = {
 	STORE_FIELD(STORE_F_BE64, RP, resolved_ms),
 	STORE_FIELD(STORE_F_U8, RP, state),
 	STORE_FIELD(STORE_F_STRV, RP, evidence),
+	STORE_FIELD_OPT,
+	STORE_FIELD(STORE_F_U8, RP, outcome),
+	STORE_FIELD(STORE_F_STR, RP, note),
+	STORE_FIELD(STORE_F_STR, RP, resolved_by),
+	STORE_FIELD(STORE_F_BE64, RP, until_ms),
 	STORE_FIELD_END,
 };
 #undef RP
@@ -56,6 +70,25 @@ static const struct store_field store_report_id_val[] = {
 static const struct store_rec store_rec_report_id = {
 	STORE_DB_META, false, sizeof(struct store_report_id),
 	store_report_id_key, store_report_id_val, 0, NULL,
+};
+
+#define SN struct store_sanction
+static const struct store_field store_sanction_key[] = {
+	STORE_FIELD(STORE_F_STR, SN, node),
+	STORE_FIELD_END,
+};
+static const struct store_field store_sanction_val[] = {
+	STORE_FIELD(STORE_F_BE64, SN, until_ms),
+	STORE_FIELD(STORE_F_STR, SN, note),
+	STORE_FIELD(STORE_F_BOOL, SN, restricted),
+	STORE_FIELD(STORE_F_BE64, SN, restricted_ms),
+	STORE_FIELD_END,
+};
+#undef SN
+/* Cached: the relay reads the sender's on every message. */
+static const struct store_rec store_rec_sanction = {
+	STORE_DB_SANCTIONS, true, sizeof(struct store_sanction),
+	store_sanction_key, store_sanction_val, 0, NULL,
 };
 
 void store_report_clear(struct store_report *r)
@@ -183,6 +216,393 @@ int store_report_resolve(struct store *st, uint64_t id)
 	rc = store_txn_run(st, "resolve report", store_report_resolve_body,
 			   &r);
 	store_report_clear(&r);
+	return rc;
+}
+
+static bool store_report_after(const void *rec, void *arg)
+{
+	const struct store_report *r = rec;
+
+	return r->state == STORE_REPORT_OPEN && r->id > *(uint64_t *)arg;
+}
+
+int store_report_page(struct store *st, uint64_t after, size_t max,
+		      struct store_report **out, size_t *n, bool *more)
+{
+	size_t i;
+	int rc;
+
+	/* Open reports are few (moderators resolve them): one walk. */
+	*more = false;
+	rc = store_list(st, "list reports", &store_rec_report, NULL, 0, 0,
+			store_report_after, &after, (void **)out, n);
+	if (rc != 0 || *n <= max)
+		return rc;
+	*more = true;
+	for (i = max; i < *n; i++)
+		store_report_clear(&(*out)[i]);
+	*n = max;
+	return 0;
+}
+
+/* Sanctions. */
+
+void store_sanction_clear(struct store_sanction *s)
+{
+	store_rec_clear(&store_rec_sanction, s);
+}
+
+void store_sanction_list_free(struct store_sanction *v, size_t n)
+{
+	store_rec_list_free(&store_rec_sanction, v, n);
+}
+
+int store_sanction_get(struct store *st, const char *node,
+		       struct store_sanction *out)
+{
+	char key[STORE_ADDR_SIZE];
+	struct store_sanction s = {.node = key};
+	const struct store_step steps[] = {
+		STORE_STEP(STORE_GET, &store_rec_sanction, &s),
+		STORE_STEPS_END,
+	};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (store_addr_norm(node, key) != 0)
+		return STORE_NOTFOUND;
+	rc = store_read_steps(st, "read sanction", steps);
+	if (rc != 0) {
+		free(s.note);
+		return rc;
+	}
+	*out = s;
+	out->node = xstrdup(key);
+	return 0;
+}
+
+/* Writes s, or deletes its record when it holds nothing. */
+static int store_sanction_write(struct store *st, DB_TXN *txn,
+				const struct store_sanction *s)
+{
+	int rc;
+
+	if (s->until_ms != 0 || s->restricted)
+		return store_rec_put(st, txn, &store_rec_sanction, s, 0);
+	rc = store_rec_del(st, txn, &store_rec_sanction, s, 0);
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+struct store_sanction_change {
+	struct store_sanction s; /* s.node: normalised */
+	int64_t until_ms;
+	const char *note;
+	bool suspend, lift; /* set until_ms and note / clear restricted */
+};
+
+/* Reads node's sanction (or a blank one) and changes it as c says. */
+static int store_sanction_change_body(struct store *st, DB_TXN *txn,
+				      void *arg)
+{
+	struct store_sanction_change *c = arg;
+	int rc;
+
+	rc = store_rec_get(st, txn, &store_rec_sanction, &c->s);
+	if (rc == DB_NOTFOUND) {
+		if (c->suspend && c->until_ms == 0)
+			return DB_NOTFOUND;
+		c->s.until_ms = 0;
+		c->s.restricted = false;
+		c->s.restricted_ms = 0;
+	} else if (rc != 0) {
+		return rc;
+	}
+	if (c->suspend) {
+		c->s.until_ms = c->until_ms;
+		free(c->s.note);
+		c->s.note = c->until_ms != 0 && c->note != NULL
+				    ? xstrdup(c->note)
+				    : NULL;
+	}
+	if (c->lift) {
+		c->s.restricted = false;
+		c->s.restricted_ms = 0;
+	}
+	return store_sanction_write(st, txn, &c->s);
+}
+
+int store_sanction_suspend(struct store *st, const char *node,
+			   int64_t until_ms, const char *note)
+{
+	char key[STORE_ADDR_SIZE];
+	struct store_sanction_change c = {{.node = key}, until_ms, note, true,
+					  false};
+	int rc;
+
+	if (store_addr_norm(node, key) != 0 || until_ms < 0)
+		return STORE_EINVAL;
+	rc = store_txn_run(st, "suspend", store_sanction_change_body, &c);
+	free(c.s.note);
+	return rc;
+}
+
+static int store_sanction_put_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return store_sanction_write(st, txn, arg);
+}
+
+int store_sanction_put(struct store *st, const struct store_sanction *s)
+{
+	char key[STORE_ADDR_SIZE];
+	struct store_sanction c = *s;
+
+	if (store_addr_norm(s->node, key) != 0 || s->until_ms < 0 ||
+	    s->restricted_ms < 0)
+		return STORE_EINVAL;
+	c.node = key;
+	return store_txn_run(st, "write sanction", store_sanction_put_body,
+			     &c);
+}
+
+int store_sanction_list(struct store *st, struct store_sanction **out,
+			size_t *n)
+{
+	return store_list(st, "list sanctions", &store_rec_sanction, NULL, 0,
+			  0, NULL, NULL, (void **)out, n);
+}
+
+/* The address a report names as the address under D it stands for
+ * (lower-cased): reports name them in several forms (a handle, an
+ * escaped address, either @D, an outside user's bare JID, as the door
+ * that took them had them).  Without domain, as stored. */
+static void store_report_addr(const char *addr, const char *domain,
+			      char out[STORE_ADDR_SIZE])
+{
+	const char *at = addr ? strchr(addr, '@') : NULL;
+	char bare[STORE_ADDR_SIZE];
+	size_t i;
+
+	out[0] = '\0';
+	if (addr == NULL)
+		return;
+	if (at != NULL && domain != NULL && strcasecmp(at + 1, domain) == 0)
+		snprintf(out, STORE_ADDR_SIZE, "%.*s", (int)(at - addr), addr);
+	else if (at != NULL && domain != NULL &&
+		 jid_to_bare(addr, bare, sizeof(bare)) == 0 &&
+		 jid_escape_node(bare, out, STORE_ADDR_SIZE) == 0)
+		;
+	else
+		snprintf(out, STORE_ADDR_SIZE, "%s", addr);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] + 32);
+}
+
+/* The repeat-offender count: distinct reporters of open reports about one
+ * address, made since a time. */
+struct store_offender {
+	const char *domain;
+	const char *reported; /* normalised */
+	int64_t since_ms;
+	char **reporters;
+	size_t n;
+	bool any_open; /* an open report about it, of any time */
+};
+
+static int store_offender_one(DBC *c, void *rec, void *arg)
+{
+	struct store_report *r = rec;
+	struct store_offender *o = arg;
+	char a[STORE_ADDR_SIZE];
+	size_t i;
+
+	(void)c;
+	if (r->state != STORE_REPORT_OPEN)
+		return 0;
+	store_report_addr(r->reported, o->domain, a);
+	if (strcmp(a, o->reported) != 0)
+		return 0;
+	o->any_open = true;
+	if (r->created_ms < o->since_ms || r->reporter == NULL)
+		return 0;
+	store_report_addr(r->reporter, o->domain, a);
+	for (i = 0; i < o->n; i++)
+		if (strcmp(o->reporters[i], a) == 0)
+			return 0;
+	o->reporters = xreallocarray(o->reporters, o->n + 1,
+				     sizeof(*o->reporters));
+	o->reporters[o->n++] = xstrdup(a);
+	return 0;
+}
+
+static void store_offender_free(struct store_offender *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->reporters[i]);
+	free(o->reporters);
+	o->reporters = NULL;
+	o->n = 0;
+	o->any_open = false;
+}
+
+struct store_offender_check {
+	struct store_offender o;
+	struct store_sanction s; /* s.node: the key */
+	unsigned threshold;
+	bool restricted;
+};
+
+static int store_offender_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_offender_check *a = arg;
+	int rc;
+
+	store_offender_free(&a->o); /* a retried body counts again */
+	rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
+			    store_offender_one, &a->o);
+	if (rc != 0)
+		return rc;
+	rc = store_rec_get(st, txn, &store_rec_sanction, &a->s);
+	if (rc == DB_NOTFOUND) {
+		a->s.until_ms = 0;
+		a->s.restricted = false;
+		a->s.restricted_ms = 0;
+	} else if (rc != 0) {
+		return rc;
+	}
+	a->restricted = a->s.restricted;
+	if (a->restricted || a->o.n < a->threshold)
+		return 0;
+	a->s.restricted = a->restricted = true;
+	a->s.restricted_ms = clock_now_ms();
+	return store_sanction_write(st, txn, &a->s);
+}
+
+int store_report_offender(struct store *st, const char *reported,
+			  const char *domain, int64_t since_ms,
+			  unsigned threshold, bool *restricted)
+{
+	char key[STORE_ADDR_SIZE];
+	struct store_offender_check a;
+	int rc;
+
+	if (restricted != NULL)
+		*restricted = false;
+	if (reported == NULL || reported[0] == '\0' || threshold == 0)
+		return STORE_EINVAL;
+	store_report_addr(reported, domain, key);
+	memset(&a, 0, sizeof(a));
+	a.o.domain = domain;
+	a.o.reported = key;
+	a.o.since_ms = since_ms;
+	a.s.node = key;
+	a.threshold = threshold;
+	rc = store_txn_run(st, "count reports", store_offender_body, &a);
+	if (rc == 0 && restricted != NULL)
+		*restricted = a.restricted;
+	store_offender_free(&a.o);
+	free(a.s.note);
+	return rc;
+}
+
+struct store_settle {
+	uint64_t id;
+	const struct store_resolution *res;
+	struct store_report r;
+	char key[STORE_ADDR_SIZE];
+	struct store_sanction_change c;
+};
+
+static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_settle *a = arg;
+	struct store_offender o;
+	char idtext[24];
+	bool any_open;
+	int rc;
+
+	store_report_clear(&a->r);
+	a->r.id = a->id;
+	rc = store_rec_get(st, txn, &store_rec_report, &a->r);
+	if (rc != 0)
+		return rc;
+	if (a->r.state != STORE_REPORT_OPEN)
+		return STORE_EEXIST;
+	a->r.state = STORE_REPORT_RESOLVED;
+	a->r.resolved_ms = clock_now_ms();
+	a->r.outcome = a->res->outcome;
+	free(a->r.note);
+	free(a->r.resolved_by);
+	a->r.note = a->res->note ? xstrdup(a->res->note) : NULL;
+	a->r.resolved_by = xstrdup(a->res->by ? a->res->by : "");
+	a->r.until_ms = a->res->outcome == STORE_OUTCOME_SUSPEND
+				? a->res->until_ms
+				: 0;
+	rc = store_rec_put(st, txn, &store_rec_report, &a->r, 0);
+	if (rc != 0 || a->r.reported == NULL || a->r.reported[0] == '\0')
+		return rc;
+	store_report_addr(a->r.reported, a->res->domain, a->key);
+	/* Any open report about the same address left? */
+	memset(&o, 0, sizeof(o));
+	o.domain = a->res->domain;
+	o.reported = a->key;
+	o.since_ms = INT64_MAX;
+	rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
+			    store_offender_one, &o);
+	any_open = o.any_open;
+	store_offender_free(&o);
+	if (rc != 0)
+		return rc;
+	free(a->c.s.note);
+	memset(&a->c, 0, sizeof(a->c));
+	a->c.s.node = a->key;
+	a->c.suspend = a->r.outcome == STORE_OUTCOME_SUSPEND;
+	a->c.until_ms = a->r.until_ms;
+	a->c.note = a->r.note;
+	a->c.lift = !any_open;
+	if (a->r.outcome == STORE_OUTCOME_REMOVE) {
+		/* Nothing is left to sanction. */
+		rc = store_rec_del(st, txn, &store_rec_sanction, &a->c.s, 0);
+		if (rc != 0 && rc != DB_NOTFOUND)
+			return rc;
+	} else if (a->c.suspend || a->c.lift) {
+		rc = store_sanction_change_body(st, txn, &a->c);
+		if (rc != 0 && rc != DB_NOTFOUND)
+			return rc;
+	}
+	if (!a->res->announce)
+		return 0;
+	snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long)a->id);
+	return store_change_note(st, txn, STORE_CHANGE_REPORT, idtext);
+}
+
+int store_report_settle(struct store *st, uint64_t id,
+			const struct store_resolution *res,
+			struct store_report *out)
+{
+	struct store_settle a;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (id == 0)
+		return STORE_NOTFOUND;
+	if (res->outcome <= STORE_OUTCOME_NONE ||
+	    res->outcome > STORE_OUTCOME_MAX ||
+	    (res->outcome == STORE_OUTCOME_SUSPEND && res->until_ms <= 0))
+		return STORE_EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.res = res;
+	rc = store_txn_run(st, "resolve report", store_report_settle_body,
+			   &a);
+	free(a.c.s.note);
+	if (rc == 0 && out != NULL)
+		*out = a.r;
+	else
+		store_report_clear(&a.r);
 	return rc;
 }
 

@@ -527,16 +527,6 @@ struct store_archive_walk {
 	bool complete;
 };
 
-static int store_keycmp(const DBT *k, const struct store_buf *b)
-{
-	size_t n = k->size < b->len ? k->size : b->len;
-	int c = memcmp(k->data, b->p, n);
-
-	if (c != 0)
-		return c;
-	return (k->size > b->len) - (k->size < b->len);
-}
-
 /* The archive key of stanza id in room into out, or of (room, ms, 0) when
  * id is NULL; with neither, out is left empty. */
 static int store_archive_bound(struct store *st, DB_TXN *txn, char *room,
@@ -567,6 +557,58 @@ static bool store_archive_match(const struct store_archive_query *q,
 	       (q->with_nick == NULL || strcmp(m->nick, q->with_nick) == 0);
 }
 
+/* One key of a query's range: kept when it matches, until max. */
+struct store_archive_step {
+	struct store_archive_walk *a;
+	const struct store_buf *lo;
+	bool skip_lo; /* lo is after_id's key: not part of the page */
+};
+
+static int store_archive_step(DBC *c, const DBT *k, const DBT *v, void *arg)
+{
+	struct store_archive_step *s = arg;
+	struct store_archive_walk *a = s->a;
+	struct store_archive_rec r;
+	int rc;
+
+	if (s->skip_lo && store_keycmp(k, s->lo->p, s->lo->len) == 0)
+		return 0;
+	rc = store_rec_decode(&store_rec_archive, k->data, k->size, v->data,
+			      v->size, &r);
+	if (rc != 0) {
+		store_rec_clear(&store_rec_archive, &r); /* what was decoded */
+		return rc;
+	}
+	free(r.room);
+	if (!store_archive_match(a->q, &r.m)) {
+		store_archive_msg_clear(&r.m);
+		return 0;
+	}
+	if (a->q->max > 0 && a->nmsgs == a->q->max) {
+		store_archive_msg_clear(&r.m);
+		a->complete = false;
+		return 1;
+	}
+	a->msgs = xreallocarray(a->msgs, a->nmsgs + 1, sizeof(*a->msgs));
+	a->msgs[a->nmsgs++] = r.m;
+	return 0;
+}
+
+/* Narrows one end of a range to the key in t when that is inside it:
+ * lo up (sign > 0) or hi down (sign < 0). */
+static bool store_archive_narrow(struct store_buf *end,
+				 const struct store_buf *t, int sign)
+{
+	DBT k = {.data = t->p, .size = (uint32_t)t->len};
+
+	if (t->len == 0 ||
+	    (end->len > 0 && store_keycmp(&k, end->p, end->len) * sign <= 0))
+		return false;
+	store_buf_reset(end);
+	store_buf_put(end, t->p, t->len);
+	return true;
+}
+
 /* The messages of the range [lo, hi) of a room's archive, from lo on or
  * (last) from hi back; lo is left out when it is after_id's key. */
 static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
@@ -574,10 +616,9 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 	struct store_archive_walk *a = arg;
 	const struct store_archive_query *q = a->q;
 	struct store_buf lo, hi, t;
-	DBC *c = NULL;
-	DBT k, v;
-	int rc, step = q->last ? DB_PREV : DB_NEXT;
-	bool skip_lo = q->after_id != NULL, match;
+	struct store_archive_step s = {a, &lo, q->after_id != NULL};
+	struct store_range r;
+	int rc;
 
 	store_archive_list_free(a->msgs, a->nmsgs);
 	a->msgs = NULL;
@@ -586,78 +627,29 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 	store_buf_init(&lo);
 	store_buf_init(&hi);
 	store_buf_init(&t);
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	k.flags = v.flags = DB_DBT_REALLOC;
 	if ((rc = store_archive_bound(st, txn, a->name, q->after_id, 0, &lo)) ||
 	    (rc = store_archive_bound(st, txn, a->name, NULL, q->start_ms,
 				      &t)) ||
 	    (rc = store_archive_bound(st, txn, a->name, q->before_id, 0, &hi)))
 		goto out;
-	if (t.len > 0 && (lo.len == 0 || store_keycmp(&(DBT){.data = t.p,
-				.size = (uint32_t)t.len}, &lo) > 0)) {
-		store_buf_reset(&lo);
-		store_buf_put(&lo, t.p, t.len);
-		skip_lo = false;
-	}
+	if (store_archive_narrow(&lo, &t, 1))
+		s.skip_lo = false;
 	store_buf_reset(&t);
 	(void)store_archive_bound(st, txn, a->name, NULL,
 				  q->end_ms > 0 ? q->end_ms + 1 : 0, &t);
-	if (t.len > 0 && (hi.len == 0 || store_keycmp(&(DBT){.data = t.p,
-				.size = (uint32_t)t.len}, &hi) < 0)) {
-		store_buf_reset(&hi);
-		store_buf_put(&hi, t.p, t.len);
-	}
+	(void)store_archive_narrow(&hi, &t, -1);
 	/* Open ends: the room's first key, and past its last (the name with
 	 * its NUL raised). */
 	if (lo.len == 0)
 		store_buf_put(&lo, a->name, strlen(a->name) + 1);
-	store_buf_reset(&t);
-	store_buf_put(&t, a->name, strlen(a->name));
-	store_buf_u8(&t, 1);
-	if (hi.len == 0)
-		store_buf_put(&hi, t.p, t.len);
-	rc = st->db[STORE_DB_ARCHIVE]->cursor(st->db[STORE_DB_ARCHIVE], txn, &c,
-					      0);
-	if (rc != 0)
-		goto out;
-	k.data = xmalloc(q->last ? hi.len : lo.len);
-	memcpy(k.data, q->last ? hi.p : lo.p, q->last ? hi.len : lo.len);
-	k.size = (uint32_t)(q->last ? hi.len : lo.len);
-	rc = c->get(c, &k, &v, DB_SET_RANGE);
-	if (q->last)
-		rc = rc == 0 ? c->get(c, &k, &v, DB_PREV)
-		     : rc == DB_NOTFOUND ? c->get(c, &k, &v, DB_LAST) : rc;
-	while (rc == 0 && store_keycmp(&k, &lo) >= 0 &&
-	       store_keycmp(&k, &hi) < 0) {
-		struct store_archive_rec r;
-
-		if (skip_lo && store_keycmp(&k, &lo) == 0) {
-			rc = c->get(c, &k, &v, step);
-			continue;
-		}
-		rc = store_rec_decode(&store_rec_archive, k.data, k.size,
-				      v.data, v.size, &r);
-		free(r.room);
-		match = rc == 0 && store_archive_match(q, &r.m);
-		if (!match || (q->max > 0 && a->nmsgs == q->max)) {
-			store_archive_msg_clear(&r.m);
-			if (rc != 0)
-				goto out;
-			if (match) {
-				a->complete = false;
-				break;
-			}
-			rc = c->get(c, &k, &v, step);
-			continue;
-		}
-		a->msgs = xreallocarray(a->msgs, a->nmsgs + 1,
-					sizeof(*a->msgs));
-		a->msgs[a->nmsgs++] = r.m;
-		rc = c->get(c, &k, &v, step);
+	if (hi.len == 0) {
+		store_buf_put(&hi, a->name, strlen(a->name));
+		store_buf_u8(&hi, 1);
 	}
-	if (rc == DB_NOTFOUND)
-		rc = 0;
+	r = (struct store_range){lo.p, lo.len, hi.p, hi.len};
+	rc = store_dbwalk_range(st, txn, STORE_DB_ARCHIVE, &r,
+				q->last ? STORE_WALK_REVERSE : 0,
+				store_archive_step, &s);
 	if (rc == 0 && q->last) { /* back to time order */
 		size_t i;
 
@@ -669,14 +661,6 @@ static int store_archive_query_body(struct store *st, DB_TXN *txn, void *arg)
 		}
 	}
 out:
-	if (c != NULL) {
-		int crc = c->close(c);
-
-		if (rc == 0)
-			rc = crc;
-	}
-	free(k.data);
-	free(v.data);
 	store_buf_free(&lo);
 	store_buf_free(&hi);
 	store_buf_free(&t);

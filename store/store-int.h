@@ -38,6 +38,7 @@ enum store_dbi {
 	STORE_DB_ROOM_CONFIG,
 	STORE_DB_OCCUPANTS,
 	STORE_DB_CHANGES,
+	STORE_DB_SANCTIONS,
 	STORE_DB_N
 };
 
@@ -189,6 +190,27 @@ int store_dbwalk(struct store *st, DB_TXN *txn, enum store_dbi i,
 		 int (*fn)(DBC *c, const DBT *key, const DBT *val, void *arg),
 		 void *arg);
 
+/* A range of keys, [lo, hi): lo_len 0 is the first key, hi NULL past
+ * the last. */
+struct store_range {
+	const void *lo;
+	size_t lo_len;
+	const void *hi;
+	size_t hi_len;
+};
+
+/* store_dbwalk() over the keys of a range, from lo up (or, with
+ * STORE_WALK_REVERSE, from just before hi down). */
+int store_dbwalk_range(struct store *st, DB_TXN *txn, enum store_dbi i,
+		       const struct store_range *r, int flags,
+		       int (*fn)(DBC *c, const DBT *key, const DBT *val,
+				 void *arg),
+		       void *arg);
+
+/* Berkeley DB's default key order: k against the len bytes at b (<0, 0,
+ * >0). */
+int store_keycmp(const DBT *k, const void *b, size_t len);
+
 /* Counts the records of a database. */
 int store_dbcount(struct store *st, DB_TXN *txn, enum store_dbi i,
 		  uint64_t *n);
@@ -249,6 +271,12 @@ enum store_ftype {
 		       * then each string */
 	STORE_F_NUL,  /* an empty last key part (no member): the string part
 		       * before it keeps its NUL, as in "handle \0" */
+	STORE_F_OPT,  /* values only, no member: the fields after it are
+		       * optional.  A value may end just before them (they
+		       * read as zero), and they are left out when all of
+		       * them are zero or empty, so a record that does not
+		       * use them keeps the bytes it had before they were
+		       * added (docs/STORE.md, "Adding a field") */
 };
 
 struct store_field {
@@ -259,6 +287,7 @@ struct store_field {
 #define STORE_FIELD(t, T, m) {(t), sizeof(((T *)0)->m), offsetof(T, m)}
 #define STORE_FIELD_END {STORE_F_END, 0, 0}
 #define STORE_FIELD_NUL {STORE_F_NUL, 0, 0}
+#define STORE_FIELD_OPT {STORE_F_OPT, 0, 0}
 
 /* Room for any record's struct on the stack. */
 #define STORE_REC_MAX 1024

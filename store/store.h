@@ -386,6 +386,17 @@ enum store_report_state {
 	STORE_REPORT_RESOLVED = 1,
 };
 
+/* What a moderator decided (STORE_OUTCOME_NONE: resolved without one,
+ * as reports resolved before outcomes were kept). */
+enum store_report_outcome {
+	STORE_OUTCOME_NONE = 0,
+	STORE_OUTCOME_DISMISS = 1,
+	STORE_OUTCOME_WARN = 2,
+	STORE_OUTCOME_SUSPEND = 3,
+	STORE_OUTCOME_REMOVE = 4,
+};
+#define STORE_OUTCOME_MAX STORE_OUTCOME_REMOVE
+
 struct store_report {
 	uint64_t id;
 	char *reporter;  /* handle or bare JID of who reported */
@@ -396,6 +407,11 @@ struct store_report {
 	int64_t resolved_ms;
 	enum store_report_state state;
 	char **evidence; /* NULL-terminated; may be NULL */
+	/* The resolution (optional trailing fields: none while open). */
+	enum store_report_outcome outcome;
+	char *note;        /* the moderator's note, or NULL */
+	char *resolved_by; /* the moderator's bare JID, or "backchannelctl" */
+	int64_t until_ms;  /* STORE_OUTCOME_SUSPEND: the end of it */
 };
 
 /* Stores a report.  With r->id 0 a new id is given (into *id), created is
@@ -410,9 +426,82 @@ void store_report_clear(struct store_report *r);
 /* Reports in id order, only the open ones when open_only. */
 int store_report_list(struct store *st, bool open_only,
 		      struct store_report **out, size_t *n);
+/* At most max open reports with an id above after, in id order, and
+ * whether more follow (*more): one page of the moderators' list. */
+int store_report_page(struct store *st, uint64_t after, size_t max,
+		      struct store_report **out, size_t *n, bool *more);
 void store_report_list_free(struct store_report *v, size_t n);
-/* Marks a report resolved; STORE_NOTFOUND for an unknown id. */
+/* Marks a report resolved (outcome none); STORE_NOTFOUND for an unknown
+ * id. */
 int store_report_resolve(struct store *st, uint64_t id);
+
+/* A moderator's decision on an open report. */
+struct store_resolution {
+	enum store_report_outcome outcome;
+	const char *note; /* may be NULL */
+	const char *by;   /* who resolved it */
+	int64_t until_ms; /* STORE_OUTCOME_SUSPEND: the suspension's end */
+	bool announce;    /* note a STORE_CHANGE_REPORT for the daemon, which
+			   * tells the reporter (a change made by another
+			   * process) */
+	const char *domain; /* D, to match the forms a report's addresses
+			     * come in (node, node@D, an outside bare JID);
+			     * NULL: as stored */
+};
+
+/* Resolves open report id with res in one transaction: the report keeps
+ * the outcome, note, who and when; a suspension is stored in the reported
+ * address's sanction; and when no open report about that address is left,
+ * its repeat-offender restriction is lifted.  The report as stored goes
+ * into *out (may be NULL; store_report_clear()).  Returns 0, STORE_NOTFOUND
+ * for an unknown id, STORE_EEXIST when it was resolved already (nothing
+ * changes), STORE_EINVAL for a bad outcome. */
+int store_report_settle(struct store *st, uint64_t id,
+			const struct store_resolution *res,
+			struct store_report *out);
+
+/* After a report about reported: counts the distinct reporters of its
+ * open reports created at or after since_ms, and when there are at least
+ * threshold (> 0) of them, restricts it (its sanction's restricted flag,
+ * under reported's address under D).  Addresses are matched in every form
+ * a report names them, given the service domain (NULL: as stored).
+ * *restricted (may be NULL) says whether it is restricted now. */
+int store_report_offender(struct store *st, const char *reported,
+			  const char *domain, int64_t since_ms,
+			  unsigned threshold, bool *restricted);
+
+/*
+ * Sanctions: per address under D (a handle or an escaped outside
+ * address), a suspension (nothing it sends goes anywhere until until_ms)
+ * and the repeat-offender restriction (nothing it sends reaches someone
+ * who does not know it, until its open reports are resolved).  A record
+ * exists only while one of them holds (or has just ended).
+ */
+struct store_sanction {
+	char *node;         /* a handle or an escaped address */
+	int64_t until_ms;   /* suspended until (0: not suspended) */
+	char *note;         /* why, for moderators; may be NULL */
+	bool restricted;    /* restricted as a repeat offender */
+	int64_t restricted_ms; /* since when */
+};
+
+/* The sanction of node into *out (store_sanction_clear()); STORE_NOTFOUND
+ * when there is none.  A cached read: the relay asks this once per
+ * message. */
+int store_sanction_get(struct store *st, const char *node,
+		       struct store_sanction *out);
+/* Suspends node until until_ms with a note (may be NULL), or lifts the
+ * suspension with until_ms 0 (STORE_NOTFOUND when it had none). */
+int store_sanction_suspend(struct store *st, const char *node,
+			   int64_t until_ms, const char *note);
+/* Writes a sanction as it is given (load), or deletes node's when it
+ * holds nothing. */
+int store_sanction_put(struct store *st, const struct store_sanction *s);
+/* Every sanction, in node order (dump). */
+int store_sanction_list(struct store *st, struct store_sanction **out,
+			size_t *n);
+void store_sanction_clear(struct store_sanction *s);
+void store_sanction_list_free(struct store_sanction *v, size_t n);
 
 /*
  * Rooms, affiliations and the room archive.
@@ -607,6 +696,9 @@ int store_archive_retract(struct store *st, const char *room, const char *id,
 enum store_change_kind {
 	STORE_CHANGE_ROOM = 1, /* a room was opened, closed or its stage
 				* changed: reload it */
+	STORE_CHANGE_REPORT = 2, /* a report was resolved by another
+				  * process: tell who should be told (the
+				  * name is its id in decimal) */
 };
 
 struct store_change {

@@ -135,7 +135,7 @@ static int bot_command(struct xep_stanza *st, const char *handle, char *line)
 		return 0;
 	}
 	if (strcmp(cmd, "accept") == 0) {
-		rc = requests_accept(st->bc, handle, peer);
+		rc = requests_accept(st->bc, handle, peer, false);
 		if (rc == 1)
 			bot_sayf(st, "There is no pending request from %s.", arg);
 		else if (rc == 0)

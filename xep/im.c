@@ -165,7 +165,7 @@ static int im_from_member(struct xep_stanza *st, const char *handle,
 		*verdict = IM_DROP;
 		return 0;
 	}
-	rc = requests_accept(st->bc, handle, node);
+	rc = requests_accept(st->bc, handle, node, false);
 	return rc < 0 ? rc : 0;
 }
 
@@ -260,6 +260,12 @@ static int im_message(struct xep_stanza *st)
 		rc = BC_ESERVICE_UNAVAILABLE;
 		goto out;
 	}
+	/* Moderation: a suspended sender sends nothing, a restricted one
+	 * reaches only people who know it (one cached read). */
+	if ((rc = policy_may_send(st, from.node, to.kind == IDENT_MEMBER
+							 ? to.handle
+							 : NULL)) != 0)
+		goto out;
 	if (!ratelimit_take(s->rl, st->from_bare, clock_mono_ms())) {
 		rc = xep_fail(st, BC_ERESOURCE_CONSTRAINT,
 			      "You are sending messages too fast; wait a "

@@ -15,6 +15,7 @@ libbackchannel_a_SOURCES += \
 	xep/bot.c \
 	xep/provision.c \
 	xep/blocking.c \
+	xep/moderation.c \
 	xep/muc/muc.c \
 	xep/muc/room.c \
 	xep/muc/join.c \
@@ -24,5 +25,5 @@ libbackchannel_a_SOURCES += \
 	xep/muc/mam.c \
 	xep/muc/moderate.c \
 	xep/muc/audio.c
-noinst_HEADERS += xep/xep.h xep/ns.h xep/presence.h xep/reports.h xep/requests.h xep/privilege.h xep/adhoc.h
+noinst_HEADERS += xep/xep.h xep/ns.h xep/presence.h xep/reports.h xep/requests.h xep/privilege.h xep/adhoc.h xep/moderation.h
 noinst_HEADERS += xep/muc/muc.h xep/muc/muc-int.h

@@ -74,7 +74,11 @@ static const struct provision_cmd provision_cmds[] = {
 	{"reports", {"reports"},
 	 {{"open", "Open reports only", "boolean", "--open", OPT}}},
 	{"report-resolve", {"report", "resolve"},
-	 {{"id", "Report number", "text-single", NULL, REQ}}},
+	 {{"id", "Report number", "text-single", NULL, REQ},
+	  {"outcome", "Outcome: dismiss, warn, suspend or remove",
+	   "text-single", NULL, OPT},
+	  {"for", "Suspension (e.g. 7d)", "text-single", "--for", OPT},
+	  {"note", "Note", "text-single", "--note", OPT}}},
 };
 
 static const struct provision_cmd *provision_find(const char *node)

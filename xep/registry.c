@@ -20,6 +20,7 @@ extern const struct xep_module xep_adhoc;
 extern const struct xep_module xep_bot;
 extern const struct xep_module xep_provision;
 extern const struct xep_module xep_blocking;
+extern const struct xep_module xep_moderation;
 extern const struct xep_module xep_muc;
 
 const struct xep_module *const xep_registry[] = {
@@ -32,6 +33,7 @@ const struct xep_module *const xep_registry[] = {
 	&xep_presence,
 	&xep_adhoc,
 	&xep_blocking,
+	&xep_moderation,
 	&xep_bot,
 	&xep_provision,
 	&xep_muc,

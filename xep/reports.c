@@ -16,6 +16,7 @@
 #include "component/limits.h"
 #include "component/log.h"
 #include "component/metrics.h"
+#include "component/policy.h"
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "xep/ns.h"
@@ -84,6 +85,7 @@ int reports_received(struct bc *bc, const char *reporter,
 	r.evidence = evidence;
 	if (store_report_add(bc->store, &r, false, &rid) != 0)
 		return BC_EINTERNAL;
+	policy_report_filed(bc, reported);
 	metrics.reports++;
 	reports_tell_moderators(bc, rid, reporter, reported, reason, text);
 	log_info("a report (%llu) came from %s", (unsigned long long)rid,
@@ -119,6 +121,7 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 	store_held_list_free(held, n);
 	if (rc != 0)
 		return BC_EINTERNAL;
+	policy_report_filed(bc, peer);
 	metrics.reports++;
 	*id = (unsigned long)rid;
 	return 0;

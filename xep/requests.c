@@ -254,8 +254,15 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	return rc;
 }
 
+/* The request is answered: with withdraw, its subscription request is
+ * withdrawn (an unsubscribe from the sender's address: RFC 6121 has the
+ * member's server drop a pending inbound request then), so that it is
+ * not shown again at the next login.  An answer the member
+ * gave by approving or refusing the subscription itself needs none (and
+ * after an approval it would cancel what was approved).  keep moves the
+ * roster entry out of "Message Requests" rather than removing it. */
 static void requests_roster_done(struct bc *bc, char **jids,
-				 const char *peer, bool keep)
+				 const char *peer, bool keep, bool withdraw)
 {
 	char addr[JID_MAX], nick[JID_MAX];
 	size_t i;
@@ -263,10 +270,7 @@ static void requests_roster_done(struct bc *bc, char **jids,
 	ident_address(bc, peer, addr);
 	requests_nick(bc, peer, nick, sizeof(nick));
 	for (i = 0; jids != NULL && jids[i] != NULL; i++) {
-		/* A dropped request withdraws its subscription request, so
-		 * the member's server forgets it and a later request is
-		 * announced again. */
-		if (!keep) {
+		if (withdraw) {
 			xmpp_stanza_t *p = xmpp_presence_new(bc->xctx);
 
 			xmpp_stanza_set_type(p, "unsubscribe");
@@ -278,7 +282,8 @@ static void requests_roster_done(struct bc *bc, char **jids,
 	}
 }
 
-int requests_accept(struct bc *bc, const char *handle, const char *peer)
+int requests_accept(struct bc *bc, const char *handle, const char *peer,
+		    bool by_presence)
 {
 	const struct cfg *cfg = bc->cfg;
 	struct store_held *held = NULL;
@@ -309,10 +314,16 @@ int requests_accept(struct bc *bc, const char *handle, const char *peer)
 		(void)store_evidence_add(bc->store, peer, handle,
 					 held[i].stanza, cfg->evidence_count,
 					 cfg->evidence_age_ms);
+	/* In order, and with stamps that say so: messages held within one
+	 * millisecond would otherwise carry the same stamp, and a client
+	 * that sorts by stamp may show them in any order. */
+	for (i = 1; i < n; i++)
+		if (held[i].received_ms <= held[i - 1].received_ms)
+			held[i].received_ms = held[i - 1].received_ms + 1;
 	for (i = 0; i < n; i++)
 		(void)relay_deliver_held(bc, (const char *const *)jids,
 					 &held[i]);
-	requests_roster_done(bc, jids, peer, true);
+	requests_roster_done(bc, jids, peer, true, !by_presence);
 	metrics.requests_accepted++;
 	log_info("%s accepted a message request (%zu held messages)", handle,
 		 n);
@@ -333,7 +344,7 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer)
 	if (rc != 0)
 		return BC_EINTERNAL;
 	if (store_link_list(bc->store, handle, &jids) == 0)
-		requests_roster_done(bc, jids, peer, false);
+		requests_roster_done(bc, jids, peer, false, true);
 	store_strv_free(jids);
 	metrics.requests_declined++;
 	log_info("%s declined a message request", handle);
@@ -350,7 +361,7 @@ static void requests_drop_blocked(struct bc *bc, const char *handle,
 	int rc = store_request_decline(bc->store, handle, peer, 0);
 
 	if (rc == 0 && store_link_list(bc->store, handle, &jids) == 0)
-		requests_roster_done(bc, jids, peer, false);
+		requests_roster_done(bc, jids, peer, false, true);
 	else if (rc < 0)
 		log_warnx("%s blocked %s, but the pending request could not "
 			  "be dropped",
@@ -455,7 +466,7 @@ static int requests_presence(struct xep_stanza *st)
 	rc = store_link_get(st->bc->store, st->from_bare, handle);
 	if (rc != 0)
 		return XEP_PASS;
-	rc = yes ? requests_accept(st->bc, handle, st->to_jid.node)
+	rc = yes ? requests_accept(st->bc, handle, st->to_jid.node, true)
 		 : requests_decline(st->bc, handle, st->to_jid.node);
 	if (rc == REQUESTS_NONE_PENDING)
 		return XEP_PASS; /* no request: an ordinary answer */
@@ -485,7 +496,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	int rc;
 
 	if (strcmp(action, "accept") == 0)
-		rc = requests_accept(a->st->bc, a->handle, peer);
+		rc = requests_accept(a->st->bc, a->handle, peer, false);
 	else if (strcmp(action, "decline") == 0)
 		rc = requests_decline(a->st->bc, a->handle, peer);
 	else if (strcmp(action, "block") == 0)

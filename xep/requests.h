@@ -35,8 +35,12 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 #define REQUESTS_NONE_PENDING 1
 
 /* What a member (handle) does about a pending request from peer.  Each
- * returns 0, REQUESTS_NONE_PENDING (accept, decline), or a BC_E* code. */
-int requests_accept(struct bc *bc, const char *handle, const char *peer);
+ * returns 0, REQUESTS_NONE_PENDING (accept, decline), or a BC_E* code.
+ * by_presence: the member accepted by approving the subscription request
+ * (their server has nothing pending then); any other way of accepting
+ * withdraws the subscription request, as declining always does. */
+int requests_accept(struct bc *bc, const char *handle, const char *peer,
+		    bool by_presence);
 int requests_decline(struct bc *bc, const char *handle, const char *peer);
 int requests_block(struct bc *bc, const char *handle, const char *peer);
 int requests_unblock(struct bc *bc, const char *handle, const char *peer);

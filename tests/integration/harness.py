@@ -618,7 +618,8 @@ class Daemon:
         log.write(b"==== start %s ====\n" % time.ctime().encode())
         log.flush()
         self.proc = subprocess.Popen(
-            [self.binary, "-c", self.config_path, "-v"],
+            [self.binary, "-c", self.config_path,
+             os.environ.get("BC_DAEMON_VERBOSITY", "-v")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             cwd=self.dir)
         log.close()

@@ -12,7 +12,8 @@ import time
 import pytest
 
 import harness as h
-from test_relay import (ALICE, BOB, addr, assert_private, ctl_ok, is_message_from,
+from test_relay import (ALICE, BOB, addr, assert_private, ctl_ok, fresh_account,
+                        is_message_from,
                         link, local)
 
 DELAY = "{urn:xmpp:delay}delay"
@@ -312,3 +313,82 @@ def test_roster_entry_removed_on_decline(daemon, connect):
     alice.message(h.SERVICE, "decline " + p.b)
     h.wait_until(lambda: roster_item(alice, addr(p.b)) is None, timeout=10,
                  what="the request gone from alice's roster")
+
+
+def fresh_strangers(server, daemon, connect, tag):
+    """Two new accounts linked to two new identities that don't know each
+    other: nothing of earlier tests in their rosters or rate limits."""
+    a, b = "%sa-%s" % (tag, secrets.token_hex(3)), "%sb-%s" % (tag, secrets.token_hex(3))
+    ctl_ok(daemon, "identity", "add", a)
+    ctl_ok(daemon, "identity", "add", b)
+    a_user = fresh_account(server, tag + "a")
+    alice = connect(a_user)
+    bob = connect(fresh_account(server, tag + "b"))
+    link(daemon, alice, a)
+    link(daemon, bob, b)
+    return alice, bob, a, b, a_user
+
+
+@pytest.mark.parametrize("route", ["subscribed", "text-accept", "text-decline",
+                                   "adhoc-accept", "adhoc-decline", "reply"])
+def test_answered_request_is_not_pending_at_login(server, daemon, connect, route):
+    """However a request is answered, the member's server keeps no pending
+    subscription request: the next login shows nothing old."""
+    alice, bob, a, b, a_user = fresh_strangers(server, daemon, connect, "pn")
+    mark = alice.mark()
+    bob.message(addr(a), "hello there")
+    alice.wait_for(subscribe_from(addr(b)), since=mark, what="request")
+    mark = alice.mark()
+    if route == "subscribed":
+        alice.send_raw("<presence to='%s' type='subscribed'/>" % addr(b))
+    elif route == "reply":
+        alice.message(addr(b), "who is this?")
+    elif route.startswith("text"):
+        alice.message(h.SERVICE, "%s %s" % (route.split("-")[1], b))
+    else:
+        cmd = adhoc(alice, "requests")
+        sid = cmd.get("sessionid")
+        adhoc(alice, "requests", sid, {"peer": b})
+        cmd = adhoc(alice, "requests", sid, {"action": route.split("-")[1]})
+        assert cmd.get("status") == "completed"
+    if route.endswith("decline"):
+        settle(alice)
+    else:
+        alice.wait_for(is_message_from(addr(b), "hello there"), since=mark,
+                       what="the accepted message")
+    settle(alice)
+    alice.disconnect()
+    again = connect(a_user, resource="again")
+    settle(again)
+    time.sleep(1.0)  # what the server replays at login has arrived
+    old = [h.xml_text(el) for el in again.received if subscribe_from(addr(b))(el)]
+    assert not old, old
+    assert_private(again, ALICE)
+
+
+def test_held_order_repeated(server, daemon, connect):
+    """Three messages sent back to back, accepted by approving the
+    subscription at once or a little later: they arrive in the order sent,
+    with stamps in that order.  Repeated, since a race shows only
+    sometimes."""
+    for run in range(6):
+        alice, bob, a, b, _ = fresh_strangers(server, daemon, connect, "ho")
+        mark = alice.mark()
+        for i in range(3):
+            bob.message(addr(a), "m%d" % i)
+        alice.wait_for(subscribe_from(addr(b)), since=mark, what="request")
+        if run % 2:
+            settle(bob)  # all three held before the answer
+        alice.send_raw("<presence to='%s' type='subscribed'/>" % addr(b))
+        alice.wait_for(is_message_from(addr(b), "m2"), since=mark,
+                       what="the last message (run %d)" % run)
+        got = [el for el in alice.received[mark:] if is_message_from(addr(b))(el)
+               and el.find("{jabber:client}body") is not None]
+        bodies = [el.find("{jabber:client}body").text for el in got]
+        assert bodies == ["m0", "m1", "m2"], (run, bodies)
+        stamps = [el.find(DELAY).get("stamp") for el in got
+                  if el.find(DELAY) is not None]
+        assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps), \
+            (run, stamps)
+        alice.disconnect()
+        bob.disconnect()

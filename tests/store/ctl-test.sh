@@ -63,6 +63,18 @@ expect 0 reports --open
 out_is ""
 expect 1 report resolve 4
 expect 2 report resolve x
+expect 2 report resolve 4 frown
+expect 1 report show 4
+expect 0 sanctions
+out_is ""
+expect 0 suspend bob 2h --note "spam wave"
+grep -Eq '^bob suspended until [0-9T:.-]+Z$' "$dir/out" || { echo "FAIL: suspend output"; fails=$((fails + 1)); }
+expect 0 sanctions
+grep -Eq '^bob	[0-9T:.-]+Z	-	spam wave$' "$dir/out" || { echo "FAIL: sanctions output"; fails=$((fails + 1)); }
+expect 2 suspend bob later
+expect 1 suspend nobody 1h
+expect 0 unsuspend bob
+expect 1 unsuspend bob
 expect 0 unlink alice alice@example.org
 expect 1 unlink alice alice@example.org
 expect 0 identity remove bob

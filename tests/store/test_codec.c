@@ -105,6 +105,9 @@ struct codec_case {
 	/* How many leading bytes the reader needs: any shorter value must be
 	 * refused.  0 means all of them. */
 	size_t read_len;
+	/* A value cut to exactly this many bytes is the layout from before
+	 * optional trailing fields were added, and is read (0: none). */
+	size_t opt_len;
 	const struct field *layout;
 };
 
@@ -327,6 +330,11 @@ static void room_secret_key(struct store_buf *k)
 static void report_key(struct store_buf *k)
 {
 	store_buf_be64(k, 1);
+}
+
+static void sanction_key(struct store_buf *k)
+{
+	key_str(k, "alice");
 }
 
 static void report_id_key(struct store_buf *k)
@@ -582,6 +590,48 @@ static void write_report(struct store *st)
 	assert_int_equal(id, 1);
 	clock_advance(60000);
 	assert_int_equal(store_report_resolve(st, 1), 0);
+}
+
+/* The same report resolved by a moderator a minute later: suspend for a
+ * week, with a note (the optional trailing fields). */
+static void write_report_resolved(struct store *st)
+{
+	char *given[] = {"see her profile", NULL};
+	struct store_report r = {
+		.reporter = "bob",
+		.reported = "alice",
+		.reason = REASON,
+		.text = "threats",
+		.evidence = given,
+	};
+	struct store_resolution res = {STORE_OUTCOME_SUSPEND, "spam again",
+				       "mod@example.org", T0 + WEEK_MS, false,
+				       NULL};
+	uint64_t id;
+
+	write_evidence(st);
+	assert_int_equal(store_report_add(st, &r, true, &id), 0);
+	clock_advance(60000);
+	assert_int_equal(store_report_settle(st, id, &res, NULL), 0);
+}
+
+/* alice restricted at T0 by three reporters, then suspended for a week. */
+static void write_sanction(struct store *st)
+{
+	static const char *const by[] = {"bob", "dave", "erin"};
+	struct store_report r = {.reported = "alice", .reason = REASON};
+	bool restricted;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		r.reporter = (char *)by[i];
+		assert_int_equal(store_report_add(st, &r, false, NULL), 0);
+	}
+	assert_int_equal(store_report_offender(st, "alice", NULL, T0 - DAY_MS, 3,
+					       &restricted), 0);
+	assert_true(restricted);
+	assert_int_equal(store_sanction_suspend(st, "Alice", T0 + WEEK_MS,
+						"cool off"), 0);
 }
 
 /* Reading them back. */
@@ -977,6 +1027,50 @@ static int read_report(struct store *st, bool check)
 	return 0;
 }
 
+static int read_report_resolved(struct store *st, bool check)
+{
+	struct store_report r;
+	int rc;
+
+	rc = store_report_get(st, 1, &r);
+	if (!check) {
+		store_report_clear(&r);
+		return rc;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(r.reporter, "bob");
+	assert_string_equal(r.text, "threats");
+	assert_int_equal(r.state, STORE_REPORT_RESOLVED);
+	assert_int_equal(r.resolved_ms, T0 + 60000);
+	assert_int_equal(r.outcome, STORE_OUTCOME_SUSPEND);
+	assert_string_equal(r.note, "spam again");
+	assert_string_equal(r.resolved_by, "mod@example.org");
+	assert_int_equal(r.until_ms, T0 + WEEK_MS);
+	assert_string_equal(r.evidence[1], EVIDENCE);
+	store_report_clear(&r);
+	return 0;
+}
+
+static int read_sanction(struct store *st, bool check)
+{
+	struct store_sanction s;
+	int rc;
+
+	rc = store_sanction_get(st, "alice", &s);
+	if (!check) {
+		store_sanction_clear(&s);
+		return rc;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(s.node, "alice");
+	assert_int_equal(s.until_ms, T0 + WEEK_MS);
+	assert_string_equal(s.note, "cool off");
+	assert_true(s.restricted);
+	assert_int_equal(s.restricted_ms, T0);
+	store_sanction_clear(&s);
+	return 0;
+}
+
 /* The last id is read when a report is added: the next one is 2. */
 static int read_report_id(struct store *st, bool check)
 {
@@ -1056,6 +1150,16 @@ static const struct field report_v1[] = {
 	U8(1), STR("bob"), STR("alice"), STR(REASON), STR("threats"),
 	BE64(T0), BE64(T0 + 60000), U8(STORE_REPORT_RESOLVED), BE32(2),
 	STR("see her profile"), STR(EVIDENCE), END,
+};
+static const struct field report_resolved_v1[] = {
+	U8(1), STR("bob"), STR("alice"), STR(REASON), STR("threats"),
+	BE64(T0), BE64(T0 + 60000), U8(STORE_REPORT_RESOLVED), BE32(2),
+	STR("see her profile"), STR(EVIDENCE),
+	U8(STORE_OUTCOME_SUSPEND), STR("spam again"), STR("mod@example.org"),
+	BE64(T0 + WEEK_MS), END,
+};
+static const struct field sanction_v1[] = {
+	U8(1), BE64(T0 + WEEK_MS), STR("cool off"), U8(1), BE64(T0), END,
 };
 static const struct field report_id_v1[] = {
 	U8(1), BE64(1), END,
@@ -1204,6 +1308,25 @@ static const struct codec_case cases[] = {
 		.write = write_report,
 		.read = read_report,
 		.layout = report_v1,
+	},
+	{
+		/* The report above with its resolution: opt_len
+		 * is the report's value without it (report-v1.bin). */
+		.name = "report-resolved",
+		.db = STORE_DB_REPORTS,
+		.key = report_key,
+		.write = write_report_resolved,
+		.read = read_report_resolved,
+		.opt_len = 110,
+		.layout = report_resolved_v1,
+	},
+	{
+		.name = "sanction",
+		.db = STORE_DB_SANCTIONS,
+		.key = sanction_key,
+		.write = write_sanction,
+		.read = read_sanction,
+		.layout = sanction_v1,
 	},
 	{
 		.name = "report-id",
@@ -1359,6 +1482,12 @@ static void test_bad_input(void **state)
 	need = c->read_len ? c->read_len : len;
 	for (i = 0; i < need; i++) {
 		raw_put(st, c, p, i);
+		if (c->opt_len > 0 && i == c->opt_len) {
+			if (c->read(st, false) != 0)
+				fail_msg("%s cut to its older %zu bytes: not "
+					 "read", c->name, i);
+			continue;
+		}
 		if (c->read(st, false) != STORE_EFORMAT)
 			fail_msg("%s cut to %zu of %zu bytes: not refused",
 				 c->name, i, len);

@@ -194,6 +194,64 @@ static void test_commands(void **state)
 	assert_string_equal(f->out, "");
 	assert_int_equal(run(f, f->st, "report|resolve|x"), CTL_USAGE);
 	assert_int_equal(run(f, f->st, "report|resolve|9"), CTL_FAIL);
+	/* Resolved already: refused. */
+	assert_int_equal(run(f, f->st, "report|resolve|1|warn"), CTL_FAIL);
+	assert_non_null(strstr(f->err, "resolved already"));
+	assert_int_equal(run(f, f->st, "report|show|1"), CTL_OK);
+	assert_non_null(strstr(f->out, "1\tresolved\t"));
+	assert_non_null(strstr(f->out, "\tresolution\tdismiss\t"));
+	assert_non_null(strstr(f->out, "\tbackchannelctl\t"));
+	assert_int_equal(run(f, f->st, "report|show|9"), CTL_FAIL);
+	/* Outcomes: suspend needs --for, remove an identity. */
+	{
+		struct store_report r;
+		struct store_sanction s;
+
+		memset(&r, 0, sizeof(r));
+		r.reporter = "alice";
+		r.reported = "bob";
+		r.reason = "urn:xmpp:reporting:abuse";
+		assert_int_equal(store_report_add(f->st, &r, false, NULL), 0);
+		r.reported = "x\\40y.org";
+		assert_int_equal(store_report_add(f->st, &r, false, NULL), 0);
+		assert_int_equal(run(f, f->st, "report|resolve|2|frown"),
+				 CTL_USAGE);
+		assert_int_equal(run(f, f->st, "report|resolve|2|suspend"),
+				 CTL_USAGE);
+		assert_int_equal(run(f, f->st, "report|resolve|2|warn|--for|1h"),
+				 CTL_USAGE);
+		assert_int_equal(run(f, f->st, "report|resolve|3|remove"),
+				 CTL_FAIL);
+		assert_int_equal(lines(f->err), 1);
+		assert_int_equal(run(f, f->st, "report|resolve|2|suspend|--for|"
+					     "2h|--note|spam wave"), CTL_OK);
+		assert_int_equal(store_sanction_get(f->st, "bob", &s), 0);
+		assert_int_equal(s.until_ms, clock_now_ms() + 7200000);
+		assert_string_equal(s.note, "spam wave");
+		store_sanction_clear(&s);
+		assert_int_equal(run(f, f->st, "sanctions"), CTL_OK);
+		assert_non_null(strstr(f->out, "bob\t"));
+		assert_non_null(strstr(f->out, "\t-\tspam wave\n"));
+		assert_int_equal(run(f, f->st, "report|show|2"), CTL_OK);
+		assert_non_null(strstr(f->out, "\tresolution\tsuspend\t"));
+		assert_non_null(strstr(f->out, "\tspam wave\n"));
+		assert_int_equal(run(f, f->st, "unsuspend|bob@bc.example.org"),
+				 CTL_OK);
+		assert_int_equal(store_sanction_get(f->st, "bob", &s),
+				 STORE_NOTFOUND);
+		assert_int_equal(run(f, f->st, "unsuspend|bob"), CTL_FAIL);
+		assert_int_equal(run(f, f->st, "suspend|bob|7d|--note|why"),
+				 CTL_OK);
+		assert_non_null(strstr(f->out, "bob suspended until "));
+		assert_int_equal(run(f, f->st, "suspend|bob|soon"), CTL_USAGE);
+		assert_int_equal(run(f, f->st, "suspend|nobody|1h"), CTL_FAIL);
+		assert_int_equal(run(f, f->st, "suspend|x\\40y.org|1h"),
+				 CTL_OK);
+		assert_int_equal(store_sanction_get(f->st, "x\\40y.org", &s),
+				 0);
+		store_sanction_clear(&s);
+		assert_int_equal(run(f, f->st, "report|resolve|3"), CTL_OK);
+	}
 
 	assert_int_equal(run(f, f->st, "unlink|alice|a@x.org"), CTL_OK);
 	assert_int_equal(run(f, f->st, "unlink|alice|a@x.org"), CTL_FAIL);
@@ -298,6 +356,23 @@ static void fill(struct store *st)
 	r.evidence = NULL;
 	assert_int_equal(store_report_add(st, &r, false, NULL), 0);
 	assert_int_equal(store_report_resolve(st, 2), 0);
+	/* A resolution with every field, and sanctions. */
+	{
+		struct store_resolution res = {STORE_OUTCOME_SUSPEND,
+					       "a <note> & more", "m@x.org",
+					       clock_now_ms() + 3600000, false,
+					       NULL};
+		struct store_sanction s = {"carol\\40x.org", 99, "why", true,
+					   42};
+		bool restricted;
+
+		assert_int_equal(store_report_add(st, &r, false, NULL), 0);
+		assert_int_equal(store_report_settle(st, 3, &res, NULL), 0);
+		assert_int_equal(store_sanction_put(st, &s), 0);
+		assert_int_equal(store_report_offender(st, "bob", NULL, 0, 1,
+						       &restricted), 0);
+		assert_true(restricted);
+	}
 }
 
 /* Times before 1970 (a clock set wrong, an imported record) survive a
@@ -361,6 +436,11 @@ static void test_round_trip(void **state)
 	assert_non_null(strstr(d1, "<evidence sender=\"bob\""));
 	assert_non_null(strstr(d1, "<evidence>given &lt;evidence&gt;"));
 	assert_non_null(strstr(d1, "state=\"resolved\""));
+	assert_non_null(strstr(d1, "outcome=\"suspend\""));
+	assert_non_null(strstr(d1, "resolved-by=\"m@x.org\""));
+	assert_non_null(strstr(d1, "<note>a &lt;note&gt; &amp; more</note>"));
+	assert_non_null(strstr(d1, "<sanction address=\"bob\""));
+	assert_non_null(strstr(d1, "<sanction address=\"carol\\40x.org\""));
 	assert_int_equal(store_stats(f->st, &s1), 0);
 	assert_int_equal(store_stats(st2, &s2), 0);
 	assert_memory_equal(&s1, &s2, sizeof(s1));

@@ -679,6 +679,168 @@ static void test_reports(void **state)
 	assert_int_equal(id, 11);
 }
 
+/* Moderation: pages of open reports, resolutions with their outcome,
+ * the repeat-offender count and sanctions. */
+static void test_report_moderation(void **state)
+{
+	struct store *st = *state;
+	struct store_report r, got, *list;
+	struct store_resolution res = {STORE_OUTCOME_WARN, "be nice", "m@x.org",
+				       0, true, NULL};
+	struct store_sanction s, *sv;
+	struct store_change *cv;
+	uint64_t id, cursor = 0;
+	bool more, restricted;
+	size_t n, i;
+
+	memset(&r, 0, sizeof(r));
+	r.reported = "eve";
+	r.reason = "urn:xmpp:reporting:spam";
+	for (i = 0; i < 5; i++) {
+		r.reporter = i < 2 ? "bob" : i < 4 ? "carol" : "dave";
+		assert_int_equal(store_report_add(st, &r, false, &id), 0);
+	}
+	/* bob (twice) and carol (twice): two distinct, not three; with
+	 * dave's (id 5) three.  Made before since_ms: none count. */
+	assert_int_equal(store_report_offender(st, "EVE", NULL, T0 + 1, 3,
+					       &restricted), 0);
+	assert_false(restricted);
+	assert_int_equal(store_sanction_get(st, "eve", &s), STORE_NOTFOUND);
+	assert_int_equal(store_report_offender(st, "eve", NULL, T0, 3, &restricted),
+			 0);
+	assert_true(restricted);
+	assert_int_equal(store_sanction_get(st, "Eve", &s), 0);
+	assert_true(s.restricted);
+	assert_int_equal(s.until_ms, 0);
+	store_sanction_clear(&s);
+
+	assert_int_equal(store_report_page(st, 0, 2, &list, &n, &more), 0);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	assert_int_equal(list[1].id, 2);
+	store_report_list_free(list, n);
+	assert_int_equal(store_report_page(st, 4, 2, &list, &n, &more), 0);
+	assert_int_equal(n, 1);
+	assert_false(more);
+	assert_int_equal(list[0].id, 5);
+	store_report_list_free(list, n);
+
+	/* Refusals change nothing. */
+	assert_int_equal(store_report_settle(st, 9, &res, NULL),
+			 STORE_NOTFOUND);
+	res.outcome = STORE_OUTCOME_SUSPEND; /* without an end */
+	assert_int_equal(store_report_settle(st, 1, &res, NULL), STORE_EINVAL);
+	res.outcome = STORE_OUTCOME_NONE;
+	assert_int_equal(store_report_settle(st, 1, &res, NULL), STORE_EINVAL);
+
+	res.outcome = STORE_OUTCOME_WARN;
+	assert_int_equal(store_changes_head(st, &cursor), 0);
+	clock_advance(1000);
+	assert_int_equal(store_report_settle(st, 1, &res, &got), 0);
+	assert_int_equal(got.outcome, STORE_OUTCOME_WARN);
+	assert_int_equal(got.resolved_ms, T0 + 1000);
+	store_report_clear(&got);
+	assert_int_equal(store_report_settle(st, 1, &res, NULL), STORE_EEXIST);
+	assert_int_equal(store_changes_since(st, &cursor, &cv, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cv[0].kind, STORE_CHANGE_REPORT);
+	assert_string_equal(cv[0].name, "1");
+	store_change_list_free(cv, n);
+	assert_int_equal(store_report_get(st, 1, &got), 0);
+	assert_string_equal(got.note, "be nice");
+	assert_string_equal(got.resolved_by, "m@x.org");
+	assert_int_equal(got.until_ms, 0);
+	store_report_clear(&got);
+
+	/* Suspending keeps the restriction while reports stay open. */
+	res.outcome = STORE_OUTCOME_SUSPEND;
+	res.until_ms = T0 + 5000;
+	res.announce = false;
+	assert_int_equal(store_report_settle(st, 2, &res, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "eve", &s), 0);
+	assert_true(s.restricted);
+	assert_int_equal(s.until_ms, T0 + 5000);
+	assert_string_equal(s.note, "be nice");
+	store_sanction_clear(&s);
+	res.outcome = STORE_OUTCOME_DISMISS;
+	for (id = 3; id <= 5; id++)
+		assert_int_equal(store_report_settle(st, id, &res, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "eve", &s), 0);
+	assert_false(s.restricted);
+	assert_int_equal(s.until_ms, T0 + 5000);
+	store_sanction_clear(&s);
+
+	/* Lifting the suspension leaves nothing. */
+	assert_int_equal(store_sanction_suspend(st, "eve", 0, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "eve", &s), STORE_NOTFOUND);
+	/* Load: as given; a blank one is nothing. */
+	s.node = "carol\\40x.org";
+	s.until_ms = 7;
+	s.note = "n";
+	s.restricted = true;
+	s.restricted_ms = 3;
+	assert_int_equal(store_sanction_put(st, &s), 0);
+	assert_int_equal(store_sanction_list(st, &sv, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sv[0].node, "carol\\40x.org");
+	assert_int_equal(sv[0].restricted_ms, 3);
+	store_sanction_list_free(sv, n);
+	s.until_ms = 0;
+	s.restricted = false;
+	assert_int_equal(store_sanction_put(st, &s), 0);
+	assert_int_equal(store_sanction_list(st, &sv, &n), 0);
+	assert_int_equal(n, 0);
+	store_sanction_list_free(sv, n);
+
+	/* The forms a report's addresses come in, matched given D: "bob"
+	 * and "bob@d.test" are one reporter, "zed", "zed@d.test" and
+	 * "ZED@d.test" one address; an outside user's bare JID is its
+	 * escaped address. */
+	{
+		static const char *const rs[][2] = {
+			{"bob", "zed"},
+			{"bob@d.test", "zed@d.test"},
+			{"carol@else.org/x", "ZED@d.test"},
+			{"bob", "x@else.org"},
+			{"dave", "x\\40else.org"},
+		};
+
+		for (i = 0; i < 5; i++) {
+			r.reporter = (char *)rs[i][0];
+			r.reported = (char *)rs[i][1];
+			assert_int_equal(store_report_add(st, &r, false, &id),
+					 0);
+		}
+	}
+	assert_int_equal(store_report_offender(st, "zed", NULL, T0, 2,
+					       &restricted), 0);
+	assert_false(restricted); /* as stored: one report names "zed" */
+	assert_int_equal(store_report_offender(st, "zed", "d.test", T0, 3,
+					       &restricted), 0);
+	assert_false(restricted); /* two distinct reporters */
+	assert_int_equal(store_report_offender(st, "zed", "d.test", T0, 2,
+					       &restricted), 0);
+	assert_true(restricted);
+	assert_int_equal(store_report_offender(st, "x\\40else.org", "d.test",
+					       T0, 2, &restricted), 0);
+	assert_true(restricted);
+	assert_int_equal(store_sanction_list(st, &sv, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(sv[0].node, "x\\40else.org");
+	assert_string_equal(sv[1].node, "zed");
+	store_sanction_list_free(sv, n);
+	/* Resolving the reports about zed in their forms lifts it once the
+	 * last is resolved. */
+	res.domain = "d.test";
+	assert_int_equal(store_report_settle(st, 6, &res, NULL), 0);
+	assert_int_equal(store_report_settle(st, 7, &res, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "zed", &s), 0);
+	assert_true(s.restricted);
+	store_sanction_clear(&s);
+	assert_int_equal(store_report_settle(st, 8, &res, NULL), 0);
+	assert_int_equal(store_sanction_get(st, "zed", &s), STORE_NOTFOUND);
+}
+
 static void test_rooms(void **state)
 {
 	struct store *st = *state;
@@ -1470,6 +1632,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evidence_batched, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_moderation, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_tombstone, setup,

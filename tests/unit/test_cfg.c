@@ -47,6 +47,8 @@ static void minimal_file_from_the_contract(void **state)
 	assert_int_equal(cfg->requests_per_day, 10);
 	assert_int_equal(cfg->token_ttl_ms, 86400000);
 	assert_int_equal(cfg->retraction_window_ms, 0);
+	assert_int_equal(cfg->report_threshold, 3);
+	assert_int_equal(cfg->report_window_ms, 86400000);
 	assert_int_equal(cfg->reconnect_min_ms, 1000);
 	assert_int_equal(cfg->reconnect_max_ms, 60000);
 	cfg_free(cfg);
@@ -77,6 +79,7 @@ static void optional_settings(void **state)
 		"<requests held='3' per-day='4' cooldown='90m'/>"
 		"<tokens ttl='15m'/><evidence count='7' age='2d'/>"
 		"<retraction window='5m'/><reconnect min='500ms' max='10s'/>"
+		"<reports threshold='2' window='1h'/>"
 		"<admin jid='Bot@Example.org'/><admin jid='b2@example.org'/>"
 		"</backchannel>";
 	struct cfg *cfg;
@@ -88,6 +91,8 @@ static void optional_settings(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(cfg->server_host, "::1");
 	assert_int_equal(cfg->server_port, 5348);
+	assert_int_equal(cfg->report_threshold, 2);
+	assert_int_equal(cfg->report_window_ms, 3600000);
 	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
 	assert_true(cfg->log_syslog);
 	assert_int_equal(cfg->max_stanza_bytes, 4096);

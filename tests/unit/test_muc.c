@@ -27,6 +27,7 @@
 #include "ctl/data.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "xep/muc/muc-int.h"
 #include "xep/ns.h"
 
 #define M "rooms.bc.test"
@@ -914,6 +915,96 @@ static void restore_after_restart(void **state)
 	}
 }
 
+/* After M's connection comes up, the sessions are asked a bounded number
+ * at a time: MUC_VERIFY_INFLIGHT pings, then one more for each answer. */
+static void verification_is_paced(void **state)
+{
+	struct harness *h = *state;
+	enum { SESSIONS = MUC_VERIFY_INFLIGHT + 20 };
+	size_t i, sent = 0, answered = 0;
+	char xml[512];
+
+	room_with_alice_and_bob(h);
+	/* SESSIONS - 2 more members, each in the room. */
+	for (i = 0; i < SESSIONS - 2; i++) {
+		char handle[32], jid[64];
+
+		snprintf(handle, sizeof(handle), "m%zu", i);
+		snprintf(jid, sizeof(jid), "m%zu@example.org", i);
+		harness_member(h, handle, NULL, jid);
+		snprintf(xml, sizeof(xml),
+			 "<iq type='set' id='a%zu' from='" A "' to='" ROOM
+			 "'><query xmlns='" NS_MUC_ADMIN "'><item "
+			 "affiliation='member' jid='m%zu@bc.test'/></query>"
+			 "</iq>",
+			 i, i);
+		harness_feed(h, xml);
+		snprintf(xml, sizeof(xml),
+			 "<presence from='m%zu@example.org/pc' to='" ROOM
+			 "/m%zu'><x xmlns='" NS_MUC "'/></presence>",
+			 i, i);
+		harness_feed(h, xml);
+	}
+	harness_clear(h);
+	bc_connected(h->bc, BC_LINK_ROOMS);
+	assert_int_equal(bc_flush(h->bc), 0);
+	harness_assert_count(h, MUC_VERIFY_INFLIGHT);
+	/* Answer the oldest ping each time: exactly one more goes out,
+	 * until all were asked; then answers send nothing. */
+	while (answered < SESSIONS) {
+		char *to = harness_xpath(h, 0, "string(/iq/@to)");
+		char *id = harness_xpath(h, 0, "string(/iq/@id)");
+		size_t before = h->n_sent;
+
+		assert_true(before > 0);
+		sent += answered == 0 ? before : 0;
+		snprintf(xml, sizeof(xml),
+			 "<iq type='result' id='%s' from='%s' to='" ROOM
+			 "'/>",
+			 id, to);
+		free(to);
+		free(id);
+		/* Keep the pings not yet answered, drop the answered one. */
+		free(h->sent[0]);
+		memmove(h->sent, h->sent + 1, (before - 1) * sizeof(*h->sent));
+		h->n_sent = before - 1;
+		harness_feed(h, xml);
+		answered++;
+		assert_int_equal(h->n_sent - (before - 1),
+				 sent < SESSIONS ? 1 : 0);
+		if (sent < SESSIONS)
+			sent++;
+		assert_true(h->n_sent <= MUC_VERIFY_INFLIGHT);
+	}
+	assert_int_equal(sent, SESSIONS);
+	assert_int_equal(h->n_sent, 0);
+}
+
+/* Stopping while sessions are being asked is no verdict on them: they
+ * stay in the store, to be restored and asked at the next start. */
+static void stopping_keeps_unanswered_sessions(void **state)
+{
+	struct harness *h = *state;
+	struct store_occupant *v = NULL;
+	bc_transport_fn transport = h->bc->transport;
+	void *arg = h->bc->transport_arg;
+	size_t n = 0;
+
+	room_with_alice_and_bob(h);
+	harness_clear(h);
+	bc_connected(h->bc, BC_LINK_ROOMS);
+	assert_int_equal(bc_flush(h->bc), 0);
+	harness_assert_count(h, 2); /* two pings, unanswered */
+	bc_free(h->bc);
+	h->bc = NULL;
+	assert_int_equal(store_batch_end(h->store), 0);
+	assert_int_equal(store_occupant_list(h->store, NULL, &v, &n), 0);
+	assert_int_equal(n, 2);
+	store_occupant_list_free(v, n);
+	h->bc = bc_new(h->cfg, h->store, h->xctx, transport, arg);
+	assert_non_null(h->bc);
+}
+
 /* backchannelctl dump and load carry configuration, occupants and the
  * occupant-id secret. */
 static void dump_and_load(void **state)
@@ -998,6 +1089,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(multi_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocks_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(invitations, setup, teardown),
+		cmocka_unit_test_setup_teardown(verification_is_paced, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			stopping_keeps_unanswered_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(occupant_iq_and_self_ping,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(destroy_room, setup, teardown),

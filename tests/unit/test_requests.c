@@ -145,12 +145,32 @@ HARNESS_TEST(accept_by_subscribed_delivers_in_order,
 
 HARNESS_TEST(replying_accepts,
 	{.send = SAY("bob@example.org/x", "alice@bc.test", "hello?")},
-	/* Her held message first, then her reply. */
+	/* Her held message first, the withdrawn subscription request,
+	 * then her reply. */
 	{.send = SAY("alice@example.org/pc", "bob@bc.test",
 		     "hello bob"),
-	 .sent = 2, .expect = {
+	 .sent = 3, .expect = {
 		 "0: /message[@to='alice@example.org']/body[.='hello?']",
-		 "1: /message[@to='bob@example.org']/body[.='hello bob']",
+		 "1: /presence[@type='unsubscribe'][@from='bob@bc.test']",
+		 "2: /message[@to='bob@example.org']/body[.='hello bob']",
+	 }})
+
+/* Held within one millisecond (the pinned clock does not move): the
+ * stamps still say which came first, for clients that sort by them. */
+HARNESS_TEST(held_stamps_increase,
+	{.send = SAY("bob@example.org/x", "alice@bc.test", "one")},
+	{.send = SAY("bob@example.org/x", "alice@bc.test", "two")},
+	{.send = SAY("bob@example.org/x", "alice@bc.test", "three")},
+	{.send = PRESENCE("subscribed", "alice@example.org", "bob@bc.test"),
+	 .sent = 3, .expect = {
+		 "0: /message[body='one']/delay:delay"
+		 "[@stamp='2025-11-24T16:00:00.000Z']",
+		 "1: /message[body='two']/delay:delay"
+		 "[@stamp='2025-11-24T16:00:00.001Z']",
+		 "2: /message[body='three']/delay:delay"
+		 "[@stamp='2025-11-24T16:00:00.002Z']",
+		 /* Approved by alice herself: nothing to withdraw. */
+		 "count(/presence) = 0",
 	 }})
 
 static void decline_by_unsubscribed_then_cooldown(void **state)
@@ -191,11 +211,14 @@ HARNESS_TEST(text_commands,
 		 "contains(/message/body, 'bob (Bob), 1 message')",
 		 "contains(/message/body, 'hi alice')",
 	 }},
-	/* The held message, then the answer. */
+	/* The held message, the withdrawal of the subscription request
+	 * (nothing stays pending on alice's server), then the answer. */
 	{.send = BOT("alice@example.org/pc", "ACCEPT Bob"),
-	 .sent = 2, .expect = {
+	 .sent = 3, .expect = {
 		 "0: /message/body[.='hi alice']",
-		 "1: contains(/message/body, 'Accepted')",
+		 "1: /presence[@type='unsubscribe'][@from='bob@bc.test']"
+		 "[@to='alice@example.org']",
+		 "2: contains(/message/body, 'Accepted')",
 	 }},
 	{.send = BOT("alice@example.org/pc", "decline bob"),
 	 .sent = 1,
@@ -446,12 +469,14 @@ HARNESS_TEST(adhoc_requests_flow,
 	{.send = COMPLETE("alice@example.org/other", "requests",
 			  FORM(FIELD("action", "accept"))),
 	 .expect = {"0: /iq/error/st:bad-request"}},
-	/* The held message is delivered, then the completed answer. */
+	/* The held message is delivered, the subscription request
+	 * withdrawn, then the completed answer. */
 	{.send = COMPLETE("alice@example.org/pc", "requests",
 			  FORM(FIELD("action", "accept"))),
 	 .expect = {
 		 "0: /message[@from='bob@bc.test']",
-		 "1: /iq/cmd:command[@status='completed']",
+		 "1: /presence[@type='unsubscribe'][@from='bob@bc.test']",
+		 "2: /iq/cmd:command[@status='completed']",
 	 }})
 
 static void adhoc_settings_and_permissions(void **state)
@@ -585,9 +610,10 @@ HARNESS_TEST(privileged_roster_group,
 	/* Accepting moves the contact out of the group. */
 	{.send = BOT("alice@example.org/pc", "accept bob"),
 	 .expect = {
-		 "1: /iq[@type='set']",
-		 "1: not(//*[local-name()='group'])",
-		 "1: //roster:item[string(@subscription)='']",
+		 "1: /presence[@type='unsubscribe']",
+		 "2: /iq[@type='set']",
+		 "2: not(//*[local-name()='group'])",
+		 "2: //roster:item[string(@subscription)='']",
 	 }},
 	/* A server of other users grants nothing for them; and a
 	 * server that withdraws the permission gets no more
@@ -630,6 +656,7 @@ int main(void)
 		T(retraction_from_a_stranger_gets_no_answer),
 		T(accept_by_subscribed_delivers_in_order),
 		T(replying_accepts),
+		T(held_stamps_increase),
 		T(decline_by_unsubscribed_then_cooldown),
 		T(text_commands),
 		T(block_looks_like_nobody),

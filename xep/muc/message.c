@@ -167,6 +167,7 @@ static int muc_groupchat(struct xep_stanza *st, struct muc_room *r,
 	struct bc_body b;
 	xmpp_stanza_t *out;
 	char sid[32];
+	int64_t until;
 	size_t i, j;
 
 	if (s == NULL)
@@ -179,6 +180,9 @@ static int muc_groupchat(struct xep_stanza *st, struct muc_room *r,
 	if (o->role < MUC_ROLE_PARTICIPANT)
 		return muc_fail(st, r, BC_EFORBIDDEN,
 				"You need voice to speak in this room");
+	if (policy_sanction(bc, o->who, &until) == POLICY_SUSPENDED)
+		return muc_fail(st, r, BC_EPOLICY_VIOLATION,
+				policy_suspended_text(until));
 	muc_new_stanza_id(bc, sid);
 	out = muc_from_occupant(bc, o, st->stanza, sid);
 	bc_body_init(bc, &b, out);
@@ -279,6 +283,7 @@ static int muc_private(struct xep_stanza *st, struct muc_room *r,
 	struct muc_occupant *o, *to;
 	struct bc_body body;
 	xmpp_stanza_t *out;
+	int64_t until;
 	size_t j;
 
 	if (s == NULL)
@@ -292,6 +297,9 @@ static int muc_private(struct xep_stanza *st, struct muc_room *r,
 	if (to == NULL)
 		return muc_fail(st, r, BC_EITEM_NOT_FOUND,
 				"Nobody here has that nickname");
+	if (policy_sanction(bc, o->who, &until) == POLICY_SUSPENDED)
+		return muc_fail(st, r, BC_EPOLICY_VIOLATION,
+				policy_suspended_text(until));
 	switch (r->cfg.allow_pm) {
 	case 0:
 		break;

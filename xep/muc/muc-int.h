@@ -36,6 +36,7 @@
 #define MUC_TEXT_MAX 1024       /* bytes of a subject, name, description */
 #define MUC_IQ_RELAY_MS 30000   /* how long a relayed IQ waits */
 #define MUC_PING_MS 30000       /* restored sessions answer within this */
+#define MUC_VERIFY_INFLIGHT 128 /* session pings unanswered at a time */
 #define MUC_CHANGES_MS 250      /* the change log is read this often */
 
 /* XEP-0317 hats of an audio room's stage. */
@@ -111,6 +112,12 @@ struct muc_state {
 	bool restored;
 	uint64_t changes;       /* the last change log note seen */
 	int64_t changes_ms;     /* when the log was last read */
+	/* The sessions still to ping after M's connection came up (muc.c):
+	 * at most MUC_VERIFY_INFLIGHT unanswered at a time. */
+	struct muc_check *verify;
+	size_t nverify, verify_next;
+	unsigned verify_inflight;
+	unsigned verify_round; /* answers of an earlier round don't count */
 };
 
 /* room.c */
@@ -119,8 +126,18 @@ int muc_state_init(struct bc *bc, void **state);
 void muc_state_fini(struct bc *bc, void *state);
 /* Loads every room with occupants from the store (at start). */
 void muc_restore(struct bc *bc);
-/* Pings every session (after M's connection came up). */
+/* A session to ask whether it is still there: who it was. */
+struct muc_check {
+	char *room;
+	char *jid;
+	unsigned round;
+};
+
+/* Pings every session (after M's connection came up), a bounded number
+ * at a time; muc_verify_more() sends the next ones (from the tick). */
 void muc_verify_sessions(struct bc *bc);
+void muc_verify_more(struct bc *bc);
+void muc_verify_clear(struct muc_state *ms);
 
 /* A new group chat named node owned by who (locked, defaults); NULL and
  * *err a BC_E* code when it cannot be made. */

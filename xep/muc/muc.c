@@ -205,20 +205,20 @@ static int muc_init(struct bc *bc, void **state)
 	return rc;
 }
 
-/* A session checked after a (re)connection: who it was. */
-struct muc_check {
-	char *room;
-	char *jid;
-};
-
 static void muc_check_done(struct bc *bc, xmpp_stanza_t *answer, void *arg)
 {
 	struct muc_check *c = arg;
 	struct muc_state *ms = muc_state(bc);
-	struct muc_room *r = ms ? strmap_get(ms->rooms, c->room) : NULL;
-	struct muc_session *s = r ? muc_session_of(r, c->jid) : NULL;
+	struct muc_room *r;
+	struct muc_session *s;
 	const char *type = answer ? xmpp_stanza_get_type(answer) : NULL;
 
+	if (bc->closing || ms == NULL) /* no answer then is no verdict */
+		goto out;
+	if (c->round == ms->verify_round && ms->verify_inflight > 0)
+		ms->verify_inflight--;
+	r = strmap_get(ms->rooms, c->room);
+	s = r ? muc_session_of(r, c->jid) : NULL;
 	if (s != NULL) {
 		if (type != NULL && strcmp(type, "result") == 0) {
 			s->unverified = false;
@@ -228,9 +228,58 @@ static void muc_check_done(struct bc *bc, xmpp_stanza_t *answer, void *arg)
 			muc_session_gone(bc, s, MUC_S_ERROR);
 		}
 	}
+	muc_verify_more(bc);
+out:
 	free(c->room);
 	free(c->jid);
 	free(c);
+}
+
+void muc_verify_clear(struct muc_state *ms)
+{
+	size_t i;
+
+	for (i = ms->verify_next; i < ms->nverify; i++) {
+		free(ms->verify[i].room);
+		free(ms->verify[i].jid);
+	}
+	free(ms->verify);
+	ms->verify = NULL;
+	ms->nverify = ms->verify_next = 0;
+	ms->verify_inflight = 0;
+	ms->verify_round++;
+}
+
+void muc_verify_more(struct bc *bc)
+{
+	struct muc_state *ms = muc_state(bc);
+
+	while (ms != NULL && ms->verify_next < ms->nverify &&
+	       ms->verify_inflight < MUC_VERIFY_INFLIGHT) {
+		struct muc_check *c = xmalloc(sizeof(*c));
+		struct muc_room *r;
+		xmpp_stanza_t *iq;
+
+		*c = ms->verify[ms->verify_next++];
+		r = strmap_get(ms->rooms, c->room);
+		if (r == NULL || muc_session_of(r, c->jid) == NULL) {
+			free(c->room); /* left meanwhile */
+			free(c->jid);
+			free(c);
+			continue;
+		}
+		iq = xmpp_iq_new(bc->xctx, "get", NULL);
+		xmpp_stanza_set_from(iq, r->jid);
+		xmpp_stanza_set_to(iq, c->jid);
+		xep_add_child(iq, "ping", NS_PING);
+		ms->verify_inflight++;
+		bc_iq_send(bc, iq, MUC_PING_MS, muc_check_done, c);
+	}
+	if (ms != NULL && ms->verify_next == ms->nverify && ms->verify) {
+		free(ms->verify);
+		ms->verify = NULL;
+		ms->nverify = ms->verify_next = 0;
+	}
 }
 
 struct muc_all {
@@ -249,35 +298,38 @@ static void muc_collect(const char *key, void *value, void *arg)
 
 /* Every session is asked with a ping whether it is still there: after a
  * restart, the restored ones; after a reconnection, all of them.  Those
- * that answer with an error, or not at all, leave (status 333). */
+ * that answer with an error, or not at all, leave (status 333).  The
+ * pings go out MUC_VERIFY_INFLIGHT at a time, the next as answers come
+ * (or time out): a service with many occupants does not flood the
+ * server at once. */
 void muc_verify_sessions(struct bc *bc)
 {
 	struct muc_state *ms = muc_state(bc);
 	struct muc_all all = {NULL, 0};
-	size_t i, j, k;
+	size_t i, j, k, n = 0;
 
 	if (ms == NULL)
 		return;
+	muc_verify_clear(ms); /* a new round: everybody again */
 	strmap_each(ms->rooms, muc_collect, &all);
+	for (i = 0; i < all.n; i++)
+		for (j = 0; j < all.v[i]->nocc; j++)
+			n += all.v[i]->occ[j]->nsessions;
+	ms->verify = xreallocarray(NULL, n ? n : 1, sizeof(*ms->verify));
 	for (i = 0; i < all.n; i++) {
 		struct muc_room *r = all.v[i];
 
 		for (j = 0; j < r->nocc; j++)
 			for (k = 0; k < r->occ[j]->nsessions; k++) {
-				struct muc_check *c = xcalloc(1, sizeof(*c));
-				xmpp_stanza_t *iq =
-					xmpp_iq_new(bc->xctx, "get", NULL);
+				struct muc_check *c = &ms->verify[ms->nverify++];
 
 				c->room = xstrdup(r->name);
 				c->jid = xstrdup(r->occ[j]->sessions[k]->jid);
-				xmpp_stanza_set_from(iq, r->jid);
-				xmpp_stanza_set_to(iq, c->jid);
-				xep_add_child(iq, "ping", NS_PING);
-				bc_iq_send(bc, iq, MUC_PING_MS, muc_check_done,
-					   c);
+				c->round = ms->verify_round;
 			}
 	}
 	free(all.v);
+	muc_verify_more(bc);
 }
 
 static void muc_connected(struct bc *bc, unsigned where)

@@ -993,6 +993,7 @@ void muc_state_fini(struct bc *bc, void *state)
 
 	if (ms == NULL)
 		return;
+	muc_verify_clear(ms);
 	strmap_free(ms->rooms);
 	strmap_free(ms->owned);
 	free(ms);
