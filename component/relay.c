@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "component/bc.h"
 #include "component/cfg.h"
@@ -35,10 +36,16 @@ struct relay_entry {
 	int64_t ms;
 };
 
+/* Random bytes drawn at once for stanza ids: one getrandom() call per
+ * RELAY_POOL / 16 ids. */
+#define RELAY_POOL 1024
+
 struct relay {
 	struct relay_entry ring[RELAY_RING];
 	size_t next;
 	struct strmap *index; /* key -> ring slot + 1 (as a pointer) */
+	unsigned char pool[RELAY_POOL];
+	size_t pool_used; /* bytes of pool handed out; RELAY_POOL: empty */
 };
 
 struct relay *relay_new(void)
@@ -46,6 +53,7 @@ struct relay *relay_new(void)
 	struct relay *r = xcalloc(1, sizeof(*r));
 
 	r->index = strmap_new(NULL);
+	r->pool_used = RELAY_POOL;
 	return r;
 }
 
@@ -133,6 +141,89 @@ void relay_body(struct bc *bc, struct bc_body *b, xmpp_stanza_t *msg,
 	bc_body_init_from(bc, b, msg, from, relay_drop_child);
 }
 
+void relay_new_stanza_id(struct bc *bc, char out[RELAY_SID_SIZE])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	struct relay *r = bc->relay;
+	const unsigned char *raw;
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	if (r->pool_used + 16 > RELAY_POOL) {
+		if (getrandom(r->pool, sizeof(r->pool), 0) !=
+		    (ssize_t)sizeof(r->pool)) {
+			/* Not expected (the kernel's pool is ready once the
+			 * system is up); an id nobody can guess is what
+			 * makes a reference safe, so there is no fallback. */
+			log_err("getrandom");
+			abort();
+		}
+		r->pool_used = 0;
+	}
+	raw = r->pool + r->pool_used;
+	r->pool_used += 16;
+	/* base64url without padding: 128 bits in 22 characters. */
+	for (i = 0; i < 16; i++) {
+		acc = (acc << 8) | raw[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = alphabet[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = alphabet[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+}
+
+/* Appends the literal s to buf. */
+static void relay_append(struct serial_buf *buf, const char *s)
+{
+	size_t n = strlen(s);
+
+	serial_reserve(buf, n);
+	memcpy(buf->p + buf->len, s, n);
+	buf->len += n;
+}
+
+void relay_body_stamp(struct bc_body *b, const char *by, const char *sid)
+{
+	struct serial_buf out = {NULL, 0, 0};
+	size_t cut = b->len;
+	const char *open = "", *close;
+
+	/* XEP-0359 §3: the element goes in as the top element's last child.
+	 * The body ends in "</message>", or "/>" when it has no children. */
+	if (cut >= 2 && memcmp(b->text + cut - 2, "/>", 2) == 0) {
+		cut -= 2;
+		open = ">";
+		close = "</message>";
+	} else {
+		while (cut > 0 && b->text[cut - 1] != '<')
+			cut--;
+		if (cut == 0)
+			return; /* not an element: left as it is */
+		close = b->text + --cut;
+	}
+	serial_reserve(&out, b->len + 128);
+	memcpy(out.p, b->text, cut);
+	out.len = cut;
+	relay_append(&out, open);
+	relay_append(&out, "<stanza-id xmlns=\"" NS_SID "\" by=\"");
+	serial_escaped(&out, by);
+	relay_append(&out, "\" id=\"");
+	serial_escaped(&out, sid);
+	relay_append(&out, "\"/>");
+	relay_append(&out, close);
+	serial_reserve(&out, 1);
+	out.p[out.len] = '\0';
+	free(b->text);
+	b->text = out.p;
+	b->len = out.len;
+}
+
 /* Remembers that a member wrote to peer first (a rule of "knows"); known
  * is the relationship owner -> peer when the caller already read it. */
 static int relay_note_wrote(struct bc *bc, const char *owner,
@@ -159,7 +250,7 @@ static int relay_note_wrote(struct bc *bc, const char *owner,
 int relay_deliver(struct bc *bc, const struct relay_msg *m)
 {
 	const struct cfg *cfg = bc->cfg;
-	char from_addr[JID_MAX], to_addr[JID_MAX];
+	char from_addr[JID_MAX], to_addr[JID_MAX], sid[RELAY_SID_SIZE];
 	const char *id = xmpp_stanza_get_id(m->stanza), *origin = NULL;
 	xmpp_stanza_t *oid;
 	struct bc_body body;
@@ -169,6 +260,11 @@ int relay_deliver(struct bc *bc, const struct relay_msg *m)
 	ident_address(bc, m->from_node, from_addr);
 	ident_address(bc, m->to_node, to_addr);
 	relay_body(bc, &body, m->stanza, from_addr);
+	/* XEP-0359: our own id, by the address the recipient sees, so a
+	 * report can name this very message (xep/reports.c).  It is in the
+	 * evidence copy too. */
+	relay_new_stanza_id(bc, sid);
+	relay_body_stamp(&body, from_addr, sid);
 	/* Store first: if that fails the sender gets an error and nobody
 	 * received anything.  The evidence is the copy as the recipient
 	 * got it, under addresses only. */
@@ -228,7 +324,9 @@ int relay_deliver_held(struct bc *bc, const char *const *jids,
 				  clock_format_xep82(h->received_ms, stamp,
 						     sizeof(stamp)));
 	xmpp_stanza_add_child_ex(msg, delay, 0);
-	relay_body(bc, &body, msg, xmpp_stanza_get_from(msg));
+	/* The held text is ours (xep/requests.c wrote it without anyone
+	 * else's stanza ids): the id it got when it was held stays. */
+	bc_body_init_from(bc, &body, msg, xmpp_stanza_get_from(msg), NULL);
 	for (i = 0; jids[i] != NULL; i++)
 		bc_body_send(bc, &body, jids[i]);
 	metrics.relays++;

@@ -46,7 +46,21 @@ void relay_free(struct relay *r);
 void relay_body(struct bc *bc, struct bc_body *b, xmpp_stanza_t *msg,
 		const char *from);
 
-/* Relays m: the evidence (for messages with a body) and "wrote first"
+/* The size of a stanza id the relay assigns: 128 random bits, base64url
+ * (22 characters), and the NUL. */
+#define RELAY_SID_SIZE 23
+
+/* A new XEP-0359 stanza id for a relayed message: random (from the
+ * kernel's getrandom(), drawn in blocks), so nobody can guess another
+ * conversation's ids. */
+void relay_new_stanza_id(struct bc *bc, char out[RELAY_SID_SIZE]);
+
+/* Adds <stanza-id xmlns='urn:xmpp:sid:0' by='by' id='sid'/> as the last
+ * child of the serialised stanza b. */
+void relay_body_stamp(struct bc_body *b, const char *by, const char *sid);
+
+/* Relays m: the stanza gets a stanza id of its own (by the sender's
+ * address), then the evidence (for messages with a body) and "wrote first"
  * are written first, then one copy per JID is queued and remembered in
  * the ring.  Returns 0, or BC_EINTERNAL when the store failed (nothing
  * was sent then). */

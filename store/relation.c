@@ -1048,6 +1048,29 @@ int store_evidence_list_all(struct store *st, struct store_evidence **out,
 	return rc;
 }
 
+int store_evidence_list_pair(struct store *st, const char *sender,
+			     const char *recipient,
+			     struct store_evidence **out, size_t *n)
+{
+	struct store_pair p;
+	struct store_evidence_rec r = {{p.a, p.b, 0, NULL}, 0};
+	void *v;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	(void)store_evidence_drain(st); /* logged by the store on failure */
+	if ((rc = store_pair_norm(sender, recipient, &p)) != 0)
+		return rc;
+	rc = store_list(st, "list evidence", &store_rec_evidence, &r, 2, 0,
+			NULL, NULL, &v, n);
+	if (rc == 0)
+		*out = store_rec_project(&store_rec_evidence, v, *n,
+					 offsetof(struct store_evidence_rec, e),
+					 sizeof(struct store_evidence));
+	return rc;
+}
+
 void store_evidence_list_free(struct store_evidence *v, size_t n)
 {
 	size_t i;

@@ -768,6 +768,10 @@ struct store_evidence {
 /* Every evidence message, by pair, oldest first. */
 int store_evidence_list_all(struct store *st, struct store_evidence **out,
 			    size_t *n);
+/* One pair's evidence messages with their times, oldest first. */
+int store_evidence_list_pair(struct store *st, const char *sender,
+			     const char *recipient,
+			     struct store_evidence **out, size_t *n);
 void store_evidence_list_free(struct store_evidence *v, size_t n);
 /* Appends one message with its time, without pruning. */
 int store_evidence_put(struct store *st, const struct store_evidence *e);

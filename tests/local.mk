@@ -17,6 +17,7 @@ UNIT_TESTS = \
 	tests/unit/test_im \
 	tests/unit/test_requests \
 	tests/unit/test_blocking \
+	tests/unit/test_reports \
 	tests/unit/test_moderation \
 	tests/unit/test_muc \
 	tests/unit/test_jid \
@@ -52,6 +53,10 @@ tests_unit_test_blocking_SOURCES = tests/unit/test_blocking.c
 tests_unit_test_blocking_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_blocking_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_blocking_LDADD = $(UNIT_LDADD)
+tests_unit_test_reports_SOURCES = tests/unit/test_reports.c
+tests_unit_test_reports_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reports_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_reports_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_moderation_SOURCES = tests/unit/test_moderation.c
 tests_unit_test_moderation_CFLAGS = $(UNIT_CFLAGS)

@@ -11,6 +11,13 @@
  * xep/requests.c, xep/presence.c); a report also blocks, is stored with the
  * evidence log and goes to every configured moderator.
  *
+ * Reports come in the XEP-0377 0.3 shape (urn:xmpp:reporting:1) or the
+ * 0.2 one (urn:xmpp:reporting:0 with <spam/> or <abuse/>), may name
+ * messages by XEP-0359 stanza ids (xep/reports.c chooses the evidence from
+ * them), and may also be sent to a room as a bare <report/> IQ naming its
+ * messages.  A malformed report fails the whole request with
+ * <bad-request/> before anything is done.
+ *
  * A report about an outside user that carries <report-origin/> (the
  * reporter's opt-in) also goes to the abuse address their domain
  * publishes (XEP-0157), learnt with disco#info; nothing else leaves.
@@ -30,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "component/bc.h"
 #include "component/cfg.h"
@@ -49,7 +57,13 @@ extern const struct xep_module xep_blocking;
 
 static const struct xep_feature blocking_features[] = {
 	{NS_BLOCKING, XEP_AT_SERVICE},
-	{NS_REPORTING, XEP_AT_SERVICE},
+	/* On a room: a <report/> IQ about one of its messages. */
+	{NS_REPORTING, XEP_AT_SERVICE | XEP_AT_ROOM},
+	/* XEP-0377 0.2: its report shape is taken too, so clients that
+	 * look for these features before reporting find them. */
+	{NS_REPORTING0, XEP_AT_SERVICE},
+	{NS_REPORTING0_SPAM, XEP_AT_SERVICE},
+	{NS_REPORTING0_ABUSE, XEP_AT_SERVICE},
 	{NULL, 0},
 };
 
@@ -130,26 +144,121 @@ static int blocking_items(struct xep_stanza *st, size_t *n)
 	return 0;
 }
 
-/* XEP-0377: the report inside an item, if any; reason into urn. */
-static xmpp_stanza_t *blocking_report_of(xmpp_stanza_t *item, char *urn,
-					 size_t len, bool *bad)
-{
-	xmpp_stanza_t *r = xmpp_stanza_get_child_by_name_and_ns(item, "report",
-								NS_REPORTING);
-	const char *reason;
+/* A report inside a block item, as read by blocking_report_parse(). */
+struct blocking_report {
+	xmpp_stanza_t *el; /* the <report/> */
+	char urn[64];      /* urn:xmpp:reporting:spam or ...:abuse */
+	struct reports_ref refs[REPORTS_REFS_MAX];
+	char rooms[REPORTS_REFS_MAX][JID_PART_MAX + 1];
+	size_t n_refs;
+};
 
-	*bad = false;
-	if (r == NULL)
-		return NULL;
-	reason = xmpp_stanza_get_attribute(r, "reason");
-	if (reason == NULL ||
-	    (strcmp(reason, "urn:xmpp:reporting:spam") != 0 &&
-	     strcmp(reason, "urn:xmpp:reporting:abuse") != 0)) {
-		*bad = true;
+static bool blocking_is(xmpp_stanza_t *e, const char *name, const char *ns)
+{
+	const char *n = xmpp_stanza_get_name(e), *x = xmpp_stanza_get_ns(e);
+
+	return xmpp_stanza_is_tag(e) && n != NULL && strcmp(n, name) == 0 &&
+	       (ns == NULL || (x != NULL && strcmp(x, ns) == 0));
+}
+
+/* XEP-0377 0.3 (urn:xmpp:reporting:1, reason='...') or 0.2
+ * (urn:xmpp:reporting:0 with <spam/> or <abuse/>): the reason's URN. */
+static const char *blocking_reason(xmpp_stanza_t *r)
+{
+	const char *reason;
+	xmpp_stanza_t *c;
+	int spam = 0, abuse = 0;
+
+	if (strcmp(xmpp_stanza_get_ns(r), NS_REPORTING) == 0) {
+		reason = xmpp_stanza_get_attribute(r, "reason");
+		if (reason != NULL &&
+		    (strcmp(reason, "urn:xmpp:reporting:spam") == 0 ||
+		     strcmp(reason, "urn:xmpp:reporting:abuse") == 0))
+			return reason;
 		return NULL;
 	}
-	snprintf(urn, len, "%s", reason);
-	return r;
+	for (c = xmpp_stanza_get_children(r); c; c = xmpp_stanza_get_next(c)) {
+		spam += blocking_is(c, "spam", NULL);
+		abuse += blocking_is(c, "abuse", NULL);
+	}
+	if (spam + abuse != 1)
+		return NULL;
+	return spam ? "urn:xmpp:reporting:spam" : "urn:xmpp:reporting:abuse";
+}
+
+/* XEP-0377 §4 / XEP-0359: the <stanza-id by id/> references of r.  Those
+ * by room@M name a room's message; any other 'by' names a one-to-one
+ * message (ids the service did not give are ignored later, quietly). */
+static int blocking_refs(struct bc *bc, xmpp_stanza_t *r,
+			 struct blocking_report *out, const char **why)
+{
+	xmpp_stanza_t *c;
+	struct jid j;
+
+	for (c = xmpp_stanza_get_children(r); c; c = xmpp_stanza_get_next(c)) {
+		const char *by, *id;
+
+		if (!blocking_is(c, "stanza-id", NS_SID))
+			continue;
+		by = xmpp_stanza_get_attribute(c, "by");
+		id = xmpp_stanza_get_attribute(c, "id");
+		if (by == NULL || id == NULL || *id == '\0' ||
+		    strlen(id) > REPORTS_ID_MAX || jid_parse(by, &j) < 0) {
+			*why = "Each <stanza-id/> of a report has an 'id' and "
+			       "a 'by' (XEP-0359).";
+			return -1;
+		}
+		if (out->n_refs == REPORTS_REFS_MAX) {
+			*why = "A report names 16 messages at most.";
+			return -1;
+		}
+		out->refs[out->n_refs].id = id;
+		out->refs[out->n_refs].room = NULL;
+		if (strcmp(j.domain, bc->cfg->rooms_domain) == 0 &&
+		    j.node[0] != '\0' && j.resource[0] == '\0') {
+			snprintf(out->rooms[out->n_refs],
+				 sizeof(out->rooms[0]), "%s", j.node);
+			out->refs[out->n_refs].room = out->rooms[out->n_refs];
+		}
+		out->n_refs++;
+	}
+	return 0;
+}
+
+/* The report inside a block item: 0 when there is none, 1 when *out
+ * holds it, -1 when it is malformed (*why says how). */
+static int blocking_report_parse(struct bc *bc, xmpp_stanza_t *item,
+				 struct blocking_report *out,
+				 const char **why)
+{
+	xmpp_stanza_t *c;
+	const char *urn;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (c = xmpp_stanza_get_children(item); c;
+	     c = xmpp_stanza_get_next(c))
+		if (blocking_is(c, "report", NS_REPORTING) ||
+		    blocking_is(c, "report", NS_REPORTING0)) {
+			out->el = c;
+			n++;
+		}
+	if (n == 0)
+		return 0;
+	if (n > 1) {
+		*why = "One report per item.";
+		return -1;
+	}
+	if ((urn = blocking_reason(out->el)) == NULL) {
+		*why = "A report's reason is urn:xmpp:reporting:spam or "
+		       "urn:xmpp:reporting:abuse (or, in "
+		       "urn:xmpp:reporting:0, one <spam/> or <abuse/>).";
+		return -1;
+	}
+	snprintf(out->urn, sizeof(out->urn), "%s", urn);
+	if (blocking_refs(bc, out->el, out, why) < 0)
+		return -1;
+	return 1;
 }
 
 /* How long to wait for a remote domain's disco#info. */
@@ -455,65 +564,71 @@ static void blocking_report_origin(struct bc *bc, const char *node,
 
 static int blocking_block(struct xep_stanza *st)
 {
-	char handle[STORE_HANDLE_SIZE], node[JID_MAX], urn[64];
-	xmpp_stanza_t *item, *report;
+	char handle[STORE_HANDLE_SIZE], node[JID_MAX];
+	struct blocking_report *rep = xmalloc(sizeof(*rep));
+	const char *why = NULL;
 	struct bc_mark mark;
+	xmpp_stanza_t *item;
 	unsigned long id;
 	unsigned reports = 0;
 	size_t n;
-	bool bad;
 	int rc;
 
 	if ((rc = blocking_owner(st, handle)) != 0)
-		return rc;
+		goto out;
 	if ((rc = blocking_items(st, &n)) != 0)
-		return rc;
-	if (n == 0) /* XEP-0191 §3.3 */
-		return xep_fail(st, BC_EBAD_REQUEST, "Name someone to block.");
+		goto out;
+	if (n == 0) { /* XEP-0191 §3.3 */
+		rc = xep_fail(st, BC_EBAD_REQUEST, "Name someone to block.");
+		goto out;
+	}
 	for (item = xmpp_stanza_get_children(st->payload); item;
 	     item = xmpp_stanza_get_next(item)) {
-		if (!xmpp_stanza_is_tag(item) ||
-		    strcmp(xmpp_stanza_get_name(item), "item") != 0)
+		if (!blocking_is(item, "item", NULL))
 			continue;
-		if (blocking_report_of(item, urn, sizeof(urn), &bad) != NULL)
+		switch (blocking_report_parse(st->bc, item, rep, &why)) {
+		case 1:
 			reports++;
-		if (bad)
-			return xep_fail(st, BC_EBAD_REQUEST,
-					"A report's reason is "
-					"urn:xmpp:reporting:spam or "
-					"urn:xmpp:reporting:abuse.");
+			break;
+		case -1:
+			rc = xep_fail(st, BC_EBAD_REQUEST, why);
+			goto out;
+		}
 	}
 	/* Every report of the request counts, before any is filed. */
 	if (reports > 0 &&
 	    (rc = reports_allow(st, LIMITS_REPORTS, handle, reports)) != 0)
-		return rc;
+		goto out;
 	/* All the items or none (XEP-0191 §3.3 answers the request as a
 	 * whole): one savepoint for their writes, and what they queued is
 	 * taken back when one fails. */
-	if (store_savepoint_begin(st->bc->store) != 0)
-		return BC_EINTERNAL;
+	if (store_savepoint_begin(st->bc->store) != 0) {
+		rc = BC_EINTERNAL;
+		goto out;
+	}
 	bc_mark(st->bc, &mark);
 	for (item = xmpp_stanza_get_children(st->payload); item;
 	     item = xmpp_stanza_get_next(item)) {
 		char *text = NULL;
 		xmpp_stanza_t *t;
 
-		if (!xmpp_stanza_is_tag(item) ||
-		    strcmp(xmpp_stanza_get_name(item), "item") != 0 ||
+		if (!blocking_is(item, "item", NULL) ||
 		    blocking_item_node(st, item, node, sizeof(node)) < 0 ||
 		    strcmp(node, handle) == 0)
 			continue;
-		report = blocking_report_of(item, urn, sizeof(urn), &bad);
-		if (report == NULL) {
+		if (blocking_report_parse(st->bc, item, rep, &why) != 1) {
 			rc = requests_block(st->bc, handle, node);
 		} else {
-			t = xmpp_stanza_get_child_by_name(report, "text");
+			t = xmpp_stanza_get_child_by_name(rep->el, "text");
 			text = t ? xmpp_stanza_get_text(t) : NULL;
-			rc = requests_report(st->bc, handle, node, urn, text,
+			rc = requests_report(st->bc, handle, node, rep->urn,
+					     text, rep->refs, rep->n_refs,
 					     &id);
-			if (rc == 0 && xmpp_stanza_get_child_by_name(
-					       report, "report-origin") != NULL)
-				blocking_report_origin(st->bc, node, urn, text);
+			if (rc == 0 && id != 0 &&
+			    xmpp_stanza_get_child_by_name(
+				    rep->el, "report-origin") != NULL)
+				blocking_report_origin(st->bc, node, rep->urn,
+						       text);
 			if (text != NULL)
 				xmpp_free(st->bc->xctx, text);
 		}
@@ -526,10 +641,13 @@ static int blocking_block(struct xep_stanza *st)
 		if (!bc_rewind(st->bc, &mark))
 			log_warnx("a failed block of %s: the stanzas it queued "
 				  "could not be taken back", handle);
-		return rc;
+		goto out;
 	}
 	xep_reply(st, xep_iq_result(st));
-	return XEP_OK;
+	rc = XEP_OK;
+out:
+	free(rep);
+	return rc;
 }
 
 static int blocking_unblock(struct xep_stanza *st)
@@ -569,12 +687,11 @@ static int blocking_unblock(struct xep_stanza *st)
 static int blocking_report_message(struct xep_stanza *st)
 {
 	xmpp_stanza_t *r, *j, *t, *fwd, *msg;
-	char *jid = NULL, *text = NULL, *evidence[2] = {NULL, NULL};
+	char *jid = NULL, *text = NULL;
 	char reporter[JID_MAX];
 	struct ident_sender who;
 	const char *reason;
 	unsigned long id;
-	size_t len;
 	int rc;
 
 	if (strcmp(st->type, "error") == 0)
@@ -616,11 +733,9 @@ static int blocking_report_message(struct xep_stanza *st)
 		fwd = xmpp_stanza_get_child_by_name_and_ns(r, "forwarded",
 							   NS_FORWARD);
 	msg = fwd ? xmpp_stanza_get_child_by_name(fwd, "message") : NULL;
-	if (msg != NULL && xmpp_stanza_to_text(msg, &evidence[0], &len) !=
-				   XMPP_EOK)
-		xalloc_fail();
-	rc = reports_received(st->bc, reporter, jid, reason, text,
-				      evidence[0] ? evidence : NULL, &id);
+	/* The forwarded message goes on to the moderators rebuilt, under
+	 * addresses: a member's real JID in it is never passed on. */
+	rc = reports_received(st->bc, reporter, jid, reason, text, msg, &id);
 	if (rc == 0)
 		rc = XEP_OK;
 out:
@@ -628,8 +743,93 @@ out:
 		xmpp_free(st->bc->xctx, jid);
 	if (text != NULL)
 		xmpp_free(st->bc->xctx, text);
-	if (evidence[0] != NULL)
-		xmpp_free(st->bc->xctx, evidence[0]);
+	return rc;
+}
+
+/* A report sent to a room (room@M): <iq type='set'><report
+ * xmlns='urn:xmpp:reporting:1' reason='...'> (or the urn:xmpp:reporting:0
+ * shape) naming the room's messages by their stanza ids (by='room@M'),
+ * with optional <text/>.  The reported is the identity that sent the
+ * first named message the reporter could see; the report is filed (and
+ * blocks) as if sent to D naming that identity.  The answer is an empty
+ * result whatever the ids name, so it tells nobody anything about the
+ * room's archive. */
+static int blocking_room_report(struct xep_stanza *st)
+{
+	char handle[STORE_HANDLE_SIZE], room[JID_MAX], peer[JID_MAX];
+	struct blocking_report *rep = xcalloc(1, sizeof(*rep));
+	struct store_archive_msg m;
+	const char *why = NULL, *urn;
+	unsigned long id;
+	char *text = NULL;
+	xmpp_stanza_t *t;
+	size_t i, n = 0;
+	bool sees = false;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if ((rc = blocking_owner(st, handle)) != 0)
+		goto out;
+	snprintf(room, sizeof(room), "%s", st->to_jid.node);
+	rep->el = st->payload;
+	if ((urn = blocking_reason(st->payload)) == NULL) {
+		rc = xep_fail(st, BC_EBAD_REQUEST,
+			      "A report's reason is urn:xmpp:reporting:spam "
+			      "or urn:xmpp:reporting:abuse.");
+		goto out;
+	}
+	snprintf(rep->urn, sizeof(rep->urn), "%s", urn);
+	if (blocking_refs(st->bc, st->payload, rep, &why) < 0) {
+		rc = xep_fail(st, BC_EBAD_REQUEST, why);
+		goto out;
+	}
+	/* Only this room's ids count here. */
+	for (i = 0; i < rep->n_refs; i++)
+		if (rep->refs[i].room != NULL &&
+		    strcmp(rep->refs[i].room, room) == 0)
+			rep->refs[n++] = rep->refs[i];
+	rep->n_refs = n;
+	if (n == 0) {
+		rc = xep_fail(st, BC_EBAD_REQUEST,
+			      "Name the message with its <stanza-id "
+			      "xmlns='urn:xmpp:sid:0' by='room@M'/>.");
+		goto out;
+	}
+	if ((rc = reports_allow(st, LIMITS_REPORTS, handle, 1)) != 0)
+		goto out;
+	/* Who sent the first message named that the reporter could see;
+	 * reports_file() checks each message again. */
+	if ((rc = reports_sees(st->bc, room, handle, &sees)) != 0)
+		goto out;
+	peer[0] = '\0';
+	for (i = 0; sees && i < rep->n_refs && peer[0] == '\0'; i++) {
+		char *at;
+
+		if (store_archive_get(st->bc->store, room, rep->refs[i].id,
+				      &m) != 0)
+			continue;
+		if (m.from != NULL && (at = strrchr(m.from, '@')) != NULL &&
+		    strcasecmp(at + 1, st->bc->cfg->service_domain) == 0) {
+			snprintf(peer, sizeof(peer), "%.*s",
+				 (int)(at - m.from), m.from);
+		}
+		store_archive_msg_clear(&m);
+	}
+	rc = 0;
+	if (peer[0] != '\0' && strcmp(peer, handle) != 0) {
+		t = xmpp_stanza_get_child_by_name(st->payload, "text");
+		text = t ? xmpp_stanza_get_text(t) : NULL;
+		rc = requests_report(st->bc, handle, peer, rep->urn, text,
+				     rep->refs, rep->n_refs, &id);
+	}
+	if (rc == 0) {
+		xep_reply(st, xep_iq_result(st));
+		rc = XEP_OK;
+	}
+out:
+	if (text != NULL)
+		xmpp_free(st->bc->xctx, text);
+	free(rep);
 	return rc;
 }
 
@@ -637,6 +837,8 @@ static const struct xep_iq blocking_iq[] = {
 	{"blocklist", NS_BLOCKING, XEP_GET, blocking_list, XEP_AT_SERVICE},
 	{"block", NS_BLOCKING, XEP_SET, blocking_block, XEP_AT_SERVICE},
 	{"unblock", NS_BLOCKING, XEP_SET, blocking_unblock, XEP_AT_SERVICE},
+	{"report", NS_REPORTING, XEP_SET, blocking_room_report, XEP_AT_ROOM},
+	{"report", NS_REPORTING0, XEP_SET, blocking_room_report, XEP_AT_ROOM},
 	{NULL, NULL, 0, NULL, 0},
 };
 

@@ -172,12 +172,15 @@ static int bot_command(struct xep_stanza *st, const char *handle, char *line)
 		if ((rc = reports_allow(st, LIMITS_REPORTS, handle, 1)) != 0)
 			return rc;
 		rc = requests_report(st->bc, handle, peer, urn, *p ? p : NULL,
-				     &id);
+				     NULL, 0, &id);
+		/* The same words whether the handle exists or not (nothing
+		 * is filed about nobody), and no claim about moderators,
+		 * who may not be configured. */
 		if (rc == 0)
 			bot_sayf(st,
-				 "Reported %s for %s (report %lu) and blocked "
-				 "them.  The moderators have been told.",
-				 arg, reason, id);
+				 "Reported %s for %s and blocked them.  Your "
+				 "report is noted.",
+				 arg, reason);
 	}
 	if (rc < 0)
 		bot_say(st, "Sorry, that did not work; please try again later.");

@@ -18,6 +18,10 @@
 #define NS_BLOCKING       "urn:xmpp:blocking"
 #define NS_BLOCKING_ERRORS "urn:xmpp:blocking:errors"
 #define NS_REPORTING      "urn:xmpp:reporting:1"
+/* XEP-0377 0.2: the older report shape and its disco features. */
+#define NS_REPORTING0     "urn:xmpp:reporting:0"
+#define NS_REPORTING0_SPAM "urn:xmpp:reporting:reason:spam:0"
+#define NS_REPORTING0_ABUSE "urn:xmpp:reporting:reason:abuse:0"
 #define NS_MUC            "http://jabber.org/protocol/muc"
 #define NS_MUC_USER       "http://jabber.org/protocol/muc#user"
 #define NS_MUC_ADMIN      "http://jabber.org/protocol/muc#admin"
@@ -68,6 +72,7 @@
 	X("block", NS_BLOCKING)                                                \
 	X("blk", NS_BLOCKING_ERRORS)                                           \
 	X("rep", NS_REPORTING)                                                 \
+	X("rep0", NS_REPORTING0)                                               \
 	X("muc", NS_MUC)                                                       \
 	X("muc_user", NS_MUC_USER)                                             \
 	X("muc_admin", NS_MUC_ADMIN)                                           \

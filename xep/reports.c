@@ -1,18 +1,39 @@
 /*
- * reports.c - abuse reports (XEP-0377): storing them with their evidence
- * and telling the service's moderators.  Shared by the XEP-0191 block
- * items (xep/blocking.c), the text commands (xep/bot.c) and the ad-hoc
- * command (xep/requests.c); not a module of its own.
+ * reports.c - abuse reports (XEP-0377): choosing their evidence, storing
+ * them and telling the moderators with that evidence forwarded (XEP-0297).
+ * Shared by the XEP-0191 block items (xep/blocking.c), the text commands
+ * (xep/bot.c) and the ad-hoc command (xep/requests.c); not a module of its
+ * own.
+ *
+ * Evidence.  A report may name messages by the XEP-0359 stanza ids the
+ * service gave them: one-to-one messages (component/relay.c stamps every
+ * relayed and held message, by the sender's address) and room messages
+ * (by room@M, the room archive's ids).  Such a report stores exactly the
+ * named messages that are the service's and lie between reporter and
+ * reported (either way; for a room: sent by the reported in a room the
+ * reporter belongs to); every other id is ignored, and the answer is the
+ * same whatever the ids, so a reference is never an oracle of other
+ * people's messages.  A report naming no id keeps what the service has of
+ * reported -> reporter: the held messages and the evidence log.
+ *
+ * Who hears: every configured moderator, and for a room message the
+ * owners and admins of that room at their linked JIDs.  Their message has
+ * a summary body, the XEP-0377 <report/> and the evidence as XEP-0297
+ * <forwarded/> messages with XEP-0203 stamps, rebuilt from the stored text
+ * under addresses only (bounded in number and bytes).
  */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "component/bc.h"
 #include "component/cfg.h"
+#include "component/clock.h"
 #include "component/identity.h"
+#include "component/jid.h"
 #include "component/limits.h"
 #include "component/log.h"
 #include "component/metrics.h"
@@ -23,37 +44,493 @@
 #include "xep/reports.h"
 #include "xep/xep.h"
 
-/* XEP-0377: tells every configured moderator, naming reporter and
- * reported by the addresses given. */
-static void reports_tell_moderators(struct bc *bc, uint64_t id,
-				     const char *reporter, const char *reported,
-				     const char *reason, const char *text)
+/* What one moderator's message forwards at most: messages, bytes of
+ * body per message and in all. */
+#define REPORTS_FORWARD_MAX 20
+#define REPORTS_BODY_MAX 2048
+#define REPORTS_FORWARD_BYTES 12288
+
+/* Room owners and admins told of one report, at most (JIDs). */
+#define REPORTS_ROOM_JIDS_MAX 16
+
+/* One piece of evidence: a stored stanza's text and when it was sent. */
+struct reports_item {
+	char *text;
+	int64_t ms;
+};
+
+/* The evidence chosen for one report, and the rooms it came from. */
+struct reports_case {
+	struct reports_item *v;
+	size_t n;
+	char *rooms[REPORTS_REFS_MAX]; /* room nodes */
+	size_t n_rooms;
+};
+
+static void reports_case_add(struct reports_case *c, const char *text,
+			     int64_t ms)
 {
-	char idtext[32];
+	c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
+	c->v[c->n].text = xstrdup(text);
+	c->v[c->n].ms = ms;
+	c->n++;
+}
+
+static void reports_case_clear(struct reports_case *c)
+{
 	size_t i;
 
-	snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long)id);
-	for (i = 0; i < bc->cfg->moderators.n; i++) {
-		xmpp_stanza_t *m = xmpp_message_new(bc->xctx, "normal",
-						    bc->cfg->moderators.v[i],
-						    NULL);
-		xmpp_stanza_t *r, *j;
-		char *summary =
-			xasprintf("Report %s: %s reported %s (%s)%s%s", idtext,
-				  reporter, reported, reason,
-				  text && *text ? ": " : "", text ? text : "");
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].text);
+	for (i = 0; i < c->n_rooms; i++)
+		free(c->rooms[i]);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
 
-		xmpp_stanza_set_from(m, bc->cfg->service_domain);
-		xmpp_message_set_body(m, summary);
-		free(summary);
-		r = xep_add_child(m, "report", NS_REPORTING);
-		xmpp_stanza_set_attribute(r, "reason", reason);
-		j = xep_add_child(r, "jid", NS_JID);
-		xep_add_text(j, reported);
-		if (text != NULL && *text != '\0')
-			xep_add_text_child(r, "text", text);
-		bc_send(bc, m);
+/* The service's own XEP-0359 <stanza-id/> child of msg (borrowed): its
+ * 'by' an address under D (or, with rooms, under M), its id no longer
+ * than REPORTS_ID_MAX.  NULL when it has none. */
+static xmpp_stanza_t *reports_own_sid(struct bc *bc, xmpp_stanza_t *msg,
+				      bool rooms)
+{
+	xmpp_stanza_t *c;
+
+	for (c = xmpp_stanza_get_children(msg); c; c = xmpp_stanza_get_next(c)) {
+		const char *name = xmpp_stanza_get_name(c);
+		const char *ns = xmpp_stanza_get_ns(c);
+		const char *by = xmpp_stanza_get_attribute(c, "by");
+		const char *id = xmpp_stanza_get_attribute(c, "id");
+		const char *at;
+
+		if (name == NULL || ns == NULL || by == NULL || id == NULL ||
+		    strcmp(name, "stanza-id") != 0 || strcmp(ns, NS_SID) != 0 ||
+		    strlen(id) > REPORTS_ID_MAX || (at = strchr(by, '@')) == NULL)
+			continue;
+		if (strcasecmp(at + 1, bc->cfg->service_domain) == 0 ||
+		    (rooms && strcasecmp(at + 1, bc->cfg->rooms_domain) == 0))
+			return c;
 	}
+	return NULL;
+}
+
+/* The id of the service's own stanza id in a stored one-to-one stanza
+ * (the evidence log, a request), into out; false when it has none. */
+static bool reports_stanza_id_of(struct bc *bc, const char *text, char *out,
+				 size_t len)
+{
+	xmpp_stanza_t *s = xmpp_stanza_new_from_string(bc->xctx, text), *e;
+	bool found = false;
+
+	if (s == NULL)
+		return false;
+	if ((e = reports_own_sid(bc, s, false)) != NULL) {
+		snprintf(out, len, "%s", xmpp_stanza_get_attribute(e, "id"));
+		found = true;
+	}
+	xmpp_stanza_release(s);
+	return found;
+}
+
+/* True when refs names the one-to-one message id (and no id twice is
+ * taken: seen[] marks the refs used). */
+static bool reports_ref_named(const struct reports_ref *refs, size_t n,
+			      bool *seen, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!seen[i] && !refs[i].room && strcmp(refs[i].id, id) == 0) {
+			seen[i] = true;
+			return true;
+		}
+	return false;
+}
+
+/* Adds the named messages of one list (held or logged) to c. */
+static void reports_pick(struct bc *bc, struct reports_case *c,
+			 const struct reports_ref *refs, size_t n_refs,
+			 bool *seen, const char *text, int64_t ms)
+{
+	char id[REPORTS_ID_MAX + 1];
+
+	if (reports_stanza_id_of(bc, text, id, sizeof(id)) &&
+	    reports_ref_named(refs, n_refs, seen, id))
+		reports_case_add(c, text, ms);
+}
+
+/* The evidence log of sender -> recipient: every message (refs NULL), or
+ * those refs names. */
+static int reports_from_log(struct bc *bc, struct reports_case *c,
+			    const char *sender, const char *recipient,
+			    const struct reports_ref *refs, size_t n_refs,
+			    bool *seen)
+{
+	struct store_evidence *ev = NULL;
+	size_t n = 0, i;
+	int rc = store_evidence_list_pair(bc->store, sender, recipient, &ev,
+					  &n);
+
+	if (rc == STORE_NOTFOUND || rc == STORE_EINVAL)
+		return 0;
+	if (rc != 0)
+		return BC_EINTERNAL;
+	for (i = 0; i < n; i++)
+		if (refs == NULL)
+			reports_case_add(c, ev[i].text, ev[i].ms);
+		else
+			reports_pick(bc, c, refs, n_refs, seen, ev[i].text,
+				     ev[i].ms);
+	store_evidence_list_free(ev, n);
+	return 0;
+}
+
+/* The held messages of peer to handle: all (refs NULL) or those named. */
+static int reports_from_held(struct bc *bc, struct reports_case *c,
+			     const char *handle, const char *peer,
+			     const struct reports_ref *refs, size_t n_refs,
+			     bool *seen)
+{
+	struct store_held *held = NULL;
+	size_t n = 0, i;
+	int rc = store_held_list(bc->store, handle, peer, &held, &n);
+
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return BC_EINTERNAL;
+	for (i = 0; i < n; i++)
+		if (refs == NULL)
+			reports_case_add(c, held[i].stanza,
+					 held[i].received_ms);
+		else
+			reports_pick(bc, c, refs, n_refs, seen,
+				     held[i].stanza, held[i].received_ms);
+	store_held_list_free(held, n);
+	return 0;
+}
+
+int reports_sees(struct bc *bc, const char *room, const char *handle,
+		 bool *sees)
+{
+	enum store_affil affil = STORE_AFFIL_NONE;
+	struct store_room r;
+	int rc;
+
+	*sees = false;
+	memset(&r, 0, sizeof(r));
+	rc = store_room_get(bc->store, room, &r);
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
+	*sees = r.kind == STORE_ROOM_AUDIO;
+	store_room_clear(&r);
+	if (*sees)
+		return 0;
+	if (store_affil_get(bc->store, room, handle, &affil) != 0)
+		return BC_EINTERNAL;
+	*sees = affil >= STORE_AFFIL_MEMBER;
+	return 0;
+}
+
+/* A room message named by ref: kept when the room's archive has it, the
+ * reported identity sent it and the reporter could see it
+ * (reports_sees()).  Anything else is ignored. */
+static int reports_from_room(struct bc *bc, struct reports_case *c,
+			     const char *handle, const char *peer,
+			     const struct reports_ref *ref)
+{
+	struct store_archive_msg m;
+	char addr[JID_MAX];
+	bool sees;
+	size_t i;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if ((rc = reports_sees(bc, ref->room, handle, &sees)) != 0 || !sees)
+		return rc;
+	rc = store_archive_get(bc->store, ref->room, ref->id, &m);
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
+	ident_address(bc, peer, addr);
+	if (m.from != NULL && strcasecmp(m.from, addr) == 0) {
+		reports_case_add(c, m.stanza, m.ms);
+		for (i = 0; i < c->n_rooms; i++)
+			if (strcmp(c->rooms[i], ref->room) == 0)
+				break;
+		if (i == c->n_rooms && c->n_rooms < REPORTS_REFS_MAX)
+			c->rooms[c->n_rooms++] = xstrdup(ref->room);
+	}
+	store_archive_msg_clear(&m);
+	return 0;
+}
+
+/* Chooses the evidence of handle's report on peer (see the top). */
+static int reports_choose(struct bc *bc, struct reports_case *c,
+			  const char *handle, const char *peer,
+			  const struct reports_ref *refs, size_t n_refs)
+{
+	bool seen[REPORTS_REFS_MAX] = {false};
+	size_t i;
+	int rc;
+
+	if (n_refs == 0) {
+		if ((rc = reports_from_held(bc, c, handle, peer, NULL, 0,
+					    NULL)) != 0)
+			return rc;
+		return reports_from_log(bc, c, peer, handle, NULL, 0, NULL);
+	}
+	if (n_refs > REPORTS_REFS_MAX)
+		n_refs = REPORTS_REFS_MAX;
+	if ((rc = reports_from_held(bc, c, handle, peer, refs, n_refs,
+				    seen)) != 0 ||
+	    (rc = reports_from_log(bc, c, peer, handle, refs, n_refs,
+				   seen)) != 0 ||
+	    (rc = reports_from_log(bc, c, handle, peer, refs, n_refs,
+				   seen)) != 0)
+		return rc;
+	for (i = 0; i < n_refs; i++) {
+		size_t k;
+
+		if (refs[i].room == NULL)
+			continue;
+		/* A message named twice is kept once. */
+		for (k = 0; k < i; k++)
+			if (refs[k].room != NULL &&
+			    strcmp(refs[k].room, refs[i].room) == 0 &&
+			    strcmp(refs[k].id, refs[i].id) == 0)
+				break;
+		if (k < i)
+			continue;
+		if ((rc = reports_from_room(bc, c, handle, peer, &refs[i])) !=
+		    0)
+			return rc;
+	}
+	return 0;
+}
+
+/* An address fit to show a moderator: addresses under D and M stay (bare
+ * for D); any other JID becomes its address under D, so no real JID of a
+ * member (or anyone) leaves.  "" when jid is NULL or unusable. */
+static void reports_clean_jid(struct bc *bc, const char *jid, char *out)
+{
+	struct ident_sender who;
+	struct jid j;
+	char bare[JID_MAX];
+
+	out[0] = '\0';
+	if (jid == NULL || jid_parse(jid, &j) < 0)
+		return;
+	if (strcmp(j.domain, bc->cfg->rooms_domain) == 0) {
+		snprintf(out, JID_MAX, "%s", jid);
+		return;
+	}
+	if (jid_format_bare(&j, bare, sizeof(bare)) < 0)
+		return;
+	if (strcmp(j.domain, bc->cfg->service_domain) == 0) {
+		snprintf(out, JID_MAX, "%s", bare);
+		return;
+	}
+	if (ident_sender(bc, bare, &who) == 0)
+		ident_address(bc, who.node, out);
+}
+
+/* The first len bytes of s at most, not cutting a UTF-8 sequence (a new
+ * string). */
+static char *reports_cut(const char *s, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n <= len)
+		return xstrdup(s);
+	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--;
+	return xstrndup(s, len);
+}
+
+xmpp_stanza_t *reports_clean_message(struct bc *bc, xmpp_stanza_t *msg,
+				     size_t body_max, bool ours)
+{
+	xmpp_stanza_t *out, *c;
+	const char *type = xmpp_stanza_get_type(msg);
+	char addr[JID_MAX], *body, *cut;
+
+	out = xmpp_message_new(bc->xctx, type ? type : "normal", NULL, NULL);
+	xmpp_stanza_set_ns(out, NS_CLIENT);
+	reports_clean_jid(bc, xmpp_stanza_get_from(msg), addr);
+	if (addr[0] != '\0')
+		xmpp_stanza_set_from(out, addr);
+	reports_clean_jid(bc, xmpp_stanza_get_to(msg), addr);
+	if (addr[0] != '\0')
+		xmpp_stanza_set_to(out, addr);
+	body = xmpp_message_get_body(msg);
+	if (body != NULL) {
+		cut = reports_cut(body, body_max);
+		xmpp_message_set_body(out, cut);
+		free(cut);
+		xmpp_free(bc->xctx, body);
+	}
+	/* The service's own stanza id names the message for moderators;
+	 * in a message from elsewhere it could be made up. */
+	if (ours && (c = reports_own_sid(bc, msg, true)) != NULL) {
+		xmpp_stanza_t *e = xep_add_child(out, "stanza-id", NS_SID);
+
+		xmpp_stanza_set_attribute(e, "by",
+					  xmpp_stanza_get_attribute(c, "by"));
+		xmpp_stanza_set_attribute(e, "id",
+					  xmpp_stanza_get_attribute(c, "id"));
+	}
+	return out;
+}
+
+/* XEP-0297 §3: <forwarded><delay stamp/>msg</forwarded> added to parent
+ * (msg is taken). */
+static void reports_add_forwarded(struct bc *bc, xmpp_stanza_t *parent,
+				  xmpp_stanza_t *msg, int64_t ms)
+{
+	xmpp_stanza_t *fwd = xep_add_child(parent, "forwarded", NS_FORWARD);
+	xmpp_stanza_t *delay = xep_add_child(fwd, "delay", NS_DELAY);
+	char stamp[40];
+
+	/* XEP-0203 §4 */
+	xmpp_stanza_set_attribute(delay, "from", bc->cfg->service_domain);
+	xmpp_stanza_set_attribute(delay, "stamp",
+				  clock_format_xep82(ms, stamp, sizeof(stamp)));
+	xmpp_stanza_add_child_ex(fwd, msg, 0);
+}
+
+/* Where the newest evidence that fits the bounds starts in v[0..n): at
+ * most the configured evidence count (and REPORTS_FORWARD_MAX) messages,
+ * REPORTS_FORWARD_BYTES of stored text (each counted up to
+ * REPORTS_BODY_MAX, as its body is cut there). */
+static size_t reports_first(const struct bc *bc, const struct reports_item *v,
+			    size_t n)
+{
+	size_t max = bc->cfg->evidence_count, first = n, bytes = 0;
+
+	if (max == 0 || max > REPORTS_FORWARD_MAX)
+		max = REPORTS_FORWARD_MAX;
+	while (first > 0 && n - first < max) {
+		size_t len = strlen(v[first - 1].text);
+
+		if (len > REPORTS_BODY_MAX)
+			len = REPORTS_BODY_MAX;
+		if (bytes + len > REPORTS_FORWARD_BYTES)
+			break;
+		bytes += len;
+		first--;
+	}
+	return first;
+}
+
+/* The XEP-0377 message about report id to 'to': a summary for people,
+ * the <report/>, and the evidence as forwarded messages, oldest first. */
+static void reports_tell(struct bc *bc, const char *to, uint64_t id,
+			 const char *reporter, const char *reported,
+			 const char *reason, const char *text,
+			 const struct reports_item *v, size_t n)
+{
+	xmpp_stanza_t *m = xmpp_message_new(bc->xctx, "normal", to, NULL);
+	xmpp_stanza_t *r, *s;
+	size_t first = reports_first(bc, v, n), i;
+	char *summary;
+
+	xmpp_stanza_set_from(m, bc->cfg->service_domain);
+	summary = xasprintf("Report %llu: %s reported %s (%s)%s%s\n"
+			    "%zu message%s attached.",
+			    (unsigned long long)id, reporter, reported, reason,
+			    text && *text ? ": " : "", text ? text : "",
+			    n - first, n - first == 1 ? "" : "s");
+	xmpp_message_set_body(m, summary);
+	free(summary);
+	r = xep_add_child(m, "report", NS_REPORTING);
+	xmpp_stanza_set_attribute(r, "reason", reason);
+	xep_add_text(xep_add_child(r, "jid", NS_JID), reported);
+	if (text != NULL && *text != '\0')
+		xep_add_text_child(r, "text", text);
+	for (i = first; i < n; i++) {
+		if ((s = xmpp_stanza_new_from_string(bc->xctx, v[i].text)) ==
+		    NULL)
+			continue;
+		reports_add_forwarded(
+			bc, m,
+			reports_clean_message(bc, s, REPORTS_BODY_MAX, true),
+			v[i].ms);
+		xmpp_stanza_release(s);
+	}
+	bc_send(bc, m);
+}
+
+/* The linked JIDs of the owners and admins of room (up to *left of them),
+ * appended to the NULL-terminated vector *jids (n in it); never those of
+ * the identities in skip[2] (the reported, who must not learn who
+ * reported them, and the reporter). */
+static void reports_room_jids(struct bc *bc, const char *room,
+			      const char *const skip[2], char ***jids,
+			      size_t *n, size_t *left)
+{
+	struct store_affiliation *a = NULL;
+	size_t na = 0, i, j, k;
+
+	if (store_affil_list(bc->store, room, &a, &na) != 0)
+		return;
+	for (i = 0; i < na && *left > 0; i++) {
+		char **linked = NULL;
+
+		if (a[i].affil < STORE_AFFIL_ADMIN ||
+		    strcmp(a[i].who, skip[0]) == 0 ||
+		    strcmp(a[i].who, skip[1]) == 0 ||
+		    store_link_list(bc->store, a[i].who, &linked) != 0)
+			continue;
+		for (j = 0; linked[j] != NULL && *left > 0; j++) {
+			for (k = 0; k < *n; k++)
+				if (strcmp((*jids)[k], linked[j]) == 0)
+					break;
+			if (k < *n)
+				continue;
+			*jids = xreallocarray(*jids, *n + 2, sizeof(**jids));
+			(*jids)[(*n)++] = xstrdup(linked[j]);
+			(*jids)[*n] = NULL;
+			(*left)--;
+		}
+		store_strv_free(linked);
+	}
+	store_affil_list_free(a, na);
+}
+
+/* Tells the service's moderators, and the owners and admins of the rooms
+ * of c (but the identities handle and peer, when given), of report id;
+ * returns how many were told. */
+static size_t reports_tell_moderators(struct bc *bc, uint64_t id,
+				      const char *reporter,
+				      const char *reported, const char *reason,
+				      const char *text,
+				      const struct reports_case *c,
+				      const char *handle, const char *peer)
+{
+	const char *const skip[2] = {peer ? peer : "", handle ? handle : ""};
+	char **jids = NULL;
+	size_t n = 0, left = REPORTS_ROOM_JIDS_MAX, i, told = 0;
+
+	for (i = 0; i < bc->cfg->moderators.n; i++, told++)
+		reports_tell(bc, bc->cfg->moderators.v[i], id, reporter,
+			     reported, reason, text, c->v, c->n);
+	for (i = 0; i < c->n_rooms; i++)
+		reports_room_jids(bc, c->rooms[i], skip, &jids, &n, &left);
+	for (i = 0; i < n; i++) {
+		size_t k;
+
+		/* A configured moderator is told once. */
+		for (k = 0; k < bc->cfg->moderators.n; k++)
+			if (strcmp(bc->cfg->moderators.v[k], jids[i]) == 0)
+				break;
+		if (k < bc->cfg->moderators.n)
+			continue;
+		reports_tell(bc, jids[i], id, reporter, reported, reason, text,
+			     c->v, c->n);
+		told++;
+	}
+	store_strv_free(jids);
+	return told;
 }
 
 int reports_allow(struct xep_stanza *st, enum limits_kind kind,
@@ -69,72 +546,97 @@ int reports_allow(struct xep_stanza *st, enum limits_kind kind,
 				  "your domain today.");
 }
 
-int reports_received(struct bc *bc, const char *reporter,
-			     const char *reported, const char *reason,
-			     const char *text, char **evidence,
-			     unsigned long *id)
+/* Stores the report r with the evidence of c (r->evidence is set here). */
+static int reports_store(struct bc *bc, struct store_report *r,
+			 const struct reports_case *c, uint64_t *rid)
 {
+	char **evidence = xcalloc(c->n + 1, sizeof(*evidence));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->n; i++)
+		evidence[i] = c->v[i].text;
+	r->evidence = evidence;
+	rc = store_report_add(bc->store, r, false, rid);
+	free(evidence);
+	r->evidence = NULL;
+	return rc == 0 ? 0 : BC_EINTERNAL;
+}
+
+int reports_received(struct bc *bc, const char *reporter,
+		     const char *reported, const char *reason,
+		     const char *text, xmpp_stanza_t *msg, unsigned long *id)
+{
+	struct reports_case c;
 	struct store_report r;
 	uint64_t rid = 0;
+	int rc;
 
+	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
+	if (msg != NULL) {
+		/* Stored as the moderators see it: rebuilt, under
+		 * addresses only. */
+		xmpp_stanza_t *clean = reports_clean_message(
+			bc, msg, REPORTS_BODY_MAX, false);
+		char *t;
+		size_t len;
+
+		if (xmpp_stanza_to_text(clean, &t, &len) != XMPP_EOK)
+			xalloc_fail();
+		reports_case_add(&c, t, clock_now_ms());
+		xmpp_free(bc->xctx, t);
+		xmpp_stanza_release(clean);
+	}
 	r.reporter = (char *)reporter;
 	r.reported = (char *)reported;
 	r.reason = (char *)reason;
 	r.text = (char *)text;
-	r.evidence = evidence;
-	if (store_report_add(bc->store, &r, false, &rid) != 0)
-		return BC_EINTERNAL;
+	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
+		goto out;
 	policy_report_filed(bc, reported);
 	metrics.reports++;
-	reports_tell_moderators(bc, rid, reporter, reported, reason, text);
+	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
+				NULL, NULL);
 	log_info("a report (%llu) came from %s", (unsigned long long)rid,
 		 reporter);
 	*id = (unsigned long)rid;
-	return 0;
+out:
+	reports_case_clear(&c);
+	return rc;
 }
 
 int reports_file(struct bc *bc, const char *handle, const char *peer,
-		    const char *reason, const char *text, unsigned long *id)
+		 const char *reason, const char *text,
+		 const struct reports_ref *refs, size_t n_refs,
+		 unsigned long *id)
 {
+	char reporter[JID_MAX], reported[JID_MAX];
+	struct reports_case c;
 	struct store_report r;
-	struct store_held *held = NULL;
-	char **evidence;
-	size_t n = 0, i;
 	uint64_t rid = 0;
 	int rc;
 
+	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
-	rc = store_held_list(bc->store, handle, peer, &held, &n);
-	if (rc != 0 && rc != STORE_NOTFOUND)
-		return BC_EINTERNAL;
-	evidence = xcalloc(n + 1, sizeof(*evidence));
-	for (i = 0; i < n; i++)
-		evidence[i] = held[i].stanza;
+	if ((rc = reports_choose(bc, &c, handle, peer, refs, n_refs)) != 0)
+		goto out;
 	r.reporter = (char *)handle;
 	r.reported = (char *)peer;
 	r.reason = (char *)reason;
 	r.text = (char *)text;
-	r.evidence = evidence;
-	rc = store_report_add(bc->store, &r, true, &rid);
-	free(evidence);
-	store_held_list_free(held, n);
-	if (rc != 0)
-		return BC_EINTERNAL;
+	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
+		goto out;
 	policy_report_filed(bc, peer);
 	metrics.reports++;
 	*id = (unsigned long)rid;
-	return 0;
-}
-
-void reports_announce(struct bc *bc, unsigned long id, const char *handle,
-		      const char *peer, const char *reason, const char *text)
-{
-	char reporter[JID_MAX], reported[JID_MAX];
-
 	ident_address(bc, handle, reporter);
 	ident_address(bc, peer, reported);
-	reports_tell_moderators(bc, id, reporter, reported, reason, text);
-	log_info("%s reported %s (report %lu)", handle, peer, id);
+	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
+				handle, peer);
+	log_info("%s reported %s (report %lu, %zu messages of evidence)",
+		 handle, peer, *id, c.n);
+out:
+	reports_case_clear(&c);
+	return rc;
 }
-

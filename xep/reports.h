@@ -5,6 +5,11 @@
 #ifndef BC_XEP_REPORTS_H
 #define BC_XEP_REPORTS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <strophe.h>
+
 #include "component/limits.h"
 
 struct bc;
@@ -17,26 +22,53 @@ struct xep_stanza;
 int reports_allow(struct xep_stanza *st, enum limits_kind kind,
 		  const char *key, unsigned n);
 
-/* The member handle reports peer (a handle or an escaped address) for
- * reason (a XEP-0377 URN) with optional text: the report is stored with
- * its evidence (the messages held from peer and the evidence log).
- * Returns 0 (the report's id in *id) or a BC_E* code.  Blocking and
- * telling the moderators (reports_announce()) are the caller's:
- * requests_report() does all three. */
-int reports_file(struct bc *bc, const char *handle, const char *peer,
-		 const char *reason, const char *text, unsigned long *id);
+/* Stanza ids one report may name, and the length of one id, at most. */
+#define REPORTS_REFS_MAX 16
+#define REPORTS_ID_MAX 64
 
-/* Tells every configured moderator of the filed report id (XEP-0377),
- * naming reporter and reported by their addresses. */
-void reports_announce(struct bc *bc, unsigned long id, const char *handle,
-		      const char *peer, const char *reason, const char *text);
+/* A message named by a report (XEP-0359): its stanza id, and the room
+ * node when the id is a room's (by='room@M'; NULL for the one-to-one ids
+ * the relay gives, by an address under D). */
+struct reports_ref {
+	const char *id;
+	const char *room;
+};
+
+/* Whether the member handle could see the messages of the room node
+ * room, into *sees: a member of it (or more), or any member for an audio
+ * room; false for a room that does not exist.  Returns 0 or a BC_E*
+ * code. */
+int reports_sees(struct bc *bc, const char *room, const char *handle,
+		 bool *sees);
+
+/* The member handle reports peer (a handle or an escaped address) for
+ * reason (a XEP-0377 URN) with optional text.  The evidence is the n_refs
+ * messages refs names, those that are the service's and between the two
+ * (ids of anything else are ignored, silently); with no refs, what is
+ * held and logged from peer to handle.  The report is stored with it and
+ * every configured moderator (and, for a room message, the room's owners
+ * and admins) is told, the evidence forwarded.  Returns 0 (the report's
+ * id in *id) or a BC_E* code.  Blocking is the caller's:
+ * requests_report() does both. */
+int reports_file(struct bc *bc, const char *handle, const char *peer,
+		 const char *reason, const char *text,
+		 const struct reports_ref *refs, size_t n_refs,
+		 unsigned long *id);
 
 /* Stores a report that came from elsewhere (a server forwarding one, a
  * non-member) and tells the moderators; reporter and reported are kept as
- * given.  evidence may be NULL.  Returns 0 (the id in *id) or a BC_E*
- * code. */
+ * given.  msg (borrowed, may be NULL) is the reported message: it is
+ * stored and forwarded rebuilt under addresses (reports_clean_message()).
+ * Returns 0 (the id in *id) or a BC_E* code. */
 int reports_received(struct bc *bc, const char *reporter,
 		     const char *reported, const char *reason,
-		     const char *text, char **evidence, unsigned long *id);
+		     const char *text, xmpp_stanza_t *msg, unsigned long *id);
+
+/* A new message with msg's type, body (cut to body_max bytes) and, when
+ * msg is ours (stored by the service), the service's own stanza id; its
+ * 'from' and 'to' made addresses under D (or M): what a moderator may see
+ * of msg. */
+xmpp_stanza_t *reports_clean_message(struct bc *bc, xmpp_stanza_t *msg,
+				     size_t body_max, bool ours);
 
 #endif

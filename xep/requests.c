@@ -180,6 +180,7 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	struct store_relation rel;
 	struct store_identity id;
 	char from_addr[JID_MAX], to_addr[JID_MAX], *text = NULL, *body;
+	char sid[RELAY_SID_SIZE];
 	struct store_request req;
 	struct bc_body canon;
 	bool is_new = false, fresh;
@@ -231,6 +232,9 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	ident_address(bc, from->node, from_addr);
 	ident_address(bc, to->handle, to_addr);
 	relay_body(bc, &canon, st->stanza, from_addr);
+	/* XEP-0359: the id it keeps when it is delivered, for reports. */
+	relay_new_stanza_id(bc, sid);
+	relay_body_stamp(&canon, from_addr, sid);
 	text = bc_body_text(&canon, to_addr);
 	bc_body_clear(&canon);
 	rc = store_request_hold(bc->store, to->handle, from->node, text,
@@ -353,13 +357,27 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer)
 
 /* Blocking drops a pending request with its messages: the last step of
  * a block, after which the block stands even if this fails (logged by
- * the store; the request stays until the next block or decline). */
+ * the store; the request stays until the next block or decline).  The
+ * held messages go into the evidence log first, so that a report made
+ * after the block still has them (bounded and aged out like the rest of
+ * the log). */
 static void requests_drop_blocked(struct bc *bc, const char *handle,
 				  const char *peer)
 {
+	const struct cfg *cfg = bc->cfg;
+	struct store_held *held = NULL;
 	char **jids = NULL;
-	int rc = store_request_decline(bc->store, handle, peer, 0);
+	size_t n = 0, i;
+	int rc;
 
+	if (store_held_list(bc->store, handle, peer, &held, &n) == 0)
+		for (i = 0; i < n; i++)
+			(void)store_evidence_add(bc->store, peer, handle,
+						 held[i].stanza,
+						 cfg->evidence_count,
+						 cfg->evidence_age_ms);
+	store_held_list_free(held, n);
+	rc = store_request_decline(bc->store, handle, peer, 0);
 	if (rc == 0 && store_link_list(bc->store, handle, &jids) == 0)
 		requests_roster_done(bc, jids, peer, false, true);
 	else if (rc < 0)
@@ -379,12 +397,26 @@ int requests_block(struct bc *bc, const char *handle, const char *peer)
 }
 
 int requests_report(struct bc *bc, const char *handle, const char *peer,
-		    const char *reason, const char *text, unsigned long *id)
+		    const char *reason, const char *text,
+		    const struct reports_ref *refs, size_t n_refs,
+		    unsigned long *id)
 {
 	struct store_relation rel;
+	struct store_identity who;
 	bool was_blocked;
 	int rc;
 
+	*id = 0;
+	/* A handle that does not exist: blocked like any other (a block
+	 * cannot be told from a missing handle, the contract's rule), but
+	 * nothing is filed about nobody.  The caller answers the same. */
+	if (handle_is_valid(peer)) {
+		rc = store_identity_get(bc->store, peer, &who);
+		if (rc == STORE_NOTFOUND)
+			return requests_block(bc, handle, peer);
+		if (rc != 0)
+			return BC_EINTERNAL;
+	}
 	/* Block, then file (the held messages, still there, are its
 	 * evidence), then drop the request.  When filing fails the block
 	 * is taken back, so that nothing of a failed report stays. */
@@ -395,7 +427,7 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 	if (!was_blocked && store_relation_set(bc->store, handle, peer,
 					       STORE_REL_BLOCKED, 0, 0) != 0)
 		return BC_EINTERNAL;
-	rc = reports_file(bc, handle, peer, reason, text, id);
+	rc = reports_file(bc, handle, peer, reason, text, refs, n_refs, id);
 	if (rc != 0) {
 		if (!was_blocked)
 			(void)store_relation_set(bc->store, handle, peer, 0,
@@ -403,7 +435,6 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 		return rc;
 	}
 	requests_drop_blocked(bc, handle, peer);
-	reports_announce(bc, *id, handle, peer, reason, text);
 	return 0;
 }
 
@@ -509,7 +540,7 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 			     : requests_report(a->st->bc, a->handle, peer,
 					       reason,
 					       text && *text ? text : NULL,
-					       &id);
+					       NULL, 0, &id);
 	else
 		rc = xep_fail(a->st, BC_EBAD_REQUEST,
 			      "Choose accept, decline, block, or report with "
@@ -521,9 +552,12 @@ static int requests_act(struct adhoc *a, const char *peer, const char *action)
 	if (rc == REQUESTS_NONE_PENDING)
 		snprintf(note, sizeof(note),
 			 "There is no longer a request from %s.", peer);
-	else if (id != 0)
+	else if (strcmp(action, "report") == 0)
+		/* The same words whether peer exists or not (no report is
+		 * filed about nobody), and no claim about moderators. */
 		snprintf(note, sizeof(note),
-			 "Reported %s (report %lu) and blocked them.", peer, id);
+			 "Reported %s and blocked them.  Your report is "
+			 "noted.", peer);
 	else
 		snprintf(note, sizeof(note), "Done: %s %s.", action, peer);
 	adhoc_done(a, rc == REQUESTS_NONE_PENDING ? "warn" : "info", note);
@@ -671,9 +705,9 @@ static int requests_report_cmd(struct adhoc *a)
 
 	if (a->stage == 0) {
 		form = adhoc_form(a, "Report someone",
-				  "They will be blocked and the moderators "
-				  "told, with the last messages they sent "
-				  "you.",
+				  "They will be blocked, and the report kept "
+				  "for the moderators with the last messages "
+				  "they sent you.",
 				  true);
 		f = adhoc_field(form, "peer", "text-single",
 				"Handle or address", NULL);

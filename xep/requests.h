@@ -45,11 +45,17 @@ int requests_decline(struct bc *bc, const char *handle, const char *peer);
 int requests_block(struct bc *bc, const char *handle, const char *peer);
 int requests_unblock(struct bc *bc, const char *handle, const char *peer);
 
-/* Files a report (xep/reports.h) of peer by the member handle, then
- * blocks peer: XEP-0377 reports always come with a block.  Returns 0
- * (the report's id in *id) or a BC_E* code. */
+/* Files a report (reports_file(), naming the n_refs messages of refs) of
+ * peer by the member handle, then blocks peer: XEP-0377 reports always
+ * come with a block.  A handle that does not exist is only blocked: no
+ * report about it is stored, nobody is told, and it returns 0 with *id 0;
+ * the caller's answer must not differ.  Returns 0 (the report's id in
+ * *id) or a BC_E* code. */
+struct reports_ref;
 int requests_report(struct bc *bc, const char *handle, const char *peer,
-		    const char *reason, const char *text, unsigned long *id);
+		    const char *reason, const char *text,
+		    const struct reports_ref *refs, size_t n_refs,
+		    unsigned long *id);
 
 /* The preview of a message request: plain text, links made inert, at
  * most max bytes of it (a new string). */

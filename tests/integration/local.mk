@@ -16,6 +16,7 @@ EXTRA_DIST += \
 	tests/integration/test_requests.py \
 	tests/integration/test_durability.py \
 	tests/integration/test_blocking.py \
+	tests/integration/test_reports.py \
 	tests/integration/test_moderation.py \
 	tests/integration/test_daemon.py \
 	tests/integration/test_operations.py \

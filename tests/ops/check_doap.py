@@ -38,6 +38,9 @@ FEATURE_XEPS = {
     "urn:xmpp:blocking": "0191",
     "urn:xmpp:ping": "0199",
     "urn:xmpp:reporting:1": "0377",
+    "urn:xmpp:reporting:0": "0377",
+    "urn:xmpp:reporting:reason:spam:0": "0377",
+    "urn:xmpp:reporting:reason:abuse:0": "0377",
     # The rooms on M, as they land.
     "http://jabber.org/protocol/muc": "0045",
     "http://jabber.org/protocol/muc#unique": "0045",
@@ -74,6 +77,7 @@ NOT_DISCOVERABLE = {
     "0157": "published as a form inside disco#info",
     "0172": "a nick carried in presence",
     "0203": "delay stamps on delivered messages",
+    "0297": "forwarded messages travel inside other protocols",
     "0356": "a permission granted by the server",
 }
 

@@ -450,6 +450,24 @@ static void test_evidence(void **state)
 	assert_string_equal(v[0], "m2");
 	assert_string_equal(v[2], "m4");
 	store_strv_free(v);
+	/* The same with times, for one pair only ("bobby" is another). */
+	{
+		struct store_evidence *ev = NULL;
+		size_t n = 0;
+
+		assert_int_equal(store_evidence_list_pair(st, "eve", "bob",
+							  &ev, &n), 0);
+		assert_int_equal(n, 3);
+		assert_string_equal(ev[0].text, "m2");
+		assert_string_equal(ev[2].text, "m4");
+		assert_true(ev[0].ms < ev[2].ms);
+		assert_int_equal(ev[2].ms - ev[0].ms, 20);
+		store_evidence_list_free(ev, n);
+		assert_int_equal(store_evidence_list_pair(st, "bob", "eve",
+							  &ev, &n), 0);
+		assert_int_equal(n, 0);
+		store_evidence_list_free(ev, n);
+	}
 	/* Age bound: only what is younger than 15 ms stays. */
 	assert_int_equal(store_evidence_add(st, "eve", "bob", "m5", 3, 15), 0);
 	assert_int_equal(store_evidence_list(st, "eve", "bob", &v), 0);

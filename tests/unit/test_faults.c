@@ -189,11 +189,11 @@ static void report_filing_fails(void **state)
 		 .sent = 1, .expect = {"/iq[@id='b1']/error/st:internal-server-error"}},
 	};
 	static const struct harness_step next[] = {
-		/* The request withdrawn, the moderator told, the result. */
+		/* The moderator told, the request withdrawn, the result. */
 		{.send = BLOCK_REPORT("bob@bc.test"),
 		 .sent = 3, .expect = {
-			 "0: /presence[@type='unsubscribe']",
-			 "1: /message[@to='mod@example.org']",
+			 "0: /message[@to='mod@example.org']",
+			 "1: /presence[@type='unsubscribe']",
 			 "2: /iq[@type='result']",
 		 }},
 	};

@@ -75,9 +75,15 @@ HARNESS_TEST(member_to_member,
 		 "0: /message/*[local-name()='request']",
 		 "0: /message/sid:origin-id[@id='o-1']",
 		 /* Stanza ids stamped by others name real JIDs: never
-		  * relayed. */
-		 "0: not(/message/*[local-name()='stanza-id'])",
+		  * relayed; the service stamps its own, by the sender's
+		  * address (XEP-0359), the same in every copy. */
+		 "0: not(/message/sid:stanza-id[@id='s-1'])",
+		 "0: count(/message/sid:stanza-id) = 1",
+		 "0: /message/sid:stanza-id[@by='bob@bc.test']"
+		 "[string-length(@id) = 22]",
+		 "1: /message/sid:stanza-id[@id = '${sid}']",
 	 },
+	 .capture = {{"sid", "0: /message/sid:stanza-id/@id"}},
 	 .never = {"bob@example.org"}},
 	/* The reply goes back the same way. */
 	{.send = CHAT("m2", "alice@example.org/pc", "bob@bc.test",

@@ -256,14 +256,20 @@ static void report_blocks_stores_and_tells_moderators(void **state)
 		{.send = BOT("alice@example.org/pc",
 			     "report bob spam he keeps selling"),
 		 .sent = 3, .expect = {
-			 "0: /presence[@type='unsubscribe']",
-			 "1: /message[@to='mod@example.org']"
+			 "0: /message[@to='mod@example.org']"
 			 "/rep:report[@reason='urn:xmpp:reporting:spam']",
-			 "1: /message/rep:report/jid:jid[.='bob@bc.test']",
-			 "1: /message/rep:report"
+			 "0: /message/rep:report/jid:jid[.='bob@bc.test']",
+			 "0: /message/rep:report"
 			 "/rep:text[.='he keeps selling']",
+			 /* The held message, forwarded (XEP-0297). */
+			 "0: /message/fwd:forwarded/client:message"
+			 "[@from='bob@bc.test'][@to='alice@bc.test']"
+			 "/client:body[.='spam spam spam']",
+			 "1: /presence[@type='unsubscribe']",
 			 "2: contains(/message/body, 'Reported bob')",
-		 }},
+			 "2: contains(/message/body, 'Your report is noted.')",
+		 },
+		 .never = {"bob@example.org"}},
 	};
 	static const struct harness_step after[] = {
 		{.send = SAY("bob@example.org/x", "alice@bc.test",
