@@ -13,6 +13,7 @@ include bench/fanout.mk
 include bench/muc.mk
 include bench/latency.mk
 include bench/audio.mk
+include bench/import.mk
 
 bench: bench/bench_store
 	./bench/bench_store

@@ -370,6 +370,35 @@ void bc_send(struct bc *bc, xmpp_stanza_t *stanza)
 	xmpp_stanza_release(stanza);
 }
 
+void bc_mark(struct bc *bc, struct bc_mark *m)
+{
+	int i;
+
+	for (i = 0; i < BC_LINKS; i++) {
+		m->n[i] = bc->outbox[i].n;
+		m->first[i] = bc->outbox[i].first;
+		m->len[i] = bc->outbox[i].buf.len;
+	}
+}
+
+bool bc_rewind(struct bc *bc, const struct bc_mark *m)
+{
+	int i;
+
+	/* Dropped (first moved, perhaps compacted) or flushed (n fell):
+	 * the mark no longer says where the stanzas are. */
+	for (i = 0; i < BC_LINKS; i++)
+		if (bc->outbox[i].first != m->first[i] ||
+		    bc->outbox[i].n < m->n[i] ||
+		    bc->outbox[i].buf.len < m->len[i])
+			return false;
+	for (i = 0; i < BC_LINKS; i++) {
+		bc->outbox[i].n = m->n[i];
+		bc->outbox[i].buf.len = m->len[i];
+	}
+	return true;
+}
+
 void bc_connected(struct bc *bc, enum bc_link link)
 {
 	unsigned where = link == BC_LINK_ROOMS ? XEP_AT_ROOMS : XEP_AT_SERVICE;

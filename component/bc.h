@@ -127,6 +127,16 @@ void bc_free(struct bc *bc);
  * and counted in stats.outbox_dropped). */
 void bc_send(struct bc *bc, xmpp_stanza_t *stanza);
 
+/* Where the outbox stands, so that what a request queued can be taken
+ * back when it fails part way (bc_rewind()). */
+struct bc_mark {
+	size_t n[BC_LINKS], first[BC_LINKS], len[BC_LINKS];
+};
+void bc_mark(struct bc *bc, struct bc_mark *m);
+/* Takes back every stanza queued since m; false (taking nothing back)
+ * when the outbox was flushed or dropped stanzas since. */
+bool bc_rewind(struct bc *bc, const struct bc_mark *m);
+
 /* Queues one copy of stanza for each of the n addresses in to[]: it is
  * serialised once and the copies differ only in 'to'.  Borrows stanza
  * and to[]; the stanza's own 'to', if any, is removed. */

@@ -8,12 +8,22 @@
  * empty store, so that dump, load, dump gives the same bytes; import adds
  * identities (with links, follows and subscriptions) and rooms (with
  * affiliations) to a store, refusing any that already exist.
+ *
+ * load and import are all or nothing, and their memory does not grow with
+ * the file: the file is read as a stream (xmlTextReader), one top-level
+ * element in memory at a time, three times: a check (the schema, element
+ * by element, and every reference: duplicates, follow targets, what the
+ * store has already, through sets of 64-bit keyed hashes), then the
+ * identities, then what refers to them, all in one bulk transaction of
+ * the store (store_bulk_begin()) that is committed only when everything
+ * went in.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,9 +31,12 @@
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 #include <libxml/xmlwriter.h>
 
 #include "component/clock.h"
+#include "component/strmap.h"
+#include "component/xmalloc.h"
 #include "ctl/ctl.h"
 #include "ctl/data.h"
 #include "ctl/data-rng.h"
@@ -88,57 +101,79 @@ static void data_text_elem(struct data_w *w, const char *name, const char *s)
 	data_end(w);
 }
 
-static int data_dump_identities(struct store *st, struct data_w *w)
+/* Identities are walked a page at a time: a dump's memory does not grow
+ * with their number. */
+#define DATA_PAGE 1000
+
+static int data_dump_identity(struct store *st, struct data_w *w,
+			      const struct store_identity *id)
 {
-	struct store_identity *ids;
-	size_t n, i, j;
+	size_t j;
 	char **v;
 	int rc;
 
-	rc = store_identity_list(st, &ids, &n);
-	if (rc != 0)
-		return rc;
-	for (i = 0; rc == 0 && i < n; i++) {
-		const struct store_identity *id = &ids[i];
-
-		data_start(w, "identity");
-		data_attr(w, "handle", id->handle);
-		if (id->name[0] != '\0')
-			data_attr(w, "name", id->name);
-		if (id->bot)
-			data_attr(w, "bot", "true");
-		if (id->who != STORE_WHO_FOLLOWS && (unsigned)id->who < 3)
-			data_attr(w, "setting", data_who[id->who]);
-		data_time(w, "created", id->created_ms);
-		if ((rc = store_link_list(st, id->handle, &v)) == 0) {
-			for (j = 0; v[j] != NULL; j++) {
-				data_start(w, "link");
-				data_attr(w, "jid", v[j]);
-				data_end(w);
-			}
-			store_strv_free(v);
+	data_start(w, "identity");
+	data_attr(w, "handle", id->handle);
+	if (id->name[0] != '\0')
+		data_attr(w, "name", id->name);
+	if (id->bot)
+		data_attr(w, "bot", "true");
+	if (id->who != STORE_WHO_FOLLOWS && (unsigned)id->who < 3)
+		data_attr(w, "setting", data_who[id->who]);
+	data_time(w, "created", id->created_ms);
+	if ((rc = store_link_list(st, id->handle, &v)) == 0) {
+		for (j = 0; v[j] != NULL; j++) {
+			data_start(w, "link");
+			data_attr(w, "jid", v[j]);
+			data_end(w);
 		}
-		if (rc == 0 &&
-		    (rc = store_following_list(st, id->handle, &v)) == 0) {
-			for (j = 0; v[j] != NULL; j++) {
-				data_start(w, "follow");
-				data_attr(w, "handle", v[j]);
-				data_end(w);
-			}
-			store_strv_free(v);
-		}
-		if (rc == 0 && (rc = store_sub_list(st, id->handle, &v)) == 0) {
-			for (j = 0; v[j] != NULL; j++) {
-				data_start(w, "subscription");
-				data_attr(w, "jid", v[j]);
-				data_end(w);
-			}
-			store_strv_free(v);
-		}
-		data_end(w);
+		store_strv_free(v);
 	}
-	free(ids);
+	if (rc == 0 && (rc = store_following_list(st, id->handle, &v)) == 0) {
+		for (j = 0; v[j] != NULL; j++) {
+			data_start(w, "follow");
+			data_attr(w, "handle", v[j]);
+			data_end(w);
+		}
+		store_strv_free(v);
+	}
+	if (rc == 0 && (rc = store_sub_list(st, id->handle, &v)) == 0) {
+		for (j = 0; v[j] != NULL; j++) {
+			data_start(w, "subscription");
+			data_attr(w, "jid", v[j]);
+			data_end(w);
+		}
+		store_strv_free(v);
+	}
+	data_end(w);
 	return rc;
+}
+
+/* Calls fn for every identity, a page at a time. */
+static int data_each_identity(struct store *st, struct data_w *w,
+			      int (*fn)(struct store *st, struct data_w *w,
+					const struct store_identity *id))
+{
+	char after[STORE_HANDLE_SIZE] = "";
+	struct store_identity *ids;
+	size_t n, i;
+	int rc;
+
+	do {
+		rc = store_identity_page(st, after, DATA_PAGE, &ids, &n);
+		for (i = 0; rc == 0 && i < n; i++)
+			rc = fn(st, w, &ids[i]);
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s",
+				 ids[n - 1].handle);
+		free(ids);
+	} while (rc == 0 && n == DATA_PAGE);
+	return rc;
+}
+
+static int data_dump_identities(struct store *st, struct data_w *w)
+{
+	return data_each_identity(st, w, data_dump_identity);
 }
 
 static int data_dump_tokens(struct store *st, struct data_w *w)
@@ -195,44 +230,42 @@ static int data_dump_relations(struct store *st, struct data_w *w)
 }
 
 /* Requests are kept per recipient identity. */
-static int data_dump_requests(struct store *st, struct data_w *w)
+static int data_dump_requests_of(struct store *st, struct data_w *w,
+				 const struct store_identity *id)
 {
-	struct store_identity *ids;
-	size_t nid, i, j, k;
+	struct store_request *q;
+	size_t nq, j, k;
 	int rc;
 
-	rc = store_identity_list(st, &ids, &nid);
-	for (i = 0; rc == 0 && i < nid; i++) {
-		struct store_request *q;
-		size_t nq;
+	rc = store_request_list(st, id->handle, &q, &nq);
+	for (j = 0; rc == 0 && j < nq; j++) {
+		struct store_held *h;
+		size_t nh;
 
-		rc = store_request_list(st, ids[i].handle, &q, &nq);
-		for (j = 0; rc == 0 && j < nq; j++) {
-			struct store_held *h;
-			size_t nh;
-
-			rc = store_held_list(st, ids[i].handle, q[j].sender,
-					     &h, &nh);
-			if (rc != 0)
-				break;
-			data_start(w, "request");
-			data_attr(w, "recipient", ids[i].handle);
-			data_attr(w, "sender", q[j].sender);
-			data_time(w, "created", q[j].created_ms);
-			data_time(w, "updated", q[j].updated_ms);
-			for (k = 0; k < nh; k++) {
-				data_start(w, "held");
-				data_time(w, "received", h[k].received_ms);
-				data_text(w, h[k].stanza);
-				data_end(w);
-			}
+		rc = store_held_list(st, id->handle, q[j].sender, &h, &nh);
+		if (rc != 0)
+			break;
+		data_start(w, "request");
+		data_attr(w, "recipient", id->handle);
+		data_attr(w, "sender", q[j].sender);
+		data_time(w, "created", q[j].created_ms);
+		data_time(w, "updated", q[j].updated_ms);
+		for (k = 0; k < nh; k++) {
+			data_start(w, "held");
+			data_time(w, "received", h[k].received_ms);
+			data_text(w, h[k].stanza);
 			data_end(w);
-			store_held_list_free(h, nh);
 		}
-		store_request_list_free(q, nq);
+		data_end(w);
+		store_held_list_free(h, nh);
 	}
-	free(ids);
+	store_request_list_free(q, nq);
 	return rc;
+}
+
+static int data_dump_requests(struct store *st, struct data_w *w)
+{
+	return data_each_identity(st, w, data_dump_requests_of);
 }
 
 /* A room's configuration and the occupants to restore. */
@@ -459,6 +492,7 @@ static void data_quiet(void *ctx, xmlErrorPtr e)
 int data_dump(struct store *st, const char *file, FILE *err)
 {
 	struct data_w w = {NULL, 0};
+	bool bulk;
 	int rc, brc;
 
 	xmlSetStructuredErrorFunc(NULL, data_quiet);
@@ -474,9 +508,13 @@ int data_dump(struct store *st, const char *file, FILE *err)
 		w.bad = 1;
 	data_start(&w, "backchannel-data");
 	data_attr(&w, "version", "1");
-	/* One batch: every list sees the same state. */
-	store_batch_begin(st);
-	if ((rc = data_dump_identities(st, &w)) == 0 &&
+	/* One transaction: every list sees the same state (a bulk run, so
+	 * that nothing is kept in a batch's read cache; or the batch a
+	 * caller has open).  It commits: the occupant-id secret is made on
+	 * first use, and the dump has it. */
+	bulk = !store_batch_is_open(st);
+	rc = bulk ? store_bulk_begin(st) : 0;
+	if (rc == 0 && (rc = data_dump_identities(st, &w)) == 0 &&
 	    (rc = data_dump_tokens(st, &w)) == 0 &&
 	    (rc = data_dump_relations(st, &w)) == 0 &&
 	    (rc = data_dump_requests(st, &w)) == 0 &&
@@ -485,7 +523,7 @@ int data_dump(struct store *st, const char *file, FILE *err)
 	    (rc = data_dump_evidence(st, &w)) == 0 &&
 	    (rc = data_dump_reports(st, &w)) == 0)
 		rc = data_dump_sanctions(st, &w);
-	brc = store_batch_end(st);
+	brc = bulk ? store_bulk_end(st, rc == 0) : 0;
 	if (xmlTextWriterEndDocument(w.w) < 0)
 		w.bad = 1;
 	xmlSetStructuredErrorFunc(NULL, data_quiet);
@@ -504,12 +542,41 @@ int data_dump(struct store *st, const char *file, FILE *err)
 
 /* Reading. */
 
+/* A line number of the element being read, kept beside its copy (an
+ * element's own field stops at 65535). */
+struct data_line {
+	const xmlNode *node;
+	long line;
+};
+
 struct data_r {
 	const char *file;
 	FILE *err;
 	int errors;
 	xmlDoc *doc; /* while it is validated */
+	/* The stream (data_open()): the document is only ever its root and
+	 * the one top-level element being read (cur), a copy of the
+	 * reader's. */
+	xmlTextReaderPtr rd;
+	xmlRelaxNGPtr schema;
+	xmlRelaxNGValidCtxtPtr vctx; /* NULL: no validation */
+	xmlDoc *wrap;
+	xmlNode *cur;
+	struct data_line *lines;
+	size_t nlines, caplines;
 };
+
+static long data_line(const struct data_r *r, const xmlNode *node)
+{
+	size_t i;
+
+	if (node == NULL)
+		return 0;
+	for (i = 0; i < r->nlines; i++)
+		if (r->lines[i].node == node)
+			return r->lines[i].line;
+	return xmlGetLineNo(node);
+}
 
 static int data_err(struct data_r *r, const xmlNode *node, const char *fmt,
 		    ...) __attribute__((format(printf, 3, 4)));
@@ -520,7 +587,7 @@ static int data_err(struct data_r *r, const xmlNode *node, const char *fmt,
 	va_list ap;
 
 	fprintf(r->err, "backchannelctl: %s:%ld: ", r->file,
-		node ? xmlGetLineNo(node) : 0L);
+		data_line(r, node));
 	va_start(ap, fmt);
 	vfprintf(r->err, fmt, ap);
 	va_end(ap);
@@ -684,61 +751,196 @@ static void data_xml_error(void *ctx, xmlErrorPtr e)
 		else if (node != NULL && node->type == XML_ELEMENT_NODE)
 			data_attr_problem(node, msg, sizeof(msg));
 		if (node != NULL)
-			line = xmlGetLineNo(node);
+			line = data_line(r, node);
+	} else if (node != NULL && node->type == XML_ELEMENT_NODE &&
+		   node->doc == r->wrap && r->wrap != NULL) {
+		line = data_line(r, node);
 	}
 	fprintf(r->err, "backchannelctl: %s:%ld: %s\n", r->file, line, msg);
 }
 
-static xmlDoc *data_read(struct data_r *r)
+/* An element's line.  Past 65535 libxml2 keeps the line (with
+ * XML_PARSE_BIG_LINES) only in text nodes, as the line where their text
+ * ends; the text just before an element ends where the element starts,
+ * while xmlGetLineNo() of an empty element asks the text after it. */
+static long data_elem_line(const xmlNode *n)
+{
+	const xmlNode *t = n->prev;
+
+	if (n->line != 65535)
+		return n->line;
+	if (t != NULL && t->type == XML_TEXT_NODE)
+		return t->line != 65535 ? t->line : (long)(ptrdiff_t)t->psvi;
+	return xmlGetLineNo(n);
+}
+
+/* The lines of orig's elements, for their copies in copy. */
+static void data_copy_lines(struct data_r *r, const xmlNode *orig,
+			    const xmlNode *copy)
+{
+	for (; orig != NULL && copy != NULL;
+	     orig = orig->next, copy = copy->next) {
+		if (orig->type != XML_ELEMENT_NODE)
+			continue;
+		if (r->nlines == r->caplines) {
+			r->caplines = r->caplines ? 2 * r->caplines : 16;
+			r->lines = xreallocarray(r->lines, r->caplines,
+					    sizeof(*r->lines));
+		}
+		r->lines[r->nlines].node = copy;
+		r->lines[r->nlines++].line = data_elem_line(orig);
+		data_copy_lines(r, orig->children, copy->children);
+	}
+}
+
+static void data_close(struct data_r *r)
+{
+	if (r->rd != NULL)
+		xmlFreeTextReader(r->rd);
+	if (r->vctx != NULL)
+		xmlRelaxNGFreeValidCtxt(r->vctx);
+	if (r->schema != NULL)
+		xmlRelaxNGFree(r->schema);
+	xmlFreeDoc(r->wrap);
+	free(r->lines);
+	r->rd = NULL;
+	r->vctx = NULL;
+	r->schema = NULL;
+	r->wrap = NULL;
+	r->cur = NULL;
+	r->lines = NULL;
+	r->nlines = r->caplines = 0;
+	xmlSetStructuredErrorFunc(NULL, NULL);
+}
+
+/* Validates the document as it stands (the root and cur). */
+static int data_validate(struct data_r *r)
+{
+	if (r->vctx == NULL)
+		return 0;
+	r->doc = r->wrap;
+	if (xmlRelaxNGValidateDoc(r->vctx, r->wrap) != 0 && r->errors == 0)
+		data_err(r, r->cur ? r->cur : xmlDocGetRootElement(r->wrap),
+			 "not valid");
+	r->doc = NULL;
+	return r->errors > 0 ? CTL_FAIL : 0;
+}
+
+/* Opens the file as a stream positioned on its root element, checking
+ * the root (and, with validate, each element data_next() gives) against
+ * the schema. */
+static int data_open(struct data_r *r, bool validate)
 {
 	xmlRelaxNGParserCtxtPtr pctx;
-	xmlRelaxNGValidCtxtPtr vctx;
-	xmlRelaxNGPtr schema;
-	xmlParserCtxtPtr ctx;
-	xmlDoc *doc;
+	xmlNode *root;
 	FILE *f = fopen(r->file, "r");
+	int ret;
 
 	/* libxml2 would say "failed to load external entity". */
 	if (f == NULL) {
 		fprintf(r->err, "backchannelctl: %s: %s\n", r->file,
 			errno == ENOENT ? "no such file" : strerror(errno));
 		r->errors++;
-		return NULL;
+		return CTL_FAIL;
 	}
 	fclose(f);
-	ctx = xmlNewParserCtxt();
-	if (ctx == NULL)
-		abort();
 	xmlSetStructuredErrorFunc(r, data_xml_error);
-	doc = xmlCtxtReadFile(ctx, r->file, NULL,
-			      XML_PARSE_NONET | XML_PARSE_BIG_LINES);
-	xmlFreeParserCtxt(ctx);
-	if (doc == NULL) {
+	r->rd = xmlReaderForFile(r->file, NULL,
+				 XML_PARSE_NONET | XML_PARSE_BIG_LINES);
+	if (r->rd == NULL) {
+		data_err(r, NULL, "cannot read the file");
+		goto out;
+	}
+	xmlTextReaderSetStructuredErrorHandler(r->rd, data_xml_error, r);
+	while ((ret = xmlTextReaderRead(r->rd)) == 1 &&
+	       xmlTextReaderNodeType(r->rd) != XML_READER_TYPE_ELEMENT)
+		;
+	if (ret != 1) {
 		if (r->errors == 0)
 			data_err(r, NULL, "cannot read the file");
-		xmlSetStructuredErrorFunc(NULL, NULL);
-		return NULL;
+		goto out;
 	}
-	pctx = xmlRelaxNGNewMemParserCtxt(ctl_data_rng,
-					  (int)strlen(ctl_data_rng));
-	schema = xmlRelaxNGParse(pctx);
-	xmlRelaxNGFreeParserCtxt(pctx);
-	if (schema == NULL)
-		abort(); /* the schema is ours */
-	vctx = xmlRelaxNGNewValidCtxt(schema);
-	xmlRelaxNGSetValidStructuredErrors(vctx, data_xml_error, r);
-	r->doc = doc;
-	if (xmlRelaxNGValidateDoc(vctx, doc) != 0 && r->errors == 0)
-		data_err(r, xmlDocGetRootElement(doc), "not valid");
-	r->doc = NULL;
-	xmlRelaxNGFreeValidCtxt(vctx);
-	xmlRelaxNGFree(schema);
-	xmlSetStructuredErrorFunc(NULL, NULL);
+	r->wrap = xmlNewDoc(BAD_CAST "1.0");
+	root = xmlDocCopyNode(xmlTextReaderCurrentNode(r->rd), r->wrap, 2);
+	if (r->wrap == NULL || root == NULL)
+		abort();
+	xmlDocSetRootElement(r->wrap, root);
+	data_copy_lines(r, xmlTextReaderCurrentNode(r->rd), root);
+	if (validate) {
+		pctx = xmlRelaxNGNewMemParserCtxt(ctl_data_rng,
+						  (int)strlen(ctl_data_rng));
+		r->schema = xmlRelaxNGParse(pctx);
+		xmlRelaxNGFreeParserCtxt(pctx);
+		if (r->schema == NULL)
+			abort(); /* the schema is ours */
+		r->vctx = xmlRelaxNGNewValidCtxt(r->schema);
+		xmlRelaxNGSetValidStructuredErrors(r->vctx, data_xml_error, r);
+		if (data_validate(r) != 0)
+			goto out;
+	}
+	/* An empty root has nothing under it to read. */
+	if (xmlTextReaderIsEmptyElement(r->rd) == 1)
+		r->cur = root; /* data_next() then ends at once */
+out:
 	if (r->errors > 0) {
-		xmlFreeDoc(doc);
+		data_close(r);
+		return CTL_FAIL;
+	}
+	return 0;
+}
+
+/* The next top-level element (validated when asked for), or NULL at the
+ * end of the file or on a problem (then r->errors > 0).  It stays valid
+ * until the next call. */
+static const xmlNode *data_next(struct data_r *r)
+{
+	xmlNode *n, *root = xmlDocGetRootElement(r->wrap);
+	int ret;
+
+	if (r->cur == root)
+		return NULL; /* an empty root */
+	if (r->cur != NULL) {
+		xmlUnlinkNode(r->cur);
+		xmlFreeNode(r->cur);
+		r->cur = NULL;
+		r->nlines = 1; /* the root's */
+		ret = xmlTextReaderNext(r->rd);
+	} else {
+		ret = xmlTextReaderRead(r->rd);
+	}
+	for (; ret == 1; ret = xmlTextReaderRead(r->rd)) {
+		int type = xmlTextReaderNodeType(r->rd);
+		int depth = xmlTextReaderDepth(r->rd);
+
+		if (type == XML_READER_TYPE_ELEMENT && depth == 1)
+			break;
+		if (depth == 0 && type == XML_READER_TYPE_END_ELEMENT) {
+			/* Whatever follows the root is read too: a parse
+			 * error after it is still an error. */
+			while ((ret = xmlTextReaderRead(r->rd)) == 1)
+				;
+			break;
+		}
+	}
+	if (ret != 1) {
+		if (ret < 0 && r->errors == 0)
+			data_err(r, NULL, "cannot read the file");
 		return NULL;
 	}
-	return doc;
+	n = xmlTextReaderExpand(r->rd);
+	if (n == NULL) {
+		if (r->errors == 0)
+			data_err(r, NULL, "cannot read the file");
+		return NULL;
+	}
+	r->cur = xmlDocCopyNode(n, r->wrap, 1);
+	if (r->cur == NULL)
+		abort();
+	xmlAddChild(root, r->cur);
+	data_copy_lines(r, n, r->cur);
+	if (data_validate(r) != 0)
+		return NULL;
+	return r->cur;
 }
 
 /* An attribute's value in a new string (free()), or NULL. */
@@ -1228,153 +1430,273 @@ static bool data_store_empty(struct store *st, struct data_r *r)
 	return true;
 }
 
-int data_load(struct store *st, const char *file, FILE *err)
-{
-	struct data_r r = {file, err, 0, NULL};
-	const xmlNode *root, *n;
-	xmlDoc *doc;
-	int rc = 0, pass;
+/* A set of 64-bit keyed hashes (strmap_hash(), SipHash with a random key
+ * per process) of normalised names: 8 bytes a name, whatever the file's
+ * size.  Two different names share a hash with a chance of about n^2 /
+ * 2^65 (3e-8 for a million names); a false "appears twice" goes away when
+ * run again (a new key), and a false "known" follow target is still
+ * refused by the store, inside the bulk transaction. */
+struct data_set {
+	uint64_t *v;
+	size_t n, cap;
+};
 
-	doc = data_read(&r);
-	if (doc != NULL && !data_store_empty(st, &r)) {
-		xmlFreeDoc(doc);
-		return CTL_FAIL;
-	}
-	if (doc == NULL)
-		return CTL_FAIL;
-	root = xmlDocGetRootElement(doc);
-	store_batch_begin(st);
-	/* Identities first, then what refers to them. */
-	for (pass = 0; pass < 2 && rc == 0; pass++) {
-		for (n = root->children; n != NULL && rc == 0; n = n->next) {
-			if (data_is(n, "identity"))
-				rc = data_load_identity(st, &r, n, pass);
-			else if (pass == 0)
-				continue;
-			else if (data_is(n, "token"))
-				rc = data_load_token(st, &r, n);
-			else if (data_is(n, "relationship"))
-				rc = data_load_relation(st, &r, n);
-			else if (data_is(n, "request"))
-				rc = data_load_request(st, &r, n);
-			else if (data_is(n, "room"))
-				rc = data_load_room(st, &r, n, false);
-			else if (data_is(n, "room-secret"))
-				rc = data_load_room_secret(st, &r, n);
-			else if (data_is(n, "evidence"))
-				rc = data_load_evidence(st, &r, n);
-			else if (data_is(n, "report"))
-				rc = data_load_report(st, &r, n);
-			else if (data_is(n, "sanction"))
-				rc = data_load_sanction(st, &r, n);
-		}
-	}
-	if (store_batch_end(st) != 0 && rc == 0)
-		rc = data_err(&r, NULL, "store failure");
-	xmlFreeDoc(doc);
-	if (rc != 0)
-		fprintf(err, "backchannelctl: load stopped; the store is "
-			"partly loaded: empty it before loading again\n");
-	return rc == 0 ? CTL_OK : CTL_FAIL;
+static uint64_t data_fp(const char *s)
+{
+	uint64_t h = strmap_hash(s);
+
+	return h != 0 ? h : 1; /* 0 marks a free slot */
 }
 
-/* Import checks everything before it writes anything, so a refused file
- * changes nothing. */
-static int data_import_check(struct store *st, struct data_r *r,
-			     const xmlNode *root)
+static bool data_set_has(const struct data_set *s, uint64_t h)
 {
-	const xmlNode *n, *c, *m;
+	size_t i;
 
-	for (n = root->children; n != NULL; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
+	if (s->cap == 0)
+		return false;
+	for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == h)
+			return true;
+	return false;
+}
+
+/* Adds h: false when it was there already. */
+static bool data_set_add(struct data_set *s, uint64_t h)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct data_set g = {NULL, 0, s->cap ? 2 * s->cap : 1024};
+
+		g.v = xcalloc(g.cap, sizeof(*g.v));
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i] != 0)
+				data_set_add(&g, s->v[i]);
+		free(s->v);
+		*s = g;
+	}
+	for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == h)
+			return false;
+	s->v[i] = h;
+	s->n++;
+	return true;
+}
+
+struct data_check {
+	struct store *st;
+	bool import; /* else load: the store is empty */
+	struct data_set handles, jids, rooms;
+	/* Follows naming no identity seen so far: checked again in a
+	 * second pass, once every identity of the file is in handles. */
+	size_t ahead;
+	bool second; /* that second pass */
+};
+
+/* An identity's follows: each names an identity of the file (seen so
+ * far, or at all in the second pass) or, for import, of the store. */
+static void data_check_follows(struct data_check *k, struct data_r *r,
+			       const xmlNode *n)
+{
+	char other[STORE_HANDLE_SIZE];
+	struct store_identity id;
+	const xmlNode *c;
+	char *v;
+
+	for (c = n->children; c != NULL && r->errors == 0; c = c->next) {
+		if (!data_is(c, "follow"))
 			continue;
-		if (data_is(n, "identity")) {
-			struct store_identity id;
-			char *h = data_get(n, "handle");
-			int dup = store_identity_get(st, h, &id) == 0;
+		v = data_get(c, "handle");
+		if (store_handle_norm(v, other) != 0)
+			data_err(r, c, "<follow> handle '%s' is invalid", v);
+		else if (data_set_has(&k->handles, data_fp(other)))
+			; /* an identity of the file */
+		else if (k->import &&
+			 store_identity_get(k->st, other, &id) == 0)
+			; /* one of the store */
+		else if (!k->second)
+			k->ahead++;
+		else
+			data_err(r, c, "<follow> '%s' is no identity of the "
+				 "file%s", v, k->import ? " or the store" : "");
+		free(v);
+	}
+}
 
-			for (m = root->children; !dup && m != n; m = m->next) {
-				char *h2;
+/* An identity and its links: none named twice, none in the store for
+ * import; then its follows. */
+static int data_check_identity(struct data_check *k, struct data_r *r,
+			       const xmlNode *n)
+{
+	char norm[STORE_JID_SIZE], other[STORE_HANDLE_SIZE];
+	struct store_identity id;
+	const xmlNode *c;
+	char *h, *v;
 
-				if (!data_is(m, "identity"))
-					continue;
-				h2 = data_get(m, "handle");
-				dup = strcasecmp(h, h2) == 0;
-				free(h2);
-			}
-			if (dup)
-				data_err(r, n, "<identity> '%s' already "
-					 "exists", h);
-			for (c = n->children; c != NULL && r->errors == 0;
-			     c = c->next) {
-				char hl[STORE_HANDLE_SIZE];
-				char *j;
+	if (k->second) {
+		data_check_follows(k, r, n);
+		return r->errors > 0 ? CTL_FAIL : 0;
+	}
+	h = data_get(n, "handle");
+	if (store_handle_norm(h, other) != 0)
+		data_err(r, n, "<identity> handle '%s' is invalid", h);
+	else if (!data_set_add(&k->handles, data_fp(other)))
+		data_err(r, n, "<identity> '%s' appears twice", h);
+	else if (k->import && store_identity_get(k->st, other, &id) == 0)
+		data_err(r, n, "<identity> '%s' already exists", h);
+	free(h);
+	for (c = n->children; c != NULL && r->errors == 0; c = c->next) {
+		if (!data_is(c, "link"))
+			continue;
+		v = data_get(c, "jid");
+		if (store_jid_norm(v, norm) != 0)
+			data_err(r, c, "<link> '%s' is not an account's JID", v);
+		else if (!data_set_add(&k->jids, data_fp(norm)))
+			data_err(r, c, "<link> %s appears twice", v);
+		else if (k->import && store_link_get(k->st, norm, other) == 0)
+			data_err(r, c, "<link> %s is already linked to '%s'", v,
+				 other);
+		free(v);
+	}
+	data_check_follows(k, r, n);
+	return r->errors > 0 ? CTL_FAIL : 0;
+}
 
-				if (!data_is(c, "link"))
-					continue;
-				j = data_get(c, "jid");
-				if (store_link_get(st, j, hl) == 0)
-					data_err(r, c, "<link> %s is already "
-						 "linked to '%s'", j, hl);
-				free(j);
-			}
-			free(h);
-		} else if (data_is(n, "room")) {
-			struct store_room room;
-			char *name = data_get(n, "name");
+static int data_check_room(struct data_check *k, struct data_r *r,
+			   const xmlNode *n)
+{
+	char *name = data_get(n, "name");
+	char norm[STORE_JID_SIZE], *p;
+	struct store_room room;
+	const xmlNode *c;
 
-			if (store_room_get(st, name, &room) == 0)
-				data_err(r, n, "<room> '%s' already exists",
-					 name);
-			for (m = root->children; r->errors == 0 && m != n;
-			     m = m->next) {
-				char *n2;
+	/* Room names compare without case (ASCII), as the store's do. */
+	snprintf(norm, sizeof(norm), "%s", name);
+	for (p = norm; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	if (!data_set_add(&k->rooms, data_fp(norm)))
+		data_err(r, n, "<room> '%s' appears twice", name);
+	else if (k->import && store_room_get(k->st, name, &room) == 0) {
+		data_err(r, n, "<room> '%s' already exists", name);
+		store_room_clear(&room);
+	}
+	free(name);
+	for (c = n->children; c != NULL && r->errors == 0 && k->import;
+	     c = c->next)
+		if (data_is(c, "message") || data_is(c, "occupant"))
+			data_err(r, c, "<%s> cannot be imported (use load)",
+				 (const char *)c->name);
+	return r->errors > 0 ? CTL_FAIL : 0;
+}
 
-				if (!data_is(m, "room"))
-					continue;
-				n2 = data_get(m, "name");
-				if (strcasecmp(name, n2) == 0)
-					data_err(r, n, "<room> '%s' appears "
-						 "twice", name);
-				free(n2);
-			}
-			store_room_clear(&room);
-			free(name);
-			for (c = n->children; c != NULL && r->errors == 0;
-			     c = c->next)
-				if (data_is(c, "message") ||
-				    data_is(c, "occupant"))
-					data_err(r, c, "<%s> cannot be "
-						 "imported (use load)",
-						 (const char *)c->name);
-		} else {
-			data_err(r, n, "<%s> cannot be imported (use load)",
-				 n->name);
+/* The check, before anything is written: the schema, element by element,
+ * and every reference; a second pass when some follow named an identity
+ * further down. */
+static int data_check(struct store *st, struct data_r *r, bool import)
+{
+	struct data_check k;
+	const xmlNode *n;
+	int rc = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.st = st;
+	k.import = import;
+	for (k.second = false; rc == 0; k.second = true) {
+		if (data_open(r, !k.second) != 0) {
+			rc = CTL_FAIL;
+			break;
+		}
+		while (rc == 0 && (n = data_next(r)) != NULL) {
+			if (data_is(n, "identity"))
+				rc = data_check_identity(&k, r, n);
+			else if (k.second)
+				continue;
+			else if (data_is(n, "room"))
+				rc = data_check_room(&k, r, n);
+			else if (import)
+				rc = data_err(r, n, "<%s> cannot be imported "
+					      "(use load)", n->name);
 		}
 		if (r->errors > 0)
-			return CTL_FAIL;
+			rc = CTL_FAIL;
+		data_close(r);
+		if (k.second || k.ahead == 0)
+			break;
 	}
-	return 0;
+	free(k.handles.v);
+	free(k.jids.v);
+	free(k.rooms.v);
+	return rc;
+}
+
+/* The passes that write, in one bulk transaction: the identities, then
+ * what refers to them (import: their links and follows, and rooms). */
+static int data_write(struct store *st, struct data_r *r, bool import)
+{
+	const xmlNode *n;
+	int rc = 0, pass;
+
+	if (store_bulk_begin(st) != 0)
+		return data_err(r, NULL, "store failure");
+	for (pass = 0; pass < 2 && rc == 0; pass++) {
+		if (data_open(r, false) != 0) {
+			rc = CTL_FAIL;
+			break;
+		}
+		while (rc == 0 && (n = data_next(r)) != NULL) {
+			if (data_is(n, "identity"))
+				rc = data_load_identity(st, r, n, pass);
+			else if (pass == 0)
+				continue;
+			else if (data_is(n, "room"))
+				rc = data_load_room(st, r, n, import);
+			else if (import)
+				continue; /* checked: never here */
+			else if (data_is(n, "token"))
+				rc = data_load_token(st, r, n);
+			else if (data_is(n, "relationship"))
+				rc = data_load_relation(st, r, n);
+			else if (data_is(n, "request"))
+				rc = data_load_request(st, r, n);
+			else if (data_is(n, "room-secret"))
+				rc = data_load_room_secret(st, r, n);
+			else if (data_is(n, "evidence"))
+				rc = data_load_evidence(st, r, n);
+			else if (data_is(n, "report"))
+				rc = data_load_report(st, r, n);
+			else if (data_is(n, "sanction"))
+				rc = data_load_sanction(st, r, n);
+		}
+		if (r->errors > 0)
+			rc = CTL_FAIL;
+		data_close(r);
+	}
+	if (store_bulk_end(st, rc == 0) != 0 && rc == 0)
+		rc = data_err(r, NULL, "store failure: nothing was written");
+	return rc;
+}
+
+int data_load(struct store *st, const char *file, FILE *err)
+{
+	struct data_r r;
+
+	memset(&r, 0, sizeof(r));
+	r.file = file;
+	r.err = err;
+	if (data_check(st, &r, false) != 0 || !data_store_empty(st, &r))
+		return CTL_FAIL;
+	return data_write(st, &r, false) == 0 ? CTL_OK : CTL_FAIL;
 }
 
 int data_import(struct store *st, const char *file, FILE *err)
 {
-	struct data_r r = {file, err, 0, NULL};
-	const xmlNode *root, *n;
-	xmlDoc *doc;
-	int rc, pass;
+	struct data_r r;
 
-	doc = data_read(&r);
-	if (doc == NULL)
+	memset(&r, 0, sizeof(r));
+	r.file = file;
+	r.err = err;
+	if (data_check(st, &r, true) != 0)
 		return CTL_FAIL;
-	root = xmlDocGetRootElement(doc);
-	rc = data_import_check(st, &r, root);
-	for (pass = 0; pass < 2 && rc == 0; pass++)
-		for (n = root->children; n != NULL && rc == 0; n = n->next)
-			if (data_is(n, "identity"))
-				rc = data_load_identity(st, &r, n, pass);
-			else if (pass == 1 && data_is(n, "room"))
-				rc = data_load_room(st, &r, n, true);
-	xmlFreeDoc(doc);
-	return rc == 0 ? CTL_OK : CTL_FAIL;
+	return data_write(st, &r, true) == 0 ? CTL_OK : CTL_FAIL;
 }

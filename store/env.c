@@ -14,7 +14,10 @@
  *
  * A batch (store_batch_begin/end) groups the calls of one event-loop pass
  * into one top-level transaction, each call a child of it: one commit
- * record and one lock release per pass instead of per call.
+ * record and one lock release per pass instead of per call.  A savepoint
+ * groups several calls of a batch into one child that commits or aborts
+ * as a whole; a bulk run (import, load) puts every call directly into one
+ * top-level transaction.
  */
 #include "config.h"
 
@@ -33,6 +36,8 @@
 #include "store/store-int.h"
 
 #define STORE_RETRIES 32
+#define STORE_MAX_LOCKS 1000000
+#define STORE_LOCK_BUCKETS 32768
 
 struct store_dbdef {
 	const char *name;
@@ -145,8 +150,14 @@ static int store_open_env(struct store *st)
 	}
 	st->env->set_errcall(st->env, store_errcall);
 	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
-	st->env->set_lk_max_locks(st->env, 20000);
-	st->env->set_lk_max_objects(st->env, 20000);
+	/* One lock per page a transaction touches: a bulk run (import,
+	 * load) holds one on every page it writes until it commits, about
+	 * 100,000 for a million identities with a link and a follow each.
+	 * The lock table starts small and grows to these bounds as it is
+	 * used, so a bound that is never reached costs nothing. */
+	st->env->set_lk_max_locks(st->env, STORE_MAX_LOCKS);
+	st->env->set_lk_max_objects(st->env, STORE_MAX_LOCKS);
+	st->env->set_lk_tablesize(st->env, STORE_LOCK_BUCKETS);
 	st->env->set_lk_max_lockers(st->env, 2000);
 	st->env->set_tx_max(st->env, 200);
 	if (st->flags & STORE_IN_MEMORY) {
@@ -324,6 +335,8 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->bulk != NULL)
+		store_bulk_end(st, false);
 	if (st->batch_open)
 		store_batch_end(st);
 	if (st->env != NULL) {
@@ -346,6 +359,17 @@ static int store_reopen(struct store *st)
 {
 	log_warnx("store: environment needs recovery, reopening");
 	store_cache_drop(st);
+	if (st->save != NULL) {
+		st->save->abort(st->save);
+		st->save = NULL;
+		st->save_lost = true;
+	}
+	if (st->bulk != NULL) {
+		log_errx("store: a bulk run was lost to recovery");
+		st->bulk->abort(st->bulk);
+		st->bulk = NULL;
+		st->bulk_failed = true;
+	}
 	if (st->batch != NULL) {
 		/* Recovery undid it: what the batch had done is lost. */
 		log_errx("store: an open batch was lost to recovery");
@@ -384,7 +408,7 @@ static int store_batch_commit(struct store *st)
 
 int store_batch_begin(struct store *st)
 {
-	if (st->batch_open)
+	if (st->batch_open || st->bulk != NULL)
 		return STORE_EINVAL;
 	st->batch_open = true;
 	st->batch_lost = false;
@@ -403,6 +427,11 @@ int store_batch_end(struct store *st)
 
 	if (!st->batch_open)
 		return STORE_EINVAL;
+	if (st->save_open) {
+		/* Its owner never ended it: what it did is not kept. */
+		log_errx("store: a savepoint left open at the end of a batch");
+		store_savepoint_end(st, false);
+	}
 	/* The pass's evidence, in the batch as one call; a failure is
 	 * logged and the batch still ends. */
 	(void)store_evidence_drain(st);
@@ -415,6 +444,131 @@ int store_batch_end(struct store *st)
 		return STORE_EFAIL;
 	}
 	return 0;
+}
+
+int store_savepoint_begin(struct store *st)
+{
+	DB_TXN *parent = NULL;
+	int rc = 0;
+
+	if (st->save_open || st->bulk != NULL)
+		return STORE_EINVAL;
+	/* The pass's evidence so far goes in before: undoing the savepoint
+	 * must not undo it. */
+	(void)store_evidence_drain(st);
+	if (st->batch_open) {
+		if (st->batch == NULL) {
+			rc = st->env->txn_begin(st->env, NULL, &st->batch, 0);
+			if (rc != 0)
+				st->batch = NULL;
+		}
+		parent = st->batch;
+	}
+	if (rc == 0)
+		rc = st->env->txn_begin(st->env, parent, &st->save, 0);
+	if (rc != 0) {
+		log_errx("store: beginning a savepoint: %s", db_strerror(rc));
+		st->save = NULL;
+		return STORE_EFAIL;
+	}
+	st->save_open = true;
+	st->save_lost = false;
+	return 0;
+}
+
+int store_savepoint_end(struct store *st, bool keep)
+{
+	DB_TXN *t = st->save;
+	bool lost = st->save_lost;
+	int rc;
+
+	if (!st->save_open)
+		return STORE_EINVAL;
+	st->save_open = false;
+	st->save_lost = false;
+	st->save = NULL;
+	if (t == NULL) /* lost: aborted already */
+		return keep ? STORE_EFAIL : 0;
+	if (!keep || lost) {
+		t->abort(t);
+		/* Its locks are gone and its writes undone. */
+		store_cache_drop(st);
+		return keep ? STORE_EFAIL : 0;
+	}
+	rc = t->commit(t, st->batch != NULL ? 0 : store_commit_flags(st));
+	if (rc != 0) {
+		log_errx("store: committing a savepoint: %s", db_strerror(rc));
+		store_cache_drop(st);
+		return STORE_EFAIL;
+	}
+	return 0;
+}
+
+int store_bulk_begin(struct store *st)
+{
+	int rc;
+
+	if (st->bulk != NULL || st->batch_open || st->save_open)
+		return STORE_EINVAL;
+	rc = st->env->txn_begin(st->env, NULL, &st->bulk, 0);
+	if (rc != 0) {
+		log_errx("store: beginning a bulk run: %s", db_strerror(rc));
+		st->bulk = NULL;
+		return STORE_EFAIL;
+	}
+	/* When the deadlock detector must choose, it aborts the daemon's
+	 * short pass (which it retries), not minutes of bulk work. */
+	st->bulk->set_priority(st->bulk, UINT32_MAX);
+	st->bulk_failed = false;
+	store_cache_drop(st);
+	return 0;
+}
+
+int store_bulk_end(struct store *st, bool commit)
+{
+	DB_TXN *t = st->bulk;
+	bool failed = st->bulk_failed;
+	int rc;
+
+	st->bulk = NULL;
+	st->bulk_failed = false;
+	if (t == NULL)
+		return failed ? STORE_EFAIL : STORE_EINVAL;
+	if (!commit || failed) {
+		rc = t->abort(t);
+		if (rc != 0)
+			log_errx("store: undoing a bulk run: %s",
+				 db_strerror(rc));
+		return commit || rc != 0 ? STORE_EFAIL : 0;
+	}
+	rc = t->commit(t, (st->flags & STORE_IN_MEMORY) ? 0 : DB_TXN_SYNC);
+	if (rc != 0) {
+		log_errx("store: committing a bulk run: %s", db_strerror(rc));
+		return STORE_EFAIL;
+	}
+	return 0;
+}
+
+/* A call of the bulk run, in its transaction. */
+static int store_bulk_call(struct store *st,
+			   int (*body)(struct store *st, DB_TXN *txn,
+				       void *arg),
+			   void *arg)
+{
+	int rc;
+
+	if (st->bulk_failed)
+		return STORE_EFAIL;
+	st->child_wrote = false;
+	st->child_cached = false;
+	rc = body(st, st->bulk, arg);
+	/* A refusal before any write leaves the run whole (its owner
+	 * decides); anything else after a write, or a deadlock, cannot be
+	 * undone alone. */
+	if (rc != 0 && (st->child_wrote || rc == DB_LOCK_DEADLOCK ||
+			rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY))
+		st->bulk_failed = true;
+	return rc;
 }
 
 /* How long a write that may wait for the disk waits at most (plus the
@@ -534,13 +688,21 @@ int store_txn_run(struct store *st, const char *what,
 		  int (*body)(struct store *st, DB_TXN *txn, void *arg),
 		  void *arg)
 {
-	int attempt, rc = 0, reopened = 0;
+	int attempt = 0, rc = 0, reopened = 0;
 
-	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
+	if (st->bulk != NULL) {
+		rc = store_bulk_call(st, body, arg);
+		attempt = STORE_RETRIES; /* no retry: straight to the codes */
+	}
+	for (; attempt < STORE_RETRIES; attempt++) {
 		DB_TXN *parent = NULL, *txn = NULL;
 
 		rc = 0;
-		if (st->batch_open) {
+		if (st->save_open) {
+			if (st->save_lost)
+				return STORE_EFAIL;
+			parent = st->save;
+		} else if (st->batch_open) {
 			if (st->batch == NULL) {
 				rc = st->env->txn_begin(st->env, NULL,
 							&st->batch, 0);
@@ -579,7 +741,15 @@ int store_txn_run(struct store *st, const char *what,
 			/* In a batch, the other side may be waiting for a lock
 			 * the batch holds: retrying under the same batch could
 			 * deadlock again.  Commit the batch so far (a split) and
-			 * retry in a new one. */
+			 * retry in a new one.  A savepoint cannot be split: it
+			 * is lost. */
+			if (parent != NULL && parent == st->save) {
+				st->save->abort(st->save);
+				st->save = NULL;
+				st->save_lost = true;
+				store_cache_drop(st);
+				return STORE_EFAIL;
+			}
 			if (parent != NULL) {
 				st->batch_splits++;
 				rc = store_batch_commit(st);

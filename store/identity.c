@@ -427,6 +427,131 @@ int store_link_list(struct store *st, const char *handle, char ***jids)
 			       offsetof(struct store_link_rec, jid), jids);
 }
 
+/* A page of a database in key order: up to max records from the first
+ * key after `after` (or the very first), each handed to fn. */
+struct store_page_arg {
+	enum store_dbi db;
+	const char *after;
+	size_t max, n;
+	bool keys_only;
+	int (*fn)(struct store_page_arg *a, const DBT *k, const DBT *v);
+	void *out; /* fn's: the vector being filled */
+};
+
+static int store_page_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_page_arg *a = arg;
+	size_t alen = strlen(a->after);
+	DBC *c = NULL;
+	DBT k, v;
+	int rc;
+
+	a->n = 0;
+	if (st->cache_only)
+		return STORE_MISS;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = DB_DBT_REALLOC;
+	v.flags = a->keys_only ? DB_DBT_PARTIAL : DB_DBT_REALLOC;
+	rc = st->db[a->db]->cursor(st->db[a->db], txn, &c, 0);
+	if (rc != 0)
+		goto out;
+	if (alen > 0) {
+		k.data = xmalloc(alen);
+		memcpy(k.data, a->after, alen);
+		k.size = (uint32_t)alen;
+		rc = c->get(c, &k, &v, DB_SET_RANGE);
+		if (rc == 0 && k.size == alen &&
+		    memcmp(k.data, a->after, alen) == 0)
+			rc = c->get(c, &k, &v, DB_NEXT);
+	} else {
+		rc = c->get(c, &k, &v, DB_FIRST);
+	}
+	while (rc == 0 && a->n < a->max) {
+		if ((rc = a->fn(a, &k, &v)) != 0)
+			break;
+		a->n++;
+		if (a->n < a->max)
+			rc = c->get(c, &k, &v, DB_NEXT);
+	}
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+out:
+	if (c != NULL) {
+		int crc = c->close(c);
+
+		if (rc == 0)
+			rc = crc;
+	}
+	free(k.data);
+	if (!a->keys_only)
+		free(v.data);
+	return rc;
+}
+
+static int store_page_jid(struct store_page_arg *a, const DBT *k,
+			  const DBT *v)
+{
+	char **out = a->out;
+
+	free(out[a->n]); /* a retried body's */
+	out[a->n] = xmalloc(k->size + 1);
+	memcpy(out[a->n], k->data, k->size);
+	out[a->n][k->size] = '\0';
+	return 0;
+}
+
+int store_link_page(struct store *st, const char *after, size_t max,
+		    char ***jids)
+{
+	struct store_page_arg a = {STORE_DB_LINKS, after, max, 0, true,
+				   store_page_jid, NULL};
+	char **v = xcalloc(max + 1, sizeof(char *));
+	size_t i;
+	int rc;
+
+	a.out = v;
+	rc = store_read(st, "page links", store_page_body, &a);
+	for (i = rc == 0 ? a.n : 0; i <= max; i++) {
+		free(v[i]); /* beyond the page: left by a retried body */
+		v[i] = NULL;
+	}
+	if (rc != 0) {
+		free(v);
+		v = NULL;
+	}
+	*jids = v;
+	return rc;
+}
+
+static int store_page_identity(struct store_page_arg *a, const DBT *k,
+			       const DBT *v)
+{
+	struct store_identity *out = a->out;
+
+	return store_rec_decode(&store_rec_identity, k->data, k->size,
+				v->data, v->size, &out[a->n]);
+}
+
+int store_identity_page(struct store *st, const char *after, size_t max,
+			struct store_identity **ids, size_t *n)
+{
+	struct store_page_arg a = {STORE_DB_IDENTITIES, after, max, 0, false,
+				   store_page_identity, NULL};
+	int rc;
+
+	a.out = xcalloc(max ? max : 1, sizeof(struct store_identity));
+	rc = store_read(st, "page identities", store_page_body, &a);
+	if (rc != 0) {
+		free(a.out);
+		a.out = NULL;
+		a.n = 0;
+	}
+	*ids = a.out;
+	*n = a.n;
+	return rc;
+}
+
 /* Tokens. */
 
 int store_token_new(struct store *st, const char *handle, int64_t ttl_ms,

@@ -58,6 +58,14 @@ struct store {
 	bool batch_open;
 	bool batch_lost;
 	unsigned long batch_splits; /* early commits, for tests */
+	/* The open savepoint (store_savepoint_begin): calls run as its
+	 * children; save_lost once a deadlock aborted it. */
+	DB_TXN *save;
+	bool save_open;
+	bool save_lost;
+	/* The bulk run (store_bulk_begin): calls run in bulk itself. */
+	DB_TXN *bulk;
+	bool bulk_failed;
 	/* Evidence appended per pair since its last prune in this process
 	 * (pair key -> count): the prune walk runs every few appends, not
 	 * on each (see store_evidence_add()). */

@@ -135,6 +135,36 @@ int store_batch_end(struct store *st);
 /* True while a batch is open (its owner decides when to flush). */
 bool store_batch_is_open(const struct store *st);
 
+/*
+ * Savepoints: several calls that stand or fall together (a XEP-0191 block
+ * of several items).  Between store_savepoint_begin() and
+ * store_savepoint_end() every call runs as a child of one transaction, a
+ * child of the open batch's (or a top-level one outside a batch).
+ * store_savepoint_end(st, true) keeps what the calls did (in the batch);
+ * store_savepoint_end(st, false) undoes all of it.  A deadlock inside a
+ * savepoint cannot split the batch: the savepoint is lost at once, every
+ * later call in it fails with STORE_EFAIL, and so does its end.
+ */
+int store_savepoint_begin(struct store *st);
+/* keep: commit (0, or STORE_EFAIL when it was lost: nothing kept) or
+ * undo (0).  STORE_EINVAL when no savepoint is open. */
+int store_savepoint_end(struct store *st, bool keep);
+
+/*
+ * Bulk runs: backchannelctl import and load, all or nothing.  Between
+ * store_bulk_begin() and store_bulk_end() every call runs directly in one
+ * top-level transaction, with no child transaction per call (Berkeley DB
+ * keeps every committed child until its parent ends: a million of them
+ * exhaust the transaction region).  A call that fails after writing, or
+ * deadlocks, fails the run: every later call gives STORE_EFAIL and
+ * store_bulk_end() undoes everything.  Not inside a batch.
+ */
+int store_bulk_begin(struct store *st);
+/* commit: 0 when everything was committed (and flushed to disk);
+ * STORE_EFAIL (logged) when the run had failed or the commit did, and
+ * then nothing of it is in the store.  !commit: undo, 0. */
+int store_bulk_end(struct store *st, bool commit);
+
 /* Periodic upkeep: drops the per-day counters of new message requests of
  * days before yesterday (UTC), checkpoints and removes logs no longer
  * needed. */
@@ -199,6 +229,12 @@ int store_identity_remove(struct store *st, const char *handle);
 int store_identity_list(struct store *st, struct store_identity **out,
 			size_t *n);
 
+/* Up to max identities in handle order from the first after `after` (""
+ * for the very first), into *ids (free()) and *n: 0 at the end.  For a
+ * walk over every identity in bounded memory (dump). */
+int store_identity_page(struct store *st, const char *after, size_t max,
+			struct store_identity **ids, size_t *n);
+
 /*
  * Links: a real bare JID belongs to at most one identity.
  */
@@ -218,6 +254,12 @@ int store_link_get(struct store *st, const char *jid,
 /* The JIDs linked to handle, sorted, as a new NULL-terminated vector
  * (store_strv_free()); an empty vector when there are none. */
 int store_link_list(struct store *st, const char *handle, char ***jids);
+
+/* Up to max linked JIDs of every identity, in JID order, from the first
+ * after `after` ("" for the very first): a NULL-terminated vector
+ * (store_strv_free()), empty at the end.  For work paced over all links. */
+int store_link_page(struct store *st, const char *after, size_t max,
+		    char ***jids);
 
 /*
  * Link tokens: one-time, with an expiry.

@@ -567,6 +567,7 @@ static int blocking_block(struct xep_stanza *st)
 	char handle[STORE_HANDLE_SIZE], node[JID_MAX];
 	struct blocking_report *rep = xmalloc(sizeof(*rep));
 	const char *why = NULL;
+	struct bc_mark mark;
 	xmpp_stanza_t *item;
 	unsigned long id;
 	unsigned reports = 0;
@@ -598,6 +599,14 @@ static int blocking_block(struct xep_stanza *st)
 	if (reports > 0 &&
 	    (rc = reports_allow(st, LIMITS_REPORTS, handle, reports)) != 0)
 		goto out;
+	/* All the items or none (XEP-0191 §3.3 answers the request as a
+	 * whole): one savepoint for their writes, and what they queued is
+	 * taken back when one fails. */
+	if (store_savepoint_begin(st->bc->store) != 0) {
+		rc = BC_EINTERNAL;
+		goto out;
+	}
+	bc_mark(st->bc, &mark);
 	for (item = xmpp_stanza_get_children(st->payload); item;
 	     item = xmpp_stanza_get_next(item)) {
 		char *text = NULL;
@@ -624,7 +633,15 @@ static int blocking_block(struct xep_stanza *st)
 				xmpp_free(st->bc->xctx, text);
 		}
 		if (rc != 0)
-			goto out;
+			break;
+	}
+	if (store_savepoint_end(st->bc->store, rc == 0) != 0 && rc == 0)
+		rc = BC_EINTERNAL;
+	if (rc != 0) {
+		if (!bc_rewind(st->bc, &mark))
+			log_warnx("a failed block of %s: the stanzas it queued "
+				  "could not be taken back", handle);
+		goto out;
 	}
 	xep_reply(st, xep_iq_result(st));
 	rc = XEP_OK;

@@ -18,6 +18,7 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #include "component/relay.h"
 #include "component/bc.h"
 #include "component/cfg.h"
+#include "component/clock.h"
 #include "component/identity.h"
 #include "component/log.h"
 #include "component/strmap.h"
@@ -35,9 +37,22 @@
 
 /* Who is online is kept in memory (the server tells again after a
  * restart, when D probes); who subscribed to an identity is in the store. */
+/* Probes after D connects, paced: at most PRESENCE_PROBES_PER_TICK
+ * linked accounts (a probe and a subscribe each) per tick, and a tick
+ * that probes at most every PRESENCE_PROBE_EVERY_MS: 2,000 accounts a
+ * second at most (1,000 when the daemon is idle and ticks every 200 ms),
+ * whatever the number of links. */
+#define PRESENCE_PROBES_PER_TICK 200
+#define PRESENCE_PROBE_EVERY_MS 100
+
 struct presence_state {
 	/* linked bare JID -> set of its online resources */
 	struct strmap *online;
+	/* A round of probes under way: the last JID probed ("" before the
+	 * first) and when the last page went. */
+	bool probing;
+	char probe_after[STORE_JID_SIZE];
+	int64_t probe_ms;
 };
 
 static void presence_set_free(void *p)
@@ -183,30 +198,51 @@ void presence_unlinked(struct bc *bc, const char *bare)
 	presence_send(bc, "unavailable", d, bare);
 }
 
+/* The next page of the round of probes, when it is due. */
+static void presence_probe_page(struct bc *bc, int64_t now_ms)
+{
+	struct presence_state *s = presence_state(bc);
+	char **jids = NULL;
+	size_t k;
+
+	if (!s->probing || bc->store == NULL ||
+	    now_ms - s->probe_ms < PRESENCE_PROBE_EVERY_MS)
+		return;
+	s->probe_ms = now_ms;
+	if (store_link_page(bc->store, s->probe_after,
+			    PRESENCE_PROBES_PER_TICK, &jids) != 0)
+		return; /* logged; tried again next time */
+	/* The probe learns who is online; since it cancels a request the
+	 * account has not answered yet, the request follows (an account
+	 * that approved is not asked again: its server answers for it). */
+	for (k = 0; jids[k] != NULL; k++) {
+		presence_send(bc, "probe", bc->cfg->service_domain, jids[k]);
+		presence_send(bc, "subscribe", bc->cfg->service_domain,
+			      jids[k]);
+	}
+	if (k < PRESENCE_PROBES_PER_TICK)
+		s->probing = false; /* every link was probed */
+	else
+		snprintf(s->probe_after, sizeof(s->probe_after), "%s",
+			 jids[k - 1]);
+	store_strv_free(jids);
+}
+
 void presence_probe_all(struct bc *bc)
 {
-	struct store_identity *ids = NULL;
-	char **jids;
-	size_t n = 0, i, k;
+	struct presence_state *s = presence_state(bc);
 
-	if (store_identity_list(bc->store, &ids, &n) != 0)
-		return;
-	for (i = 0; i < n; i++) {
-		if (store_link_list(bc->store, ids[i].handle, &jids) != 0)
-			continue;
-		/* The probe learns who is online; since it cancels a
-		 * request the account has not answered yet, the request
-		 * follows (an account that approved is not asked again:
-		 * its server answers for it). */
-		for (k = 0; jids[k] != NULL; k++) {
-			presence_send(bc, "probe", bc->cfg->service_domain,
-				      jids[k]);
-			presence_send(bc, "subscribe", bc->cfg->service_domain,
-				      jids[k]);
-		}
-		store_strv_free(jids);
-	}
-	free(ids);
+	/* A new round from the first link (D came up again: every answer
+	 * of the last round may be stale); its first page goes now. */
+	s->probing = true;
+	s->probe_after[0] = '\0';
+	s->probe_ms = clock_mono_ms() - PRESENCE_PROBE_EVERY_MS;
+	presence_probe_page(bc, clock_mono_ms());
+}
+
+static void presence_tick(struct bc *bc, int64_t now_ms)
+{
+	presence_probe_page(bc, now_ms);
 }
 
 /* Presence addressed to D itself. */
@@ -400,4 +436,5 @@ const struct xep_module xep_presence = {
 	.linked = presence_link_changed,
 	.init = presence_init,
 	.fini = presence_fini,
+	.tick = presence_tick,
 };

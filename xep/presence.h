@@ -23,7 +23,9 @@ void presence_unlinked(struct bc *bc, const char *bare);
 bool presence_identity_online(struct bc *bc, const char *handle);
 
 /* Asks every linked account for its presence (after D connects) and
- * renews D's subscription request to those that have not answered. */
+ * renews D's subscription request to those that have not answered: a
+ * round paced over the module's ticks (at most 200 accounts a tick,
+ * 2,000 a second), the first page at once. */
 void presence_probe_all(struct bc *bc);
 
 #endif

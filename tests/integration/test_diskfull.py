@@ -126,3 +126,61 @@ def test_full_disk_refuses_then_recovers(server, connect, small_disk):
         if os.path.exists(filler):
             os.unlink(filler)
         d.close()
+
+
+def directory(path, prefix, n):
+    """An import file of n identities PREFIXnnnnnn, each with a link and a
+    follow of the next (the last follows the first)."""
+    with open(path, "w") as f:
+        f.write('<backchannel-data version="1">\n')
+        for i in range(n):
+            f.write('<identity handle="%s%06d" name="Someone %d">'
+                    '<link jid="%s%06d@example.net"/>'
+                    '<follow handle="%s%06d"/></identity>\n'
+                    % (prefix, i, i, prefix, i, prefix, (i + 1) % n))
+        f.write("</backchannel-data>\n")
+
+
+def ctl_run(config, *args):
+    ctl = h._binary("BACKCHANNELCTL", "backchannelctl")
+    return subprocess.run([ctl, "-c", config] + list(args),
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_import_on_a_full_disk_changes_nothing(small_disk):
+    """An import that runs out of disk part way (Berkeley DB's ENOSPC, no
+    daemon watching) writes nothing: the store is as it was, and once
+    there is room the same file goes in."""
+    config = os.path.join(small_disk, "bc.xml")
+    with open(config, "w") as f:
+        f.write('<backchannel><server host="127.0.0.1" port="5347"/>'
+                '<service domain="bc.example.org" secret="s"/>'
+                '<rooms domain="rooms.bc.example.org" secret="s"/>'
+                '<store path="%s/store"/></backchannel>' % small_disk)
+    small = os.path.join(small_disk, "small.xml")
+    big = tempfile.mktemp(suffix=".xml")
+    try:
+        directory(small, "a", 500)
+        directory(big, "b", 60000)
+        subprocess.run(["mount", "-o", "remount,size=48m", small_disk],
+                       check=True)
+        r = ctl_run(config, "import", small)
+        assert r.returncode == 0, r.stderr
+        # 60,000 identities need about 150 MB of store and log.
+        r = ctl_run(config, "import", big)
+        assert r.returncode == 1, r.stderr
+        assert "store failure" in r.stderr, r.stderr
+        subprocess.run(["mount", "-o", "remount,size=400m", small_disk],
+                       check=True)
+        r = ctl_run(config, "stats")
+        assert r.returncode == 0, r.stderr
+        assert "identities 500\n" in r.stdout, r.stdout
+        assert "follows 500\n" in r.stdout, r.stdout
+        r = ctl_run(config, "import", big)
+        assert r.returncode == 0, r.stderr
+        r = ctl_run(config, "stats")
+        assert "identities 60500\n" in r.stdout, r.stdout
+        assert "links 60500\n" in r.stdout, r.stdout
+    finally:
+        if os.path.exists(big):
+            os.unlink(big)

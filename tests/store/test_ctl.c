@@ -3,7 +3,7 @@
  * in-memory stores: the main commands, and dump, load and import of the
  * XML data format (a round trip of every kind of record must give the
  * same bytes, bad files one FILE:LINE line, import into a non-empty
- * store).
+ * store, all or nothing at the last record).
  */
 #include "config.h"
 
@@ -650,6 +650,111 @@ static void test_operator_messages(void **state)
 				    "such file\n");
 }
 
+/* n identities u0000.. each with a link and a follow of the next (the
+ * last follows last_follow), then tail, into file p. */
+static void write_directory(const char *p, int n, const char *last_follow,
+			    const char *tail)
+{
+	FILE *fp = fopen(p, "w");
+	int i;
+
+	assert_non_null(fp);
+	fputs("<backchannel-data version=\"1\">\n", fp);
+	for (i = 0; i < n; i++) {
+		fprintf(fp, "<identity handle=\"u%04d\">\n", i);
+		fprintf(fp, "<link jid=\"u%04d@example.net\"/>\n", i);
+		if (i < n - 1)
+			fprintf(fp, "<follow handle=\"u%04d\"/>\n", i + 1);
+		else
+			fprintf(fp, "<follow handle=\"%s\"/>\n", last_follow);
+		fputs("</identity>\n", fp);
+	}
+	fputs(tail, fp);
+	fputs("</backchannel-data>\n", fp);
+	fclose(fp);
+}
+
+/* import and load are all or nothing: a file refused at its last record,
+ * by the check before writing or by the store while writing, leaves the
+ * store exactly as it was, and the file mended goes in. */
+static void test_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats s;
+	struct store *st2;
+	char cmd[160], want[96];
+	char h[STORE_HANDLE_SIZE];
+
+	assert_int_equal(run(f, f->st, "identity|add|alice"), CTL_OK);
+	assert_int_equal(run(f, f->st, "link|alice|a@x.org"), CTL_OK);
+
+	/* The last follow names nobody, on line 4 * 300. */
+	write_directory(path(f, "last.xml"), 300, "nobody", "");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "last.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	snprintf(want, sizeof(want), "last.xml:%d: <follow> 'nobody' is no "
+		 "identity of the file or the store", 4 * 300);
+	if (strstr(f->err, want) == NULL)
+		fail_msg("expected '%s' in %s", want, f->err);
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.identities, 1);
+	assert_int_equal(s.links, 1);
+	assert_int_equal(s.follows, 0);
+
+	/* A JID twice in the file, far apart. */
+	write_directory(path(f, "twice.xml"), 300, "u0000",
+			"<identity handle=\"z\"><link jid=\"U0007@example.net/r\"/>"
+			"</identity>\n");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "twice.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_FAIL);
+	assert_non_null(strstr(f->err, "<link> U0007@example.net/r appears "
+				       "twice"));
+
+	/* Mended: the last one follows alice, who is in the store. */
+	write_directory(path(f, "last.xml"), 300, "alice", "");
+	snprintf(cmd, sizeof(cmd), "import|%s", path(f, "last.xml"));
+	assert_int_equal(run(f, f->st, cmd), CTL_OK);
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.identities, 301);
+	assert_int_equal(s.links, 301);
+	assert_int_equal(s.follows, 300);
+	assert_int_equal(store_follows(f->st, "u0299", "alice"), 0);
+	assert_int_equal(store_link_get(f->st, "u0123@example.net", h), 0);
+	assert_string_equal(h, "u0123");
+
+	/* load: the check passes, and the store refuses the last record
+	 * (a token of nobody) after 300 identities, their links and
+	 * follows are in the transaction: all of it is undone. */
+	assert_int_equal(store_open(NULL, STORE_IN_MEMORY, &st2), 0);
+	write_directory(path(f, "load.xml"), 300, "u0000",
+			"<token token=\"0123456789abcdef0123456789abcdef\" "
+			"handle=\"nobody\" created=\"2026-01-01T00:00:00Z\" "
+			"expires=\"2026-01-02T00:00:00Z\"/>\n");
+	snprintf(cmd, sizeof(cmd), "load|%s", path(f, "load.xml"));
+	assert_int_equal(run(f, st2, cmd), CTL_FAIL);
+	assert_int_equal(lines(f->err), 1);
+	snprintf(want, sizeof(want), "load.xml:%d: <token>", 2 + 4 * 300);
+	if (strstr(f->err, want) == NULL)
+		fail_msg("expected '%s' in %s", want, f->err);
+	assert_int_equal(store_stats(st2, &s), 0);
+	assert_int_equal(s.identities, 0);
+	assert_int_equal(s.links, 0);
+	assert_int_equal(s.follows, 0);
+	assert_int_equal(s.tokens, 0);
+	/* Mended, the same file loads, into the same store. */
+	write_directory(path(f, "load.xml"), 300, "u0000",
+			"<token token=\"0123456789abcdef0123456789abcdef\" "
+			"handle=\"u0001\" created=\"2026-01-01T00:00:00Z\" "
+			"expires=\"2026-01-02T00:00:00Z\"/>\n");
+	assert_int_equal(run(f, st2, cmd), CTL_OK);
+	assert_int_equal(store_stats(st2, &s), 0);
+	assert_int_equal(s.identities, 300);
+	assert_int_equal(s.follows, 300);
+	assert_int_equal(s.tokens, 1);
+	store_close(st2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +767,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_messages, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup,
 						teardown),
 	};
 

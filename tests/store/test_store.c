@@ -1548,6 +1548,89 @@ static void test_batch_cache(void **state)
 	assert_null(st->cache);
 }
 
+/* Savepoints: kept, they are part of the batch; undone, nothing of
+ * theirs stays while the batch's other calls do; outside a batch the
+ * same.  Bulk runs: undone on request, and whole after a refusal that
+ * wrote nothing.  Pages walk identities and links from a key. */
+static void test_savepoint_and_bulk(void **state)
+{
+	struct store *st = *state;
+	struct store_identity id = {.handle = "sp"}, *ids;
+	struct store_stats s;
+	char **jids;
+	size_t n;
+
+	assert_int_equal(store_identity_add(st, &id), 0);
+	id = (struct store_identity){.handle = "sq"};
+	assert_int_equal(store_identity_add(st, &id), 0);
+	assert_int_equal(store_batch_begin(st), 0);
+	assert_int_equal(store_link(st, "sp", "a@x.test"), 0);
+	assert_int_equal(store_savepoint_begin(st), 0);
+	assert_int_equal(store_savepoint_begin(st), STORE_EINVAL);
+	assert_int_equal(store_link(st, "sp", "b@x.test"), 0);
+	assert_int_equal(store_follow(st, "sp", "sq"), 0);
+	assert_int_equal(store_savepoint_end(st, false), 0);
+	assert_int_equal(store_savepoint_end(st, false), STORE_EINVAL);
+	assert_int_equal(store_savepoint_begin(st), 0);
+	assert_int_equal(store_link(st, "sp", "c@x.test"), 0);
+	assert_int_equal(store_savepoint_end(st, true), 0);
+	assert_int_equal(store_batch_end(st), 0);
+	assert_int_equal(store_link_list(st, "sp", &jids), 0);
+	assert_string_equal(jids[0], "a@x.test");
+	assert_string_equal(jids[1], "c@x.test");
+	assert_null(jids[2]);
+	store_strv_free(jids);
+	assert_int_equal(store_follows(st, "sp", "sq"), STORE_NOTFOUND);
+	/* Outside a batch. */
+	assert_int_equal(store_savepoint_begin(st), 0);
+	assert_int_equal(store_link(st, "sp", "d@x.test"), 0);
+	assert_int_equal(store_savepoint_end(st, false), 0);
+	assert_int_equal(store_savepoint_begin(st), 0);
+	assert_int_equal(store_link(st, "sp", "e@x.test"), 0);
+	assert_int_equal(store_savepoint_end(st, true), 0);
+	assert_int_equal(store_link_page(st, "", 10, &jids), 0);
+	assert_string_equal(jids[0], "a@x.test");
+	assert_string_equal(jids[1], "c@x.test");
+	assert_string_equal(jids[2], "e@x.test");
+	assert_null(jids[3]);
+	store_strv_free(jids);
+	assert_int_equal(store_link_page(st, "c@x.test", 1, &jids), 0);
+	assert_string_equal(jids[0], "e@x.test");
+	assert_null(jids[1]);
+	store_strv_free(jids);
+	assert_int_equal(store_link_page(st, "e@x.test", 5, &jids), 0);
+	assert_null(jids[0]);
+	store_strv_free(jids);
+
+	/* Bulk. */
+	assert_int_equal(store_bulk_begin(st), 0);
+	assert_int_equal(store_batch_begin(st), STORE_EINVAL);
+	id = (struct store_identity){.handle = "b1"};
+	assert_int_equal(store_identity_add(st, &id), 0);
+	assert_int_equal(store_bulk_end(st, false), 0);
+	assert_int_equal(store_identity_get(st, "b1", &id), STORE_NOTFOUND);
+	assert_int_equal(store_bulk_begin(st), 0);
+	id = (struct store_identity){.handle = "b2"};
+	assert_int_equal(store_identity_add(st, &id), 0);
+	/* A refusal before writing leaves the run whole. */
+	assert_int_equal(store_follow(st, "b2", "nobody"), STORE_NOTFOUND);
+	id = (struct store_identity){.handle = "b3"};
+	assert_int_equal(store_identity_add(st, &id), 0);
+	assert_int_equal(store_bulk_end(st, true), 0);
+	assert_int_equal(store_identity_page(st, "", 10, &ids, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(ids[0].handle, "b2");
+	assert_string_equal(ids[2].handle, "sp");
+	assert_string_equal(ids[3].handle, "sq");
+	free(ids);
+	assert_int_equal(store_identity_page(st, "b2", 1, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0].handle, "b3");
+	free(ids);
+	assert_int_equal(store_stats(st, &s), 0);
+	assert_int_equal(s.identities, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1580,6 +1663,8 @@ int main(void)
 		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_deadlock),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_savepoint_and_bulk, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_batch_cache, setup,
 						teardown),
 		cmocka_unit_test(test_batch_deadlock),

@@ -22,8 +22,10 @@
 #include "store/store.h"
 #include "tests/unit/harness.h"
 
-/* Which wrapped calls fail: the next fail_* calls of each fail. */
+/* Which wrapped calls fail: the next fail_* calls of each fail (after
+ * pass_relation_set calls that do not). */
 static int fail_hold, fail_report_add, fail_relation_set, fail_link_get;
+static int pass_relation_set;
 
 int __real_store_request_hold(struct store *st, const char *recipient,
 			      const char *sender, const char *stanza,
@@ -73,7 +75,9 @@ int __wrap_store_relation_set(struct store *st, const char *owner,
 			      const char *peer, unsigned set, unsigned clear,
 			      int64_t declined_until_ms)
 {
-	if (fail_relation_set > 0) {
+	if (fail_relation_set > 0 && pass_relation_set > 0) {
+		pass_relation_set--;
+	} else if (fail_relation_set > 0) {
 		fail_relation_set--;
 		return STORE_EFAIL;
 	}
@@ -100,6 +104,7 @@ static int setup(void **state)
 	harness_member(h, "alice", NULL, "alice@example.org");
 	harness_member(h, "bob", NULL, "bob@example.org");
 	fail_hold = fail_report_add = fail_relation_set = fail_link_get = 0;
+	pass_relation_set = 0;
 	*state = h;
 	return 0;
 }
@@ -249,6 +254,62 @@ static void block_fails(void **state)
 	harness_run(h, steps);
 }
 
+#define BLOCK3(a, b, c)                                                       \
+	"<iq type='set' id='b3' from='alice@example.org/pc' to='bc.test'>"     \
+	"<block xmlns='urn:xmpp:blocking'><item jid='" a "'/><item jid='" b    \
+	"'/><item jid='" c "'/></block></iq>"
+
+/* A block of three whose third write fails: the two written first are
+ * undone (a savepoint), what they queued (the withdrawn request's
+ * presence) is not sent, the request they dropped is back; the same
+ * block then goes through whole. */
+static void block_of_three_fails_at_the_last(void **state)
+{
+	static const struct harness_step held[] = {
+		{.send = SAY("m1", "bob@example.org/x", "alice@bc.test", "hi"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
+	static const struct harness_step failing[] = {
+		{.send = BLOCK3("bob@bc.test", "carol@bc.test", "dave@bc.test"),
+		 .sent = 1, .expect = {
+			 "/iq[@id='b3']/error/st:internal-server-error",
+		 }},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {
+			 "/iq[@type='result']",
+			 "not(//*[local-name()='item'])",
+		 }},
+	};
+	static const struct harness_step again[] = {
+		{.send = BLOCK3("bob@bc.test", "carol@bc.test", "dave@bc.test"),
+		 .sent = 2, .expect = {
+			 "0: /presence[@type='unsubscribe']",
+			 "1: /iq[@id='b3'][@type='result']",
+		 }},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {"count(//*[local-name()='item']) = 3"}},
+	};
+	struct harness *h = *state;
+	struct store_request req;
+
+	harness_member(h, "carol", NULL, "carol@example.org");
+	harness_member(h, "dave", NULL, "dave@example.org");
+	harness_run(h, held);
+	pass_relation_set = 2;
+	fail_relation_set = 1;
+	harness_run(h, failing);
+	assert_int_equal(fail_relation_set, 0); /* the third write was made */
+	assert_int_equal(relation_flags(h, "alice", "bob"), 0);
+	assert_int_equal(relation_flags(h, "alice", "carol"), 0);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req), 0);
+	store_request_clear(&req);
+	harness_run(h, again);
+	assert_true(relation_flags(h, "alice", "bob") & STORE_REL_BLOCKED);
+	assert_true(relation_flags(h, "alice", "dave") & STORE_REL_BLOCKED);
+	assert_int_equal(store_request_get(h->store, "alice", "bob", &req),
+			 STORE_NOTFOUND);
+}
+
 /* The lookup of the asker fails on its own. */
 static void link_lookup_fails(void **state)
 {
@@ -308,6 +369,7 @@ int main(void)
 		T(report_filing_fails),
 		T(report_block_fails),
 		T(block_fails),
+		T(block_of_three_fails_at_the_last),
 		T(link_lookup_fails),
 		T(disk_full_refuses_writes),
 #undef T

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -479,6 +480,70 @@ HARNESS_TEST(domains_are_not_members,
 	{.send = PRESENCE("subscribe", "ann.example", "alice@bc.test"),
 	 .sent = HARNESS_NONE})
 
+/* The probes after D connects, paced: every linked account is probed
+ * exactly once, at most 200 (a probe and a subscribe each) at a time,
+ * a page per tick and at most one per 100 ms. */
+static void probes_are_paced(void **state)
+{
+	struct harness *h = *state;
+	char jid[64], **seen = NULL, **links = NULL;
+	size_t i, j, n = 0, nlinks = 0, sizes[4];
+
+	clock_pin(1790000000000LL);
+	for (i = 0; i < 450; i++) {
+		snprintf(jid, sizeof(jid), "p%03zu@example.org", i);
+		assert_int_equal(store_link(h->store, "alice", jid), 0);
+	}
+	/* Every link there is, the world's members' included. */
+	assert_int_equal(store_link_page(h->store, "", 100000, &links), 0);
+	while (links[nlinks] != NULL)
+		nlinks++;
+	assert_true(nlinks >= 450 && nlinks < 600);
+
+	harness_clear(h);
+	bc_connected(h->bc, BC_LINK_SERVICE);
+	assert_int_equal(bc_flush(h->bc), 0);
+	for (i = 0; i < 4; i++) {
+		if (i > 0) {
+			/* Too soon: nothing. */
+			harness_clear(h);
+			bc_tick(h->bc);
+			assert_int_equal(bc_flush(h->bc), 0);
+			assert_int_equal(h->n_sent, 0);
+			clock_advance(100);
+			bc_tick(h->bc);
+			assert_int_equal(bc_flush(h->bc), 0);
+		}
+		sizes[i] = h->n_sent;
+		assert_true(h->n_sent <= 2 * 200);
+		seen = realloc(seen, (n + h->n_sent + 1) * sizeof(*seen));
+		assert_non_null(seen);
+		for (j = 0; j < h->n_sent; j++) {
+			char *to = harness_xpath(h, j, "string(/presence"
+						       "[@type='probe']/@to)");
+
+			if (to[0] != '\0')
+				seen[n++] = to;
+			else
+				free(to);
+		}
+		harness_clear(h);
+	}
+	assert_int_equal(sizes[0], 400);
+	assert_int_equal(sizes[1], 400);
+	assert_int_equal(sizes[2], 2 * (nlinks - 400));
+	assert_int_equal(sizes[3], 0); /* the round is over */
+	/* Each link probed once. */
+	assert_int_equal(n, nlinks);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(seen[i], links[i]);
+		free(seen[i]);
+	}
+	free(seen);
+	store_strv_free(links);
+	clock_unpin();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +567,7 @@ int main(void)
 		T(presence_to_service),
 		T(disco_on_identities),
 		T(domains_are_not_members),
+		T(probes_are_paced),
 #undef T
 	};
 
