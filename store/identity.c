@@ -438,55 +438,32 @@ struct store_page_arg {
 	void *out; /* fn's: the vector being filled */
 };
 
-static int store_page_body(struct store *st, DB_TXN *txn, void *arg)
+/* One key of a page: after's own key is not part of it. */
+static int store_page_one(DBC *c, const DBT *k, const DBT *v, void *arg)
 {
 	struct store_page_arg *a = arg;
 	size_t alen = strlen(a->after);
-	DBC *c = NULL;
-	DBT k, v;
 	int rc;
 
-	a->n = 0;
-	if (st->cache_only)
-		return STORE_MISS;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	k.flags = DB_DBT_REALLOC;
-	v.flags = a->keys_only ? DB_DBT_PARTIAL : DB_DBT_REALLOC;
-	rc = st->db[a->db]->cursor(st->db[a->db], txn, &c, 0);
-	if (rc != 0)
-		goto out;
-	if (alen > 0) {
-		k.data = xmalloc(alen);
-		memcpy(k.data, a->after, alen);
-		k.size = (uint32_t)alen;
-		rc = c->get(c, &k, &v, DB_SET_RANGE);
-		if (rc == 0 && k.size == alen &&
-		    memcmp(k.data, a->after, alen) == 0)
-			rc = c->get(c, &k, &v, DB_NEXT);
-	} else {
-		rc = c->get(c, &k, &v, DB_FIRST);
-	}
-	while (rc == 0 && a->n < a->max) {
-		if ((rc = a->fn(a, &k, &v)) != 0)
-			break;
+	(void)c;
+	if (a->n == a->max)
+		return 1;
+	if (alen > 0 && k->size == alen && memcmp(k->data, a->after, alen) == 0)
+		return 0;
+	if ((rc = a->fn(a, k, v)) == 0)
 		a->n++;
-		if (a->n < a->max)
-			rc = c->get(c, &k, &v, DB_NEXT);
-	}
-	if (rc == DB_NOTFOUND)
-		rc = 0;
-out:
-	if (c != NULL) {
-		int crc = c->close(c);
-
-		if (rc == 0)
-			rc = crc;
-	}
-	free(k.data);
-	if (!a->keys_only)
-		free(v.data);
 	return rc;
+}
+
+static int store_page_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_page_arg *a = arg;
+	struct store_range r = {a->after, strlen(a->after), NULL, 0};
+
+	a->n = 0;
+	return store_dbwalk_range(st, txn, a->db, &r,
+				  a->keys_only ? STORE_WALK_KEYS : 0,
+				  store_page_one, a);
 }
 
 static int store_page_jid(struct store_page_arg *a, const DBT *k,

@@ -247,18 +247,69 @@ static void suspension_clock(void **state)
 #define SAY(from, id, text)                                                    \
 	"<message type='groupchat' id='" id "' from='" from "' to='" ROOM      \
 	"'><body>" text "</body></message>"
+/* mal in the room invites who. */
+#define INVITE(id, who)                                                        \
+	"<message id='" id "' from='mal@example.org/pc' to='" ROOM "'>"        \
+	"<x xmlns='" NS_MUC_USER "'><invite to='" who "'/></x></message>"
+
+/* erin's room, with mal a member and in it. */
+static const struct harness_step erins_room[] = {
+	{.send = JOIN("erin@example.org/pc", "erin")},
+	/* Members may invite. */
+	{.send = "<iq type='set' id='i1' from='erin@example.org/pc' "
+		 "to='" ROOM "'><query xmlns='" NS_MUC_OWNER "'><x "
+		 "xmlns='" NS_DATA "' type='submit'><field "
+		 "var='muc#roomconfig_allowinvites'><value>1</value></field>"
+		 "</x></query></iq>",
+	 .expect = {"/iq[@type='result'][@id='i1']"}},
+	{.send = "<iq type='set' id='m1' from='erin@example.org/pc' "
+		 "to='" ROOM "'><query xmlns='" NS_MUC_ADMIN "'><item "
+		 "affiliation='member' jid='mal@bc.test'/></query></iq>",
+	 .expect = {"/iq[@type='result'][@id='m1']"}},
+	{.send = JOIN("mal@example.org/pc", "mal")},
+};
+
+/* Restricted, mal still speaks in the room and writes to erin (who knows
+ * it), but neither invites dave nor writes privately to him. */
+static void restricted_in_rooms(void **state)
+{
+	static const struct harness_step restricted_room[] = {
+		{.send = "<iq type='set' id='m2' from='erin@example.org/pc' "
+			 "to='" ROOM "'><query xmlns='" NS_MUC_ADMIN "'><item "
+			 "affiliation='member' jid='dave@bc.test'/></query></iq>",
+		 .expect = {"/iq[@type='result'][@id='m2']"}},
+		{.send = JOIN("dave@example.org/pc", "dave")},
+		{.send = SAY("mal@example.org/pc", "g1", "hello all"),
+		 .expect = {"/message[@to='dave@example.org/pc']"
+			    "/body[.='hello all']"}},
+		{.send = "<message type='chat' id='p1' from='mal@example.org/pc' "
+			 "to='" ROOM "/dave'><body>psst</body></message>",
+		 .sent = 1, .expect = {
+			 "0: /message[@type='error']//st:policy-violation",
+			 "0: contains(//st:text, 'people who know you')",
+		 }},
+		{.send = "<message type='chat' id='p2' from='mal@example.org/pc' "
+			 "to='" ROOM "/erin'><body>hi erin</body></message>",
+		 .expect = {"/message[@to='erin@example.org/pc']"
+			    "/body[.='hi erin']"},
+		 .never = {"policy-violation"}},
+		{.send = INVITE("v1", "carol@bc.test"),
+		 .sent = 1, .expect = {
+			 "0: /message[@type='error']//st:policy-violation",
+			 "0: contains(//st:text, 'people who know you')",
+		 }},
+	};
+	struct harness *h = *state;
+	struct store_sanction s = {"mal", 0, NULL, true, T0};
+
+	harness_run(h, erins_room);
+	assert_int_equal(store_sanction_put(h->store, &s), 0);
+	harness_run(h, restricted_room);
+}
+
 static void suspended_in_rooms(void **state)
 {
 	static const struct harness_step room[] = {
-		{.send = JOIN("erin@example.org/pc", "erin")},
-		{.send = "<iq type='set' id='i1' from='erin@example.org/pc' "
-			 "to='" ROOM "'><query xmlns='" NS_MUC_OWNER "'><x "
-			 "xmlns='" NS_DATA "' type='submit'/></query></iq>"},
-		{.send = "<iq type='set' id='m1' from='erin@example.org/pc' "
-			 "to='" ROOM "'><query xmlns='" NS_MUC_ADMIN "'><item "
-			 "affiliation='member' jid='mal@bc.test'/></query></iq>",
-		 .expect = {"/iq[@type='result'][@id='m1']"}},
-		{.send = JOIN("mal@example.org/pc", "mal")},
 		{.send = SAY("mal@example.org/pc", "g1", "before"),
 		 .expect = {"/message[@to='erin@example.org/pc']"
 			    "/body[.='before']"}},
@@ -273,6 +324,14 @@ static void suspended_in_rooms(void **state)
 		{.send = "<message type='chat' id='p1' from='mal@example.org/pc' "
 			 "to='" ROOM "/erin'><body>psst</body></message>",
 		 .sent = 1, .expect = {"0: //st:policy-violation"}},
+		/* Nor does it invite anyone (an invitation can open a
+		 * request). */
+		{.send = INVITE("v1", "dave@bc.test"),
+		 .sent = 1, .expect = {
+			 "0: /message[@type='error'][@to='mal@example.org/pc']"
+			 "//st:policy-violation",
+			 "0: contains(//st:text, 'suspended')",
+		 }},
 		{.send = SAY("erin@example.org/pc", "g3", "others speak"),
 		 .expect = {"/message[@to='mal@example.org/pc']"
 			    "/body[.='others speak']"}},
@@ -283,6 +342,7 @@ static void suspended_in_rooms(void **state)
 	};
 	struct harness *h = *state;
 
+	harness_run(h, erins_room);
 	harness_run(h, room);
 	assert_int_equal(store_sanction_suspend(h->store, "mal", T0 + HOUR,
 						NULL), 0);
@@ -548,6 +608,7 @@ int main(void)
 		T(resolution_lifts),
 		T(suspension_clock),
 		T(suspended_in_rooms),
+		T(restricted_in_rooms),
 		T(adhoc_moderators_only),
 		T(adhoc_paging),
 		T(adhoc_resolve_warn),

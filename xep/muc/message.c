@@ -323,6 +323,9 @@ static int muc_private(struct xep_stanza *st, struct muc_room *r,
 
 		if (policy_blocks(bc, to->who, o->who))
 			return XEP_OK; /* dropped without a word */
+		/* Restricted: only to members who know it, as one to one. */
+		if ((rc = policy_may_send(st, o->who, to->who)) != 0)
+			return muc_fail(st, r, rc, st->error_text);
 		snprintf(from.node, sizeof(from.node), "%s", o->who);
 		memset(&t, 0, sizeof(t));
 		if (ident_resolve(bc, to->who, &t.t) != 0)
@@ -392,6 +395,12 @@ static int muc_invite_one(struct xep_stanza *st, struct muc_room *r,
 	reason = muc_child_text(inv, "reason");
 	if (strlen(reason) > MUC_TEXT_MAX)
 		reason[MUC_TEXT_MAX] = '\0';
+	/* Moderation: a suspended occupant invites nobody, a restricted one
+	 * only people who know it (an invitation can open a request). */
+	if ((rc = policy_may_send(st, o->who, t.member ? t.t.handle : NULL)) !=
+	    0)
+		goto out;
+	rc = XEP_OK;
 	a = muc_affil(r, t.node);
 	if (a == STORE_AFFIL_OUTCAST)
 		goto out;
