@@ -47,9 +47,6 @@ done
 driver=$build/bench/relay_driver
 daemon=$build/backchanneld
 ctl=$build/backchannelctl
-for f in "$driver" "$daemon" "$ctl"; do
-	[ -x "$f" ] || { echo "ctlwait.sh: $f is not built" >&2; exit 1; }
-done
 
 D=bc.bench
 M=rooms.bc.bench
@@ -58,6 +55,7 @@ prog=ctlwait.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-ctlwait.XXXXXX")
 pids=
 . "$(dirname "$0")/lib.sh"
+need_built "$driver" "$daemon" "$ctl"
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,36 +64,16 @@ now_ms() {
 	date +%s%N | awk '{ printf "%.3f\n", $1 / 1e6 }'
 }
 
-# Starts the driver (N messages); sets drv and port.
-start_driver() {
-	rm -f "$tmp/port" "$tmp/pid"
-	"$driver" -o "$tmp/port" -w "$tmp/pid" -s "$secret" -W "$window" \
-		-c 2 -d "$D" -n "$1" -T 600 -x bob@bench.test \
-		>"$tmp/result" 2>"$tmp/driver.err" &
-	drv=$!
-	pids="$pids $drv"
-	i=0
-	while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$tmp/port" ] || { echo "ctlwait.sh: the driver did not start" >&2; cat "$tmp/driver.err" >&2; exit 1; }
-	port=$(cat "$tmp/port")
+# relay_driver N: the driver for N messages (start_driver).
+relay_driver() {
+	start_driver -W "$window" -c 2 -d "$D" -n "$1" -T 600 \
+		-x bob@bench.test
 }
 
 provision() {
 	rm -rf "$tmp/store"
 	mkdir "$tmp/store"
-	cat >"$tmp/bc.xml" <<EOF
-<backchannel>
-  <server host="127.0.0.1" port="$1"/>
-  <service domain="$D" secret="$secret"/>
-  <rooms domain="$M" secret="$secret"/>
-  <store path="$tmp/store"/>
-  <log level="warn"/>
-  <limits rate="0"/>
-</backchannel>
-EOF
+	bench_config "$tmp/bc.xml" "$1" "$tmp/store"
 	for h in alice bob carol; do
 		"$ctl" -c "$tmp/bc.xml" identity add $h
 	done
@@ -130,7 +108,7 @@ pcts() {
 echo "backchannelctl writes under relay load: $k a phase, window $window," \
 	"commit $(commit)"
 # Idle: the same store with no daemon running.
-start_driver 1
+relay_driver 1
 provision "$port"
 kill -TERM "$drv" 2>/dev/null || true
 reap "$drv" 10
@@ -138,7 +116,7 @@ ctl_loop "$tmp/idle"
 
 # Loaded: the same while the daemon relays (a driver that never ends by
 # itself: the loop decides how long it runs).
-start_driver 100000000
+relay_driver 100000000
 provision "$port"
 "$daemon" -c "$tmp/bc.xml" 2>"$tmp/daemon.log" &
 comp=$!

@@ -71,9 +71,6 @@ done
 
 driver=$build/bench/fanout_driver
 comp_bin=$build/bench/fanout_component
-for f in "$driver" "$comp_bin"; do
-	[ -x "$f" ] || { echo "fanout.sh: $f is not built" >&2; exit 1; }
-done
 for n in $ns; do
 	for c in "$copies" "$cg_n" "$cg_base"; do
 		[ $((c % n)) = 0 ] || {
@@ -93,6 +90,7 @@ prog=fanout.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-fanout.XXXXXX")
 pids=
 . "$(dirname "$0")/lib.sh"
+need_built "$driver" "$comp_bin"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

@@ -1,10 +1,63 @@
 # bench/lib.sh - shell functions the benchmark scripts share (sourced by
-# relay.sh, fanout.sh and muc.sh).
+# relay.sh, fanout.sh, muc.sh, ctlwait.sh, repl.sh and import.sh).
 #
 # The sourcing script sets: prog (its name, for messages), tmp (its
 # private directory), keep (1: leave tmp in place) and pids (the PIDs it
 # started and has not reaped, space-separated).  Every process is stopped
-# by its own PID, never by name.
+# by its own PID, never by name.  The driver functions also use driver
+# (the driver binary), secret, and D and M (the component domains).
+
+# Exits unless every file given is built (executable).
+need_built() {
+	for f in "$@"; do
+		[ -x "$f" ] || { echo "$prog: $f is not built" >&2; exit 1; }
+	done
+}
+
+# Starts $driver with its port and PID files, the secret and the options
+# given; sets drv and port (the port it listens on for the component).
+start_driver() {
+	rm -f "$tmp/port" "$tmp/pid" "$tmp/pid.new"
+	"$driver" -o "$tmp/port" -w "$tmp/pid" -s "$secret" "$@" \
+		>"$tmp/result" 2>"$tmp/driver.err" &
+	drv=$!
+	pids="$pids $drv"
+	i=0
+	while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -s "$tmp/port" ] || { echo "$prog: the driver did not start" >&2; cat "$tmp/driver.err" >&2; exit 1; }
+	port=$(cat "$tmp/port")
+}
+
+# Tells the driver the PID of the component under test (whose CPU time it
+# reads).
+give_pid() {
+	echo "$1" >"$tmp/pid.new"
+	mv "$tmp/pid.new" "$tmp/pid"
+}
+
+# bench_config FILE PORT STORE [XML...]: the daemon's configuration for
+# the driver on PORT, its store at STORE, no rate limit, warnings only in
+# its log, and any further XML given.
+bench_config() {
+	_f=$1
+	_p=$2
+	_s=$3
+	shift 3
+	cat >"$_f" <<XML
+<backchannel>
+  <server host="127.0.0.1" port="$_p"/>
+  <service domain="$D" secret="$secret"/>
+  <rooms domain="$M" secret="$secret"/>
+  <store path="$_s"/>
+  <log level="warn"/>
+  <limits rate="0"/>
+  $*
+</backchannel>
+XML
+}
 
 # Stops what is left in $pids (TERM, then KILL) and removes $tmp unless
 # $keep; installed as the EXIT trap.

@@ -76,9 +76,6 @@ driver=$build/bench/muc_driver
 comp_bin=$build/bench/fanout_component
 daemon=$build/backchanneld
 ctl=$build/backchannelctl
-for f in "$driver" "$comp_bin" "$daemon" "$ctl"; do
-	[ -x "$f" ] || { echo "muc.sh: $f is not built" >&2; exit 1; }
-done
 if [ "$cg_msgs" != 0 ] && ! command -v valgrind >/dev/null 2>&1; then
 	echo "muc.sh: valgrind not found (no -g)" >&2
 	exit 1
@@ -92,34 +89,19 @@ prog=muc.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-muc.XXXXXX")
 pids=
 . "$(dirname "$0")/lib.sh"
+need_built "$driver" "$comp_bin" "$daemon" "$ctl"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Starts the driver: start_driver N MESSAGES TIMEOUT [OPTIONS...]; sets
-# drv and port.
-start_driver() {
-	rm -f "$tmp/port" "$tmp/pid" "$tmp/pid.new"
+# muc_driver N MESSAGES TIMEOUT [OPTIONS...]: the driver for N occupants
+# and MESSAGES messages (start_driver); sets drv and port.
+muc_driver() {
 	n=$1
 	count=$2
 	limit=$3
 	shift 3
-	"$driver" -o "$tmp/port" -w "$tmp/pid" -s "$secret" -d "$M" \
-		-r "$ROOM" -n "$n" -m "$count" -W "$window" -T "$limit" "$@" \
-		>"$tmp/result" 2>"$tmp/driver.err" &
-	drv=$!
-	pids="$pids $drv"
-	i=0
-	while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$tmp/port" ] || { echo "muc.sh: the driver did not start" >&2; cat "$tmp/driver.err" >&2; exit 1; }
-	port=$(cat "$tmp/port")
-}
-
-give_pid() {
-	echo "$1" >"$tmp/pid.new"
-	mv "$tmp/pid.new" "$tmp/pid"
+	start_driver -d "$M" -r "$ROOM" -n "$n" -m "$count" -W "$window" \
+		-T "$limit" "$@"
 }
 
 # Waits for the driver, fails on its failure, then stops the component.
@@ -139,16 +121,7 @@ finish() {
 provision() {
 	rm -rf "$tmp/store"
 	mkdir "$tmp/store"
-	cat >"$tmp/bc.xml" <<EOF
-<backchannel>
-  <server host="127.0.0.1" port="$2"/>
-  <service domain="$D" secret="$secret"/>
-  <rooms domain="$M" secret="$secret"/>
-  <store path="$tmp/store"/>
-  <log level="warn"/>
-  <limits rate="0"/>
-</backchannel>
-EOF
+	bench_config "$tmp/bc.xml" "$2" "$tmp/store"
 	awk -v n="$1" 'BEGIN {
 		print "<backchannel-data version=\"1\">"
 		for (k = 1; k <= n; k++)
@@ -168,7 +141,7 @@ run_daemon() {
 	msgs=$2
 	limit=$3
 	shift 3
-	start_driver "$occ" "$msgs" "$limit" -c 2 -J
+	muc_driver "$occ" "$msgs" "$limit" -c 2 -J
 	provision "$occ" "$port"
 	"$@" "$daemon" -c "$tmp/bc.xml" 2>"$tmp/comp.log" &
 	comp=$!
@@ -184,7 +157,7 @@ run_fanout() {
 	msgs=$3
 	limit=$4
 	shift 4
-	start_driver "$occ" "$msgs" "$limit" -c 1
+	muc_driver "$occ" "$msgs" "$limit" -c 1
 	"$@" "$comp_bin" -p "$port" -d "$M" -s "$secret" -m "$method" \
 		-n "$occ" -r 0 -k u1 >"$tmp/fanout" 2>"$tmp/comp.log" &
 	comp=$!

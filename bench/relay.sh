@@ -63,9 +63,6 @@ driver=$build/bench/relay_driver
 echo_bin=$build/bench/echo_component
 daemon=$build/backchanneld
 ctl=$build/backchannelctl
-for f in "$driver" "$echo_bin" "$daemon" "$ctl"; do
-	[ -x "$f" ] || { echo "relay.sh: $f is not built" >&2; exit 1; }
-done
 if [ "$callgrind" = 1 ] && ! command -v valgrind >/dev/null 2>&1; then
 	echo "relay.sh: valgrind not found (use -C to skip callgrind)" >&2
 	exit 1
@@ -78,31 +75,10 @@ prog=relay.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-relay.XXXXXX")
 pids=
 . "$(dirname "$0")/lib.sh"
+need_built "$driver" "$echo_bin" "$daemon" "$ctl"
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Starts the driver with the options given; sets drv and port.
-start_driver() {
-	rm -f "$tmp/port" "$tmp/pid" "$tmp/pid.new"
-	"$driver" -o "$tmp/port" -w "$tmp/pid" -s "$secret" -W "$window" \
-		"$@" >"$tmp/result" 2>"$tmp/driver.err" &
-	drv=$!
-	pids="$pids $drv"
-	i=0
-	while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$tmp/port" ] || { echo "relay.sh: the driver did not start" >&2; cat "$tmp/driver.err" >&2; exit 1; }
-	port=$(cat "$tmp/port")
-}
-
-# Records the PID of the component under test for the driver.
-give_pid() {
-	echo "$1" >"$tmp/pid.new"
-	mv "$tmp/pid.new" "$tmp/pid"
-}
 
 # Waits for the driver; fails on its failure.  Its RESULT line stays in
 # $tmp/result.
@@ -121,16 +97,7 @@ driver_result() {
 provision() {
 	rm -rf "$tmp/store"
 	mkdir "$tmp/store"
-	cat >"$tmp/bc.xml" <<EOF
-<backchannel>
-  <server host="127.0.0.1" port="$1"/>
-  <service domain="$D" secret="$secret"/>
-  <rooms domain="$M" secret="$secret"/>
-  <store path="$tmp/store"/>
-  <log level="warn"/>
-  <limits rate="0"/>
-</backchannel>
-EOF
+	bench_config "$tmp/bc.xml" "$1" "$tmp/store"
 	"$ctl" -c "$tmp/bc.xml" identity add alice
 	"$ctl" -c "$tmp/bc.xml" identity add bob
 	"$ctl" -c "$tmp/bc.xml" link alice alice@bench.test
@@ -144,7 +111,7 @@ run_daemon() {
 	count=$1
 	limit=$2
 	shift 2
-	start_driver -c 2 -d "$D" -n "$count" -T "$limit" -x bob@bench.test
+	start_driver -W "$window" -c 2 -d "$D" -n "$count" -T "$limit" -x bob@bench.test
 	provision "$port"
 	"$@" "$daemon" -c "$tmp/bc.xml" 2>"$tmp/daemon.log" &
 	comp=$!
@@ -160,7 +127,7 @@ run_echo() {
 	count=$1
 	limit=$2
 	shift 2
-	start_driver -c 1 -d "$D" -n "$count" -T "$limit" \
+	start_driver -W "$window" -c 1 -d "$D" -n "$count" -T "$limit" \
 		-x alice@bench.test/r
 	"$@" "$echo_bin" -p "$port" -d "$D" -s "$secret" 2>"$tmp/echo.log" &
 	comp=$!

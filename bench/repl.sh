@@ -40,9 +40,6 @@ done
 driver=$build/bench/relay_driver
 daemon=$build/backchanneld
 ctl=$build/backchannelctl
-for f in "$driver" "$daemon" "$ctl"; do
-	[ -x "$f" ] || { echo "repl.sh: $f is not built" >&2; exit 1; }
-done
 D=bc.bench
 M=rooms.bc.bench
 secret=bench
@@ -50,6 +47,7 @@ prog=repl.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-repl.XXXXXX")
 pids=
 . "$(dirname "$0")/lib.sh"
+need_built "$driver" "$daemon" "$ctl"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -57,42 +55,10 @@ freeport() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-start_driver() {
-	rm -f "$tmp/port" "$tmp/pid" "$tmp/pid.new"
-	"$driver" -o "$tmp/port" -w "$tmp/pid" -s "$secret" -W "$window" \
-		-c 2 -d "$D" -n "$n" -T 60 -x bob@bench.test \
-		>"$tmp/result" 2>"$tmp/driver.err" &
-	drv=$!
-	pids="$pids $drv"
-	i=0
-	while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	port=$(cat "$tmp/port")
-}
-
-give_pid() {
-	echo "$1" >"$tmp/pid.new"
-	mv "$tmp/pid.new" "$tmp/pid"
-}
-
-# config FILE STORE [REPLICATION...]
-config() {
-	f=$1
-	store=$2
-	shift 2
-	cat >"$f" <<XML
-<backchannel>
-  <server host="127.0.0.1" port="$port"/>
-  <service domain="$D" secret="$secret"/>
-  <rooms domain="$M" secret="$secret"/>
-  <store path="$store"/>
-  <log level="warn"/>
-  <limits rate="0"/>
-  $*
-</backchannel>
-XML
+# relay_driver: the driver for N messages (start_driver).
+relay_driver() {
+	start_driver -W "$window" -c 2 -d "$D" -n "$n" -T 60 \
+		-x bob@bench.test
 }
 
 provision() {
@@ -116,8 +82,8 @@ bytes() { # file/offset -> a number that orders positions
 run_alone() {
 	rm -rf "$tmp/alone"
 	mkdir -p "$tmp/alone"
-	start_driver
-	config "$tmp/alone.xml" "$tmp/alone"
+	relay_driver
+	bench_config "$tmp/alone.xml" "$port" "$tmp/alone"
 	provision "$tmp/alone.xml"
 	"$daemon" -c "$tmp/alone.xml" 2>"$tmp/alone.log" &
 	comp=$!
@@ -130,7 +96,7 @@ run_alone() {
 
 run_group() {
 	p1=$(freeport); p2=$(freeport); p3=$(freeport)
-	start_driver
+	relay_driver
 	for i in 1 2 3; do
 		rm -rf "$tmp/s$i"
 		mkdir -p "$tmp/s$i"
@@ -141,7 +107,7 @@ run_group() {
 		for o in $p1 $p2 $p3; do
 			[ "$o" = "$me" ] || peers="$peers<peer address=\"127.0.0.1:$o\"/>"
 		done
-		config "$tmp/s$i.xml" "$tmp/s$i" \
+		bench_config "$tmp/s$i.xml" "$port" "$tmp/s$i" \
 			"<replication listen=\"127.0.0.1:$me\" priority=\"$((100 - i))\"/>$peers"
 		i=$((i + 1))
 	done
