@@ -46,4 +46,6 @@ EXTRA_DIST += \
 	tests/store/fixtures/occupant-v1.bin \
 	tests/store/fixtures/room-secret-v1.bin \
 	tests/store/fixtures/report-v1.bin \
-	tests/store/fixtures/report-id-v1.bin
+	tests/store/fixtures/report-resolved-v1.bin \
+	tests/store/fixtures/report-id-v1.bin \
+	tests/store/fixtures/sanction-v1.bin
