@@ -187,6 +187,11 @@ void bc_free(struct bc *bc)
 	for (i = bc->n_modules; i-- > 0;)
 		if (xep_registry[i]->fini != NULL)
 			xep_registry[i]->fini(bc, bc->mod_state[i]);
+	/* The batch bc_new() or the last bc_flush() opened ends here, so
+	 * that the store can serve a new bc (a site of a replication group
+	 * that is the master again) or be closed. */
+	if (bc->store != NULL)
+		(void)store_batch_end(bc->store);
 	for (i = 0; i < BC_LINKS; i++) {
 		free(bc->outbox[i].buf.p);
 		free(bc->outbox[i].ends);

@@ -221,6 +221,26 @@ static void serial_writes_xml(void **state)
 	free(b.p);
 }
 
+/* A store serves one bc after another (a site of a replication group
+ * that is master, then replica, then master again): bc_free() ends the
+ * batch its last pass opened. */
+static void store_serves_a_new_bc(void **state)
+{
+	struct harness *h = harness_new(NULL, true);
+	bc_transport_fn transport = h->bc->transport;
+	void *arg = h->bc->transport_arg;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(bc_flush(h->bc), 0);
+		bc_free(h->bc);
+		h->bc = bc_new(h->cfg, h->store, h->xctx, transport, arg);
+		assert_non_null(h->bc);
+	}
+	harness_free(h);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, harness_teardown)
@@ -230,6 +250,7 @@ int main(void)
 		T(body_readdressed),
 		T(full_outbox_drops_oldest),
 		T(serial_writes_xml),
+		cmocka_unit_test(store_serves_a_new_bc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
