@@ -21,12 +21,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
@@ -551,6 +554,10 @@ struct data_line {
 
 struct data_r {
 	const char *file;
+	/* The file, opened once: every pass reads the same file, and one
+	 * that changes between the check and the writing is refused. */
+	int fd;
+	struct stat seen;
 	FILE *err;
 	int errors;
 	xmlDoc *doc; /* while it is validated */
@@ -833,20 +840,29 @@ static int data_open(struct data_r *r, bool validate)
 {
 	xmlRelaxNGParserCtxtPtr pctx;
 	xmlNode *root;
-	FILE *f = fopen(r->file, "r");
+	struct stat now;
 	int ret;
 
-	/* libxml2 would say "failed to load external entity". */
-	if (f == NULL) {
-		fprintf(r->err, "backchannelctl: %s: %s\n", r->file,
-			errno == ENOENT ? "no such file" : strerror(errno));
-		r->errors++;
-		return CTL_FAIL;
+	if (r->fd < 0) {
+		/* libxml2 would say "failed to load external entity". */
+		r->fd = open(r->file, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0 || fstat(r->fd, &r->seen) != 0) {
+			fprintf(r->err, "backchannelctl: %s: %s\n", r->file,
+				errno == ENOENT ? "no such file"
+						: strerror(errno));
+			r->errors++;
+			return CTL_FAIL;
+		}
+	} else if (fstat(r->fd, &now) != 0 || now.st_size != r->seen.st_size ||
+		   now.st_mtim.tv_sec != r->seen.st_mtim.tv_sec ||
+		   now.st_mtim.tv_nsec != r->seen.st_mtim.tv_nsec ||
+		   lseek(r->fd, 0, SEEK_SET) != 0) {
+		return data_err(r, NULL, "the file changed while it was "
+					 "read; nothing was written");
 	}
-	fclose(f);
 	xmlSetStructuredErrorFunc(r, data_xml_error);
-	r->rd = xmlReaderForFile(r->file, NULL,
-				 XML_PARSE_NONET | XML_PARSE_BIG_LINES);
+	r->rd = xmlReaderForFd(r->fd, r->file, NULL,
+			       XML_PARSE_NONET | XML_PARSE_BIG_LINES);
 	if (r->rd == NULL) {
 		data_err(r, NULL, "cannot read the file");
 		goto out;
@@ -1677,26 +1693,33 @@ static int data_write(struct store *st, struct data_r *r, bool import)
 	return rc;
 }
 
-int data_load(struct store *st, const char *file, FILE *err)
+/* Reads file: checked whole, then written in one run (load into an empty
+ * store, or import). */
+static int data_read(struct store *st, const char *file, FILE *err,
+		     bool import)
 {
 	struct data_r r;
+	int rc = CTL_FAIL;
 
 	memset(&r, 0, sizeof(r));
 	r.file = file;
 	r.err = err;
-	if (data_check(st, &r, false) != 0 || !data_store_empty(st, &r))
-		return CTL_FAIL;
-	return data_write(st, &r, false) == 0 ? CTL_OK : CTL_FAIL;
+	r.fd = -1;
+	if (data_check(st, &r, import) == 0 &&
+	    (import || data_store_empty(st, &r)) &&
+	    data_write(st, &r, import) == 0)
+		rc = CTL_OK;
+	if (r.fd >= 0)
+		close(r.fd);
+	return rc;
+}
+
+int data_load(struct store *st, const char *file, FILE *err)
+{
+	return data_read(st, file, err, false);
 }
 
 int data_import(struct store *st, const char *file, FILE *err)
 {
-	struct data_r r;
-
-	memset(&r, 0, sizeof(r));
-	r.file = file;
-	r.err = err;
-	if (data_check(st, &r, true) != 0)
-		return CTL_FAIL;
-	return data_write(st, &r, true) == 0 ? CTL_OK : CTL_FAIL;
+	return data_read(st, file, err, true);
 }
