@@ -230,7 +230,7 @@ static int im_retraction(struct xep_stanza *st,
 static int im_message(struct xep_stanza *st)
 {
 	struct im_state *s = bc_module_state(st->bc, &xep_im);
-	struct store_relation rel;
+	struct store_relation rel, to_rel;
 	struct ident_sender from;
 	struct ident_target to;
 	enum im_verdict verdict;
@@ -254,11 +254,21 @@ static int im_message(struct xep_stanza *st)
 		goto out;
 	}
 	/* A block looks exactly like a handle that does not exist: checked
-	 * before anything else could answer differently. */
-	if (to.kind == IDENT_MEMBER &&
-	    policy_blocks(st->bc, to.handle, from.node)) {
-		rc = BC_ESERVICE_UNAVAILABLE;
-		goto out;
+	 * before anything else could answer differently.  The recipient's
+	 * relationship to the sender, read once: the request gate below
+	 * needs it too (its block and decline, which nothing in between
+	 * changes). */
+	if (to.kind == IDENT_MEMBER) {
+		rc = store_relation_get(st->bc->store, to.handle, from.node,
+					&to_rel);
+		if (rc != 0 && rc != STORE_NOTFOUND) {
+			rc = BC_EINTERNAL;
+			goto out;
+		}
+		if (to_rel.flags & STORE_REL_BLOCKED) {
+			rc = BC_ESERVICE_UNAVAILABLE;
+			goto out;
+		}
 	}
 	/* Moderation: a suspended sender sends nothing, a restricted one
 	 * reaches only people who know it (one cached read). */
@@ -281,7 +291,7 @@ static int im_message(struct xep_stanza *st)
 	     verdict == IM_DROP))
 		goto out;
 	if (to.kind == IDENT_MEMBER &&
-	    ((rc = requests_gate(st, &from, &to, &gate)) != 0 ||
+	    ((rc = requests_gate(st, &from, &to, &to_rel, &gate)) != 0 ||
 	     gate == REQUESTS_HELD))
 		goto out;
 	one[0] = to.outside;

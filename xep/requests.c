@@ -174,6 +174,7 @@ static void requests_notify(struct bc *bc, const struct ident_sender *from,
 
 int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 		  const struct ident_target *to,
+		  const struct store_relation *known,
 		  enum requests_verdict *verdict)
 {
 	struct bc *bc = st->bc;
@@ -187,9 +188,14 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	int rc;
 
 	*verdict = REQUESTS_HELD;
-	rc = store_relation_get(bc->store, to->handle, from->node, &rel);
-	if (rc != 0 && rc != STORE_NOTFOUND)
-		return BC_EINTERNAL;
+	if (known != NULL) {
+		rel = *known;
+	} else {
+		rc = store_relation_get(bc->store, to->handle, from->node,
+					&rel);
+		if (rc != 0 && rc != STORE_NOTFOUND)
+			return BC_EINTERNAL;
+	}
 	/* A block looks exactly like a handle that does not exist. */
 	if (rel.flags & STORE_REL_BLOCKED)
 		return BC_ESERVICE_UNAVAILABLE;

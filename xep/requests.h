@@ -25,9 +25,12 @@ enum requests_verdict {
 };
 
 /* Decides the fate of st's message from `from` to the member `to` into
- * *verdict.  Returns 0, or a BC_E* error for the sender. */
+ * *verdict.  rel is to's relationship to the sender when the caller has
+ * read it in this pass (only its block and decline are used), NULL to
+ * read it here.  Returns 0, or a BC_E* error for the sender. */
 int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 		  const struct ident_target *to,
+		  const struct store_relation *rel,
 		  enum requests_verdict *verdict);
 
 /* requests_accept() and requests_decline(): no request from peer is

@@ -331,7 +331,7 @@ static int muc_private(struct xep_stanza *st, struct muc_room *r,
 		if (ident_resolve(bc, to->who, &t.t) != 0)
 			return muc_fail(st, r, BC_EINTERNAL, NULL);
 		rc = t.t.kind == IDENT_MEMBER
-			     ? requests_gate(st, &from, &t.t, &verdict)
+			     ? requests_gate(st, &from, &t.t, NULL, &verdict)
 			     : (verdict = REQUESTS_DELIVER, 0);
 		ident_target_clear(&t.t);
 		if (rc < 0)
@@ -422,7 +422,7 @@ static int muc_invite_one(struct xep_stanza *st, struct muc_room *r,
 			snprintf(from.node, sizeof(from.node), "%s", o->who);
 			held.stanza = muc_direct_form(bc, r, o->addr, reason);
 			held.error_text = NULL;
-			rc = requests_gate(&held, &from, &t.t, &verdict);
+			rc = requests_gate(&held, &from, &t.t, NULL, &verdict);
 			xmpp_stanza_release(held.stanza);
 			if (rc < 0) {
 				st->error_text = held.error_text;
