@@ -310,6 +310,58 @@ static void block_of_three_fails_at_the_last(void **state)
 			 STORE_NOTFOUND);
 }
 
+/* The pieces of evidence of the newest report. */
+static size_t newest_evidence(struct harness *h)
+{
+	struct store_report *v = NULL;
+	size_t n = 0, k = 0;
+
+	assert_int_equal(store_report_list(h->store, false, &v, &n), 0);
+	assert_true(n > 0);
+	while (v[n - 1].evidence != NULL && v[n - 1].evidence[k] != NULL)
+		k++;
+	store_report_list_free(v, n);
+	return k;
+}
+
+/* A rolled-back block of a sender with held messages copies none of them
+ * into the evidence log: a later report takes each once (held), not
+ * twice (held and logged). */
+static void rolled_back_block_logs_no_evidence(void **state)
+{
+	static const struct harness_step held[] = {
+		{.send = SAY("m1", "bob@example.org/x", "alice@bc.test",
+			     "junk once"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
+	static const struct harness_step failing[] = {
+		{.send = BLOCK3("bob@bc.test", "carol@bc.test", "dave@bc.test"),
+		 .sent = 1, .expect = {
+			 "/iq[@id='b3']/error/st:internal-server-error",
+		 }},
+	};
+	static const struct harness_step report[] = {
+		{.send = BLOCK_REPORT("bob@bc.test"),
+		 .expect = {
+			 "/message[@to='mod@example.org']"
+			 "[count(fwd:forwarded) = 1]",
+			 "/iq[@id='b1'][@type='result']",
+		 }},
+	};
+	struct harness *h = *state;
+
+	harness_member(h, "carol", NULL, "carol@example.org");
+	harness_member(h, "dave", NULL, "dave@example.org");
+	harness_run(h, held);
+	pass_relation_set = 2;
+	fail_relation_set = 1;
+	harness_run(h, failing);
+	assert_int_equal(fail_relation_set, 0);
+	harness_run(h, report);
+	assert_int_equal(newest_evidence(h), 1);
+	harness_assert_report(h, 1, "alice", NULL, NULL, "junk once");
+}
+
 #define UNBLOCK3(a, b, c)                                                     \
 	"<iq type='set' id='u3' from='alice@example.org/pc' to='bc.test'>"     \
 	"<unblock xmlns='urn:xmpp:blocking'><item jid='" a "'/><item jid='" b  \
@@ -479,6 +531,7 @@ int main(void)
 		T(block_fails),
 		T(block_of_three_fails_at_the_last),
 		T(unblock_of_three_fails_at_the_last),
+		T(rolled_back_block_logs_no_evidence),
 		T(report_origin_after_a_rolled_back_block),
 		T(link_lookup_fails),
 		T(disk_full_refuses_writes),
