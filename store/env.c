@@ -473,7 +473,29 @@ int store_savepoint_begin(struct store *st)
 	}
 	st->save_open = true;
 	st->save_lost = false;
+	st->save_ev_n = st->ev_n;
 	return 0;
+}
+
+/* An undone savepoint's evidence appends are undone too: those queued
+ * since it began are dropped (a drain inside it was a child of it, and
+ * aborted with it).  The pairs' counts may have counted what was undone:
+ * they are forgotten, and each pair is counted afresh on its next
+ * append. */
+static void store_savepoint_drop_evidence(struct store *st)
+{
+	size_t i;
+
+	for (i = st->save_ev_n; i < st->ev_n; i++) {
+		free(st->ev_pending[i].a);
+		free(st->ev_pending[i].b);
+		free(st->ev_pending[i].text);
+	}
+	if (st->ev_n > st->save_ev_n)
+		st->ev_n = st->save_ev_n;
+	st->save_ev_n = 0;
+	strmap_free(st->ev_appends);
+	st->ev_appends = NULL;
 }
 
 int store_savepoint_end(struct store *st, bool keep)
@@ -487,20 +509,25 @@ int store_savepoint_end(struct store *st, bool keep)
 	st->save_open = false;
 	st->save_lost = false;
 	st->save = NULL;
-	if (t == NULL) /* lost: aborted already */
+	if (t == NULL) { /* lost: aborted already */
+		store_savepoint_drop_evidence(st);
 		return keep ? STORE_EFAIL : 0;
+	}
 	if (!keep || lost) {
 		t->abort(t);
 		/* Its locks are gone and its writes undone. */
 		store_cache_drop(st);
+		store_savepoint_drop_evidence(st);
 		return keep ? STORE_EFAIL : 0;
 	}
 	rc = t->commit(t, st->batch != NULL ? 0 : store_commit_flags(st));
 	if (rc != 0) {
 		log_errx("store: committing a savepoint: %s", db_strerror(rc));
 		store_cache_drop(st);
+		store_savepoint_drop_evidence(st);
 		return STORE_EFAIL;
 	}
+	st->save_ev_n = 0;
 	return 0;
 }
 

@@ -63,6 +63,7 @@ struct store {
 	DB_TXN *save;
 	bool save_open;
 	bool save_lost;
+	size_t save_ev_n; /* ev_n when it began: appends after are its own */
 	/* The bulk run (store_bulk_begin): calls run in bulk itself. */
 	DB_TXN *bulk;
 	bool bulk_failed;

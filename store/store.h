@@ -141,7 +141,8 @@ bool store_batch_is_open(const struct store *st);
  * store_savepoint_end() every call runs as a child of one transaction, a
  * child of the open batch's (or a top-level one outside a batch).
  * store_savepoint_end(st, true) keeps what the calls did (in the batch);
- * store_savepoint_end(st, false) undoes all of it.  A deadlock inside a
+ * store_savepoint_end(st, false) undoes all of it, the evidence appends
+ * queued since it began included.  A deadlock inside a
  * savepoint cannot split the batch: the savepoint is lost at once, every
  * later call in it fails with STORE_EFAIL, and so does its end.
  */

@@ -562,16 +562,25 @@ static void blocking_report_origin(struct bc *bc, const char *node,
 	blocking_origin_free(o);
 }
 
+/* A report of a block request to send on to the reported's domain
+ * (<report-origin/>), once the request is kept. */
+struct blocking_origin_due {
+	char node[JID_MAX];
+	char urn[64];
+	char *text; /* xmpp_free()'d */
+};
+
 static int blocking_block(struct xep_stanza *st)
 {
 	char handle[STORE_HANDLE_SIZE], node[JID_MAX];
 	struct blocking_report *rep = xmalloc(sizeof(*rep));
+	struct blocking_origin_due *due = NULL;
 	const char *why = NULL;
 	struct bc_mark mark;
 	xmpp_stanza_t *item;
 	unsigned long id;
 	unsigned reports = 0;
-	size_t n;
+	size_t n, n_due = 0, i;
 	int rc;
 
 	if ((rc = blocking_owner(st, handle)) != 0)
@@ -601,7 +610,10 @@ static int blocking_block(struct xep_stanza *st)
 		goto out;
 	/* All the items or none (XEP-0191 §3.3 answers the request as a
 	 * whole): one savepoint for their writes, and what they queued is
-	 * taken back when one fails. */
+	 * taken back when one fails.  Reports go on to their origin only
+	 * once the savepoint is kept: a lookup started, or a report parked
+	 * behind one, could not be taken back. */
+	due = xcalloc(reports + 1, sizeof(*due));
 	if (store_savepoint_begin(st->bc->store) != 0) {
 		rc = BC_EINTERNAL;
 		goto out;
@@ -624,11 +636,16 @@ static int blocking_block(struct xep_stanza *st)
 			rc = requests_report(st->bc, handle, node, rep->urn,
 					     text, rep->refs, rep->n_refs,
 					     &id);
-			if (rc == 0 && id != 0 &&
+			if (rc == 0 && id != 0 && n_due < reports &&
 			    xmpp_stanza_get_child_by_name(
-				    rep->el, "report-origin") != NULL)
-				blocking_report_origin(st->bc, node, rep->urn,
-						       text);
+				    rep->el, "report-origin") != NULL) {
+				snprintf(due[n_due].node,
+					 sizeof(due[n_due].node), "%s", node);
+				snprintf(due[n_due].urn, sizeof(due[n_due].urn),
+					 "%s", rep->urn);
+				due[n_due++].text = text;
+				text = NULL;
+			}
 			if (text != NULL)
 				xmpp_free(st->bc->xctx, text);
 		}
@@ -643,9 +660,16 @@ static int blocking_block(struct xep_stanza *st)
 				  "could not be taken back", handle);
 		goto out;
 	}
+	for (i = 0; i < n_due; i++)
+		blocking_report_origin(st->bc, due[i].node, due[i].urn,
+				       due[i].text);
 	xep_reply(st, xep_iq_result(st));
 	rc = XEP_OK;
 out:
+	for (i = 0; i < n_due; i++)
+		if (due[i].text != NULL)
+			xmpp_free(st->bc->xctx, due[i].text);
+	free(due);
 	free(rep);
 	return rc;
 }
@@ -653,6 +677,7 @@ out:
 static int blocking_unblock(struct xep_stanza *st)
 {
 	char handle[STORE_HANDLE_SIZE], node[JID_MAX], **peers = NULL;
+	struct bc_mark mark;
 	xmpp_stanza_t *item;
 	size_t n, i;
 	int rc;
@@ -661,13 +686,21 @@ static int blocking_unblock(struct xep_stanza *st)
 		return rc;
 	if ((rc = blocking_items(st, &n)) != 0)
 		return rc;
+	/* All the items or none, as for a block (XEP-0191 §3.4 answers the
+	 * request as a whole). */
+	if (store_savepoint_begin(st->bc->store) != 0)
+		return BC_EINTERNAL;
+	bc_mark(st->bc, &mark);
 	if (n == 0) {
 		/* XEP-0191 §3.4: no item unblocks everyone. */
-		if (store_blocked_list(st->bc->store, handle, &peers) != 0)
-			return BC_EINTERNAL;
-		for (i = 0; peers[i] != NULL && rc == 0; i++)
-			rc = requests_unblock(st->bc, handle, peers[i]);
-		store_strv_free(peers);
+		if (store_blocked_list(st->bc->store, handle, &peers) != 0) {
+			rc = BC_EINTERNAL;
+		} else {
+			for (i = 0; peers[i] != NULL && rc == 0; i++)
+				rc = requests_unblock(st->bc, handle,
+						      peers[i]);
+			store_strv_free(peers);
+		}
 	}
 	for (item = xmpp_stanza_get_children(st->payload); item && rc == 0;
 	     item = xmpp_stanza_get_next(item))
@@ -675,8 +708,15 @@ static int blocking_unblock(struct xep_stanza *st)
 		    strcmp(xmpp_stanza_get_name(item), "item") == 0 &&
 		    blocking_item_node(st, item, node, sizeof(node)) == 0)
 			rc = requests_unblock(st->bc, handle, node);
-	if (rc != 0)
+	if (store_savepoint_end(st->bc->store, rc == 0) != 0 && rc == 0)
+		rc = BC_EINTERNAL;
+	if (rc != 0) {
+		if (!bc_rewind(st->bc, &mark))
+			log_warnx("a failed unblock of %s: the stanzas it "
+				  "queued could not be taken back",
+				  handle);
 		return rc;
+	}
 	xep_reply(st, xep_iq_result(st));
 	return XEP_OK;
 }

@@ -16,14 +16,17 @@
  * people's messages.  A report naming no id keeps what the service has of
  * reported -> reporter: the held messages and the evidence log.
  *
- * Who hears: every configured moderator, and for a room message the
- * owners and admins of that room at their linked JIDs.  Their message has
+ * Who hears: every configured moderator, with all the evidence, and for a
+ * room message the owners and admins of that room at their linked JIDs,
+ * with that room's messages only (never one-to-one ones, nor another
+ * room's).  Their message has
  * a summary body, the XEP-0377 <report/> and the evidence as XEP-0297
  * <forwarded/> messages with XEP-0203 stamps, rebuilt from the stored text
  * under addresses only (bounded in number and bytes).
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +56,16 @@
 /* Room owners and admins told of one report, at most (JIDs). */
 #define REPORTS_ROOM_JIDS_MAX 16
 
-/* One piece of evidence: a stored stanza's text and when it was sent. */
+/* One piece of evidence: a stored stanza's text, when it was sent and
+ * where it came from: the index of its room in the case's rooms[], or
+ * REPORTS_ONE_TO_ONE. */
 struct reports_item {
 	char *text;
 	int64_t ms;
+	int room;
 };
+
+#define REPORTS_ONE_TO_ONE (-1)
 
 /* The evidence chosen for one report, and the rooms it came from. */
 struct reports_case {
@@ -68,11 +76,12 @@ struct reports_case {
 };
 
 static void reports_case_add(struct reports_case *c, const char *text,
-			     int64_t ms)
+			     int64_t ms, int room)
 {
 	c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
 	c->v[c->n].text = xstrdup(text);
 	c->v[c->n].ms = ms;
+	c->v[c->n].room = room;
 	c->n++;
 }
 
@@ -156,7 +165,7 @@ static void reports_pick(struct bc *bc, struct reports_case *c,
 
 	if (reports_stanza_id_of(bc, text, id, sizeof(id)) &&
 	    reports_ref_named(refs, n_refs, seen, id))
-		reports_case_add(c, text, ms);
+		reports_case_add(c, text, ms, REPORTS_ONE_TO_ONE);
 }
 
 /* The evidence log of sender -> recipient: every message (refs NULL), or
@@ -177,7 +186,8 @@ static int reports_from_log(struct bc *bc, struct reports_case *c,
 		return BC_EINTERNAL;
 	for (i = 0; i < n; i++)
 		if (refs == NULL)
-			reports_case_add(c, ev[i].text, ev[i].ms);
+			reports_case_add(c, ev[i].text, ev[i].ms,
+					 REPORTS_ONE_TO_ONE);
 		else
 			reports_pick(bc, c, refs, n_refs, seen, ev[i].text,
 				     ev[i].ms);
@@ -202,7 +212,8 @@ static int reports_from_held(struct bc *bc, struct reports_case *c,
 	for (i = 0; i < n; i++)
 		if (refs == NULL)
 			reports_case_add(c, held[i].stanza,
-					 held[i].received_ms);
+					 held[i].received_ms,
+					 REPORTS_ONE_TO_ONE);
 		else
 			reports_pick(bc, c, refs, n_refs, seen,
 				     held[i].stanza, held[i].received_ms);
@@ -253,12 +264,14 @@ static int reports_from_room(struct bc *bc, struct reports_case *c,
 		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
 	ident_address(bc, peer, addr);
 	if (m.from != NULL && strcasecmp(m.from, addr) == 0) {
-		reports_case_add(c, m.stanza, m.ms);
 		for (i = 0; i < c->n_rooms; i++)
 			if (strcmp(c->rooms[i], ref->room) == 0)
 				break;
+		/* One room per reference at most: there is always room. */
 		if (i == c->n_rooms && c->n_rooms < REPORTS_REFS_MAX)
 			c->rooms[c->n_rooms++] = xstrdup(ref->room);
+		if (i < c->n_rooms)
+			reports_case_add(c, m.stanza, m.ms, (int)i);
 	}
 	store_archive_msg_clear(&m);
 	return 0;
@@ -422,31 +435,59 @@ static size_t reports_first(const struct bc *bc, const struct reports_item *v,
 	return first;
 }
 
+/* One report as it is filed: who and what as stored (handles, or the
+ * addresses and JIDs a report from elsewhere gave), the same as the
+ * moderators see them (addresses under D), and the identities that must
+ * not hear of it as a room's owner or admin (the reported, who must not
+ * learn who reported them, and the reporter; NULL: none). */
+struct reports_filing {
+	const char *reporter, *reported;
+	const char *reporter_addr, *reported_addr;
+	const char *reason, *text;
+	const char *handle, *peer;
+};
+
+/* A set of the rooms of a case, by their index in rooms[]. */
+#if REPORTS_REFS_MAX > 32
+#error "a report's rooms must fit a uint32_t"
+#endif
+#define REPORTS_ALL_ROOMS UINT32_MAX
+
 /* The XEP-0377 message about report id to 'to': a summary for people,
- * the <report/>, and the evidence as forwarded messages, oldest first. */
+ * the <report/>, and the evidence as forwarded messages, oldest first.
+ * all: every piece of evidence (a configured moderator); otherwise only
+ * that of the rooms in the set rooms (a room's owner or admin). */
 static void reports_tell(struct bc *bc, const char *to, uint64_t id,
-			 const char *reporter, const char *reported,
-			 const char *reason, const char *text,
-			 const struct reports_item *v, size_t n)
+			 const struct reports_filing *f,
+			 const struct reports_case *c, bool all,
+			 uint32_t rooms)
 {
 	xmpp_stanza_t *m = xmpp_message_new(bc->xctx, "normal", to, NULL);
+	struct reports_item *v = xcalloc(c->n + 1, sizeof(*v));
 	xmpp_stanza_t *r, *s;
-	size_t first = reports_first(bc, v, n), i;
+	size_t n = 0, first, i;
 	char *summary;
 
+	for (i = 0; i < c->n; i++)
+		if (all || (c->v[i].room != REPORTS_ONE_TO_ONE &&
+			    (rooms & (UINT32_C(1) << c->v[i].room)) != 0))
+			v[n++] = c->v[i];
+	first = reports_first(bc, v, n);
 	xmpp_stanza_set_from(m, bc->cfg->service_domain);
 	summary = xasprintf("Report %llu: %s reported %s (%s)%s%s\n"
 			    "%zu message%s attached.",
-			    (unsigned long long)id, reporter, reported, reason,
-			    text && *text ? ": " : "", text ? text : "",
-			    n - first, n - first == 1 ? "" : "s");
+			    (unsigned long long)id, f->reporter_addr,
+			    f->reported_addr, f->reason,
+			    f->text && *f->text ? ": " : "",
+			    f->text ? f->text : "", n - first,
+			    n - first == 1 ? "" : "s");
 	xmpp_message_set_body(m, summary);
 	free(summary);
 	r = xep_add_child(m, "report", NS_REPORTING);
-	xmpp_stanza_set_attribute(r, "reason", reason);
-	xep_add_text(xep_add_child(r, "jid", NS_JID), reported);
-	if (text != NULL && *text != '\0')
-		xep_add_text_child(r, "text", text);
+	xmpp_stanza_set_attribute(r, "reason", f->reason);
+	xep_add_text(xep_add_child(r, "jid", NS_JID), f->reported_addr);
+	if (f->text != NULL && *f->text != '\0')
+		xep_add_text_child(r, "text", f->text);
 	for (i = first; i < n; i++) {
 		if ((s = xmpp_stanza_new_from_string(bc->xctx, v[i].text)) ==
 		    NULL)
@@ -457,23 +498,32 @@ static void reports_tell(struct bc *bc, const char *to, uint64_t id,
 			v[i].ms);
 		xmpp_stanza_release(s);
 	}
+	free(v);
 	bc_send(bc, m);
 }
 
-/* The linked JIDs of the owners and admins of room (up to *left of them),
- * appended to the NULL-terminated vector *jids (n in it); never those of
- * the identities in skip[2] (the reported, who must not learn who
- * reported them, and the reporter). */
-static void reports_room_jids(struct bc *bc, const char *room,
-			      const char *const skip[2], char ***jids,
-			      size_t *n, size_t *left)
+/* The linked JIDs to tell of a report's rooms, each with the set of the
+ * rooms it is an owner or admin of. */
+struct reports_room_jids {
+	char **jids;
+	uint32_t *rooms;
+	size_t n;
+	size_t left; /* JIDs that may still be added */
+};
+
+/* Adds the linked JIDs of the owners and admins of room (index k of the
+ * case) to *out, up to out->left new ones; never those of the identities
+ * in skip[2] (the reported and the reporter). */
+static void reports_room_jids(struct bc *bc, const char *room, size_t k,
+			      const char *const skip[2],
+			      struct reports_room_jids *out)
 {
 	struct store_affiliation *a = NULL;
-	size_t na = 0, i, j, k;
+	size_t na = 0, i, j, x;
 
 	if (store_affil_list(bc->store, room, &a, &na) != 0)
 		return;
-	for (i = 0; i < na && *left > 0; i++) {
+	for (i = 0; i < na; i++) {
 		char **linked = NULL;
 
 		if (a[i].affil < STORE_AFFIL_ADMIN ||
@@ -481,55 +531,65 @@ static void reports_room_jids(struct bc *bc, const char *room,
 		    strcmp(a[i].who, skip[1]) == 0 ||
 		    store_link_list(bc->store, a[i].who, &linked) != 0)
 			continue;
-		for (j = 0; linked[j] != NULL && *left > 0; j++) {
-			for (k = 0; k < *n; k++)
-				if (strcmp((*jids)[k], linked[j]) == 0)
+		for (j = 0; linked[j] != NULL; j++) {
+			for (x = 0; x < out->n; x++)
+				if (strcmp(out->jids[x], linked[j]) == 0)
 					break;
-			if (k < *n)
-				continue;
-			*jids = xreallocarray(*jids, *n + 2, sizeof(**jids));
-			(*jids)[(*n)++] = xstrdup(linked[j]);
-			(*jids)[*n] = NULL;
-			(*left)--;
+			if (x == out->n) {
+				if (out->left == 0)
+					continue;
+				out->jids = xreallocarray(out->jids, out->n + 1,
+							  sizeof(*out->jids));
+				out->rooms = xreallocarray(
+					out->rooms, out->n + 1,
+					sizeof(*out->rooms));
+				out->jids[x] = xstrdup(linked[j]);
+				out->rooms[x] = 0;
+				out->n++;
+				out->left--;
+			}
+			out->rooms[x] |= UINT32_C(1) << k;
 		}
 		store_strv_free(linked);
 	}
 	store_affil_list_free(a, na);
 }
 
-/* Tells the service's moderators, and the owners and admins of the rooms
- * of c (but the identities handle and peer, when given), of report id;
- * returns how many were told. */
+/* Tells the service's moderators of report id with all its evidence, and
+ * the owners and admins of the rooms of c (but the identities f->handle
+ * and f->peer) with the evidence of their rooms only: a member's
+ * one-to-one messages never reach a room's owners.  Returns how many were
+ * told. */
 static size_t reports_tell_moderators(struct bc *bc, uint64_t id,
-				      const char *reporter,
-				      const char *reported, const char *reason,
-				      const char *text,
-				      const struct reports_case *c,
-				      const char *handle, const char *peer)
+				      const struct reports_filing *f,
+				      const struct reports_case *c)
 {
-	const char *const skip[2] = {peer ? peer : "", handle ? handle : ""};
-	char **jids = NULL;
-	size_t n = 0, left = REPORTS_ROOM_JIDS_MAX, i, told = 0;
+	const char *const skip[2] = {f->peer ? f->peer : "",
+				     f->handle ? f->handle : ""};
+	struct reports_room_jids rj;
+	size_t i, k, told = 0;
 
+	memset(&rj, 0, sizeof(rj));
+	rj.left = REPORTS_ROOM_JIDS_MAX;
 	for (i = 0; i < bc->cfg->moderators.n; i++, told++)
-		reports_tell(bc, bc->cfg->moderators.v[i], id, reporter,
-			     reported, reason, text, c->v, c->n);
+		reports_tell(bc, bc->cfg->moderators.v[i], id, f, c, true,
+			     REPORTS_ALL_ROOMS);
 	for (i = 0; i < c->n_rooms; i++)
-		reports_room_jids(bc, c->rooms[i], skip, &jids, &n, &left);
-	for (i = 0; i < n; i++) {
-		size_t k;
-
-		/* A configured moderator is told once. */
+		reports_room_jids(bc, c->rooms[i], i, skip, &rj);
+	for (i = 0; i < rj.n; i++) {
+		/* A configured moderator is told once, of everything. */
 		for (k = 0; k < bc->cfg->moderators.n; k++)
-			if (strcmp(bc->cfg->moderators.v[k], jids[i]) == 0)
+			if (strcmp(bc->cfg->moderators.v[k], rj.jids[i]) == 0)
 				break;
-		if (k < bc->cfg->moderators.n)
-			continue;
-		reports_tell(bc, jids[i], id, reporter, reported, reason, text,
-			     c->v, c->n);
-		told++;
+		if (k == bc->cfg->moderators.n) {
+			reports_tell(bc, rj.jids[i], id, f, c, false,
+				     rj.rooms[i]);
+			told++;
+		}
+		free(rj.jids[i]);
 	}
-	store_strv_free(jids);
+	free(rj.jids);
+	free(rj.rooms);
 	return told;
 }
 
@@ -546,34 +606,74 @@ int reports_allow(struct xep_stanza *st, enum limits_kind kind,
 				  "your domain today.");
 }
 
-/* Stores the report r with the evidence of c (r->evidence is set here). */
-static int reports_store(struct bc *bc, struct store_report *r,
-			 const struct reports_case *c, uint64_t *rid)
+/* Files the report f with the evidence of c: stores it, counts it
+ * against the reported (policy_report_filed()) and tells the moderators.
+ * Returns 0 (the id in *id) or a BC_E* code. */
+static int reports_put(struct bc *bc, const struct reports_filing *f,
+		       const struct reports_case *c, unsigned long *id)
 {
 	char **evidence = xcalloc(c->n + 1, sizeof(*evidence));
+	struct store_report r;
+	uint64_t rid = 0;
 	size_t i;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
 	for (i = 0; i < c->n; i++)
 		evidence[i] = c->v[i].text;
-	r->evidence = evidence;
-	rc = store_report_add(bc->store, r, false, rid);
+	r.reporter = (char *)f->reporter;
+	r.reported = (char *)f->reported;
+	r.reason = (char *)f->reason;
+	r.text = (char *)f->text;
+	r.evidence = evidence;
+	rc = store_report_add(bc->store, &r, false, &rid);
 	free(evidence);
-	r->evidence = NULL;
-	return rc == 0 ? 0 : BC_EINTERNAL;
+	if (rc != 0)
+		return BC_EINTERNAL;
+	policy_report_filed(bc, f->reported);
+	metrics.reports++;
+	reports_tell_moderators(bc, rid, f, c);
+	log_info("%s reported %s (report %llu, %zu messages of evidence)",
+		 f->reporter, f->reported, (unsigned long long)rid, c->n);
+	*id = (unsigned long)rid;
+	return 0;
+}
+
+/* The address a report from elsewhere names as reported, into out
+ * (JID_MAX bytes): a member's linked account becomes the member's
+ * address under D, so neither the store nor the moderators ever see the
+ * real JID and the report counts against the member; anything else stays
+ * as given. */
+static void reports_reported_address(struct bc *bc, const char *reported,
+				     char *out)
+{
+	struct ident_sender who;
+	struct jid j;
+	char bare[JID_MAX];
+
+	snprintf(out, JID_MAX, "%s", reported);
+	if (jid_parse(reported, &j) < 0 ||
+	    strcmp(j.domain, bc->cfg->service_domain) == 0 ||
+	    strcmp(j.domain, bc->cfg->rooms_domain) == 0 ||
+	    jid_format_bare(&j, bare, sizeof(bare)) < 0)
+		return;
+	if (ident_sender(bc, bare, &who) == 0 && who.member)
+		ident_address(bc, who.node, out);
 }
 
 int reports_received(struct bc *bc, const char *reporter,
 		     const char *reported, const char *reason,
 		     const char *text, xmpp_stanza_t *msg, unsigned long *id)
 {
+	struct reports_filing f = {reporter, NULL, reporter, NULL,
+				   reason,   text, NULL,     NULL};
+	char addr[JID_MAX];
 	struct reports_case c;
-	struct store_report r;
-	uint64_t rid = 0;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	memset(&r, 0, sizeof(r));
+	reports_reported_address(bc, reported, addr);
+	f.reported = f.reported_addr = addr;
 	if (msg != NULL) {
 		/* Stored as the moderators see it: rebuilt, under
 		 * addresses only. */
@@ -584,24 +684,11 @@ int reports_received(struct bc *bc, const char *reporter,
 
 		if (xmpp_stanza_to_text(clean, &t, &len) != XMPP_EOK)
 			xalloc_fail();
-		reports_case_add(&c, t, clock_now_ms());
+		reports_case_add(&c, t, clock_now_ms(), REPORTS_ONE_TO_ONE);
 		xmpp_free(bc->xctx, t);
 		xmpp_stanza_release(clean);
 	}
-	r.reporter = (char *)reporter;
-	r.reported = (char *)reported;
-	r.reason = (char *)reason;
-	r.text = (char *)text;
-	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
-		goto out;
-	policy_report_filed(bc, reported);
-	metrics.reports++;
-	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
-				NULL, NULL);
-	log_info("a report (%llu) came from %s", (unsigned long long)rid,
-		 reporter);
-	*id = (unsigned long)rid;
-out:
+	rc = reports_put(bc, &f, &c, id);
 	reports_case_clear(&c);
 	return rc;
 }
@@ -612,31 +699,16 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 		 unsigned long *id)
 {
 	char reporter[JID_MAX], reported[JID_MAX];
+	struct reports_filing f = {handle, peer,   reporter, reported,
+				   reason, text, handle,   peer};
 	struct reports_case c;
-	struct store_report r;
-	uint64_t rid = 0;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	memset(&r, 0, sizeof(r));
-	if ((rc = reports_choose(bc, &c, handle, peer, refs, n_refs)) != 0)
-		goto out;
-	r.reporter = (char *)handle;
-	r.reported = (char *)peer;
-	r.reason = (char *)reason;
-	r.text = (char *)text;
-	if ((rc = reports_store(bc, &r, &c, &rid)) != 0)
-		goto out;
-	policy_report_filed(bc, peer);
-	metrics.reports++;
-	*id = (unsigned long)rid;
 	ident_address(bc, handle, reporter);
 	ident_address(bc, peer, reported);
-	reports_tell_moderators(bc, rid, reporter, reported, reason, text, &c,
-				handle, peer);
-	log_info("%s reported %s (report %lu, %zu messages of evidence)",
-		 handle, peer, *id, c.n);
-out:
+	if ((rc = reports_choose(bc, &c, handle, peer, refs, n_refs)) == 0)
+		rc = reports_put(bc, &f, &c, id);
 	reports_case_clear(&c);
 	return rc;
 }

@@ -46,8 +46,9 @@ int reports_sees(struct bc *bc, const char *room, const char *handle,
  * messages refs names, those that are the service's and between the two
  * (ids of anything else are ignored, silently); with no refs, what is
  * held and logged from peer to handle.  The report is stored with it and
- * every configured moderator (and, for a room message, the room's owners
- * and admins) is told, the evidence forwarded.  Returns 0 (the report's
+ * every configured moderator is told, all the evidence forwarded; for a
+ * room message the room's owners and admins are told too, with that
+ * room's messages only (never one-to-one ones).  Returns 0 (the report's
  * id in *id) or a BC_E* code.  Blocking is the caller's:
  * requests_report() does both. */
 int reports_file(struct bc *bc, const char *handle, const char *peer,
@@ -56,8 +57,11 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 		 unsigned long *id);
 
 /* Stores a report that came from elsewhere (a server forwarding one, a
- * non-member) and tells the moderators; reporter and reported are kept as
- * given.  msg (borrowed, may be NULL) is the reported message: it is
+ * non-member) and tells the moderators.  reporter is kept as given (the
+ * caller makes a member's JID their address); reported too, but for a
+ * member's linked account, which becomes the member's address under D
+ * (stored, shown and counted against the member, never the real JID).
+ * msg (borrowed, may be NULL) is the reported message: it is
  * stored and forwarded rebuilt under addresses (reports_clean_message()).
  * Returns 0 (the id in *id) or a BC_E* code. */
 int reports_received(struct bc *bc, const char *reporter,

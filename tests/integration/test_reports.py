@@ -3,7 +3,8 @@ carries the service's own XEP-0359 stanza id; a XEP-0377 report naming one
 reaches the moderator with that message forwarded (XEP-0297, with a
 XEP-0203 stamp); a report naming none carries the recent messages; a report
 on a room message (named by the room's id) reaches the room's owners as
-well.  Every stanza the moderator, the reporter and the others receive is
+well, with that room's messages only; a report another server forwards
+about a member's account names the member's address.  Every stanza the moderator, the reporter and the others receive is
 scanned for real JIDs."""
 
 import harness as h
@@ -206,3 +207,65 @@ def test_forwarded_report_loses_real_jids(daemon, connect):
     for text in mod.stanzas():
         for member in ("alice", "bob", "dave"):
             assert "%s@%s" % (member, h.HOST) not in text, text
+
+
+def test_room_owner_gets_only_the_room_evidence(daemon, connect):
+    """alice reports bob naming what he said in dave's room and what he
+    wrote her privately: the moderator gets both, dave (the room's owner)
+    only the room message, never their private conversation."""
+    alice, bob = members(daemon, connect)
+    ctl_ok(daemon, "identity", "add", "dave")
+    dave = connect("dave")
+    link(daemon, dave, "dave")
+    mod = connect("mod")
+    room = fresh_room("own")
+    create_room(dave, room, "dave")
+    grant(dave, room, addr("alice"))
+    grant(dave, room, addr("bob"))
+    join(alice, room, "alice")
+    join(bob, room, "bob")
+    rsid = our_id(say_and_wait(bob, room, "rude in the room", "bob", alice),
+                  room)
+    mark = alice.mark()
+    bob.message(addr("alice"), "private insult")
+    psid = our_id(alice.wait_for(is_message_from(addr("bob"),
+                                                 "private insult"),
+                                 since=mark, what="bob's private message"),
+                  addr("bob"))
+    marks = (mod.mark(), dave.mark())
+    report(alice, addr("bob"), [(addr("bob"), psid), (room, rsid)])
+    got = mod.wait_for(is_report, since=marks[0], what="the report")
+    assert sorted(f[2] for f in forwarded(got)) == ["private insult",
+                                                     "rude in the room"]
+    got = dave.wait_for(is_report, since=marks[1],
+                        what="the report at the room's owner")
+    fw = forwarded(got)
+    assert [f[2] for f in fw] == ["rude in the room"], h.xml_text(got)
+    assert fw[0][0] == room + "/bob"
+    for text in dave.stanzas():
+        assert "private insult" not in text, text
+    for client, own in ((mod, "mod"), (alice, "alice"), (bob, "bob"),
+                        (dave, "dave")):
+        assert_private(client, own + "@" + h.HOST)
+
+
+def test_forwarded_report_about_a_member(daemon, connect):
+    """Another server reports bob's real account: the report names bob's
+    address, to the moderator and in the store, never his real JID."""
+    members(daemon, connect)
+    mod = connect("mod")
+    carol = connect("carol", host=h.OUTSIDE)
+    mark = mod.mark()
+    carol.send_raw(
+        "<message to='%s'><report xmlns='%s' reason='urn:xmpp:reporting:abuse'>"
+        "<jid xmlns='urn:xmpp:jid:0'>bob@%s</jid><text>from afar</text>"
+        "</report></message>" % (h.SERVICE, REPORTING, h.HOST))
+    got = mod.wait_for(is_report, since=mark, what="the forwarded report")
+    assert got.find("{%s}report/{urn:xmpp:jid:0}jid" % REPORTING).text == \
+        addr("bob"), h.xml_text(got)
+    assert addr("bob") in got.find("{%s}body" % CLIENT).text
+    for text in mod.stanzas():
+        assert "bob@" + h.HOST not in text, text
+    rc, out, err = daemon.ctl("reports", "--open")
+    assert rc == 0 and addr("bob") in out, out + err
+    assert "bob@" + h.HOST not in out, out

@@ -1598,6 +1598,40 @@ static void test_savepoint_and_bulk(void **state)
 	assert_string_equal(jids[0], "e@x.test");
 	assert_null(jids[1]);
 	store_strv_free(jids);
+	/* Evidence appended in an undone savepoint is undone with it (in
+	 * a batch, where appends wait for its end, and outside one); kept,
+	 * it stays, and what the batch appended before stays either way. */
+	{
+		struct store_evidence *ev = NULL;
+		size_t k = 0;
+
+		assert_int_equal(store_batch_begin(st), 0);
+		assert_int_equal(store_evidence_add(st, "sq", "sp", "before",
+						    10, 0),
+				 0);
+		assert_int_equal(store_savepoint_begin(st), 0);
+		assert_int_equal(store_evidence_add(st, "sq", "sp", "undone",
+						    10, 0),
+				 0);
+		assert_int_equal(store_savepoint_end(st, false), 0);
+		assert_int_equal(store_savepoint_begin(st), 0);
+		assert_int_equal(store_evidence_add(st, "sq", "sp", "kept",
+						    10, 0),
+				 0);
+		assert_int_equal(store_savepoint_end(st, true), 0);
+		assert_int_equal(store_batch_end(st), 0);
+		assert_int_equal(store_savepoint_begin(st), 0);
+		assert_int_equal(store_evidence_add(st, "sq", "sp",
+						    "undone too", 10, 0),
+				 0);
+		assert_int_equal(store_savepoint_end(st, false), 0);
+		assert_int_equal(
+			store_evidence_list_pair(st, "sq", "sp", &ev, &k), 0);
+		assert_int_equal(k, 2);
+		assert_string_equal(ev[0].text, "before");
+		assert_string_equal(ev[1].text, "kept");
+		store_evidence_list_free(ev, k);
+	}
 	assert_int_equal(store_link_page(st, "e@x.test", 5, &jids), 0);
 	assert_null(jids[0]);
 	store_strv_free(jids);

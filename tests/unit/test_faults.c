@@ -310,6 +310,166 @@ static void block_of_three_fails_at_the_last(void **state)
 			 STORE_NOTFOUND);
 }
 
+/* The pieces of evidence of the newest report. */
+static size_t newest_evidence(struct harness *h)
+{
+	struct store_report *v = NULL;
+	size_t n = 0, k = 0;
+
+	assert_int_equal(store_report_list(h->store, false, &v, &n), 0);
+	assert_true(n > 0);
+	while (v[n - 1].evidence != NULL && v[n - 1].evidence[k] != NULL)
+		k++;
+	store_report_list_free(v, n);
+	return k;
+}
+
+/* A rolled-back block of a sender with held messages copies none of them
+ * into the evidence log: a later report takes each once (held), not
+ * twice (held and logged). */
+static void rolled_back_block_logs_no_evidence(void **state)
+{
+	static const struct harness_step held[] = {
+		{.send = SAY("m1", "bob@example.org/x", "alice@bc.test",
+			     "junk once"),
+		 .sent = 1, .expect = {"/presence[@type='subscribe']"}},
+	};
+	static const struct harness_step failing[] = {
+		{.send = BLOCK3("bob@bc.test", "carol@bc.test", "dave@bc.test"),
+		 .sent = 1, .expect = {
+			 "/iq[@id='b3']/error/st:internal-server-error",
+		 }},
+	};
+	static const struct harness_step report[] = {
+		{.send = BLOCK_REPORT("bob@bc.test"),
+		 .expect = {
+			 "/message[@to='mod@example.org']"
+			 "[count(fwd:forwarded) = 1]",
+			 "/iq[@id='b1'][@type='result']",
+		 }},
+	};
+	struct harness *h = *state;
+
+	harness_member(h, "carol", NULL, "carol@example.org");
+	harness_member(h, "dave", NULL, "dave@example.org");
+	harness_run(h, held);
+	pass_relation_set = 2;
+	fail_relation_set = 1;
+	harness_run(h, failing);
+	assert_int_equal(fail_relation_set, 0);
+	harness_run(h, report);
+	assert_int_equal(newest_evidence(h), 1);
+	harness_assert_report(h, 1, "alice", NULL, NULL, "junk once");
+}
+
+#define UNBLOCK3(a, b, c)                                                     \
+	"<iq type='set' id='u3' from='alice@example.org/pc' to='bc.test'>"     \
+	"<unblock xmlns='urn:xmpp:blocking'><item jid='" a "'/><item jid='" b  \
+	"'/><item jid='" c "'/></unblock></iq>"
+
+/* An unblock of three whose third write fails: none is unblocked; the
+ * same unblock then goes through whole. */
+static void unblock_of_three_fails_at_the_last(void **state)
+{
+	static const struct harness_step blocked[] = {
+		{.send = BLOCK3("bob@bc.test", "carol@bc.test", "dave@bc.test"),
+		 .expect = {"/iq[@id='b3'][@type='result']"}},
+	};
+	static const struct harness_step failing[] = {
+		{.send = UNBLOCK3("bob@bc.test", "carol@bc.test",
+				  "dave@bc.test"),
+		 .sent = 1, .expect = {
+			 "/iq[@id='u3']/error/st:internal-server-error",
+		 }},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {"count(//*[local-name()='item']) = 3"}},
+	};
+	static const struct harness_step again[] = {
+		{.send = UNBLOCK3("bob@bc.test", "carol@bc.test",
+				  "dave@bc.test"),
+		 .sent = 1, .expect = {"/iq[@id='u3'][@type='result']"}},
+		{.send = BLOCKLIST,
+		 .sent = 1, .expect = {
+			 "/iq[@type='result']",
+			 "not(//*[local-name()='item'])",
+		 }},
+	};
+	struct harness *h = *state;
+
+	harness_member(h, "carol", NULL, "carol@example.org");
+	harness_member(h, "dave", NULL, "dave@example.org");
+	harness_run(h, blocked);
+	pass_relation_set = 2;
+	fail_relation_set = 1;
+	harness_run(h, failing);
+	assert_int_equal(fail_relation_set, 0); /* the third write was made */
+	assert_true(relation_flags(h, "alice", "bob") & STORE_REL_BLOCKED);
+	assert_true(relation_flags(h, "alice", "carol") & STORE_REL_BLOCKED);
+	harness_run(h, again);
+	assert_int_equal(relation_flags(h, "alice", "bob") & STORE_REL_BLOCKED,
+			 0);
+}
+
+/* A block of three whose first item reports an outside user with
+ * <report-origin/> and whose third write fails: nothing is filed and
+ * nothing starts on its way to the reported's domain (no abuse address
+ * lookup left waiting, no report parked behind one); the same report
+ * made again looks the address up at once. */
+#define ORIGIN_BLOCK3(jid, b, c)                                               \
+	"<iq type='set' id='o3' from='alice@example.org/pc' to='bc.test'>"     \
+	"<block xmlns='urn:xmpp:blocking'><item jid='" jid "'><report "       \
+	"xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'>"       \
+	"<report-origin/></report></item><item jid='" b "'/><item jid='" c     \
+	"'/></block></iq>"
+
+static void report_origin_after_a_rolled_back_block(void **state)
+{
+	static const struct harness_step failing[] = {
+		{.send = ORIGIN_BLOCK3("spammer@else.test", "carol@bc.test",
+				       "dave@bc.test"),
+		 .sent = 1, .expect = {
+			 "/iq[@id='o3']/error/st:internal-server-error",
+		 }},
+	};
+	static const struct harness_step again[] = {
+		/* The moderator, the lookup, the result. */
+		{.send = ORIGIN_BLOCK3("spammer@else.test", "carol@bc.test",
+				       "dave@bc.test"),
+		 .sent = 3,
+		 .capture = {{"query", "1: /iq/@id"}},
+		 .expect = {
+			 "0: /message[@to='mod@example.org']",
+			 "1: /iq[@type='get'][@to='else.test']/disco:query",
+			 "2: /iq[@id='o3'][@type='result']",
+		 }},
+		/* One report goes on, the one kept. */
+		{.send = "<iq type='result' id='${query}' from='else.test' "
+			 "to='bc.test'><query xmlns='"
+			 "http://jabber.org/protocol/disco#info'><x "
+			 "xmlns='jabber:x:data' type='result'><field "
+			 "var='FORM_TYPE' type='hidden'><value>"
+			 "http://jabber.org/network/serverinfo</value></field>"
+			 "<field var='abuse-addresses'><value>"
+			 "xmpp:abuse@else.test</value></field></x></query>"
+			 "</iq>",
+		 .sent = 1, .expect = {
+			 "/message[@to='abuse@else.test']/rep:report"
+			 "/jid:jid[.='spammer@else.test']",
+		 }},
+	};
+	struct harness *h = *state;
+
+	harness_member(h, "carol", NULL, "carol@example.org");
+	harness_member(h, "dave", NULL, "dave@example.org");
+	pass_relation_set = 2;
+	fail_relation_set = 1;
+	harness_run(h, failing);
+	assert_int_equal(fail_relation_set, 0);
+	assert_int_equal(reports_count(h), 0);
+	harness_run(h, again);
+	assert_int_equal(reports_count(h), 1);
+}
+
 /* The lookup of the asker fails on its own. */
 static void link_lookup_fails(void **state)
 {
@@ -370,6 +530,9 @@ int main(void)
 		T(report_block_fails),
 		T(block_fails),
 		T(block_of_three_fails_at_the_last),
+		T(unblock_of_three_fails_at_the_last),
+		T(rolled_back_block_logs_no_evidence),
+		T(report_origin_after_a_rolled_back_block),
 		T(link_lookup_fails),
 		T(disk_full_refuses_writes),
 #undef T

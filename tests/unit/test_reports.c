@@ -59,6 +59,14 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Two distinct reporters restrict. */
+static int setup_threshold_two(void **state)
+{
+	*state = world("<moderator jid='mod@example.org'/>"
+		       "<reports threshold='2' window='24h'/>");
+	return 0;
+}
+
 /* No moderator configured. */
 static int setup_no_moderators(void **state)
 {
@@ -411,6 +419,60 @@ static void room_message_reports(void **state)
 	assert_evidence(h, 1, owner_said);
 }
 
+/* A report naming a room message and one-to-one messages: the room's
+ * owner hears of the room message only, never of the reporter's private
+ * conversation; the service's moderator gets all of it. */
+static void room_owners_get_only_the_room_evidence(void **state)
+{
+	static const struct harness_step private[] = {
+		{.send = CHAT(B, "carol@bc.test", "private words to carol"),
+		 .sent = 1,
+		 .capture = {{"p1", "/message/sid:stanza-id"
+				    "[@by='bob@bc.test']/@id"}}},
+		{.send = CHAT(C, "bob@bc.test", "carol answers privately"),
+		 .sent = 1,
+		 .capture = {{"p2", "/message/sid:stanza-id"
+				    "[@by='carol@bc.test']/@id"}}},
+	};
+	static const struct harness_step steps[] = {
+		{.send = REPORT(C, "bob@bc.test",
+				SID("bob@bc.test", "${p1}")
+				SID(ROOM, "${g1}")
+				SID("carol@bc.test", "${p2}")),
+		 .sent = 3, .expect = {
+			 "count(/message[@to='mod@example.org']"
+			 "/fwd:forwarded) = 3",
+			 "/message[@to='mod@example.org']/fwd:forwarded"
+			 "/client:message[client:body='private words to carol']",
+			 "/message[@to='alice@example.org']"
+			 "[count(fwd:forwarded) = 1]/fwd:forwarded"
+			 "/client:message[client:body='rude words in the room']",
+			 "/message[@to='alice@example.org']"
+			 "[contains(body, '1 message attached')]",
+			 "not(/message[@to='alice@example.org']"
+			 "[contains(., 'privately') or contains(., 'private "
+			 "words')])",
+			 "/iq[@type='result'][@id='r1'][not(*)]",
+		 },
+		 .never = {"bob@example.org", "eve@example.org"}},
+		/* Only one-to-one ids: the room's owner is not told. */
+		{.send = REPORT(C, "bob@bc.test", SID("bob@bc.test", "${p1}")),
+		 .sent = 2, .expect = {
+			 "0: /message[@to='mod@example.org']/fwd:forwarded"
+			 "/client:message[client:body='private words to carol']",
+			 "1: /iq[@type='result'][@id='r1']",
+		 },
+		 .never = {"alice@example.org"}},
+	};
+	struct harness *h = *state;
+	const char *has[] = {"private words to carol"};
+
+	harness_run(h, room);
+	harness_run(h, private);
+	harness_run(h, steps);
+	assert_evidence(h, 1, has);
+}
+
 #define ROOM_REPORT(from, extra)                                               \
 	"<iq type='set' id='rr' from='" from "' to='" ROOM "'>"                \
 	"<report xmlns='urn:xmpp:reporting:1' "                                \
@@ -650,6 +712,63 @@ HARNESS_TEST(forwarded_report_sanitised,
 	  * another server could have made up. */
 	 .never = {"alice@example.org", "jabber:x:oob", "made-up-elsewhere"}})
 
+/* A report another server forwards about a member's linked account
+ * names the member's address: stored, shown and counted against the
+ * member (two distinct reporters restrict here), never the real JID. */
+#define FORWARDED_ABOUT_BOB(domain)                                            \
+	"<message from='" domain "' to='bc.test'>"                             \
+	"<report xmlns='urn:xmpp:reporting:1' "                                \
+	"reason='urn:xmpp:reporting:abuse'><jid xmlns='urn:xmpp:jid:0'>"       \
+	"bob@example.org/phone</jid><text>from afar</text></report></message>"
+
+static void forwarded_report_about_a_member(void **state)
+{
+	static const struct harness_step steps[] = {
+		{.send = FORWARDED_ABOUT_BOB("remote.example"),
+		 .sent = 1, .expect = {
+			 "/message[@to='mod@example.org']/rep:report"
+			 "[@reason='urn:xmpp:reporting:abuse']"
+			 "/jid:jid[.='bob@bc.test']",
+			 "/message[@to='mod@example.org'][contains(body, "
+			 "'remote.example reported bob@bc.test')]",
+		 },
+		 .never = {"bob@example.org", "bob\\40example.org"}},
+		{.send = FORWARDED_ABOUT_BOB("other.example"),
+		 .sent = 1, .expect = {
+			 "/message[@to='mod@example.org']/rep:report"
+			 "/jid:jid[.='bob@bc.test']",
+		 },
+		 .never = {"bob@example.org", "bob\\40example.org"}},
+	};
+	struct harness *h = *state;
+	struct store_report *reps = NULL;
+	struct store_sanction s;
+	size_t n = 0, i;
+
+	harness_run(h, steps);
+	assert_int_equal(store_report_list(h->store, false, &reps, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(reps[i].reported, "bob@bc.test");
+		assert_null(strstr(reps[i].reporter, "bob"));
+	}
+	store_report_list_free(reps, n);
+	/* The repeat-offender restriction reaches bob himself. */
+	assert_int_equal(store_sanction_get(h->store, "bob", &s), 0);
+	assert_true(s.restricted);
+	store_sanction_clear(&s);
+	/* An outside user's JID stays as given. */
+	harness_clear(h);
+	harness_feed(h, "<message from='third.example' to='bc.test'>"
+			"<report xmlns='urn:xmpp:reporting:1' "
+			"reason='urn:xmpp:reporting:spam'><jid "
+			"xmlns='urn:xmpp:jid:0'>zed@elsewhere.example</jid>"
+			"</report></message>");
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "/message/rep:report/jid:jid",
+		       "zed@elsewhere.example");
+}
+
 /* One report cannot make a huge stanza: the evidence forwarded is
  * bounded in number and size, and long bodies are cut. */
 static void forwarded_evidence_is_bounded(void **state)
@@ -693,12 +812,16 @@ int main(void)
 		T(block_then_report_keeps_held_messages),
 		T(room_message_reports),
 		T(room_report_sent_to_the_room),
+		T(room_owners_get_only_the_room_evidence),
 		T(reporting_0),
 		T(malformed_reports_store_nothing),
 		T(no_such_handle),
 		T(adhoc_report_files_once),
 		T(forwarded_report_sanitised),
 		T(forwarded_evidence_is_bounded),
+		cmocka_unit_test_setup_teardown(forwarded_report_about_a_member,
+						setup_threshold_two,
+						harness_teardown),
 		cmocka_unit_test_setup_teardown(no_moderators_no_claim,
 						setup_no_moderators,
 						harness_teardown),
