@@ -74,7 +74,8 @@ static int run(struct fx *f, struct store *st, const char *line)
 	free(f->err);
 	out = open_memstream(&f->out, &olen);
 	err = open_memstream(&f->err, &elen);
-	rc = ctl_run(st, 86400000, argc, argv, out, err);
+	rc = ctl_run_domain(st, 86400000, "bc.example.org", argc, argv, out,
+			    err);
 	fclose(out);
 	fclose(err);
 	free(copy);
