@@ -89,32 +89,14 @@ int policy_may_send(struct xep_stanza *st, const char *sender,
 	}
 }
 
-/* The address under D a report names: node@D or node as it is, a handle,
- * an escaped address, or an outside user's bare JID (escaped). */
-static int policy_report_node(struct bc *bc, const char *reported, char *out,
-			      size_t len)
-{
-	struct jid j;
-
-	if (jid_parse(reported, &j) == 0 && j.node[0] != '\0' &&
-	    strcmp(j.domain, bc->cfg->service_domain) == 0) {
-		snprintf(out, len, "%s", j.node);
-		return 0;
-	}
-	if (strchr(reported, '@') == NULL) {
-		snprintf(out, len, "%s", reported);
-		return 0;
-	}
-	return jid_escape_node(reported, out, len) < 0 ? -1 : 0;
-}
-
 void policy_report_filed(struct bc *bc, const char *reported)
 {
 	char node[JID_MAX];
 	bool restricted = false;
 
 	if (bc->cfg->report_threshold == 0 || reported == NULL ||
-	    policy_report_node(bc, reported, node, sizeof(node)) != 0)
+	    store_report_node(reported, bc->cfg->service_domain, node,
+			      sizeof(node)) != 0)
 		return;
 	if (store_report_offender(bc->store, node, bc->cfg->service_domain,
 				  clock_now_ms() - bc->cfg->report_window_ms,

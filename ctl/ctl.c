@@ -514,16 +514,13 @@ static int ctl_duration(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 	return 0;
 }
 
-/* The handle a report names (handle, or handle@D), into out. */
+/* The node under D a report names (store_report_node()), into out; ""
+ * when it names none. */
 static const char *ctl_reported(struct ctl_ctx *c, const char *reported,
 				char out[JID_MAX])
 {
-	const char *at = strchr(reported, '@');
-
-	if (at != NULL && c->domain != NULL && strcasecmp(at + 1, c->domain) == 0)
-		snprintf(out, JID_MAX, "%.*s", (int)(at - reported), reported);
-	else
-		snprintf(out, JID_MAX, "%s", reported);
+	if (store_report_node(reported, c->domain, out, JID_MAX) != 0)
+		out[0] = '\0';
 	return out;
 }
 
@@ -580,8 +577,8 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 	if (rc != 0)
 		return ctl_store_fail(c, rc, argv[0]);
 	if (res.outcome == STORE_OUTCOME_REMOVE &&
-	    store_identity_get(c->st, ctl_reported(c, r.reported, handle),
-			       &ident) != 0) {
+	    (ctl_reported(c, r.reported, handle)[0] == '\0' ||
+	     store_identity_get(c->st, handle, &ident) != 0)) {
 		rc = ctl_fail(c, CTL_FAIL,
 			      "report %s is not about an identity: suspend "
 			      "instead",
@@ -590,26 +587,30 @@ static int ctl_report_resolve(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 		return rc;
 	}
 	store_report_clear(&r);
-	rc = store_report_settle(c->st, id, &res, &r);
+	/* One transaction: the resolution, the identity a removal removes
+	 * and the change note the daemon announces it by. */
+	rc = store_report_settle(c->st, id, &res, NULL);
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail(c, CTL_FAIL, "unknown report %s", argv[0]);
 	if (rc == STORE_EEXIST)
 		return ctl_fail(c, CTL_FAIL, "report %s is resolved already",
 				argv[0]);
-	if (rc != 0)
-		return ctl_store_fail(c, rc, argv[0]);
-	if (res.outcome == STORE_OUTCOME_REMOVE)
-		rc = store_identity_remove(c->st, handle);
-	store_report_clear(&r);
-	return rc == STORE_NOTFOUND ? CTL_OK : ctl_store_fail(c, rc, argv[0]);
+	if (rc == STORE_EINVAL && res.outcome == STORE_OUTCOME_REMOVE)
+		return ctl_fail(c, CTL_FAIL,
+				"report %s is not about an identity: suspend "
+				"instead",
+				argv[0]);
+	return ctl_store_fail(c, rc, argv[0]);
 }
 
-/* An address under D as given (a handle, an escaped address, or either
- * @D): its node. */
-static const char *ctl_node(const char *arg, char *out, size_t len)
+/* An address under D as given (a handle, an escaped address, either @D,
+ * or an outside user's JID): its node (store_report_node()); "" when it
+ * is none. */
+static const char *ctl_node(struct ctl_ctx *c, const char *arg, char *out,
+			    size_t len)
 {
-	/* Escaped addresses hold "\\40", never a bare '@'. */
-	snprintf(out, len, "%.*s", (int)strcspn(arg, "@"), arg);
+	if (store_report_node(arg, c->domain, out, len) != 0)
+		out[0] = '\0';
 	return out;
 }
 
@@ -632,7 +633,8 @@ static int ctl_suspend(struct ctl_ctx *c, const struct ctl_cmd *cmd, int argc,
 		return rc;
 	if ((rc = ctl_duration(c, cmd, argv[1], &ms)) != 0)
 		return rc;
-	ctl_node(argv[0], node, sizeof(node));
+	if (ctl_node(c, argv[0], node, sizeof(node))[0] == '\0')
+		return ctl_fail(c, CTL_USAGE, "bad address '%s'", argv[0]);
 	if (strstr(node, "\\40") == NULL && (rc = ctl_need_identity(c, node)))
 		return rc;
 	rc = store_sanction_suspend(c->st, node, clock_now_ms() + ms, note);
@@ -651,7 +653,8 @@ static int ctl_unsuspend(struct ctl_ctx *c, const struct ctl_cmd *cmd,
 
 	(void)cmd;
 	(void)argc;
-	ctl_node(argv[0], node, sizeof(node));
+	if (ctl_node(c, argv[0], node, sizeof(node))[0] == '\0')
+		return ctl_fail(c, CTL_USAGE, "bad address '%s'", argv[0]);
 	rc = store_sanction_suspend(c->st, node, 0, NULL);
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail(c, CTL_FAIL, "%s is not suspended", argv[0]);
@@ -948,6 +951,15 @@ int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
 	    FILE *out, FILE *err)
 {
 	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL, NULL};
+
+	return ctl_run_ctx(&c, argc, argv);
+}
+
+int ctl_run_domain(struct store *st, int64_t token_ttl_ms,
+		   const char *domain, int argc, char **argv, FILE *out,
+		   FILE *err)
+{
+	struct ctl_ctx c = {st, token_ttl_ms, out, err, NULL, domain};
 
 	return ctl_run_ctx(&c, argc, argv);
 }

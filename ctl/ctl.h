@@ -26,5 +26,10 @@ int ctl_main(int argc, char **argv);
  * lifetime.  Returns the exit code.  Used by ctl_main() and the tests. */
 int ctl_run(struct store *st, int64_t token_ttl_ms, int argc, char **argv,
 	    FILE *out, FILE *err);
+/* The same with the service domain D (NULL: none known), by which report
+ * and sanction commands tell handle@D from an outside user's JID. */
+int ctl_run_domain(struct store *st, int64_t token_ttl_ms,
+		   const char *domain, int argc, char **argv, FILE *out,
+		   FILE *err);
 
 #endif

@@ -96,6 +96,9 @@ static const struct store_dbdef store_dbs[STORE_DB_N] = {
 	[STORE_DB_OCCUPANTS] = {"occupants", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_CHANGES] = {"changes", DB_BTREE, 0, -1, NULL},
 	[STORE_DB_SANCTIONS] = {"sanctions", DB_BTREE, 0, -1, NULL},
+	/* Built from the reports on the first open that lacks it. */
+	[STORE_DB_REPORTS_BY_ADDR] = {"reports-by-address", DB_BTREE, 0,
+				      STORE_DB_REPORTS, &store_rec_report},
 };
 
 /* Berkeley DB's own explanations go to the debug log: the error itself is

@@ -265,18 +265,34 @@ static int store_identity_remove_rest(struct store *st, DB_TXN *txn,
 	return rc;
 }
 
-int store_identity_remove(struct store *st, const char *handle)
+int store_identity_remove_txn(struct store *st, DB_TXN *txn,
+			      const char *handle)
 {
 	struct store_identity id = {.bot = false};
-	const struct store_step steps[] = {
-		STORE_STEP(STORE_DEL, &store_rec_identity, &id),
-		{STORE_CALL, NULL, id.handle, 0, store_identity_remove_rest},
-		STORE_STEPS_END,
-	};
+	int rc;
 
 	if (store_handle_norm(handle, id.handle) != 0)
+		return DB_NOTFOUND;
+	rc = store_rec_del(st, txn, &store_rec_identity, &id, 0);
+	if (rc == 0)
+		rc = store_identity_remove_rest(st, txn, id.handle);
+	return rc;
+}
+
+static int store_identity_remove_body(struct store *st, DB_TXN *txn,
+				      void *arg)
+{
+	return store_identity_remove_txn(st, txn, arg);
+}
+
+int store_identity_remove(struct store *st, const char *handle)
+{
+	char h[STORE_HANDLE_SIZE];
+
+	if (store_handle_norm(handle, h) != 0)
 		return STORE_NOTFOUND;
-	return store_steps(st, "remove identity", steps);
+	return store_txn_run(st, "remove identity", store_identity_remove_body,
+			     h);
 }
 
 int store_identity_list(struct store *st, struct store_identity **out,

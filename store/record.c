@@ -159,6 +159,18 @@ static void store_fields_key(const struct store_field *f, const void *rec,
 
 		if (nparts > 0 && i == nparts)
 			break;
+		if (f->type == STORE_F_ADDR) {
+			size_t j;
+
+			s = store_str_get(rec, f);
+			for (j = 0; s[j] != '\0' && s[j] != '/'; j++)
+				store_buf_u8(k, s[j] >= 'A' && s[j] <= 'Z'
+							? (uint8_t)(s[j] + 32)
+							: (uint8_t)s[j]);
+			if (f[1].type != STORE_F_END)
+				store_buf_u8(k, 0);
+			continue;
+		}
 		if (f->type != STORE_F_STR && f->type != STORE_F_BUF) {
 			store_int_put(k, f, rec); /* a NUL part puts nothing */
 			continue;
@@ -384,7 +396,8 @@ int store_rec_index_key(const struct store_rec *r, const void *key,
 		rc = store_val_decode(r, val, vlen, rec, need);
 	/* A record with an empty name in its index key is not indexed. */
 	for (f = r->ikey; rc == 0 && f->type != STORE_F_END; f++)
-		if ((f->type == STORE_F_STR || f->type == STORE_F_BUF) &&
+		if ((f->type == STORE_F_STR || f->type == STORE_F_BUF ||
+		     f->type == STORE_F_ADDR) &&
 		    *store_str_get(rec, f) == '\0')
 			rc = STORE_EFORMAT;
 	if (rc == 0)

@@ -45,10 +45,18 @@ static const struct store_field store_report_val[] = {
 	STORE_FIELD(STORE_F_BE64, RP, until_ms),
 	STORE_FIELD_END,
 };
+/* The index of reports by the address they name, as written (bare,
+ * lower-cased: a node, node@D or an outside JID), then the id. */
+static const struct store_field store_report_ikey[] = {
+	STORE_FIELD(STORE_F_ADDR, RP, reported),
+	STORE_FIELD(STORE_F_BE64, RP, id),
+	STORE_FIELD_END,
+};
 #undef RP
-static const struct store_rec store_rec_report = {
-	STORE_DB_REPORTS, false, sizeof(struct store_report),
-	store_report_key, store_report_val, 0, NULL,
+const struct store_rec store_rec_report = {
+	STORE_DB_REPORTS,    false,           sizeof(struct store_report),
+	store_report_key,    store_report_val, STORE_DB_REPORTS_BY_ADDR,
+	store_report_ikey,
 };
 
 /* The last report id given. */
@@ -219,29 +227,69 @@ int store_report_resolve(struct store *st, uint64_t id)
 	return rc;
 }
 
-static bool store_report_after(const void *rec, void *arg)
-{
-	const struct store_report *r = rec;
+/* One page of open reports: from the first id after the last one shown,
+ * up to max + 1 (the one more says more follow). */
+struct store_report_pager {
+	size_t max;
+	uint64_t from;
+	struct store_report *v;
+	size_t n;
+};
 
-	return r->state == STORE_REPORT_OPEN && r->id > *(uint64_t *)arg;
+static int store_report_page_one(DBC *c, const DBT *key, const DBT *val,
+				 void *arg)
+{
+	struct store_report_pager *p = arg;
+	struct store_report r;
+	int rc;
+
+	(void)c;
+	rc = store_rec_decode(&store_rec_report, key->data, key->size,
+			      val->data, val->size, &r);
+	if (rc != 0 || r.state != STORE_REPORT_OPEN) {
+		store_report_clear(&r);
+		return rc;
+	}
+	p->v[p->n++] = r;
+	return p->n > p->max ? 1 : 0;
+}
+
+static int store_report_page_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct store_report_pager *p = arg;
+	unsigned char lo[8];
+	const struct store_range range = {lo, sizeof(lo), NULL, 0};
+
+	while (p->n > 0) /* a retried body starts again */
+		store_report_clear(&p->v[--p->n]);
+	store_put_be64(lo, p->from);
+	return store_dbwalk_range(st, txn, STORE_DB_REPORTS, &range, 0,
+				  store_report_page_one, p);
 }
 
 int store_report_page(struct store *st, uint64_t after, size_t max,
 		      struct store_report **out, size_t *n, bool *more)
 {
-	size_t i;
+	struct store_report_pager p = {max, after + 1, NULL, 0};
 	int rc;
 
-	/* Open reports are few (moderators resolve them): one walk. */
+	*out = NULL;
+	*n = 0;
 	*more = false;
-	rc = store_list(st, "list reports", &store_rec_report, NULL, 0, 0,
-			store_report_after, &after, (void **)out, n);
-	if (rc != 0 || *n <= max)
+	if (after == UINT64_MAX)
+		return 0;
+	p.v = xcalloc(max + 1, sizeof(*p.v)); /* a page and one more */
+	rc = store_txn_run(st, "list reports", store_report_page_body, &p);
+	if (rc != 0) {
+		store_report_list_free(p.v, p.n);
 		return rc;
-	*more = true;
-	for (i = max; i < *n; i++)
-		store_report_clear(&(*out)[i]);
-	*n = max;
+	}
+	if (p.n > max) {
+		*more = true;
+		store_report_clear(&p.v[--p.n]);
+	}
+	*out = p.v;
+	*n = p.n;
 	return 0;
 }
 
@@ -371,31 +419,49 @@ int store_sanction_list(struct store *st, struct store_sanction **out,
 			  0, NULL, NULL, (void **)out, n);
 }
 
-/* The address a report names as the address under D it stands for
- * (lower-cased): reports name them in several forms (a handle, an
- * escaped address, either @D, an outside user's bare JID, as the door
- * that took them had them).  Without domain, as stored. */
-static void store_report_addr(const char *addr, const char *domain,
-			      char out[STORE_ADDR_SIZE])
+int store_report_node(const char *addr, const char *domain, char *out,
+		      size_t len)
 {
-	const char *at = addr ? strchr(addr, '@') : NULL;
-	char bare[STORE_ADDR_SIZE];
-	size_t i;
+	const char *at = addr != NULL ? strchr(addr, '@') : NULL;
+	char bare[JID_MAX];
+	size_t i, n;
 
-	out[0] = '\0';
-	if (addr == NULL)
-		return;
-	if (at != NULL && domain != NULL && strcasecmp(at + 1, domain) == 0)
-		snprintf(out, STORE_ADDR_SIZE, "%.*s", (int)(at - addr), addr);
-	else if (at != NULL && domain != NULL &&
-		 jid_to_bare(addr, bare, sizeof(bare)) == 0 &&
-		 jid_escape_node(bare, out, STORE_ADDR_SIZE) == 0)
-		;
-	else
-		snprintf(out, STORE_ADDR_SIZE, "%s", addr);
+	if (len > 0)
+		out[0] = '\0';
+	if (addr == NULL || addr[0] == '\0' || len == 0)
+		return STORE_EINVAL;
+	if (at == NULL) {
+		/* A node as it is (a handle or an escaped address): escaped
+		 * addresses hold "\\40" and "\\2f", never '@' or '/'. */
+		n = strcspn(addr, "/");
+		if (n == 0 || n >= len)
+			return STORE_EINVAL;
+		memcpy(out, addr, n);
+		out[n] = '\0';
+	} else if (jid_to_bare(addr, bare, sizeof(bare)) != 0) {
+		return STORE_EINVAL;
+	} else if ((at = strchr(bare, '@')) != NULL && domain != NULL &&
+		   strcasecmp(at + 1, domain) == 0) {
+		n = (size_t)(at - bare);
+		if (n == 0 || n >= len)
+			return STORE_EINVAL;
+		memcpy(out, bare, n);
+		out[n] = '\0';
+	} else if (at == NULL || jid_escape_node(bare, out, len) != 0) {
+		return STORE_EINVAL;
+	}
 	for (i = 0; out[i] != '\0'; i++)
 		if (out[i] >= 'A' && out[i] <= 'Z')
 			out[i] = (char)(out[i] + 32);
+	return 0;
+}
+
+/* store_report_node() into a key buffer; "" when it names nothing. */
+static void store_report_addr(const char *addr, const char *domain,
+			      char out[STORE_ADDR_SIZE])
+{
+	if (store_report_node(addr, domain, out, STORE_ADDR_SIZE) != 0)
+		out[0] = '\0';
 }
 
 /* The repeat-offender count: distinct reporters of open reports about one
@@ -447,6 +513,41 @@ static void store_offender_free(struct store_offender *o)
 	o->any_open = false;
 }
 
+/* Walks the reports about o->reported (a node under o->domain) through
+ * the address index: the forms a report can name it in are the node
+ * itself, node@D and, for an escaped address, the outside JID it escapes;
+ * store_offender_one() checks each report's address again. */
+static int store_offender_walk(struct store *st, DB_TXN *txn,
+			       struct store_offender *o)
+{
+	char forms[3][STORE_ADDR_SIZE];
+	struct store_report key;
+	size_t i, j, n = 0;
+	int rc = 0;
+
+	snprintf(forms[n++], STORE_ADDR_SIZE, "%s", o->reported);
+	if (o->domain != NULL &&
+	    (size_t)snprintf(forms[n], STORE_ADDR_SIZE, "%s@%s", o->reported,
+			     o->domain) < STORE_ADDR_SIZE)
+		n++;
+	if (strstr(o->reported, "\\40") != NULL &&
+	    jid_unescape_node(o->reported, forms[n], STORE_ADDR_SIZE) == 0 &&
+	    strchr(forms[n], '@') != NULL)
+		n++;
+	for (i = 0; rc == 0 && i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcasecmp(forms[i], forms[j]) == 0)
+				break;
+		if (j < i)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.reported = forms[i];
+		rc = store_rec_walk(st, txn, &store_rec_report, &key, 1,
+				    STORE_WALK_INDEX, store_offender_one, o);
+	}
+	return rc;
+}
+
 struct store_offender_check {
 	struct store_offender o;
 	struct store_sanction s; /* s.node: the key */
@@ -460,8 +561,7 @@ static int store_offender_body(struct store *st, DB_TXN *txn, void *arg)
 	int rc;
 
 	store_offender_free(&a->o); /* a retried body counts again */
-	rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
-			    store_offender_one, &a->o);
+	rc = store_offender_walk(st, txn, &a->o);
 	if (rc != 0)
 		return rc;
 	rc = store_rec_get(st, txn, &store_rec_sanction, &a->s);
@@ -541,16 +641,17 @@ static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
 				? a->res->until_ms
 				: 0;
 	rc = store_rec_put(st, txn, &store_rec_report, &a->r, 0);
-	if (rc != 0 || a->r.reported == NULL || a->r.reported[0] == '\0')
+	if (rc != 0)
 		return rc;
 	store_report_addr(a->r.reported, a->res->domain, a->key);
+	if (a->key[0] == '\0')
+		return a->r.outcome == STORE_OUTCOME_REMOVE ? STORE_EINVAL : 0;
 	/* Any open report about the same address left? */
 	memset(&o, 0, sizeof(o));
 	o.domain = a->res->domain;
 	o.reported = a->key;
 	o.since_ms = INT64_MAX;
-	rc = store_rec_walk(st, txn, &store_rec_report, NULL, 0, 0,
-			    store_offender_one, &o);
+	rc = store_offender_walk(st, txn, &o);
 	any_open = o.any_open;
 	store_offender_free(&o);
 	if (rc != 0)
@@ -563,7 +664,14 @@ static int store_report_settle_body(struct store *st, DB_TXN *txn, void *arg)
 	a->c.note = a->r.note;
 	a->c.lift = !any_open;
 	if (a->r.outcome == STORE_OUTCOME_REMOVE) {
-		/* Nothing is left to sanction. */
+		/* The identity goes in the same transaction as the
+		 * resolution: never a report resolved "remove" about an
+		 * identity still there.  Nothing is left to sanction. */
+		rc = store_identity_remove_txn(st, txn, a->key);
+		if (rc == DB_NOTFOUND)
+			return STORE_EINVAL;
+		if (rc != 0)
+			return rc;
 		rc = store_rec_del(st, txn, &store_rec_sanction, &a->c.s, 0);
 		if (rc != 0 && rc != DB_NOTFOUND)
 			return rc;

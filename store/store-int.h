@@ -39,6 +39,7 @@ enum store_dbi {
 	STORE_DB_OCCUPANTS,
 	STORE_DB_CHANGES,
 	STORE_DB_SANCTIONS,
+	STORE_DB_REPORTS_BY_ADDR, /* secondary of REPORTS */
 	STORE_DB_N
 };
 
@@ -244,6 +245,12 @@ int store_dbcount(struct store *st, DB_TXN *txn, enum store_dbi i,
 /* 0 when handle is an identity, DB_NOTFOUND when not. */
 int store_identity_check(struct store *st, DB_TXN *txn, const char *handle);
 
+/* Removes identity handle and everything it leaves (store_identity_remove())
+ * inside txn: 0, DB_NOTFOUND when there is no such identity, or a
+ * Berkeley DB code. */
+int store_identity_remove_txn(struct store *st, DB_TXN *txn,
+			      const char *handle);
+
 /* Appends the evidence texts of sender -> recipient, oldest first, to the
  * NULL-terminated vector *strv of *n strings (NULL: a new one). */
 int store_evidence_append(struct store *st, DB_TXN *txn, const char *sender,
@@ -303,6 +310,9 @@ enum store_ftype {
 		       * them are zero or empty, so a record that does not
 		       * use them keeps the bytes it had before they were
 		       * added (docs/STORE.md, "Adding a field") */
+	STORE_F_ADDR, /* index keys only: a char * member as the address it
+		       * names, lower-cased and cut at its first '/' (the
+		       * bare form of a JID; a node as it is) */
 };
 
 struct store_field {
@@ -343,7 +353,8 @@ struct store_archive_rec {
 };
 
 extern const struct store_rec store_rec_identity, store_rec_link,
-	store_rec_follow, store_rec_relation, store_rec_room, store_rec_archive;
+	store_rec_follow, store_rec_relation, store_rec_room, store_rec_archive,
+	store_rec_report;
 
 /* A room's name as the store keeps it (lower-cased, no '@' or '/', at
  * most 1023 bytes) into out: 0 or STORE_EINVAL. */

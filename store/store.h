@@ -482,6 +482,15 @@ void store_report_list_free(struct store_report *v, size_t n);
  * id. */
 int store_report_resolve(struct store *st, uint64_t id);
 
+/* The node under D (domain) of an address a report, a moderator or an
+ * operator names, the one form every caller keys it by: a handle or an
+ * escaped address as it is, node@D as node (any case, any resource), an
+ * outside user's JID as its XEP-0106 escaped bare JID; lower-cased, into
+ * out (len bytes).  domain NULL: every JID is an outside one.  Returns 0,
+ * or STORE_EINVAL when addr is empty, malformed or too long. */
+int store_report_node(const char *addr, const char *domain, char *out,
+		      size_t len);
+
 /* A moderator's decision on an open report. */
 struct store_resolution {
 	enum store_report_outcome outcome;
@@ -500,9 +509,11 @@ struct store_resolution {
  * the outcome, note, who and when; a suspension is stored in the reported
  * address's sanction; and when no open report about that address is left,
  * its repeat-offender restriction is lifted.  The report as stored goes
- * into *out (may be NULL; store_report_clear()).  Returns 0, STORE_NOTFOUND
- * for an unknown id, STORE_EEXIST when it was resolved already (nothing
- * changes), STORE_EINVAL for a bad outcome. */
+ * into *out (may be NULL; store_report_clear()).  STORE_OUTCOME_REMOVE
+ * removes the reported identity (store_identity_remove()) in the same
+ * transaction.  Returns 0, STORE_NOTFOUND for an unknown id, STORE_EEXIST
+ * when it was resolved already, STORE_EINVAL for a bad outcome or a
+ * removal of something that is not an identity (nothing changes). */
 int store_report_settle(struct store *st, uint64_t id,
 			const struct store_resolution *res,
 			struct store_report *out);

@@ -129,7 +129,8 @@ tests_unit_test_faults_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_faults_LDADD = $(UNIT_LDADD)
 tests_unit_test_faults_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=store_request_hold -Wl,--wrap=store_report_add \
-	-Wl,--wrap=store_relation_set -Wl,--wrap=store_link_get
+	-Wl,--wrap=store_relation_set -Wl,--wrap=store_link_get \
+	-Wl,--wrap=store_identity_remove_txn
 
 EXTRA_DIST += tests/unit/data tests/unit/README.md
 

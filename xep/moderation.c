@@ -79,21 +79,14 @@ int moderation_outcome_parse(const char *name, enum store_report_outcome *out)
 }
 
 /* The address under D of what a report names (a node, node@D, or an
- * outside user's bare JID), into out (JID_MAX bytes); the node into node
- * (may be NULL).  -1 when it is none of these. */
+ * outside user's JID: store_report_node()), into out (JID_MAX bytes); the
+ * node into node (may be NULL).  -1 when it is none of these. */
 static int mod_address(struct bc *bc, const char *what, char *out, char *node)
 {
 	char n[JID_MAX];
-	struct jid j;
 
-	if (what == NULL || what[0] == '\0')
-		return -1;
-	if (jid_parse(what, &j) == 0 && j.node[0] != '\0' &&
-	    strcmp(j.domain, bc->cfg->service_domain) == 0)
-		snprintf(n, sizeof(n), "%s", j.node);
-	else if (strchr(what, '@') == NULL)
-		snprintf(n, sizeof(n), "%s", what);
-	else if (jid_escape_node(what, n, sizeof(n)) < 0)
+	if (store_report_node(what, bc->cfg->service_domain, n, sizeof(n)) !=
+	    0)
 		return -1;
 	ident_address(bc, n, out);
 	if (node != NULL)
@@ -179,19 +172,14 @@ void moderation_announce(struct bc *bc, const struct store_report *r)
 
 /* Removes the identity handle as a moderator's outcome: its accounts are
  * unlinked for every module first.  Returns 0 or a BC_E* code. */
-static int mod_remove(struct bc *bc, const char *handle)
+/* Tells the session layer that the accounts of a removed identity are no
+ * longer linked. */
+static void mod_unlinked(struct bc *bc, char **jids)
 {
-	char **jids = NULL;
 	size_t i;
-	int rc;
 
-	if (store_link_list(bc->store, handle, &jids) != 0)
-		return BC_EINTERNAL;
-	rc = store_identity_remove(bc->store, handle);
-	for (i = 0; rc == 0 && jids[i] != NULL; i++)
+	for (i = 0; jids != NULL && jids[i] != NULL; i++)
 		bc_linked(bc, jids[i], false);
-	store_strv_free(jids);
-	return rc == 0 || rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
 }
 
 int moderation_resolve(struct bc *bc, uint64_t id,
@@ -203,6 +191,7 @@ int moderation_resolve(struct bc *bc, uint64_t id,
 				       bc->cfg->service_domain};
 	struct store_report r;
 	char node[JID_MAX], addr[JID_MAX];
+	char **jids = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -224,14 +213,20 @@ int moderation_resolve(struct bc *bc, uint64_t id,
 		return rc;
 	if (outcome == STORE_OUTCOME_SUSPEND)
 		res.until_ms = clock_now_ms() + duration_ms;
+	/* A removal's linked accounts, read before they go with it. */
+	if (outcome == STORE_OUTCOME_REMOVE &&
+	    store_link_list(bc->store, node, &jids) != 0)
+		return BC_EINTERNAL;
+	/* One transaction: the resolution and, for "remove", the identity. */
 	rc = store_report_settle(bc->store, id, &res, out);
+	if (rc == 0)
+		mod_unlinked(bc, jids);
+	store_strv_free(jids);
 	if (rc == STORE_EEXIST)
 		return MOD_EDONE;
-	if (rc != 0)
-		return BC_EINTERNAL;
-	if (outcome == STORE_OUTCOME_REMOVE && (rc = mod_remove(bc, node)) != 0)
-		return rc;
-	return 0;
+	if (rc == STORE_EINVAL)
+		return MOD_ENOTMEMBER; /* removed meanwhile */
+	return rc == 0 ? 0 : BC_EINTERNAL;
 }
 
 /* One line about a report for a list. */
@@ -376,6 +371,8 @@ static int mod_resolve_step(struct adhoc *a)
 	uint64_t id = a->data ? strtoull(a->data, NULL, 10) : 0;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
+
 	if (moderation_outcome_parse(outcome, &o) != 0) {
 		rc = xep_fail(a->st, BC_EBAD_REQUEST,
 			      "Choose dismiss, warn, suspend or remove.");
@@ -413,8 +410,8 @@ static int mod_resolve_step(struct adhoc *a)
 			 moderation_outcome_name(o));
 	adhoc_done(a, "info", done);
 	free(done);
-	store_report_clear(&r);
 out:
+	store_report_clear(&r); /* whatever the outcome */
 	free(outcome);
 	free(duration);
 	free(note);

@@ -74,7 +74,8 @@ static int run(struct fx *f, struct store *st, const char *line)
 	free(f->err);
 	out = open_memstream(&f->out, &olen);
 	err = open_memstream(&f->err, &elen);
-	rc = ctl_run(st, 86400000, argc, argv, out, err);
+	rc = ctl_run_domain(st, 86400000, "bc.example.org", argc, argv, out,
+			    err);
 	fclose(out);
 	fclose(err);
 	free(copy);
@@ -125,6 +126,44 @@ static char *read_file(const char *p, size_t *len)
 	fclose(fp);
 	*len = (size_t)n;
 	return s;
+}
+
+/* suspend, unsuspend and report resolve take an address in any form
+ * (store_report_node()): an outside user's JID, full or bare, is its
+ * escaped address; handle@D in any case is the handle. */
+static void test_address_forms(void **state)
+{
+	struct fx *f = *state;
+	struct store_identity id;
+	struct store_sanction s;
+	struct store_report r;
+
+	assert_int_equal(run(f, f->st, "suspend|Mallory@Elsewhere.org/phone|2d"),
+			 CTL_OK);
+	assert_int_equal(store_sanction_get(f->st, "mallory\\40elsewhere.org",
+					    &s), 0);
+	store_sanction_clear(&s);
+	assert_int_equal(run(f, f->st, "unsuspend|mallory@elsewhere.org"),
+			 CTL_OK);
+	assert_int_equal(store_sanction_get(f->st, "mallory\\40elsewhere.org",
+					    &s), STORE_NOTFOUND);
+	assert_int_equal(run(f, f->st, "suspend|@bc.example.org|2d"),
+			 CTL_USAGE);
+
+	/* A report naming an identity as HANDLE@D/resource: removed. */
+	memset(&id, 0, sizeof(id));
+	snprintf(id.handle, sizeof(id.handle), "eve");
+	assert_int_equal(store_identity_add(f->st, &id), 0);
+	memset(&r, 0, sizeof(r));
+	r.reporter = "bob";
+	r.reported = "EVE@BC.example.org/x";
+	assert_int_equal(store_report_add(f->st, &r, false, NULL), 0);
+	assert_int_equal(run(f, f->st, "report|resolve|1|remove"), CTL_OK);
+	assert_int_equal(store_identity_get(f->st, "eve", &id),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_report_get(f->st, 1, &r), 0);
+	assert_int_equal(r.outcome, STORE_OUTCOME_REMOVE);
+	store_report_clear(&r);
 }
 
 static void test_commands(void **state)
@@ -759,6 +798,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_forms, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip_before_1970,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,

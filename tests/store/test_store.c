@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "component/clock.h"
+#include "component/jid.h"
 #include "component/xmalloc.h"
 #include "store/store-int.h"
 
@@ -859,6 +860,126 @@ static void test_report_moderation(void **state)
 	assert_int_equal(store_sanction_get(st, "zed", &s), STORE_NOTFOUND);
 }
 
+/* One node for every form an address comes in, and the repeat-offender
+ * count finds reports naming it in any of them (through the address
+ * index). */
+static void test_report_forms(void **state)
+{
+	static const char *const member[] = {
+		"bob", "bob@d.test", "BOB@d.test", "Bob@D.Test/phone",
+	};
+	static const char *const outside[] = {
+		"carol\\40else.org", "carol@else.org", "Carol@Else.org",
+		"carol@else.org/phone", "CAROL\\40else.org@d.test",
+	};
+	static const char *const reporters[] = {
+		"r1", "r2@d.test", "r3@else.org/x", "r4", "r5",
+	};
+	struct store *st = *state;
+	struct store_report r;
+	struct store_sanction s;
+	char out[JID_MAX];
+	bool restricted;
+	size_t i;
+
+	for (i = 0; i < sizeof(member) / sizeof(member[0]); i++) {
+		assert_int_equal(store_report_node(member[i], "d.test", out,
+						   sizeof(out)), 0);
+		assert_string_equal(out, "bob");
+	}
+	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		assert_int_equal(store_report_node(outside[i], "d.test", out,
+						   sizeof(out)), 0);
+		assert_string_equal(out, "carol\\40else.org");
+	}
+	assert_int_equal(store_report_node("", "d.test", out, sizeof(out)),
+			 STORE_EINVAL);
+	assert_int_equal(store_report_node("@d.test", "d.test", out,
+					   sizeof(out)), STORE_EINVAL);
+	assert_int_equal(store_report_node("bob", "d.test", out, 3),
+			 STORE_EINVAL);
+
+	/* Five reporters, each naming carol in another form: the last
+	 * report makes five distinct ones, whichever form it is counted
+	 * by. */
+	memset(&r, 0, sizeof(r));
+	r.reason = "urn:xmpp:reporting:abuse";
+	for (i = 0; i < 5; i++) {
+		r.reporter = (char *)reporters[i];
+		r.reported = (char *)outside[i];
+		assert_int_equal(store_report_add(st, &r, false, NULL), 0);
+		assert_int_equal(store_report_offender(st, outside[4 - i],
+						       "d.test", T0, 5,
+						       &restricted), 0);
+		assert_int_equal(restricted, i == 4);
+	}
+	/* And bob, in his forms. */
+	for (i = 0; i < 4; i++) {
+		r.reporter = (char *)reporters[i];
+		r.reported = (char *)member[i];
+		assert_int_equal(store_report_add(st, &r, false, NULL), 0);
+	}
+	assert_int_equal(store_report_offender(st, "bob@D.TEST/x", "d.test",
+					       T0, 4, &restricted), 0);
+	assert_true(restricted);
+	assert_int_equal(store_sanction_get(st, "bob", &s), 0);
+	assert_true(s.restricted);
+	store_sanction_clear(&s);
+	assert_int_equal(store_sanction_get(st, "carol\\40else.org", &s), 0);
+	assert_true(s.restricted);
+	store_sanction_clear(&s);
+}
+
+/* "remove" resolves the report and removes the identity in one
+ * transaction: both, or (not an identity) neither. */
+static void test_report_remove(void **state)
+{
+	struct store *st = *state;
+	struct store_resolution res = {STORE_OUTCOME_REMOVE, NULL, "m@x.org",
+				       0, true, "d.test"};
+	struct store_identity id;
+	struct store_change *cv;
+	struct store_report r, got;
+	uint64_t cursor = 0, ra, rb;
+	char **jids;
+	size_t n;
+
+	add_id(st, "eve");
+	assert_int_equal(store_link(st, "eve", "eve@real.org"), 0);
+	memset(&r, 0, sizeof(r));
+	r.reporter = "bob";
+	r.reported = "Eve@d.test/x";
+	assert_int_equal(store_report_add(st, &r, false, &ra), 0);
+	r.reported = "ghost";
+	assert_int_equal(store_report_add(st, &r, false, &rb), 0);
+	assert_int_equal(store_sanction_suspend(st, "eve", T0 + 9000, NULL),
+			 0);
+	assert_int_equal(store_changes_head(st, &cursor), 0);
+
+	/* Not an identity: nothing changes, no note. */
+	assert_int_equal(store_report_settle(st, rb, &res, NULL),
+			 STORE_EINVAL);
+	assert_int_equal(store_report_get(st, rb, &got), 0);
+	assert_int_equal(got.state, STORE_REPORT_OPEN);
+	store_report_clear(&got);
+	assert_int_equal(store_changes_since(st, &cursor, &cv, &n), 0);
+	assert_int_equal(n, 0);
+	store_change_list_free(cv, n);
+
+	assert_int_equal(store_report_settle(st, ra, &res, &got), 0);
+	assert_int_equal(got.outcome, STORE_OUTCOME_REMOVE);
+	store_report_clear(&got);
+	assert_int_equal(store_identity_get(st, "eve", &id), STORE_NOTFOUND);
+	assert_int_equal(store_link_list(st, "eve", &jids), 0);
+	assert_null(jids[0]);
+	store_strv_free(jids);
+	assert_int_equal(store_sanction_get(st, "eve", &(struct store_sanction){0}),
+			 STORE_NOTFOUND);
+	assert_int_equal(store_changes_since(st, &cursor, &cv, &n), 0);
+	assert_int_equal(n, 1);
+	store_change_list_free(cv, n);
+}
+
 static void test_rooms(void **state)
 {
 	struct store *st = *state;
@@ -1318,11 +1439,11 @@ static void test_deadlock(void **state)
 	a1.out = p1[1];
 	a1.key = "one";
 	a1.first = STORE_DB_META;
-	a1.second = STORE_DB_REPORTS;
+	a1.second = STORE_DB_SANCTIONS;
 	a2.in = p1[0];
 	a2.out = p2[1];
 	a2.key = "two";
-	a2.first = STORE_DB_REPORTS;
+	a2.first = STORE_DB_SANCTIONS;
 	a2.second = STORE_DB_META;
 	w1 = dl_writer(dir, &a1);
 	w2 = dl_writer(dir, &a2);
@@ -1336,7 +1457,7 @@ static void test_deadlock(void **state)
 
 	store_buf_init(&k);
 	store_buf_put(&k, "one", 3);
-	assert_int_equal(store_dbget(st, NULL, STORE_DB_REPORTS, &k, &v, &len),
+	assert_int_equal(store_dbget(st, NULL, STORE_DB_SANCTIONS, &k, &v, &len),
 			 0);
 	free(v);
 	store_buf_reset(&k);
@@ -1451,7 +1572,7 @@ static void test_batch_deadlock(void **state)
 	char dir[] = "/tmp/bc-store-XXXXXX";
 	char cmd[64];
 	const char *keys[] = {"one", "two"};
-	enum store_dbi dbs[] = {STORE_DB_META, STORE_DB_REPORTS};
+	enum store_dbi dbs[] = {STORE_DB_META, STORE_DB_SANCTIONS};
 	int p1[2], p2[2], s1, s2, i, j;
 	struct store *st;
 	struct store_buf k;
@@ -1464,8 +1585,8 @@ static void test_batch_deadlock(void **state)
 	assert_int_equal(pipe(p1), 0);
 	assert_int_equal(pipe(p2), 0);
 	w1 = bdl_writer(dir, p2[0], p1[1], "one", STORE_DB_META,
-			STORE_DB_REPORTS);
-	w2 = bdl_writer(dir, p1[0], p2[1], "two", STORE_DB_REPORTS,
+			STORE_DB_SANCTIONS);
+	w2 = bdl_writer(dir, p1[0], p2[1], "two", STORE_DB_SANCTIONS,
 			STORE_DB_META);
 	assert_int_equal(waitpid(w1, &s1, 0), w1);
 	assert_int_equal(waitpid(w2, &s2, 0), w2);
@@ -1685,6 +1806,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_moderation, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_report_forms, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_report_remove, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),

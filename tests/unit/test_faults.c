@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +25,8 @@
 
 /* Which wrapped calls fail: the next fail_* calls of each fail (after
  * pass_relation_set calls that do not). */
-static int fail_hold, fail_report_add, fail_relation_set, fail_link_get;
+static int fail_hold, fail_report_add, fail_relation_set, fail_link_get,
+	fail_identity_remove;
 static int pass_relation_set;
 
 int __real_store_request_hold(struct store *st, const char *recipient,
@@ -94,6 +96,22 @@ int __wrap_store_link_get(struct store *st, const char *jid, char *handle)
 	return __real_store_link_get(st, jid, handle);
 }
 
+/* store-int.h's, which this test does not include. */
+int __real_store_identity_remove_txn(struct store *st, void *txn,
+				     const char *handle);
+int __wrap_store_identity_remove_txn(struct store *st, void *txn,
+				     const char *handle);
+
+int __wrap_store_identity_remove_txn(struct store *st, void *txn,
+				     const char *handle)
+{
+	if (fail_identity_remove > 0) {
+		fail_identity_remove--;
+		return EIO;
+	}
+	return __real_store_identity_remove_txn(st, txn, handle);
+}
+
 /* alice and bob are members who do not know each other; mod is a
  * moderator. */
 static int setup(void **state)
@@ -104,6 +122,7 @@ static int setup(void **state)
 	harness_member(h, "alice", NULL, "alice@example.org");
 	harness_member(h, "bob", NULL, "bob@example.org");
 	fail_hold = fail_report_add = fail_relation_set = fail_link_get = 0;
+	fail_identity_remove = 0;
 	pass_relation_set = 0;
 	*state = h;
 	return 0;
@@ -147,6 +166,66 @@ static unsigned relation_flags(struct harness *h, const char *owner,
 	"<blocklist xmlns='urn:xmpp:blocking'/></iq>"
 
 /* clang-format off: step tables keep their layout */
+
+/* A moderator's "remove" whose removal fails: the report stays open, the
+ * identity and its link stay, nobody is told it was removed; the next try
+ * does both. */
+#define MOD "mod@example.org/desk"
+#define EXECUTE(node)                                                          \
+	"<iq type='set' id='c1' from='" MOD "' to='bc.test'><command "         \
+	"xmlns='http://jabber.org/protocol/commands' node='" node "' "         \
+	"action='execute'></command></iq>"
+#define NEXT(node, fields)                                                     \
+	"<iq type='set' id='c1' from='" MOD "' to='bc.test'><command "         \
+	"xmlns='http://jabber.org/protocol/commands' node='" node "' "         \
+	"sessionid='${sid}' action='next'><x xmlns='jabber:x:data' "           \
+	"type='submit'>" fields "</x></command></iq>"
+#define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
+static void removal_fails(void **state)
+{
+	static const struct harness_step resolve[] = {
+		{.send = EXECUTE("moderation"),
+		 .capture = {{"sid", "/iq/cmd:command/@sessionid"}}},
+		{.send = NEXT("moderation", FIELD("report", "1"))},
+		{.send = NEXT("moderation", FIELD("outcome", "remove")),
+		 .sent = 1, .expect = {"0: /iq[@type='error']"},
+		 .never = {"has been removed"}},
+	};
+	static const struct harness_step again[] = {
+		{.send = EXECUTE("moderation"),
+		 .capture = {{"sid", "/iq/cmd:command/@sessionid"}}},
+		{.send = NEXT("moderation", FIELD("report", "1"))},
+		{.send = NEXT("moderation", FIELD("outcome", "remove")),
+		 .expect = {"/message[@to='alice@example.org']/body[contains(., "
+			    "'bob@bc.test has been removed')]",
+			    "/iq/cmd:command[@status='completed']"}},
+	};
+	struct harness *h = *state;
+	struct store_report r;
+	struct store_identity id;
+	char handle[STORE_HANDLE_SIZE];
+
+	memset(&r, 0, sizeof(r));
+	r.reporter = "alice";
+	r.reported = "bob";
+	r.reason = "urn:xmpp:reporting:abuse";
+	assert_int_equal(store_report_add(h->store, &r, false, NULL), 0);
+	fail_identity_remove = 1;
+	harness_run(h, resolve);
+	assert_int_equal(fail_identity_remove, 0);
+	assert_int_equal(store_report_get(h->store, 1, &r), 0);
+	assert_int_equal(r.state, STORE_REPORT_OPEN);
+	store_report_clear(&r);
+	assert_int_equal(store_identity_get(h->store, "bob", &id), 0);
+	assert_int_equal(store_link_get(h->store, "bob@example.org", handle),
+			 0);
+	harness_run(h, again);
+	assert_int_equal(store_report_get(h->store, 1, &r), 0);
+	assert_int_equal(r.state, STORE_REPORT_RESOLVED);
+	store_report_clear(&r);
+	assert_int_equal(store_identity_get(h->store, "bob", &id),
+			 STORE_NOTFOUND);
+}
 
 /* A message request whose holding fails: no request, no announcement. */
 static void hold_fails(void **state)
@@ -535,6 +614,7 @@ int main(void)
 		T(report_origin_after_a_rolled_back_block),
 		T(link_lookup_fails),
 		T(disk_full_refuses_writes),
+		T(removal_fails),
 #undef T
 	};
 

@@ -597,6 +597,43 @@ static void provision_resolve(void **state)
 	harness_run(h, told);
 }
 
+/* Reports forwarded from three servers name one outside user in three
+ * forms, the last a full JID with its resource: they count together and
+ * restrict its escaped address. */
+#define FORWARDED(from, jid)                                                   \
+	"<message id='f' from='" from "' to='bc.test'>"                        \
+	"<report xmlns='urn:xmpp:reporting:1' "                                \
+	"reason='urn:xmpp:reporting:spam'><jid xmlns='urn:xmpp:jid:0'>" jid    \
+	"</jid></report></message>"
+static void outside_forms_restrict(void **state)
+{
+	static const struct harness_step reports[] = {
+		{.send = FORWARDED("a@one.example", "Troll@Elsewhere.net")},
+		{.send = FORWARDED("b@two.example",
+				   "troll\\40elsewhere.net@bc.test")},
+		{.send = FORWARDED("c@three.example",
+				   "troll@elsewhere.net/phone")},
+	};
+	static const struct harness_step troll_restricted[] = {
+		{.send = CHAT("t1", "troll@elsewhere.net/x", "dave@bc.test",
+			      "hello"),
+		 .sent = 1, .expect = {
+			 "0: /message[@type='error'][@to='troll@elsewhere.net/x']"
+			 "/error/st:policy-violation",
+			 "0: contains(//st:text, 'people who know you')",
+		 }},
+	};
+	struct harness *h = *state;
+	struct store_sanction s;
+
+	harness_run(h, reports);
+	assert_int_equal(store_sanction_get(h->store,
+					    "troll\\40elsewhere.net", &s), 0);
+	assert_true(s.restricted);
+	store_sanction_clear(&s);
+	harness_run(h, troll_restricted);
+}
+
 /* clang-format on */
 
 int main(void)
@@ -615,6 +652,7 @@ int main(void)
 		T(adhoc_resolve_suspend_remove),
 		T(ctl_resolution_announced),
 		T(provision_resolve),
+		T(outside_forms_restrict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
