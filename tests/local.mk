@@ -8,7 +8,7 @@ UNIT_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/unit/data"'
 
 check_LIBRARIES = tests/unit/libharness.a
-tests_unit_libharness_a_SOURCES = tests/unit/harness.c tests/unit/harness.h \
+tests_unit_libharness_a_SOURCES = tests/unit/harness.c tests/unit/harness.h tests/unit/muc-steps.h \
 	tests/unit/fakeserver.c tests/unit/fakeserver.h
 tests_unit_libharness_a_CFLAGS = $(UNIT_CFLAGS)
 

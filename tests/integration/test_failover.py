@@ -111,20 +111,28 @@ def test_group_refuses_writes_on_a_replica(server, connect):
         close_all(sites)
 
 
+def start_with_pair(sites, connect):
+    """Starts the group's sites and, through the elected master, links
+    alice and bob to identities, alice following bob.  Returns the master
+    and the two clients."""
+    for d in sites:
+        d.start()
+    master = the_master(sites)
+    master.wait_ready(connect("probe", resource="ready"))
+    ctl_ok(master, "identity", "add", "alice")
+    ctl_ok(master, "identity", "add", "bob")
+    alice = connect("alice")
+    bob = connect("bob")
+    link(master, alice, "alice")
+    link(master, bob, "bob")
+    ctl_ok(master, "follow", "alice", "bob")
+    return master, alice, bob
+
+
 def test_kill9_master_mid_burst(server, connect):
     sites = make_group(server)
     try:
-        for d in sites:
-            d.start()
-        master = the_master(sites)
-        master.wait_ready(connect("probe", resource="ready"))
-        ctl_ok(master, "identity", "add", "alice")
-        ctl_ok(master, "identity", "add", "bob")
-        alice = connect("alice")
-        bob = connect("bob")
-        link(master, alice, "alice")
-        link(master, bob, "bob")
-        ctl_ok(master, "follow", "alice", "bob")
+        master, alice, bob = start_with_pair(sites, connect)
 
         mark = alice.mark()
         total = 800
@@ -198,17 +206,7 @@ def test_no_quorum_nothing_revealed(server, connect):
     relayed), and the daemon stops rather than serve without a group."""
     sites = make_group(server)
     try:
-        for d in sites:
-            d.start()
-        master = the_master(sites)
-        master.wait_ready(connect("probe", resource="ready"))
-        ctl_ok(master, "identity", "add", "alice")
-        ctl_ok(master, "identity", "add", "bob")
-        alice = connect("alice")
-        bob = connect("bob")
-        link(master, alice, "alice")
-        link(master, bob, "bob")
-        ctl_ok(master, "follow", "alice", "bob")
+        master, alice, bob = start_with_pair(sites, connect)
         mark = alice.mark()
         bob.send_raw("<message to='%s' type='chat'><body>with quorum</body>"
                      "</message>" % addr("alice"))

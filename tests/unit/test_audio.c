@@ -27,6 +27,7 @@
 #include "ctl/ctl.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/muc-steps.h"
 #include "xep/ns.h"
 
 #define M "rooms.bc.test"
@@ -40,17 +41,6 @@
 #define JOIN(from, nick)                                                       \
 	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
 	"<x xmlns='" NS_MUC "'><history maxstanzas='0'/></x></presence>"
-#define LEAVE(from, nick)                                                      \
-	"<presence type='unavailable' from='" from "' to='" ROOM "/" nick "'/>"
-#define SAY(from, id, text)                                                    \
-	"<message type='groupchat' id='" id "' from='" from "' to='" ROOM      \
-	"'><body>" text "</body></message>"
-#define OWNER_SET(from, id, payload)                                           \
-	"<iq type='set' id='" id "' from='" from "' to='" ROOM "'>"            \
-	"<query xmlns='" NS_MUC_OWNER "'>" payload "</query></iq>"
-#define ADMIN_SET(from, id, payload)                                           \
-	"<iq type='set' id='" id "' from='" from "' to='" ROOM "'>"            \
-	"<query xmlns='" NS_MUC_ADMIN "'>" payload "</query></iq>"
 #define MODERATED(v)                                                           \
 	"<x xmlns='" NS_DATA "' type='submit'>"                                \
 	"<field var='FORM_TYPE'><value>" NS_MUC_ROOMCONFIG "</value></field>"  \

@@ -20,6 +20,7 @@
 #include "component/clock.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/muc-steps.h"
 #include "xep/ns.h"
 
 /* 2027-01-15T08:00:00Z */
@@ -241,12 +242,6 @@ static void suspension_clock(void **state)
 /* In a room: a suspended occupant's groupchat and private messages are
  * refused, to nobody's hearing; others go on. */
 #define ROOM "den@rooms.bc.test"
-#define JOIN(from, nick)                                                       \
-	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
-	"<x xmlns='" NS_MUC "'/></presence>"
-#define SAY(from, id, text)                                                    \
-	"<message type='groupchat' id='" id "' from='" from "' to='" ROOM      \
-	"'><body>" text "</body></message>"
 /* mal in the room invites who. */
 #define INVITE(id, who)                                                        \
 	"<message id='" id "' from='mal@example.org/pc' to='" ROOM "'>"        \

@@ -27,6 +27,7 @@
 #include "ctl/data.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/muc-steps.h"
 #include "xep/muc/muc-int.h"
 #include "xep/ns.h"
 
@@ -38,27 +39,6 @@
 #define C "carol@example.org/pc"
 #define X "dave@outside.example/pc"
 
-#define JOIN(from, nick)                                                       \
-	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
-	"<x xmlns='" NS_MUC "'/></presence>"
-#define JOINH(from, nick, hist)                                                \
-	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
-	"<x xmlns='" NS_MUC "'>" hist "</x></presence>"
-#define LEAVE(from, nick)                                                      \
-	"<presence type='unavailable' from='" from "' to='" ROOM "/" nick "'/>"
-#define SAY(from, id, text)                                                    \
-	"<message type='groupchat' id='" id "' from='" from "' to='" ROOM      \
-	"'><body>" text "</body></message>"
-#define OWNER_SET(from, id, payload)                                           \
-	"<iq type='set' id='" id "' from='" from "' to='" ROOM "'>"            \
-	"<query xmlns='" NS_MUC_OWNER "'>" payload "</query></iq>"
-#define ADMIN_SET(from, id, payload)                                           \
-	"<iq type='set' id='" id "' from='" from "' to='" ROOM "'>"            \
-	"<query xmlns='" NS_MUC_ADMIN "'>" payload "</query></iq>"
-#define ADMIN_GET(from, id, payload)                                           \
-	"<iq type='get' id='" id "' from='" from "' to='" ROOM "'>"            \
-	"<query xmlns='" NS_MUC_ADMIN "'>" payload "</query></iq>"
-#define INSTANT "<x xmlns='" NS_DATA "' type='submit'/>"
 #define ERR(cond, type)                                                        \
 	"[@type='error']/error[@type='" type "'][@by='" ROOM "']/st:" cond
 

@@ -26,6 +26,7 @@
 #include "component/clock.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/muc-steps.h"
 #include "xep/ns.h"
 
 #define M "rooms.bc.test"
@@ -34,14 +35,6 @@
 #define B "bob@example.org/pc"
 #define C "carol@example.org/pc"
 
-#define JOIN(from, nick)                                                       \
-	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
-	"<x xmlns='" NS_MUC "'/></presence>"
-#define LEAVE(from, nick)                                                      \
-	"<presence type='unavailable' from='" from "' to='" ROOM "/" nick "'/>"
-#define SAY(from, id, text)                                                    \
-	"<message type='groupchat' id='" id "' from='" from "' to='" ROOM      \
-	"'><body>" text "</body></message>"
 #define IQ(type, from, payload)                                                \
 	"<iq type='" type "' id='q1' from='" from "' to='" ROOM "'>" payload   \
 	"</iq>"

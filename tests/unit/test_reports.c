@@ -21,6 +21,7 @@
 #include "component/xmalloc.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/muc-steps.h"
 #include "xep/ns.h"
 
 #define T0 1800000000000LL
@@ -322,9 +323,6 @@ static void block_then_report_keeps_held_messages(void **state)
 }
 
 /* M's moderators: alice owns friends@M, bob and carol are members. */
-#define JOIN(from, nick)                                                       \
-	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
-	"<x xmlns='" NS_MUC "'/></presence>"
 #define GROUPCHAT(from, text)                                                  \
 	"<message type='groupchat' from='" from "' to='" ROOM "'><body>" text  \
 	"</body></message>"
