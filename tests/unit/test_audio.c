@@ -38,9 +38,9 @@
 #define E "dave@example.org/pc"
 #define X "dave@outside.example/pc"
 
-#define JOIN(from, nick)                                                       \
-	"<presence from='" from "' to='" ROOM "/" nick "'>"                    \
-	"<x xmlns='" NS_MUC "'><history maxstanzas='0'/></x></presence>"
+/* Joins here ask for no history. */
+#undef JOIN
+#define JOIN(from, nick) JOINH(from, nick, "<history maxstanzas='0'/>")
 #define MODERATED(v)                                                           \
 	"<x xmlns='" NS_DATA "' type='submit'>"                                \
 	"<field var='FORM_TYPE'><value>" NS_MUC_ROOMCONFIG "</value></field>"  \
