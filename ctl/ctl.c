@@ -1055,8 +1055,12 @@ int ctl_main(int argc, char **argv)
 			.reads_only = ctl_reads_only(argv[0]),
 		};
 
-		rc = store_open_repl(cfg->store_path, STORE_NO_CHECKPOINT, &rp,
-				     &st);
+		rc = store_open_repl(cfg->store_path,
+				     STORE_NO_CHECKPOINT |
+					     (strcmp(argv[0], "group") == 0
+						      ? STORE_ENV_ONLY
+						      : 0),
+				     &rp, &st);
 	} else {
 		rc = store_open(cfg->store_path, STORE_NO_CHECKPOINT, &st);
 	}

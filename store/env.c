@@ -189,6 +189,8 @@ static int store_open_env(struct store *st)
 			 st->path ? st->path : "(memory)", db_strerror(rc));
 		return STORE_EFAIL;
 	}
+	if (st->flags & STORE_ENV_ONLY)
+		return 0;
 	if (st->repl != NULL && store_repl_start(st) != 0)
 		return STORE_EFAIL;
 	return store_open_dbs(st);

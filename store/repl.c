@@ -28,6 +28,9 @@
  * election needs a majority of the group up) and, on a replica, for the
  * databases to arrive from the master. */
 #define STORE_REPL_WAIT_MS (5 * 60 * 1000)
+/* The same waits in backchannelctl, which tells the operator to try again
+ * rather than hang while its site joins the group or catches up. */
+#define STORE_REPL_CTL_WAIT_MS (10 * 1000)
 
 struct store_repl {
 	char *host;
@@ -226,8 +229,9 @@ static bool store_repl_quorum_connected(struct store *st)
 int store_repl_start(struct store *st)
 {
 	struct store_repl *r = st->repl;
-	int64_t deadline = clock_mono_ms() +
-			   (r->subordinate ? 10000 : STORE_REPL_WAIT_MS);
+	int64_t deadline = clock_mono_ms() + (r->subordinate
+						      ? STORE_REPL_CTL_WAIT_MS
+						      : STORE_REPL_WAIT_MS);
 	int64_t said = clock_mono_ms();
 	int rc;
 
@@ -263,7 +267,9 @@ int store_repl_start(struct store *st)
 		if (clock_mono_ms() > deadline) {
 			log_errx("store: no master in the replication group "
 				 "after %d s",
-				 STORE_REPL_WAIT_MS / 1000);
+				 (r->subordinate ? STORE_REPL_CTL_WAIT_MS
+						 : STORE_REPL_WAIT_MS) /
+					 1000);
 			return STORE_EFAIL;
 		}
 		if (clock_mono_ms() - said > 10000) {
@@ -300,8 +306,14 @@ bool store_repl_retry_open(struct store *st, int rc)
 	if (rc != ENOENT && rc != DB_REP_LOCKOUT && rc != DB_REP_HANDLE_DEAD &&
 	    rc != DB_LOCK_DEADLOCK)
 		return false;
-	if (++st->repl->open_tries > STORE_REPL_WAIT_MS / 50) {
-		log_errx("store: the databases did not arrive from the master");
+	if (++st->repl->open_tries >
+	    (st->repl->subordinate ? STORE_REPL_CTL_WAIT_MS
+				   : STORE_REPL_WAIT_MS) / 50) {
+		log_errx("store: the databases did not arrive from the master%s",
+			 st->repl->subordinate
+				 ? " (this site is still catching up: try "
+				   "again)"
+				 : "");
 		return false;
 	}
 	nanosleep(&ts, NULL);

@@ -45,6 +45,10 @@ enum store_open_flags {
 	 * store_flush() leaves the log flush to a later pass, at most
 	 * 100 ms later (docs/STORE.md). */
 	STORE_LAZY_EVIDENCE = 1 << 3,
+	/* The environment alone, without the databases: what
+	 * "backchannelctl group" reads, which must answer while this site
+	 * is still joining the group or catching up with the master. */
+	STORE_ENV_ONLY = 1 << 4,
 };
 
 /* Opens (creating on first use) the transactional environment at path,
