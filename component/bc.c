@@ -43,11 +43,25 @@ static void bc_pending_free(void *p)
 struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 		  bc_transport_fn transport, void *transport_arg)
 {
+	return bc_new_split(cfg, store, store, xctx, transport, transport_arg);
+}
+
+/* The rooms store when it is a store of its own, else NULL. */
+static struct store *bc_own_rooms(const struct bc *bc)
+{
+	return bc->rooms_store != bc->store ? bc->rooms_store : NULL;
+}
+
+struct bc *bc_new_split(struct cfg *cfg, struct store *store,
+			struct store *rooms, xmpp_ctx_t *xctx,
+			bc_transport_fn transport, void *transport_arg)
+{
 	struct bc *bc = xcalloc(1, sizeof(*bc));
 	size_t i;
 
 	bc->cfg = cfg;
 	bc->store = store;
+	bc->rooms_store = rooms;
 	bc->xctx = xctx;
 	bc->transport = transport;
 	bc->transport_arg = transport_arg;
@@ -60,8 +74,12 @@ struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 	bc->mod_state = xcalloc(bc->n_modules, sizeof(*bc->mod_state));
 	/* Every pass runs in one store batch: bc_flush() ends it (commit and
 	 * one log flush) and opens the next. */
-	if (store != NULL && store_batch_begin(store) != 0) {
+	if ((store != NULL && store_batch_begin(store) != 0) ||
+	    (bc_own_rooms(bc) != NULL &&
+	     store_batch_begin(bc_own_rooms(bc)) != 0)) {
 		log_errx("the store could not start a batch");
+		if (store != NULL)
+			(void)store_batch_end(store);
 		limits_free(bc->limits);
 		relay_free(bc->relay);
 		strmap_free(bc->pending_iq);
@@ -192,6 +210,8 @@ void bc_free(struct bc *bc)
 	 * that is the master again) or be closed. */
 	if (bc->store != NULL)
 		(void)store_batch_end(bc->store);
+	if (bc_own_rooms(bc) != NULL)
+		(void)store_batch_end(bc_own_rooms(bc));
 	for (i = 0; i < BC_LINKS; i++) {
 		free(bc->outbox[i].buf.p);
 		free(bc->outbox[i].ends);
@@ -481,20 +501,30 @@ int bc_flush(struct bc *bc)
 
 	/* Always: writes that nobody is told about yet (a held message)
 	 * become durable within the pass too, and the pass's batch ends. */
-	if (bc->store != NULL && store_flush(bc->store) != 0) {
+	if ((bc->store != NULL && store_flush(bc->store) != 0) ||
+	    (bc_own_rooms(bc) != NULL && store_flush(bc_own_rooms(bc)) != 0)) {
 		log_errx("the store could not make its log durable: nothing "
 			 "more is sent");
 		return -1;
 	}
 	bc->stats.flushes++;
 	bc_iq_expire(bc);
-	if (bc->store != NULL && store_batch_begin(bc->store) != 0) {
+	if ((bc->store != NULL && store_batch_begin(bc->store) != 0) ||
+	    (bc_own_rooms(bc) != NULL &&
+	     store_batch_begin(bc_own_rooms(bc)) != 0)) {
 		log_errx("the store could not start a batch");
 		return -1;
 	}
 	for (link = 0; link < BC_LINKS; link++)
 		bc_flush_link(bc, (enum bc_link)link);
 	return 0;
+}
+
+bool bc_serves(const struct bc *bc, enum bc_link link)
+{
+	if (link == BC_LINK_SERVICE)
+		return bc->cfg->shard_store_path == NULL;
+	return !bc->cfg->rooms_sharded;
 }
 
 const char *bc_new_id(struct bc *bc, char *buf, size_t len)

@@ -88,6 +88,10 @@ struct limits;
 struct bc {
 	struct cfg *cfg;       /* borrowed: owned by the caller */
 	struct store *store;   /* borrowed; may be NULL in unit tests */
+	/* Where the rooms are kept (xep/muc/, borrowed): the store itself,
+	 * except on a rooms instance (<shard/>), whose own rooms store sits
+	 * beside the directory it reads from its replication group. */
+	struct store *rooms_store;
 	xmpp_ctx_t *xctx;      /* borrowed */
 	bc_transport_fn transport;
 	void *transport_arg;
@@ -117,6 +121,12 @@ typedef void (*bc_iq_fn)(struct bc *bc, xmpp_stanza_t *answer, void *arg);
  * logging) when a module fails to start. */
 struct bc *bc_new(struct cfg *cfg, struct store *store, xmpp_ctx_t *xctx,
 		  bc_transport_fn transport, void *transport_arg);
+
+/* The same with the rooms in a store of their own (a rooms instance);
+ * rooms == store is bc_new(). */
+struct bc *bc_new_split(struct cfg *cfg, struct store *store,
+			struct store *rooms, xmpp_ctx_t *xctx,
+			bc_transport_fn transport, void *transport_arg);
 
 /* Runs every module's fini and frees what bc owns; accepts NULL.
  * Stanzas still in the outbox are dropped. */
@@ -190,6 +200,11 @@ void bc_iq_expire(struct bc *bc);
 
 /* The state a module's init returned, or NULL. */
 void *bc_module_state(struct bc *bc, const struct xep_module *mod);
+
+/* Whether this daemon serves the domain of link: a rooms instance
+ * (<shard/>) serves M alone, a daemon with <rooms sharded="true"> D
+ * alone, any other both (docs/SCALING.md). */
+bool bc_serves(const struct bc *bc, enum bc_link link);
 
 /* A new stanza id unique within this process ("bc-<n>"), into buf. */
 const char *bc_new_id(struct bc *bc, char *buf, size_t len);

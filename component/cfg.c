@@ -61,6 +61,10 @@ struct cfg_elem {
 
 #define F(field) offsetof(struct cfg, field)
 
+/* The other sites one site may list: directory sites and rooms instances
+ * together (docs/SCALING.md). */
+#define CFG_PEERS_MAX 15
+
 static const struct cfg_attr server_attrs[] = {
 	{"host", CFG_HOST, true, F(server_host)},
 	{"port", CFG_PORT, false, F(server_port)},
@@ -74,6 +78,11 @@ static const struct cfg_attr service_attrs[] = {
 static const struct cfg_attr rooms_attrs[] = {
 	{"domain", CFG_DOMAIN, true, F(rooms_domain)},
 	{"secret", CFG_SECRET, true, F(rooms_secret)},
+	{"sharded", CFG_BOOL, false, F(rooms_sharded)},
+	{NULL, 0, false, 0},
+};
+static const struct cfg_attr shard_attrs[] = {
+	{"store", CFG_PATH, true, F(shard_store_path)},
 	{NULL, 0, false, 0},
 };
 static const struct cfg_attr store_attrs[] = {
@@ -172,6 +181,7 @@ static const struct cfg_elem cfg_elems[] = {
 	{"metrics", false, false, metrics_attrs},
 	{"replication", false, false, replication_attrs},
 	{"peer", false, true, peer_attrs},
+	{"shard", false, false, shard_attrs},
 	{NULL, false, false, NULL},
 };
 
@@ -673,11 +683,30 @@ static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
 		cfg_error(e, cfg_line_of(root, "peer"),
 			  "<peer> needs <replication listen=...>");
 	if (cfg->repl_listen != NULL &&
-	    (cfg->repl_peers.n < 1 || cfg->repl_peers.n > 4))
+	    (cfg->repl_peers.n < 1 || cfg->repl_peers.n > CFG_PEERS_MAX))
 		cfg_error(e, cfg_line_of(root, "replication"),
-			  "<replication>: a group has 2 to 5 sites: give 1 to "
-			  "4 <peer> elements (%zu given)",
-			  cfg->repl_peers.n);
+			  "<replication>: a group has 2 to %d sites: give 1 to "
+			  "%d <peer> elements (%zu given)",
+			  CFG_PEERS_MAX + 1, CFG_PEERS_MAX, cfg->repl_peers.n);
+	if (cfg->shard_store_path != NULL && cfg->repl_listen == NULL)
+		cfg_error(e, cfg_line_of(root, "shard"),
+			  "<shard>: a rooms instance reads the directory from "
+			  "a replication group: it needs <replication> and "
+			  "<peer>");
+	if (cfg->shard_store_path != NULL && cfg->repl_listen != NULL &&
+	    cfg->repl_priority != 0)
+		cfg_error(e, cfg_line_of(root, "replication"),
+			  "<replication priority>: a rooms instance (<shard>) "
+			  "is never elected: give priority=\"0\"");
+	if (cfg->shard_store_path != NULL && cfg->rooms_sharded)
+		cfg_error(e, cfg_line_of(root, "shard"),
+			  "<shard> serves the rooms: <rooms sharded=\"true\"> "
+			  "says this daemon does not");
+	if (cfg->shard_store_path != NULL && cfg->store_path != NULL &&
+	    strcmp(cfg->shard_store_path, cfg->store_path) == 0)
+		cfg_error(e, cfg_line_of(root, "shard"),
+			  "<shard store>: the rooms need their own store, not "
+			  "the directory's (<store path>)");
 	if (cfg->repl_listen != NULL && cfg->repl_ack_timeout_ms < 10)
 		cfg_error(e, cfg_line_of(root, "replication"),
 			  "<replication ack-timeout>: must be at least 10ms");
@@ -779,6 +808,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->rooms_domain);
 	free(cfg->rooms_secret);
 	free(cfg->store_path);
+	free(cfg->shard_store_path);
 	free(cfg->metrics_listen);
 	free(cfg->repl_listen);
 	cfg_jids_free(&cfg->repl_peers);

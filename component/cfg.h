@@ -31,6 +31,15 @@ struct cfg {
 	char *service_secret;
 	char *rooms_domain; /* M */
 	char *rooms_secret;
+	/* <rooms sharded="true"/>: M is served by rooms instances
+	 * (<shard/>), not by this daemon, which serves D only. */
+	bool rooms_sharded;
+	/* <shard store="PATH"/>: this daemon is a rooms instance: it serves
+	 * M only, keeps the rooms the server routes to it in its own store
+	 * at PATH, and reads the directory (identities, links, blocks) from
+	 * its site of the replication group, a replica that is never elected
+	 * (docs/SCALING.md).  NULL for every other daemon. */
+	char *shard_store_path;
 
 	char *store_path;
 	bool store_lazy_evidence; /* <store lazy-evidence="true"/> */

@@ -11,6 +11,11 @@
  * only while its site is the master: a replica waits, with no component
  * connection, until the group elects it; a master that loses its role
  * closes its connections and waits again (docs/SCALING.md).
+ *
+ * A rooms instance (<shard/>) is a site that is never elected: it serves
+ * M alone, from the start, with its rooms in a store of its own and the
+ * directory read from its replica.  A daemon whose <rooms sharded="true">
+ * leaves M to the rooms instances serves D alone.
  */
 #include <config.h>
 
@@ -49,6 +54,7 @@ static volatile sig_atomic_t daemon_hup;
 struct daemon {
 	struct cfg *cfg;
 	struct store *store;
+	struct store *rooms_store; /* a rooms instance's own; else store */
 	xmpp_ctx_t *xctx;
 	struct bc *bc;
 	struct conn *service; /* D */
@@ -56,7 +62,20 @@ struct daemon {
 	struct metrics_listener *metrics; /* NULL without <metrics/> */
 	int64_t space_checked_ms;
 	bool replicated; /* a site of a replication group */
+	bool shard;      /* a rooms instance (<shard/>) */
 };
+
+/* The two connections: either may be absent (a rooms instance has no D,
+ * a daemon that leaves M to rooms instances has no M). */
+static int64_t daemon_tick(struct conn *c)
+{
+	return c != NULL ? conn_tick(c) : DAEMON_MAX_WAIT_MS;
+}
+
+static bool daemon_closed(const struct conn *c)
+{
+	return c == NULL || conn_is_closed(c);
+}
 
 static void daemon_signal(int sig)
 {
@@ -101,9 +120,17 @@ static int daemon_transport(void *arg, const struct bc_batch *batch)
 {
 	struct daemon *d = arg;
 	bool rooms = batch->link == BC_LINK_ROOMS;
+	struct conn *c = rooms ? d->rooms : d->service;
 
-	if (conn_send_raw(rooms ? d->rooms : d->service, batch->data,
-			  batch->len) < 0)
+	if (c == NULL) {
+		/* Nothing to send it on, now or later: dropped. */
+		log_warnx("%zu stanza(s) from %s, which this daemon does not "
+			  "serve, dropped",
+			  batch->n,
+			  rooms ? d->cfg->rooms_domain : d->cfg->service_domain);
+		return 0;
+	}
+	if (conn_send_raw(c, batch->data, batch->len) < 0)
 		return -1;
 	metrics.stanzas_out[rooms ? METRICS_ROOMS : METRICS_SERVICE] += batch->n;
 	return 0;
@@ -247,7 +274,7 @@ static void daemon_loop(struct daemon *d)
 	int64_t wait;
 
 	while (!daemon_stop) {
-		if (d->replicated &&
+		if (d->replicated && !d->shard &&
 		    store_role(d->store, NULL) != STORE_ROLE_MASTER) {
 			log_warnx("this site is no longer the master of the "
 				  "replication group: closing the component "
@@ -255,7 +282,8 @@ static void daemon_loop(struct daemon *d)
 			return;
 		}
 		daemon_hup_check();
-		wait = daemon_min(conn_tick(d->service), conn_tick(d->rooms));
+		wait = daemon_min(daemon_tick(d->service),
+				  daemon_tick(d->rooms));
 		wait = daemon_min(wait, DAEMON_MAX_WAIT_MS);
 		daemon_space(d, false);
 		daemon_read(d, wait > 0 ? wait : 0);
@@ -272,8 +300,11 @@ static void daemon_loop(struct daemon *d)
 			exit(EXIT_FAILURE);
 		}
 		daemon_metrics(d);
+		store_repl_pulse(d->store);
 		if (d->store != NULL && clock_mono_ms() >= next_maintain) {
 			store_maintain(d->store);
+			if (d->rooms_store != d->store)
+				store_maintain(d->rooms_store);
 			next_maintain = clock_mono_ms() + d->cfg->checkpoint_ms;
 		}
 	}
@@ -284,9 +315,11 @@ static void daemon_shutdown(struct daemon *d)
 	int64_t deadline = clock_mono_ms() + DAEMON_CLOSE_MS;
 
 	(void)bc_flush(d->bc);
-	conn_close(d->service);
-	conn_close(d->rooms);
-	while ((!conn_is_closed(d->service) || !conn_is_closed(d->rooms)) &&
+	if (d->service != NULL)
+		conn_close(d->service);
+	if (d->rooms != NULL)
+		conn_close(d->rooms);
+	while ((!daemon_closed(d->service) || !daemon_closed(d->rooms)) &&
 	       clock_mono_ms() < deadline)
 		xmpp_run_once(d->xctx, 50);
 }
@@ -296,18 +329,22 @@ static void daemon_shutdown(struct daemon *d)
  * the router could not be made. */
 static int daemon_serve(struct daemon *d)
 {
-	if (d->replicated) {
+	if (d->replicated && !d->shard) {
 		log_info("this site is now the master of the replication "
 			 "group: connecting");
 		if (store_repl_refresh(d->store) != 0)
 			return -1;
 	}
-	d->bc = bc_new(d->cfg, d->store, d->xctx, daemon_transport, d);
+	d->bc = bc_new_split(d->cfg, d->store, d->rooms_store, d->xctx,
+			     daemon_transport, d);
 	if (d->bc == NULL)
 		return -1;
-	d->service = daemon_conn(d, d->cfg->service_domain,
-				 d->cfg->service_secret);
-	d->rooms = daemon_conn(d, d->cfg->rooms_domain, d->cfg->rooms_secret);
+	if (!d->shard)
+		d->service = daemon_conn(d, d->cfg->service_domain,
+					 d->cfg->service_secret);
+	if (!d->cfg->rooms_sharded)
+		d->rooms = daemon_conn(d, d->cfg->rooms_domain,
+				       d->cfg->rooms_secret);
 	daemon_loop(d);
 	if (daemon_stop)
 		log_info("shutting down");
@@ -396,9 +433,11 @@ int daemon_run(const struct daemon_opts *opts)
 		};
 
 		d.replicated = true;
+		d.shard = d.cfg->shard_store_path != NULL;
 		log_info("a site of a replication group: %s, %zu other "
-			 "site(s)",
-			 rp.listen, rp.npeers);
+			 "site(s)%s",
+			 rp.listen, rp.npeers,
+			 d.shard ? "; a rooms instance" : "");
 		if (store_open_repl(d.cfg->store_path,
 				    d.cfg->store_lazy_evidence
 					    ? STORE_LAZY_EVIDENCE
@@ -414,6 +453,17 @@ int daemon_run(const struct daemon_opts *opts)
 		log_errx("cannot open the store at %s", d.cfg->store_path);
 		goto out;
 	}
+	d.rooms_store = d.store;
+	if (d.shard && store_open(d.cfg->shard_store_path,
+				  d.cfg->store_lazy_evidence
+					  ? STORE_LAZY_EVIDENCE
+					  : 0,
+				  &d.rooms_store) != 0) {
+		log_errx("cannot open the rooms store at %s",
+			 d.cfg->shard_store_path);
+		d.rooms_store = NULL;
+		goto out;
+	}
 	xmpp_initialize();
 	d.xctx = xmpp_ctx_new(NULL, opts->verbose >= 2 ? &strophe_log
 						       : quiet_log);
@@ -427,7 +477,7 @@ int daemon_run(const struct daemon_opts *opts)
 		 PACKAGE_VERSION, d.cfg->service_domain, d.cfg->rooms_domain,
 		 d.cfg->server_host, d.cfg->server_port);
 
-	if (!d.replicated) {
+	if (!d.replicated || d.shard) {
 		if (daemon_serve(&d) < 0)
 			goto out;
 	} else {
@@ -448,6 +498,8 @@ out:
 		xmpp_ctx_free(d.xctx);
 		xmpp_shutdown();
 	}
+	if (d.rooms_store != d.store)
+		store_close(d.rooms_store);
 	store_close(d.store);
 	cfg_free(d.cfg);
 	if (status == EXIT_SUCCESS)

@@ -1043,7 +1043,21 @@ int ctl_main(int argc, char **argv)
 		rc = CTL_FAIL;
 		goto out;
 	}
-	if (cfg->repl_listen != NULL) {
+	if (cfg->shard_store_path != NULL && strcmp(argv[0], "group") != 0) {
+		/* A rooms instance: its own store holds its rooms alone;
+		 * everything else is made on the group's master. */
+		if (!ctl_reads_only(argv[0]) && !ctl_has_help(argc, argv)) {
+			fprintf(stderr,
+				"backchannelctl: this is a rooms instance "
+				"(<shard>): it holds only the rooms the server "
+				"routes to it; identities, links and audio rooms "
+				"are made on the replication group's master\n");
+			rc = CTL_FAIL;
+			goto out;
+		}
+		rc = store_open(cfg->shard_store_path, STORE_NO_CHECKPOINT,
+				&st);
+	} else if (cfg->repl_listen != NULL) {
 		/* Joins the replication manager of the daemon of this site. */
 		struct store_repl_params rp = {
 			.listen = cfg->repl_listen,
@@ -1066,7 +1080,10 @@ int ctl_main(int argc, char **argv)
 	}
 	if (rc != 0) {
 		fprintf(stderr, "backchannelctl: cannot open the store at %s\n",
-			cfg->store_path);
+			cfg->shard_store_path != NULL &&
+					strcmp(argv[0], "group") != 0
+				? cfg->shard_store_path
+				: cfg->store_path);
 		rc = CTL_FAIL;
 		goto out;
 	}

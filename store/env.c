@@ -806,6 +806,21 @@ int store_txn_run(struct store *st, const char *what,
 				continue;
 			return STORE_EFAIL;
 		}
+		if (rc == DB_REP_HANDLE_DEAD && !reopened &&
+		    (parent == NULL || parent == st->batch)) {
+			/* A replica that went back to a new master's log
+			 * (a rooms instance reads the directory there): its
+			 * handles are dead.  The batch only read; it goes,
+			 * the handles are opened again, the call runs again. */
+			reopened = 1;
+			if (st->batch != NULL) {
+				st->batch->abort(st->batch);
+				st->batch = NULL;
+			}
+			if (store_repl_refresh(st) == 0)
+				continue;
+			return STORE_EFAIL;
+		}
 		break;
 	}
 	if (rc == 0 || store_is_store_code(rc))

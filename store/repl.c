@@ -50,6 +50,10 @@ struct store_repl {
 	unsigned long perm_seen;
 	unsigned open_tries; /* store_repl_retry_open() */
 	int connections;     /* this process's, to other sites */
+	int joined;          /* a connection came up (store_repl_pulse()) */
+	int64_t pulse_until_ms, pulse_last_ms;
+	int64_t tail_ms;        /* when the end of the log was last looked at */
+	DB_LSN tail;            /* where it was */
 };
 
 void store_repl_free(struct store_repl *r)
@@ -113,6 +117,7 @@ static void store_repl_event(DB_ENV *env, u_int32_t event, void *info)
 		break;
 	case DB_EVENT_REP_CONNECT_ESTD:
 		__atomic_add_fetch(&r->connections, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r->joined, 1, __ATOMIC_SEQ_CST);
 		break;
 	case DB_EVENT_REP_CONNECT_BROKEN:
 		__atomic_sub_fetch(&r->connections, 1, __ATOMIC_SEQ_CST);
@@ -172,7 +177,10 @@ int store_repl_configure(struct store *st)
 	    (rc = env->repmgr_set_ack_policy(env, DB_REPMGR_ACKS_QUORUM)) != 0 ||
 	    (rc = env->rep_set_timeout(env, DB_REP_ACK_TIMEOUT, ack)) != 0 ||
 	    /* A dead master is noticed at once when its connections drop
-	     * (kill -9 closes them); heartbeats catch a silent one. */
+	     * (kill -9 closes them); heartbeats catch a silent one.  They
+	     * also carry the master's log position: a write backchannelctl
+	     * made before its own connections were up reaches the replicas
+	     * when they see, at the next heartbeat, that they lack it. */
 	    (rc = env->rep_set_timeout(env, DB_REP_HEARTBEAT_SEND,
 				       500000)) != 0 ||
 	    (rc = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR,
@@ -318,6 +326,65 @@ bool store_repl_retry_open(struct store *st, int rc)
 	}
 	nanosleep(&ts, NULL);
 	return true;
+}
+
+/* How long after a site connects the master writes a pulse, and how
+ * often. */
+#define STORE_REPL_PULSE_FOR_MS 10000
+#define STORE_REPL_PULSE_EVERY_MS 500
+/* How often the master looks whether another process (backchannelctl)
+ * wrote to the log. */
+#define STORE_REPL_TAIL_MS 50
+
+/* Records another process wrote on the master go out over its own
+ * connections, which may not be up yet when it commits and exits: when the
+ * end of the log moved, the last record is sent again, and a replica that
+ * sees it lacks what came before asks for it at once, rather than at the
+ * next heartbeat. */
+static void store_repl_tail(struct store *st, int64_t now)
+{
+	struct store_repl *r = st->repl;
+	DB_LOG_STAT *sp = NULL;
+
+	if (now - r->tail_ms < STORE_REPL_TAIL_MS)
+		return;
+	r->tail_ms = now;
+	if (st->env->log_stat(st->env, &sp, 0) != 0)
+		return;
+	if (sp->st_cur_file != r->tail.file ||
+	    sp->st_cur_offset != r->tail.offset) {
+		bool first = r->tail.file == 0;
+
+		r->tail.file = sp->st_cur_file;
+		r->tail.offset = sp->st_cur_offset;
+		if (!first)
+			(void)st->env->rep_flush(st->env);
+	}
+	free(sp);
+}
+
+void store_repl_pulse(struct store *st)
+{
+	struct store_repl *r = st != NULL ? st->repl : NULL;
+	int64_t now;
+	int rc;
+
+	if (r == NULL || r->subordinate)
+		return;
+	now = clock_mono_ms();
+	if (store_role(st, NULL) == STORE_ROLE_MASTER)
+		store_repl_tail(st, now);
+	if (__atomic_exchange_n(&r->joined, 0, __ATOMIC_SEQ_CST))
+		r->pulse_until_ms = now + STORE_REPL_PULSE_FOR_MS;
+	if (now >= r->pulse_until_ms ||
+	    now - r->pulse_last_ms < STORE_REPL_PULSE_EVERY_MS ||
+	    store_role(st, NULL) != STORE_ROLE_MASTER)
+		return;
+	r->pulse_last_ms = now;
+	rc = st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
+	if (rc != 0)
+		log_warnx("store: a checkpoint for a joining site: %s",
+			  db_strerror(rc));
 }
 
 unsigned long store_repl_perm_failed(struct store *st)

@@ -93,6 +93,13 @@ enum store_role store_role(struct store *st, bool *changed);
 /* The master's "IP:port" into buf; STORE_NOTFOUND when none is known. */
 int store_master_addr(struct store *st, char *buf, size_t len);
 
+/* On the master, for a few seconds after another site connected: writes
+ * a checkpoint now and then.  A replica counts as caught up (and a rooms
+ * instance starts serving) once a record written after it joined reaches
+ * it, which an idle master would not otherwise write.  Called by the
+ * daemon's loop each pass; cheap when there is nothing to do. */
+void store_repl_pulse(struct store *st);
+
 /* Closes and reopens the databases: after a change of role (a replica's
  * handles may have been invalidated by a rollback). */
 int store_repl_refresh(struct store *st);

@@ -845,7 +845,7 @@ static int blocking_room_report(struct xep_stanza *st)
 	for (i = 0; sees && i < rep->n_refs && peer[0] == '\0'; i++) {
 		char *at;
 
-		if (store_archive_get(st->bc->store, room, rep->refs[i].id,
+		if (store_archive_get(st->bc->rooms_store, room, rep->refs[i].id,
 				      &m) != 0)
 			continue;
 		if (m.from != NULL && (at = strrchr(m.from, '@')) != NULL &&

@@ -24,6 +24,7 @@ libbackchannel_a_SOURCES += \
 	xep/muc/owner.c \
 	xep/muc/mam.c \
 	xep/muc/moderate.c \
-	xep/muc/audio.c
+	xep/muc/audio.c \
+	xep/muc/shard.c
 noinst_HEADERS += xep/xep.h xep/ns.h xep/presence.h xep/reports.h xep/requests.h xep/privilege.h xep/adhoc.h xep/moderation.h
 noinst_HEADERS += xep/muc/muc.h xep/muc/muc-int.h

@@ -476,7 +476,9 @@ static void mod_tick(struct bc *bc, int64_t now_ms)
 	struct store_report r;
 	size_t n = 0, i;
 
-	if (s == NULL || bc->store == NULL)
+	/* Announced from D, by the daemon that serves it. */
+	if (s == NULL || bc->store == NULL ||
+	    !bc_serves(bc, BC_LINK_SERVICE))
 		return;
 	if (s->started && now_ms >= s->read_ms &&
 	    now_ms - s->read_ms < MOD_CHANGES_MS)

@@ -230,14 +230,14 @@ int reports_sees(struct bc *bc, const char *room, const char *handle,
 
 	*sees = false;
 	memset(&r, 0, sizeof(r));
-	rc = store_room_get(bc->store, room, &r);
+	rc = store_room_get(bc->rooms_store, room, &r);
 	if (rc != 0)
 		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
 	*sees = r.kind == STORE_ROOM_AUDIO;
 	store_room_clear(&r);
 	if (*sees)
 		return 0;
-	if (store_affil_get(bc->store, room, handle, &affil) != 0)
+	if (store_affil_get(bc->rooms_store, room, handle, &affil) != 0)
 		return BC_EINTERNAL;
 	*sees = affil >= STORE_AFFIL_MEMBER;
 	return 0;
@@ -259,7 +259,7 @@ static int reports_from_room(struct bc *bc, struct reports_case *c,
 	memset(&m, 0, sizeof(m));
 	if ((rc = reports_sees(bc, ref->room, handle, &sees)) != 0 || !sees)
 		return rc;
-	rc = store_archive_get(bc->store, ref->room, ref->id, &m);
+	rc = store_archive_get(bc->rooms_store, ref->room, ref->id, &m);
 	if (rc != 0)
 		return rc == STORE_NOTFOUND ? 0 : BC_EINTERNAL;
 	ident_address(bc, peer, addr);
@@ -521,7 +521,7 @@ static void reports_room_jids(struct bc *bc, const char *room, size_t k,
 	struct store_affiliation *a = NULL;
 	size_t na = 0, i, j, x;
 
-	if (store_affil_list(bc->store, room, &a, &na) != 0)
+	if (store_affil_list(bc->rooms_store, room, &a, &na) != 0)
 		return;
 	for (i = 0; i < na; i++) {
 		char **linked = NULL;

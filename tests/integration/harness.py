@@ -373,8 +373,10 @@ Component "{rooms}"
 class Ejabberd(Server):
     kind = "ejabberd"
 
-    def __init__(self, start_timeout=90):
+    def __init__(self, start_timeout=90, extra_yaml=""):
         super().__init__(start_timeout)
+        # Top-level options added to the configuration (test_shards.py).
+        self.extra_yaml = extra_yaml
         self.dist_port = free_port()
         # -sname node names must be unique per run; letters and digits only.
         self.node = "bc%s@localhost" % secrets.token_hex(4)
@@ -498,7 +500,7 @@ modules:
       both: privileged_roster
 """.format(host=HOST, outside=OUTSIDE, c2s=self.c2s_port,
            comp=self.component_port, service=SERVICE, rooms=ROOMS,
-           secret=self.secret))
+           secret=self.secret) + self.extra_yaml)
         if self.user:
             entry = pwd.getpwnam(self.user)
             for root, dirs, files in os.walk(self.dir):
@@ -576,8 +578,10 @@ def _binary(env_name, default_name):
 class Daemon:
     """One backchanneld with a private store and configuration file."""
 
-    def __init__(self, server, admins=(), moderators=(), extra_xml=""):
+    def __init__(self, server, admins=(), moderators=(), extra_xml="",
+                 rooms_attrs=""):
         self.server = server
+        self.rooms_attrs = rooms_attrs
         self.dir = tempfile.mkdtemp(prefix="bc-daemon-")
         self.config_path = os.path.join(self.dir, "backchannel.xml")
         self.store_path = os.path.join(self.dir, "store")
@@ -596,7 +600,8 @@ class Daemon:
             "<backchannel>",
             '  <server host="%s" port="%d"/>' % (LOOPBACK, s.component_port),
             '  <service domain="%s" secret="%s"/>' % (SERVICE, _xml_attr(s.secret)),
-            '  <rooms domain="%s" secret="%s"/>' % (ROOMS, _xml_attr(s.secret)),
+            '  <rooms domain="%s" secret="%s" %s/>' % (
+                ROOMS, _xml_attr(s.secret), self.rooms_attrs),
             '  <store path="%s"/>' % _xml_attr(self.store_path),
         ]
         lines += ['  <admin jid="%s"/>' % _xml_attr(j) for j in self.admins]

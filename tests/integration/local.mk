@@ -28,4 +28,5 @@ EXTRA_DIST += \
 	tests/integration/test_diskfull.py \
 	tests/integration/test_soak.py \
 	tests/integration/test_failover.py \
+	tests/integration/test_shards.py \
 	tests/integration/README.md

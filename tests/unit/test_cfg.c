@@ -249,6 +249,7 @@ static void replication_group(void **state)
 		"<replication listen='127.0.0.1:7701' priority='0' "
 		"ack-timeout='500ms'/>"
 		"<peer address='127.0.0.1:7702'/><peer address='[::1]:7703'/>"
+		"<shard store='/rooms'/>"
 		"</backchannel>";
 	struct cfg *cfg;
 	char err[1024];
@@ -257,6 +258,9 @@ static void replication_group(void **state)
 	if (cfg_load_buffer("t.xml", xml, sizeof(xml) - 1, &cfg, err,
 			    sizeof(err)) < 0)
 		fail_msg("%s", err);
+	/* A rooms instance (docs/SCALING.md). */
+	assert_string_equal(cfg->shard_store_path, "/rooms");
+	assert_false(cfg->rooms_sharded);
 	assert_string_equal(cfg->repl_listen, "127.0.0.1:7701");
 	assert_int_equal(cfg->repl_priority, 0);
 	assert_int_equal(cfg->repl_ack_timeout_ms, 500);
@@ -269,6 +273,8 @@ static void replication_group(void **state)
 		fail_msg("%s", err);
 	assert_null(cfg->repl_listen);
 	assert_int_equal(cfg->repl_peers.n, 0);
+	assert_null(cfg->shard_store_path);
+	assert_false(cfg->rooms_sharded);
 	cfg_free(cfg);
 }
 

@@ -105,7 +105,7 @@ static void muc_audio_affils(struct bc *bc, struct muc_room *r)
 	struct muc_affil_diff d = {NULL, NULL, 0};
 	size_t n = 0, i;
 
-	if (store_affil_list(bc->store, r->name, &af, &n) != 0) {
+	if (store_affil_list(bc->rooms_store, r->name, &af, &n) != 0) {
 		log_warnx("room %s: its affiliations could not be read",
 			  r->name);
 		return;
@@ -144,7 +144,7 @@ static void muc_audio_sync(struct bc *bc, const char *name)
 		(void)muc_room_find(bc, name);
 		return;
 	}
-	rc = store_room_get(bc->store, name, &rec);
+	rc = store_room_get(bc->rooms_store, name, &rec);
 	if (rc != 0) {
 		if (rc == STORE_NOTFOUND) {
 			log_info("room %s: removed from the store", name);
@@ -224,6 +224,9 @@ void muc_audio_tick(struct bc *bc, int64_t now_ms)
 
 	if (ms == NULL || bc->store == NULL || !ms->restored)
 		return;
+	/* The platform's changes are noted where it makes them: in the
+	 * directory, which on a rooms instance is not the rooms store
+	 * (xep/muc/shard.c). */
 	if (ms->changes_ms != 0 && now_ms >= ms->changes_ms &&
 	    now_ms - ms->changes_ms < MUC_CHANGES_MS)
 		return;
@@ -239,6 +242,10 @@ void muc_audio_tick(struct bc *bc, int64_t now_ms)
 		     v[i + 1].name != NULL &&
 		     strcmp(v[i + 1].name, v[i].name) == 0))
 			continue;
+		if (muc_shard(bc) &&
+		    muc_shard_take(bc, v[i].name, true) == STORE_NOTFOUND &&
+		    strmap_get(ms->rooms, v[i].name) == NULL)
+			continue; /* not a room of this instance */
 		muc_audio_sync(bc, v[i].name);
 	}
 	store_change_list_free(v, n);

@@ -77,7 +77,7 @@ static void muc_send_history(struct bc *bc, struct muc_room *r,
 			since = t;
 	}
 	q.start_ms = since > 0 ? since : 0;
-	if (store_archive_query(bc->store, &q, &m, &n, &complete) != 0)
+	if (store_archive_query(bc->rooms_store, &q, &m, &n, &complete) != 0)
 		return;
 	/* maxchars counts whole stanzas, newest first. */
 	first = 0;
@@ -213,7 +213,7 @@ static int muc_join(struct xep_stanza *st, struct muc_room *r)
 		struct store_room rec;
 
 		/* A closed audio room stays what it is (§7.2.11). */
-		if (store_room_get(bc->store, st->to_jid.node, &rec) == 0) {
+		if (store_room_get(bc->rooms_store, st->to_jid.node, &rec) == 0) {
 			store_room_clear(&rec);
 			return muc_fail(st, NULL, BC_EITEM_NOT_FOUND,
 					"This room is not open now");
@@ -308,7 +308,7 @@ static void muc_room_maybe_end(struct bc *bc, struct muc_room *r)
 	if (r->nocc > 0 || (r->cfg.flags & STORE_ROOMCFG_PERSISTENT) ||
 	    r->rec.kind != STORE_ROOM_GROUP)
 		return;
-	(void)store_room_remove(bc->store, r->name);
+	(void)store_room_remove(bc->rooms_store, r->name);
 	muc_room_drop(bc, r);
 }
 

@@ -316,10 +316,10 @@ static int mam_pick(struct xep_stanza *st, const char *room, const char *a,
 	*id = a != NULL ? a : b;
 	if (a == NULL || b == NULL)
 		return 0;
-	rc = store_archive_get(st->bc->store, room, a, &ma);
+	rc = store_archive_get(st->bc->rooms_store, room, a, &ma);
 	if (rc != 0)
 		return rc;
-	rc = store_archive_get(st->bc->store, room, b, &mb);
+	rc = store_archive_get(st->bc->rooms_store, room, b, &mb);
 	if (rc == 0 && mam_earlier(&ma, &mb) == later)
 		*id = b;
 	store_archive_msg_clear(&ma);
@@ -342,7 +342,7 @@ static int mam_by_ids(struct xep_stanza *st, const char *room,
 	for (i = 0; i < q->n_ids; i++) {
 		bool dup = false;
 
-		rc = store_archive_get(st->bc->store, room, q->ids[i], &m);
+		rc = store_archive_get(st->bc->rooms_store, room, q->ids[i], &m);
 		if (rc != 0)
 			return rc;
 		for (j = 0; j < *n; j++)
@@ -537,7 +537,7 @@ int muc_mam_query(struct xep_stanza *st)
 			complete = false;
 		}
 	} else if (!q.with_none) {
-		rc = store_archive_query(st->bc->store, &sq, &v, &n, &complete);
+		rc = store_archive_query(st->bc->rooms_store, &sq, &v, &n, &complete);
 		if (rc != 0) {
 			rc = mam_store_rc(st, rc);
 			goto out;
@@ -635,7 +635,7 @@ int muc_mam_metadata(struct xep_stanza *st)
 		sq.room = muc_room_name(r);
 		sq.max = 1;
 		sq.last = i == 1;
-		rc = store_archive_query(st->bc->store, &sq, &v, &n, &complete);
+		rc = store_archive_query(st->bc->rooms_store, &sq, &v, &n, &complete);
 		if (rc != 0) {
 			xmpp_stanza_release(iq);
 			return xep_fail(st, BC_EINTERNAL, NULL);

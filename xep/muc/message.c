@@ -136,7 +136,7 @@ static int muc_subject(struct xep_stanza *st, struct muc_occupant *o)
 		return muc_fail(st, r, BC_ENOT_ACCEPTABLE,
 				"The subject is too long");
 	}
-	if (store_room_set_subject(bc->store, r->name, text) != 0) {
+	if (store_room_set_subject(bc->rooms_store, r->name, text) != 0) {
 		free(text);
 		return muc_fail(st, r, BC_EINTERNAL, NULL);
 	}
@@ -195,7 +195,7 @@ static int muc_groupchat(struct xep_stanza *st, struct muc_room *r,
 			.stanza = b.text,
 		};
 
-		if (store_archive_add(bc->store, r->name, &m) != 0) {
+		if (store_archive_add(bc->rooms_store, r->name, &m) != 0) {
 			bc_body_clear(&b);
 			return muc_fail(st, r, BC_EINTERNAL, NULL);
 		}

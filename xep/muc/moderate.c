@@ -202,7 +202,7 @@ int muc_moderate(struct xep_stanza *st)
 		reason = xmpp_stanza_get_text(reason_el);
 
 	room = muc_room_name(r);
-	rc = store_archive_get(bc->store, room, target, &m);
+	rc = store_archive_get(bc->rooms_store, room, target, &m);
 	if (rc == STORE_NOTFOUND) {
 		rc = xep_fail(st, BC_EITEM_NOT_FOUND,
 			      "No such message in the room");
@@ -243,7 +243,7 @@ int muc_moderate(struct xep_stanza *st)
 				 NS_RETRACT "' id='%s'/></message>",
 				 new_id);
 	}
-	rc = store_archive_retract(bc->store, room, target, tomb);
+	rc = store_archive_retract(bc->rooms_store, room, target, tomb);
 	if (rc != 0) {
 		rc = xep_fail(st, BC_EINTERNAL, NULL);
 		goto out;
@@ -261,7 +261,7 @@ int muc_moderate(struct xep_stanza *st)
 	add.nick = "";
 	add.from = room_jid;
 	add.stanza = text;
-	rc = store_archive_add(bc->store, room, &add);
+	rc = store_archive_add(bc->rooms_store, room, &add);
 	if (rc != 0) {
 		rc = xep_fail(st, BC_EINTERNAL, NULL);
 		goto out;

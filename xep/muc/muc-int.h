@@ -120,6 +120,16 @@ struct muc_state {
 	unsigned verify_round; /* answers of an earlier round don't count */
 };
 
+/* shard.c: a rooms instance (<shard/>) */
+/* Whether the rooms are in a store of their own, beside the directory. */
+bool muc_shard(const struct bc *bc);
+/* Takes the audio room node from the directory into this instance's
+ * rooms store, or brings the copy up to date (with held_only, only a room
+ * held already); a room gone from the directory goes here too.  0, or
+ * STORE_NOTFOUND when there is no audio room of that name to serve, or
+ * another store code. */
+int muc_shard_take(struct bc *bc, const char *node, bool held_only);
+
 /* room.c */
 struct muc_state *muc_state(struct bc *bc);
 int muc_state_init(struct bc *bc, void **state);

@@ -381,7 +381,7 @@ void muc_room_destroy(struct bc *bc, struct muc_room *r, const char *alt,
 		      const char *reason)
 {
 	/* Store first; then every occupant is told (§10.9). */
-	if (store_room_remove(bc->store, r->name) != 0)
+	if (store_room_remove(bc->rooms_store, r->name) != 0)
 		log_warnx("room %s could not be removed from the store",
 			  r->name);
 	muc_room_evacuate(bc, r, alt, reason);
@@ -525,7 +525,7 @@ int muc_owner_set(struct xep_stanza *st)
 		char *keep = r->rec.title;
 
 		r->rec.title = title;
-		if (store_room_put(bc->store, &r->rec) != 0) {
+		if (store_room_put(bc->rooms_store, &r->rec) != 0) {
 			r->rec.title = keep;
 			store_room_config_clear(&c);
 			return muc_fail(st, r, BC_EINTERNAL, NULL);
@@ -534,7 +534,7 @@ int muc_owner_set(struct xep_stanza *st)
 	} else {
 		free(title);
 	}
-	if (store_room_config_put(bc->store, r->name, &c) != 0) {
+	if (store_room_config_put(bc->rooms_store, r->name, &c) != 0) {
 		store_room_config_clear(&c);
 		return muc_fail(st, r, BC_EINTERNAL, NULL);
 	}

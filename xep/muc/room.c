@@ -102,7 +102,7 @@ enum store_affil muc_affil(const struct muc_room *r, const char *who)
 int muc_affil_set(struct bc *bc, struct muc_room *r, const char *who,
 		  enum store_affil affil)
 {
-	if (store_affil_set(bc->store, r->name, who, affil) != 0)
+	if (store_affil_set(bc->rooms_store, r->name, who, affil) != 0)
 		return BC_EINTERNAL;
 	muc_affil_note(r, who, affil);
 	return 0;
@@ -275,14 +275,20 @@ static struct muc_room *muc_room_load(struct bc *bc, const char *node)
 	int rc;
 
 	r = muc_room_new(bc, node);
-	if (store_room_get(bc->store, node, &r->rec) != 0) {
+	rc = store_room_get(bc->rooms_store, node, &r->rec);
+	/* A rooms instance: an audio room provisioned in the directory
+	 * becomes this instance's on first use. */
+	if (rc == STORE_NOTFOUND && muc_shard(bc) &&
+	    muc_shard_take(bc, node, false) == 0)
+		rc = store_room_get(bc->rooms_store, node, &r->rec);
+	if (rc != 0) {
 		muc_room_free(r);
 		return NULL;
 	}
-	rc = store_room_config_get(bc->store, node, &r->cfg);
+	rc = store_room_config_get(bc->rooms_store, node, &r->cfg);
 	if (rc != 0)
 		muc_config_defaults(&r->cfg, r->rec.kind);
-	if (store_affil_list(bc->store, node, &af, &n) == 0)
+	if (store_affil_list(bc->rooms_store, node, &af, &n) == 0)
 		for (i = 0; i < n; i++) {
 			if (af[i].affil == STORE_AFFIL_NONE)
 				continue;
@@ -353,7 +359,7 @@ struct muc_room *muc_room_create(struct bc *bc, const char *node,
 	rec.subject = (char *)"";
 	rec.kind = STORE_ROOM_GROUP;
 	rec.live = true;
-	rc = store_room_create(bc->store, &rec, who);
+	rc = store_room_create(bc->rooms_store, &rec, who);
 	if (rc != 0) {
 		*err = rc == STORE_EINVAL ? BC_EJID_MALFORMED : BC_EINTERNAL;
 		return NULL;
@@ -367,7 +373,7 @@ struct muc_room *muc_room_create(struct bc *bc, const char *node,
 	r->rec.created_ms = clock_now_ms();
 	muc_config_defaults(&r->cfg, STORE_ROOM_GROUP);
 	r->cfg.flags |= STORE_ROOMCFG_LOCKED;
-	if (store_room_config_put(bc->store, node, &r->cfg) != 0) {
+	if (store_room_config_put(bc->rooms_store, node, &r->cfg) != 0) {
 		muc_room_free(r);
 		*err = BC_EINTERNAL;
 		return NULL;
@@ -381,7 +387,7 @@ struct muc_room *muc_room_create(struct bc *bc, const char *node,
 
 int muc_room_save_config(struct bc *bc, struct muc_room *r)
 {
-	return store_room_config_put(bc->store, r->name, &r->cfg) == 0
+	return store_room_config_put(bc->rooms_store, r->name, &r->cfg) == 0
 		       ? 0
 		       : BC_EINTERNAL;
 }
@@ -541,7 +547,7 @@ static void muc_session_save(struct bc *bc, struct muc_session *s)
 		.role = (uint8_t)o->role,
 	};
 
-	if (store_occupant_put(bc->store, &row) != 0)
+	if (store_occupant_put(bc->rooms_store, &row) != 0)
 		log_warnx("room %s: an occupant could not be saved",
 			  o->room->name);
 }
@@ -594,7 +600,7 @@ bool muc_session_remove(struct bc *bc, struct muc_session *s)
 	struct muc_occupant *o = s->occ;
 	size_t i;
 
-	(void)store_occupant_del(bc->store, o->room->name, s->jid);
+	(void)store_occupant_del(bc->rooms_store, o->room->name, s->jid);
 	if (o->nsessions == 1) {
 		muc_occ_unlink(o);
 		return true;
@@ -613,7 +619,7 @@ void muc_occ_remove(struct bc *bc, struct muc_occupant *o)
 	size_t i;
 
 	for (i = 0; i < o->nsessions; i++)
-		(void)store_occupant_del(bc->store, o->room->name,
+		(void)store_occupant_del(bc->rooms_store, o->room->name,
 					 o->sessions[i]->jid);
 	muc_occ_unlink(o);
 }
@@ -979,8 +985,8 @@ int muc_state_init(struct bc *bc, void **state)
 	ms->rooms = strmap_new(muc_room_free);
 	ms->owned = strmap_new(NULL);
 	*state = ms;
-	if (bc->store != NULL &&
-	    store_room_secret(bc->store, ms->secret) != 0) {
+	if (bc->rooms_store != NULL &&
+	    store_room_secret(bc->rooms_store, ms->secret) != 0) {
 		log_errx("rooms: the occupant-id secret could not be read");
 		return -1;
 	}
@@ -1006,16 +1012,21 @@ void muc_restore(struct bc *bc)
 	struct store_occupant *v = NULL;
 	size_t n = 0, i, restored = 0;
 
-	if (ms == NULL || ms->restored || bc->store == NULL)
+	if (ms == NULL || ms->restored || bc->rooms_store == NULL)
 		return;
 	ms->restored = true;
-	/* Every room, for the owners' counts and disco#items. */
-	if (store_room_list(bc->store, &rooms, &n) == 0)
-		for (i = 0; i < n; i++)
+	/* Every room, for the owners' counts and disco#items; on a rooms
+	 * instance, its audio rooms as the directory has them now (they
+	 * may have ended, or their stage changed, while it was away). */
+	if (store_room_list(bc->rooms_store, &rooms, &n) == 0)
+		for (i = 0; i < n; i++) {
+			if (muc_shard(bc) && rooms[i].kind == STORE_ROOM_AUDIO)
+				(void)muc_shard_take(bc, rooms[i].name, true);
 			if (strmap_get(ms->rooms, rooms[i].name) == NULL)
 				(void)muc_room_load(bc, rooms[i].name);
+		}
 	store_room_list_free(rooms, n);
-	if (store_occupant_list(bc->store, NULL, &v, &n) != 0)
+	if (store_occupant_list(bc->rooms_store, NULL, &v, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
 		struct muc_room *r = strmap_get(ms->rooms, v[i].room);
@@ -1023,7 +1034,7 @@ void muc_restore(struct bc *bc)
 		struct muc_session *s;
 
 		if (r == NULL || muc_session_of(r, v[i].jid) != NULL) {
-			(void)store_occupant_del(bc->store, v[i].room,
+			(void)store_occupant_del(bc->rooms_store, v[i].room,
 						 v[i].jid);
 			continue;
 		}
@@ -1033,7 +1044,7 @@ void muc_restore(struct bc *bc)
 			o = muc_occ_add(bc, r, v[i].nick, v[i].who,
 					(enum muc_role)v[i].role);
 		if (o == NULL || o->nsessions >= MUC_SESSIONS_MAX) {
-			(void)store_occupant_del(bc->store, v[i].room,
+			(void)store_occupant_del(bc->rooms_store, v[i].room,
 						 v[i].jid);
 			continue;
 		}
