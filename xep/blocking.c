@@ -859,8 +859,14 @@ static int blocking_room_report(struct xep_stanza *st)
 	if (peer[0] != '\0' && strcmp(peer, handle) != 0) {
 		t = xmpp_stanza_get_child_by_name(st->payload, "text");
 		text = t ? xmpp_stanza_get_text(t) : NULL;
-		rc = requests_report(st->bc, handle, peer, rep->urn, text,
-				     rep->refs, rep->n_refs, &id);
+		/* A rooms instance cannot change the directory: D does,
+		 * with what was chosen here. */
+		rc = bc_serves(st->bc, BC_LINK_SERVICE)
+			     ? requests_report(st->bc, handle, peer, rep->urn,
+					       text, rep->refs, rep->n_refs,
+					       &id)
+			     : reports_forward(st->bc, handle, peer, rep->urn,
+					       text, rep->refs, rep->n_refs);
 	}
 	if (rc == 0) {
 		xep_reply(st, xep_iq_result(st));
@@ -882,7 +888,37 @@ static const struct xep_iq blocking_iq[] = {
 	{NULL, NULL, 0, NULL, 0},
 };
 
+/* A room report a rooms instance chose and sent on (reports_forward()):
+ * taken from M itself only, and only where M is left to rooms instances
+ * (<rooms sharded="true">); anyone else gets <forbidden/>. */
+static int blocking_filed_message(struct xep_stanza *st)
+{
+	xmpp_stanza_t *el;
+	struct reports_filed *f;
+	unsigned long id;
+	int rc;
+
+	if (strcmp(st->type, "error") == 0 ||
+	    (el = xmpp_stanza_get_child_by_name_and_ns(st->stanza, "filed",
+						       NS_BC_FILED)) == NULL)
+		return XEP_PASS;
+	if (!st->bc->cfg->rooms_sharded ||
+	    strcmp(st->from, st->bc->cfg->rooms_domain) != 0)
+		return xep_fail(st, BC_EFORBIDDEN,
+				"Only the rooms service files reports this "
+				"way.");
+	if ((f = reports_filed_read(st->bc, el)) == NULL) {
+		log_warnx("a room report from %s could not be read",
+			  st->from);
+		return xep_fail(st, BC_EBAD_REQUEST, "A malformed filing.");
+	}
+	rc = requests_report_filed(st->bc, f, &id);
+	reports_filed_free(f);
+	return rc == 0 ? XEP_OK : rc;
+}
+
 static const struct xep_hook blocking_hooks[] = {
+	{XEP_MESSAGE, XEP_AT_SERVICE, blocking_filed_message},
 	{XEP_MESSAGE, XEP_AT_SERVICE, blocking_report_message},
 	{0, 0, NULL},
 };

@@ -48,6 +48,9 @@
 #define NS_FASTEN         "urn:xmpp:fasten:0"
 #define NS_MODERATE       "urn:xmpp:message-moderate:1"
 #define NS_RSM            "http://jabber.org/protocol/rsm"
+/* A room report a rooms instance sends on to D (xep/reports.c): between
+ * the service's own daemons only. */
+#define NS_BC_FILED       "urn:xmpp:backchannel:filed:0"
 #define NS_FALLBACK       "urn:xmpp:fallback:0"
 #define NS_XDATA_VALIDATE "http://jabber.org/protocol/xdata-validate"
 #define NS_MAM_EXTENDED   "urn:xmpp:mam:2#extended"

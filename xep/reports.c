@@ -67,12 +67,16 @@ struct reports_item {
 
 #define REPORTS_ONE_TO_ONE (-1)
 
-/* The evidence chosen for one report, and the rooms it came from. */
+/* The evidence chosen for one report, and the rooms it came from.  On a
+ * rooms instance's report carried to D, the owners and admins of each room
+ * come with it (staff_given): D does not hold the rooms. */
 struct reports_case {
 	struct reports_item *v;
 	size_t n;
 	char *rooms[REPORTS_REFS_MAX]; /* room nodes */
 	size_t n_rooms;
+	bool staff_given;
+	char **staff[REPORTS_REFS_MAX]; /* handles, NULL-terminated */
 };
 
 static void reports_case_add(struct reports_case *c, const char *text,
@@ -91,8 +95,10 @@ static void reports_case_clear(struct reports_case *c)
 
 	for (i = 0; i < c->n; i++)
 		free(c->v[i].text);
-	for (i = 0; i < c->n_rooms; i++)
+	for (i = 0; i < c->n_rooms; i++) {
 		free(c->rooms[i]);
+		store_strv_free(c->staff[i]);
+	}
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
@@ -502,6 +508,25 @@ static void reports_tell(struct bc *bc, const char *to, uint64_t id,
 	bc_send(bc, m);
 }
 
+/* The owners and admins of room (handles, NULL-terminated, into *out),
+ * from the rooms store.  0 or a store code. */
+static int reports_staff(struct bc *bc, const char *room, char ***out)
+{
+	struct store_affiliation *a = NULL;
+	size_t na = 0, i, n = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_affil_list(bc->rooms_store, room, &a, &na)) != 0)
+		return rc;
+	*out = xcalloc(na + 1, sizeof(**out));
+	for (i = 0; i < na; i++)
+		if (a[i].affil >= STORE_AFFIL_ADMIN)
+			(*out)[n++] = xstrdup(a[i].who);
+	store_affil_list_free(a, na);
+	return 0;
+}
+
 /* The linked JIDs to tell of a report's rooms, each with the set of the
  * rooms it is an owner or admin of. */
 struct reports_room_jids {
@@ -514,22 +539,22 @@ struct reports_room_jids {
 /* Adds the linked JIDs of the owners and admins of room (index k of the
  * case) to *out, up to out->left new ones; never those of the identities
  * in skip[2] (the reported and the reporter). */
-static void reports_room_jids(struct bc *bc, const char *room, size_t k,
-			      const char *const skip[2],
+static void reports_room_jids(struct bc *bc, const struct reports_case *c,
+			      size_t k, const char *const skip[2],
 			      struct reports_room_jids *out)
 {
-	struct store_affiliation *a = NULL;
-	size_t na = 0, i, j, x;
+	char **staff = c->staff_given ? c->staff[k] : NULL;
+	size_t i, j, x;
 
-	if (store_affil_list(bc->rooms_store, room, &a, &na) != 0)
+	if (!c->staff_given &&
+	    reports_staff(bc, c->rooms[k], &staff) != 0)
 		return;
-	for (i = 0; i < na; i++) {
+	for (i = 0; staff != NULL && staff[i] != NULL; i++) {
 		char **linked = NULL;
 
-		if (a[i].affil < STORE_AFFIL_ADMIN ||
-		    strcmp(a[i].who, skip[0]) == 0 ||
-		    strcmp(a[i].who, skip[1]) == 0 ||
-		    store_link_list(bc->store, a[i].who, &linked) != 0)
+		if (strcmp(staff[i], skip[0]) == 0 ||
+		    strcmp(staff[i], skip[1]) == 0 ||
+		    store_link_list(bc->store, staff[i], &linked) != 0)
 			continue;
 		for (j = 0; linked[j] != NULL; j++) {
 			for (x = 0; x < out->n; x++)
@@ -552,7 +577,8 @@ static void reports_room_jids(struct bc *bc, const char *room, size_t k,
 		}
 		store_strv_free(linked);
 	}
-	store_affil_list_free(a, na);
+	if (!c->staff_given)
+		store_strv_free(staff);
 }
 
 /* Tells the service's moderators of report id with all its evidence, and
@@ -575,7 +601,7 @@ static size_t reports_tell_moderators(struct bc *bc, uint64_t id,
 		reports_tell(bc, bc->cfg->moderators.v[i], id, f, c, true,
 			     REPORTS_ALL_ROOMS);
 	for (i = 0; i < c->n_rooms; i++)
-		reports_room_jids(bc, c->rooms[i], i, skip, &rj);
+		reports_room_jids(bc, c, i, skip, &rj);
 	for (i = 0; i < rj.n; i++) {
 		/* A configured moderator is told once, of everything. */
 		for (k = 0; k < bc->cfg->moderators.n; k++)
@@ -711,4 +737,198 @@ int reports_file(struct bc *bc, const char *handle, const char *peer,
 		rc = reports_put(bc, &f, &c, id);
 	reports_case_clear(&c);
 	return rc;
+}
+
+/*
+ * Rooms instances (<shard/>, docs/SCALING.md).  An instance holds its
+ * rooms but not the directory, which only the group's master changes: a
+ * room report made there is chosen there (reports_choose(), and the
+ * room's owners and admins) and carried to D in one message from M,
+ * <filed xmlns='urn:xmpp:backchannel:filed:0'/>; the daemon serving D
+ * files it as its own (reports_file_filed()), blocking as for any report
+ * (requests_report_filed()).  The evidence travels as the moderators see
+ * it (reports_clean_message(), bodies cut at REPORTS_BODY_MAX), so the
+ * message stays bounded: at most REPORTS_REFS_MAX room messages and the
+ * configured evidence count of one-to-one ones.
+ */
+
+int reports_forward(struct bc *bc, const char *handle, const char *peer,
+		    const char *reason, const char *text,
+		    const struct reports_ref *refs, size_t n_refs)
+{
+	struct reports_case c;
+	xmpp_stanza_t *m, *f, *e, *s, *clean;
+	char ms[24], room[12];
+	size_t i, k;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = reports_choose(bc, &c, handle, peer, refs, n_refs)) != 0)
+		goto out;
+	m = xmpp_message_new(bc->xctx, "normal", bc->cfg->service_domain, NULL);
+	xmpp_stanza_set_from(m, bc->cfg->rooms_domain);
+	f = xep_add_child(m, "filed", NS_BC_FILED);
+	xmpp_stanza_set_attribute(f, "reporter", handle);
+	xmpp_stanza_set_attribute(f, "reported", peer);
+	xmpp_stanza_set_attribute(f, "reason", reason);
+	if (text != NULL && *text != '\0')
+		xep_add_text_child(f, "text", text);
+	for (i = 0; i < c.n_rooms; i++) {
+		xmpp_stanza_t *r = xep_add_child(f, "room", NULL);
+		char **staff = NULL;
+
+		xmpp_stanza_set_attribute(r, "name", c.rooms[i]);
+		if (reports_staff(bc, c.rooms[i], &staff) != 0)
+			continue;
+		for (k = 0; staff[k] != NULL && k < REPORTS_ROOM_JIDS_MAX; k++)
+			xmpp_stanza_set_attribute(
+				xep_add_child(r, "staff", NULL), "who",
+				staff[k]);
+		store_strv_free(staff);
+	}
+	for (i = 0; i < c.n; i++) {
+		if ((s = xmpp_stanza_new_from_string(bc->xctx, c.v[i].text)) ==
+		    NULL)
+			continue;
+		clean = reports_clean_message(bc, s, REPORTS_BODY_MAX, true);
+		xmpp_stanza_release(s);
+		e = xep_add_child(f, "evidence", NULL);
+		snprintf(ms, sizeof(ms), "%lld", (long long)c.v[i].ms);
+		snprintf(room, sizeof(room), "%d", c.v[i].room);
+		xmpp_stanza_set_attribute(e, "ms", ms);
+		xmpp_stanza_set_attribute(e, "room", room);
+		xmpp_stanza_add_child_ex(e, clean, 0);
+	}
+	bc_send(bc, m);
+	log_info("%s reported %s in a room: sent on to %s (%zu messages of "
+		 "evidence)",
+		 handle, peer, bc->cfg->service_domain, c.n);
+out:
+	reports_case_clear(&c);
+	return rc;
+}
+
+void reports_filed_free(struct reports_filed *f)
+{
+	if (f == NULL)
+		return;
+	if (f->c != NULL)
+		reports_case_clear(f->c);
+	free(f->c);
+	free(f->handle);
+	free(f->peer);
+	free(f->reason);
+	free(f->text);
+	free(f);
+}
+
+/* One <room/> of a filing: its name and its owners and admins. */
+static int reports_filed_room(struct reports_case *c, xmpp_stanza_t *r)
+{
+	const char *name = xmpp_stanza_get_attribute(r, "name");
+	xmpp_stanza_t *s;
+	size_t n = 0;
+
+	if (name == NULL || c->n_rooms >= REPORTS_REFS_MAX)
+		return -1;
+	c->staff[c->n_rooms] = xcalloc(REPORTS_ROOM_JIDS_MAX + 1,
+				       sizeof(char *));
+	for (s = xmpp_stanza_get_children(r); s != NULL;
+	     s = xmpp_stanza_get_next(s)) {
+		const char *who = xmpp_stanza_get_attribute(s, "who");
+
+		if (xmpp_stanza_is_tag(s) && who != NULL &&
+		    handle_is_valid(who) && n < REPORTS_ROOM_JIDS_MAX)
+			c->staff[c->n_rooms][n++] = xstrdup(who);
+	}
+	c->rooms[c->n_rooms++] = xstrdup(name);
+	return 0;
+}
+
+/* One <evidence/> of a filing: the message as the instance cleaned it. */
+static int reports_filed_evidence(struct bc *bc, struct reports_case *c,
+				  xmpp_stanza_t *e)
+{
+	const char *ms = xmpp_stanza_get_attribute(e, "ms");
+	const char *room = xmpp_stanza_get_attribute(e, "room");
+	xmpp_stanza_t *msg = xmpp_stanza_get_child_by_name(e, "message");
+	char *t = NULL;
+	size_t len;
+	long k;
+
+	if (ms == NULL || room == NULL || msg == NULL)
+		return -1;
+	k = strtol(room, NULL, 10);
+	if (k != REPORTS_ONE_TO_ONE && (k < 0 || (size_t)k >= c->n_rooms))
+		return -1;
+	if (c->n >= REPORTS_REFS_MAX + REPORTS_FORWARD_MAX)
+		return 0; /* more than an instance sends: ignored */
+	if (xmpp_stanza_to_text(msg, &t, &len) != XMPP_EOK)
+		xalloc_fail();
+	reports_case_add(c, t, strtoll(ms, NULL, 10), (int)k);
+	xmpp_free(bc->xctx, t);
+	return 0;
+}
+
+struct reports_filed *reports_filed_read(struct bc *bc, xmpp_stanza_t *el)
+{
+	struct reports_filed *f = xcalloc(1, sizeof(*f));
+	const char *reporter = xmpp_stanza_get_attribute(el, "reporter");
+	const char *reported = xmpp_stanza_get_attribute(el, "reported");
+	const char *reason = xmpp_stanza_get_attribute(el, "reason");
+	xmpp_stanza_t *s;
+	int rc = 0;
+
+	f->c = xcalloc(1, sizeof(*f->c));
+	f->c->staff_given = true;
+	if (reporter == NULL || reported == NULL || reason == NULL ||
+	    !handle_is_valid(reporter) ||
+	    (strcmp(reason, "urn:xmpp:reporting:spam") != 0 &&
+	     strcmp(reason, "urn:xmpp:reporting:abuse") != 0)) {
+		reports_filed_free(f);
+		return NULL;
+	}
+	f->handle = xstrdup(reporter);
+	f->peer = xstrdup(reported);
+	f->reason = xstrdup(reason);
+	/* The rooms first: the evidence names them by index. */
+	for (s = xmpp_stanza_get_children(el); rc == 0 && s != NULL;
+	     s = xmpp_stanza_get_next(s))
+		if (xmpp_stanza_is_tag(s) &&
+		    strcmp(xmpp_stanza_get_name(s), "room") == 0)
+			rc = reports_filed_room(f->c, s);
+	for (s = xmpp_stanza_get_children(el); rc == 0 && s != NULL;
+	     s = xmpp_stanza_get_next(s)) {
+		if (!xmpp_stanza_is_tag(s))
+			continue;
+		if (strcmp(xmpp_stanza_get_name(s), "evidence") == 0)
+			rc = reports_filed_evidence(bc, f->c, s);
+		else if (strcmp(xmpp_stanza_get_name(s), "text") == 0 &&
+			 f->text == NULL)
+			f->text = xmpp_stanza_get_text(s);
+	}
+	if (f->text != NULL) {
+		/* Ours to free with free(). */
+		char *t = xstrdup(f->text);
+
+		xmpp_free(bc->xctx, f->text);
+		f->text = t;
+	}
+	if (rc != 0) {
+		reports_filed_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int reports_file_filed(struct bc *bc, const struct reports_filed *fd,
+		       unsigned long *id)
+{
+	char reporter[JID_MAX], reported[JID_MAX];
+	struct reports_filing f = {fd->handle, fd->peer, reporter, reported,
+				   fd->reason, fd->text, fd->handle, fd->peer};
+
+	ident_address(bc, fd->handle, reporter);
+	ident_address(bc, fd->peer, reported);
+	return reports_put(bc, &f, fd->c, id);
 }

@@ -68,6 +68,35 @@ int reports_received(struct bc *bc, const char *reporter,
 		     const char *reported, const char *reason,
 		     const char *text, xmpp_stanza_t *msg, unsigned long *id);
 
+/* Room reports on a rooms instance (<shard/>), which holds the rooms but
+ * cannot change the directory (docs/SCALING.md). */
+
+/* On the instance: chooses the evidence of handle's report on peer as
+ * reports_file() does, with the owners and admins of its rooms, and sends
+ * it all to D in one message from M.  Returns 0 or a BC_E* code; the
+ * daemon serving D blocks and files it (requests_report_filed()). */
+int reports_forward(struct bc *bc, const char *handle, const char *peer,
+		    const char *reason, const char *text,
+		    const struct reports_ref *refs, size_t n_refs);
+
+struct reports_case;
+
+/* Such a report as D reads it from <filed xmlns=NS_BC_FILED/>. */
+struct reports_filed {
+	char *handle, *peer; /* reporter and reported */
+	char *reason, *text;
+	struct reports_case *c; /* the evidence and the rooms' staff */
+};
+
+/* Reads el; NULL when it is not a well-formed filing. */
+struct reports_filed *reports_filed_read(struct bc *bc, xmpp_stanza_t *el);
+void reports_filed_free(struct reports_filed *f);
+
+/* Stores it and tells the moderators and the rooms' owners and admins, as
+ * reports_file() does.  Returns 0 (the id in *id) or a BC_E* code. */
+int reports_file_filed(struct bc *bc, const struct reports_filed *f,
+		       unsigned long *id);
+
 /* A new message with msg's type, body (cut to body_max bytes) and, when
  * msg is ours (stored by the service), the service's own stanza id; its
  * 'from' and 'to' made addresses under D (or M): what a moderator may see

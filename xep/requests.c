@@ -402,10 +402,19 @@ int requests_block(struct bc *bc, const char *handle, const char *peer)
 	return 0;
 }
 
-int requests_report(struct bc *bc, const char *handle, const char *peer,
-		    const char *reason, const char *text,
-		    const struct reports_ref *refs, size_t n_refs,
-		    unsigned long *id)
+/* What files a report once peer is blocked: reports_file() with the
+ * references, or reports_file_filed() with what a rooms instance chose. */
+struct requests_filing {
+	const char *reason, *text;
+	const struct reports_ref *refs;
+	size_t n_refs;
+	const struct reports_filed *filed;
+};
+
+static int requests_block_and_file(struct bc *bc, const char *handle,
+				   const char *peer,
+				   const struct requests_filing *how,
+				   unsigned long *id)
 {
 	struct store_relation rel;
 	struct store_identity who;
@@ -433,7 +442,10 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 	if (!was_blocked && store_relation_set(bc->store, handle, peer,
 					       STORE_REL_BLOCKED, 0, 0) != 0)
 		return BC_EINTERNAL;
-	rc = reports_file(bc, handle, peer, reason, text, refs, n_refs, id);
+	rc = how->filed != NULL
+		     ? reports_file_filed(bc, how->filed, id)
+		     : reports_file(bc, handle, peer, how->reason, how->text,
+				    how->refs, how->n_refs, id);
 	if (rc != 0) {
 		if (!was_blocked)
 			(void)store_relation_set(bc->store, handle, peer, 0,
@@ -442,6 +454,24 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 	}
 	requests_drop_blocked(bc, handle, peer);
 	return 0;
+}
+
+int requests_report(struct bc *bc, const char *handle, const char *peer,
+		    const char *reason, const char *text,
+		    const struct reports_ref *refs, size_t n_refs,
+		    unsigned long *id)
+{
+	struct requests_filing how = {reason, text, refs, n_refs, NULL};
+
+	return requests_block_and_file(bc, handle, peer, &how, id);
+}
+
+int requests_report_filed(struct bc *bc, const struct reports_filed *f,
+			  unsigned long *id)
+{
+	struct requests_filing how = {f->reason, f->text, NULL, 0, f};
+
+	return requests_block_and_file(bc, f->handle, f->peer, &how, id);
 }
 
 int requests_unblock(struct bc *bc, const char *handle, const char *peer)

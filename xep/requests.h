@@ -60,6 +60,12 @@ int requests_report(struct bc *bc, const char *handle, const char *peer,
 		    const struct reports_ref *refs, size_t n_refs,
 		    unsigned long *id);
 
+/* The same for a room report a rooms instance chose and sent on to D
+ * (reports_forward()): f->handle blocks f->peer, and f is filed. */
+struct reports_filed;
+int requests_report_filed(struct bc *bc, const struct reports_filed *f,
+			  unsigned long *id);
+
 /* The preview of a message request: plain text, links made inert, at
  * most max bytes of it (a new string). */
 char *requests_defang(const char *text, size_t max);

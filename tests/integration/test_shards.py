@@ -21,8 +21,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import harness as h
-from conftest import PASSWORD, USERS
+from conftest import MODERATORS, PASSWORD, USERS
+from test_blocking import BLOCKING, REPORTING
 from test_failover import close_all, the_master
+from test_reports import SID, forwarded, is_report, our_id
 from test_muc import (create_room, grant, is_groupchat, is_self_presence,
                       join, occ, say, fresh_room, settle, status_codes)
 from test_relay import addr, assert_private, ctl_ok, link, local
@@ -83,6 +85,7 @@ def make_group(server):
                  'ack-timeout="2s"/>%s' % (ports[i], 100 if i == 0 else 0,
                                            peers))
         d = h.Daemon(server, extra_xml=extra,
+                     moderators=MODERATORS if i == 0 else (),
                      rooms_attrs='sharded="true"' if i == 0 else "")
         if i > 0:
             d.extra_xml += '<shard store="%s"/>' % os.path.join(d.dir, "rooms")
@@ -196,6 +199,33 @@ def test_rooms_spread_over_two_instances(balanced, clients):
                           and el.get("type") == "unavailable"
                           and el.get("from") == occ(room, "dave"),
                           since=leave_mark)
+
+        # A room report made on an instance is filed by the master, which
+        # holds the directory: the moderator and the room's owner hear of
+        # it with the message, and dave has blocked bob.
+        room = one_each[1]
+        join(dave, room, "dave")
+        mod = clients("mod")
+        mark = dave.mark()
+        say(bob, room, "rude words")
+        el = dave.wait_for(is_groupchat(room, "rude words", "bob"), since=mark)
+        sid = our_id(el, room)
+        marks = (mod.mark(), alice.mark())
+        reply = dave.iq_set(room, (
+            "<report xmlns='%s' reason='urn:xmpp:reporting:abuse'>"
+            "<stanza-id xmlns='%s' by='%s' id='%s'/><text>on a shard</text>"
+            "</report>") % (REPORTING, SID, room, sid))
+        assert reply.get("type") == "result", h.xml_text(reply)
+        for c, m in zip((mod, alice), marks):
+            got = c.wait_for(is_report, since=m, timeout=10,
+                             what="the report at " + c.bare)
+            fw = forwarded(got)
+            assert [f[2] for f in fw] == ["rude words"], h.xml_text(got)
+            assert fw[0][0] == room + "/bob" and fw[0][3] == [sid]
+        assert "bob" in ctl_ok(directory, "reports")
+        r = dave.iq_get(h.SERVICE, "<blocklist xmlns='%s'/>" % BLOCKING)
+        assert [i.get("jid") for i in r.iter("{%s}item" % BLOCKING)] == \
+            [addr("bob")], h.xml_text(r)
 
         # An audio room opened on the master: served where it lands, and
         # the platform's stage changes reach that instance.
