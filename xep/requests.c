@@ -212,6 +212,15 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	body = xmpp_message_get_body(st->stanza);
 	if (body == NULL)
 		return 0; /* chat states and the like: nothing to hold */
+	/* A rooms instance holds nothing: requests are the directory's,
+	 * which the group's master keeps (docs/SCALING.md). */
+	if (!bc_serves(bc, BC_LINK_SERVICE)) {
+		xmpp_free(bc->xctx, body);
+		return xep_fail(st, BC_ENOT_ALLOWED,
+				"This person does not know you yet: write to "
+				"them at their address on the service, where "
+				"your message becomes a message request.");
+	}
 	if ((rel.flags & STORE_REL_DECLINED) &&
 	    rel.declined_until_ms > clock_now_ms()) {
 		xmpp_free(bc->xctx, body);

@@ -182,6 +182,18 @@ def test_rooms_spread_over_two_instances(balanced, clients):
             bob.wait_for(is_groupchat(room, "hello " + room, "alice"),
                          since=mark)
 
+        # A private message to a member who does not know the sender
+        # would become a message request, which only D keeps: refused
+        # on an instance, with where to write instead.
+        mark = bob.mark()
+        bob.send_raw("<message to='%s' type='chat'><body>psst</body>"
+                     "</message>" % occ(rooms[0], "alice"))
+        err = bob.wait_for(lambda el: local(el) == "message"
+                           and el.get("type") == "error", since=mark,
+                           what="the private message refused")
+        assert "not-allowed" in h.xml_text(err) and \
+            "message request" in h.xml_text(err), h.xml_text(err)
+
         # A member made on the master after the instances started: the
         # directory reaches them by replication.
         ctl_ok(directory, "identity", "add", "dave")
