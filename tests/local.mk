@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/unit/test_mam \
 	tests/unit/test_muc_mam \
 	tests/unit/test_audio \
+	tests/unit/test_shard \
 	tests/unit/test_faults
 
 check_PROGRAMS += $(UNIT_TESTS)
@@ -72,6 +73,11 @@ tests_unit_test_audio_SOURCES = tests/unit/test_audio.c
 tests_unit_test_audio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_audio_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_audio_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_shard_SOURCES = tests/unit/test_shard.c
+tests_unit_test_shard_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_shard_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_shard_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_jid_SOURCES = tests/unit/test_jid.c
 tests_unit_test_jid_CFLAGS = $(UNIT_CFLAGS)

@@ -102,6 +102,7 @@
 	X("fasten", NS_FASTEN)                                                 \
 	X("moderate", NS_MODERATE)                                             \
 	X("rsm", NS_RSM)                                                       \
+	X("filed", NS_BC_FILED)                                                \
 	X("fallback", NS_FALLBACK)                                             \
 	X("xdv", NS_XDATA_VALIDATE)                                            \
 	X("mamx", NS_MAM_EXTENDED)                                             \

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -83,32 +85,65 @@ static int harness_transport(void *arg, const struct bc_batch *b)
 	return 0;
 }
 
-struct harness *harness_new(const char *extra, bool with_store)
+/* harness_new(), or with shard a rooms instance (harness_new_shard()). */
+static struct harness *harness_make(const char *extra, bool with_store,
+				    bool shard)
 {
 	struct harness *h = xcalloc(1, sizeof(*h));
-	char err[4096], *xml;
+	char err[4096], *xml, *more;
 
 	harness_check_prefixes();
 	if (with_store) {
 		strcpy(h->dir, "/tmp/bc-test-XXXXXX");
 		assert_non_null(mkdtemp(h->dir));
 	}
+	/* A rooms instance reads the directory from a replication group
+	 * (never elected): the configuration says so, though nothing here
+	 * starts replication.  Its rooms store is in h->dir/rooms (on disk:
+	 * an in-memory environment makes Berkeley DB log bytes it never
+	 * initialised, which valgrind reports). */
+	more = shard ? xasprintf("<replication listen='127.0.0.1:7701' "
+				 "priority='0'/>"
+				 "<peer address='127.0.0.1:7702'/>"
+				 "<shard store='%s/rooms'/>%s",
+				 h->dir, extra ? extra : "")
+		     : xstrdup(extra ? extra : "");
 	xml = xasprintf("<backchannel>"
 			"<server host='127.0.0.1'/>"
 			"<service domain='bc.test' secret='s'/>"
 			"<rooms domain='rooms.bc.test' secret='s'/>"
 			"<store path='%s'/>%s</backchannel>",
-			with_store ? h->dir : "/nonexistent", extra ? extra : "");
+			with_store ? h->dir : "/nonexistent", more);
+	free(more);
 	if (cfg_load_buffer("test.xml", xml, strlen(xml), &h->cfg, err,
 			    sizeof(err)) < 0)
 		fail_msg("harness config: %s", err);
 	free(xml);
 	if (with_store)
 		assert_int_equal(store_open(h->dir, 0, &h->store), 0);
+	if (shard) {
+		char *rooms = xasprintf("%s/rooms", h->dir);
+
+		assert_int_equal(mkdir(rooms, 0700), 0);
+		assert_int_equal(store_open(rooms, 0, &h->rooms_store), 0);
+		free(rooms);
+	}
 	h->xctx = xmpp_ctx_new(NULL, NULL);
-	h->bc = bc_new(h->cfg, h->store, h->xctx, harness_transport, h);
+	h->bc = shard ? bc_new_split(h->cfg, h->store, h->rooms_store, h->xctx,
+				     harness_transport, h)
+		      : bc_new(h->cfg, h->store, h->xctx, harness_transport, h);
 	assert_non_null(h->bc);
 	return h;
+}
+
+struct harness *harness_new(const char *extra, bool with_store)
+{
+	return harness_make(extra, with_store, false);
+}
+
+struct harness *harness_new_shard(const char *extra)
+{
+	return harness_make(extra, true, true);
 }
 
 void harness_clear(struct harness *h)
@@ -139,6 +174,7 @@ void harness_free(struct harness *h)
 	bc_free(h->bc);
 	xmpp_ctx_free(h->xctx);
 	store_close(h->store);
+	store_close(h->rooms_store);
 	cfg_free(h->cfg);
 	if (h->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);

@@ -70,6 +70,9 @@ struct harness {
 	xmpp_ctx_t *xctx;
 	struct cfg *cfg;
 	struct store *store;
+	/* A rooms instance's own rooms store (harness_new_shard()), beside
+	 * the directory in store; NULL for any other harness. */
+	struct store *rooms_store;
 	struct bc *bc;
 	char **sent; /* serialised stanzas, in order */
 	size_t n_sent;
@@ -85,6 +88,12 @@ struct harness {
  * temporary directory. */
 struct harness *harness_new(const char *extra, bool with_store);
 void harness_free(struct harness *h);
+
+/* A rooms instance (<shard/>, docs/SCALING.md) with D and M as above and
+ * extra as for harness_new(): store is its directory (in a new temporary
+ * directory) and rooms_store its own rooms (in the subdirectory rooms of
+ * it), the two given to bc_new_split().  It serves M only. */
+struct harness *harness_new_shard(const char *extra);
 
 /* A cmocka teardown: frees the harness in *state (may be NULL) and
  * unpins the clock. */
