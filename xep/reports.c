@@ -852,14 +852,15 @@ static int reports_filed_evidence(struct bc *bc, struct reports_case *c,
 	const char *ms = xmpp_stanza_get_attribute(e, "ms");
 	const char *room = xmpp_stanza_get_attribute(e, "room");
 	xmpp_stanza_t *msg = xmpp_stanza_get_child_by_name(e, "message");
-	char *t = NULL;
+	char *t = NULL, *end;
 	size_t len;
 	long k;
 
 	if (ms == NULL || room == NULL || msg == NULL)
 		return -1;
-	k = strtol(room, NULL, 10);
-	if (k != REPORTS_ONE_TO_ONE && (k < 0 || (size_t)k >= c->n_rooms))
+	k = strtol(room, &end, 10);
+	if (end == room || *end != '\0' ||
+	    (k != REPORTS_ONE_TO_ONE && (k < 0 || (size_t)k >= c->n_rooms)))
 		return -1;
 	if (c->n >= REPORTS_REFS_MAX + REPORTS_FORWARD_MAX)
 		return 0; /* more than an instance sends: ignored */
@@ -881,8 +882,11 @@ struct reports_filed *reports_filed_read(struct bc *bc, xmpp_stanza_t *el)
 
 	f->c = xcalloc(1, sizeof(*f->c));
 	f->c->staff_given = true;
+	/* The reported is a handle or an escaped address under D, as
+	 * blocking_room_report() found it in the archive. */
 	if (reporter == NULL || reported == NULL || reason == NULL ||
-	    !handle_is_valid(reporter) ||
+	    !handle_is_valid(reporter) || *reported == '\0' ||
+	    strlen(reported) >= JID_MAX || strchr(reported, '@') != NULL ||
 	    (strcmp(reason, "urn:xmpp:reporting:spam") != 0 &&
 	     strcmp(reason, "urn:xmpp:reporting:abuse") != 0)) {
 		reports_filed_free(f);
