@@ -64,10 +64,9 @@ def server():
         h.shutdown_clients()
 
 
-@pytest.fixture
-def connect(server):
-    """connect(user, host=localhost) -> a connected Client; all are
-    disconnected after the test."""
+def clients_of(server):
+    """A generator for fixtures: yields connect(user, host=localhost) ->
+    a connected Client of server; all are disconnected after the test."""
     clients = []
 
     def make(user, host=h.HOST, password=PASSWORD, resource="test", timeout=10):
@@ -78,6 +77,13 @@ def connect(server):
     yield make
     for c in clients:
         c.disconnect()
+
+
+@pytest.fixture
+def connect(server):
+    """connect(user, host=localhost) -> a connected Client; all are
+    disconnected after the test."""
+    yield from clients_of(server)
 
 
 @pytest.fixture

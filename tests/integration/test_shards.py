@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import harness as h
-from conftest import MODERATORS, PASSWORD, USERS
+from conftest import MODERATORS, USERS, clients_of
 from test_blocking import BLOCKING, REPORTING
 from test_failover import close_all, the_master
 from test_reports import SID, forwarded, is_report, our_id
@@ -60,16 +60,7 @@ def balanced():
 
 @pytest.fixture
 def clients(balanced):
-    made = []
-
-    def make(user, resource="test"):
-        c = h.Client("%s@%s" % (user, h.HOST), PASSWORD, balanced.c2s_port,
-                     resource)
-        made.append(c)
-        return c.connect(10)
-    yield make
-    for c in made:
-        c.disconnect()
+    yield from clients_of(balanced)
 
 
 def make_group(server):
@@ -143,7 +134,7 @@ def test_rooms_spread_over_two_instances(balanced, clients):
         for d in sites:
             d.start()
         assert the_master(sites) is directory
-        probe = clients("probe", "ready")
+        probe = clients("probe", resource="ready")
         ping(probe, h.SERVICE)
         h.wait_until(lambda: all(connections_up(d) == 1 for d in shards), 30,
                      interval=0.2, what="both instances connected to M")

@@ -146,6 +146,14 @@ struct harness *harness_new_shard(const char *extra)
 	return harness_make(extra, true, true);
 }
 
+void harness_tick(struct harness *h, int64_t ms)
+{
+	harness_clear(h);
+	clock_pin(clock_now_ms() + ms);
+	bc_tick(h->bc);
+	assert_int_equal(bc_flush(h->bc), 0);
+}
+
 void harness_clear(struct harness *h)
 {
 	size_t i;

@@ -105,6 +105,10 @@ void harness_feed(struct harness *h, const char *xml);
 /* Forgets what was recorded so far. */
 void harness_clear(struct harness *h);
 
+/* Forgets what was recorded, moves the pinned clock on by ms and runs the
+ * modules' tick (timers, the change log), flushing what it sent. */
+void harness_tick(struct harness *h, int64_t ms);
+
 /* The XPath string value of expr evaluated on sent stanza i (a new string;
  * free it).  Prefixes: those of NS_PREFIXES() in xep/ns.h. */
 char *harness_xpath(struct harness *h, size_t i, const char *expr);

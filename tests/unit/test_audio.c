@@ -77,10 +77,7 @@ static int setup(void **state)
  * sent; what was recorded before is forgotten. */
 static void tick(struct harness *h)
 {
-	harness_clear(h);
-	clock_pin(clock_now_ms() + 250);
-	bc_tick(h->bc);
-	assert_int_equal(bc_flush(h->bc), 0);
+	harness_tick(h, 250);
 }
 
 /* alice, bob and carol in the room. */

@@ -135,10 +135,17 @@ static int setup_master(void **state)
  * sent; what was recorded before is forgotten. */
 static void tick(struct harness *h)
 {
-	harness_clear(h);
-	clock_pin(clock_now_ms() + 250);
-	bc_tick(h->bc);
-	assert_int_equal(bc_flush(h->bc), 0);
+	harness_tick(h, 250);
+}
+
+/* who's affiliation with room in st is want. */
+static void assert_affil(struct store *st, const char *room, const char *who,
+			 enum store_affil want)
+{
+	enum store_affil affil;
+
+	assert_int_equal(store_affil_get(st, room, who, &affil), 0);
+	assert_int_equal(affil, want);
 }
 
 /* The number of rooms in st. */
@@ -214,7 +221,6 @@ static void audio_room_taken_on_first_use(void **state)
 	struct harness *h = *state;
 	struct store_occupant *occ = NULL;
 	enum store_room_kind kind;
-	enum store_affil affil;
 	size_t n = 0;
 	bool live;
 
@@ -225,14 +231,8 @@ static void audio_room_taken_on_first_use(void **state)
 	assert_int_equal(room_in(h->rooms_store, "live", &kind, &live), 0);
 	assert_int_equal(kind, STORE_ROOM_AUDIO);
 	assert_true(live);
-	assert_int_equal(store_affil_get(h->rooms_store, "live", "alice",
-					 &affil),
-			 0);
-	assert_int_equal(affil, STORE_AFFIL_HOST);
-	assert_int_equal(store_affil_get(h->rooms_store, "live", "bob",
-					 &affil),
-			 0);
-	assert_int_equal(affil, STORE_AFFIL_SPEAKER);
+	assert_affil(h->rooms_store, "live", "alice", STORE_AFFIL_HOST);
+	assert_affil(h->rooms_store, "live", "bob", STORE_AFFIL_SPEAKER);
 	/* The occupants are the instance's. */
 	assert_int_equal(store_occupant_list(h->rooms_store, "live", &occ, &n),
 			 0);
@@ -280,7 +280,6 @@ static void stage_changes_from_the_directory(void **state)
 		{.sent = HARNESS_NONE},
 	};
 	enum store_room_kind kind;
-	enum store_affil affil;
 	bool live;
 
 	harness_run(h, alice_and_bob);
@@ -290,10 +289,7 @@ static void stage_changes_from_the_directory(void **state)
 			 0);
 	tick(h);
 	harness_run(h, carol_speaks);
-	assert_int_equal(store_affil_get(h->rooms_store, "live", "carol",
-					 &affil),
-			 0);
-	assert_int_equal(affil, STORE_AFFIL_SPEAKER);
+	assert_affil(h->rooms_store, "live", "carol", STORE_AFFIL_SPEAKER);
 	assert_int_equal(store_room_stage(h->store, "live", "bob",
 					  STORE_AFFIL_HOST),
 			 0);
@@ -365,16 +361,12 @@ static void group_chat_stays_in_the_rooms_store(void **state)
 		 .expect = {"/iq[@type='result'][@id='i1']"}},
 	};
 	enum store_room_kind kind;
-	enum store_affil affil;
 	bool live;
 
 	harness_run(h, made);
 	assert_int_equal(room_in(h->rooms_store, "friends", &kind, &live), 0);
 	assert_int_equal(kind, STORE_ROOM_GROUP);
-	assert_int_equal(store_affil_get(h->rooms_store, "friends", "alice",
-					 &affil),
-			 0);
-	assert_int_equal(affil, STORE_AFFIL_OWNER);
+	assert_affil(h->rooms_store, "friends", "alice", STORE_AFFIL_OWNER);
 	assert_int_equal(room_in(h->store, "friends", &kind, &live),
 			 STORE_NOTFOUND);
 	assert_int_equal(rooms_in(h->store), 1);
