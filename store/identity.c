@@ -233,6 +233,22 @@ static int store_second_is(DBC *c, const DBT *key, const DBT *val, void *arg)
 	return 0;
 }
 
+/* Notes that one linked account of an identity being removed is no
+ * longer linked, as store_unlink_body() does. */
+struct store_unlink_notes {
+	struct store *st;
+	DB_TXN *txn;
+};
+
+static int store_unlink_note(DBC *c, void *rec, void *arg)
+{
+	const struct store_unlink_notes *a = arg;
+	const struct store_link_rec *l = rec;
+
+	(void)c;
+	return store_change_note(a->st, a->txn, STORE_CHANGE_UNLINK, l->jid);
+}
+
 /* What an identity leaves behind: every record keyed by its handle \0,
  * the affiliations and evidence naming it second, and its tokens. */
 static int store_identity_remove_rest(struct store *st, DB_TXN *txn,
@@ -244,10 +260,19 @@ static int store_identity_remove_rest(struct store *st, DB_TXN *txn,
 		STORE_DB_SUBS,            STORE_DB_EVIDENCE,
 	};
 	const char *handle = arg;
+	struct store_unlink_notes notes = {st, txn};
+	struct store_link_rec l = {NULL};
 	struct store_buf k;
 	size_t i;
-	int rc = 0;
+	int rc;
 
+	snprintf(l.handle, sizeof(l.handle), "%s", handle);
+	rc = store_rec_walk(st, txn, &store_rec_link, &l, 1, STORE_WALK_INDEX,
+			    store_unlink_note, &notes);
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		return rc;
 	store_buf_init(&k);
 	store_buf_put(&k, handle, strlen(handle) + 1);
 	for (i = 0; rc == 0 && i < sizeof(owned) / sizeof(owned[0]); i++)
@@ -371,7 +396,13 @@ static int store_unlink_body(struct store *st, DB_TXN *txn, void *arg)
 	rc = store_rec_get(st, txn, &store_rec_link, &cur);
 	if (rc == 0 && strcmp(cur.handle, want->handle) != 0)
 		rc = STORE_NOTFOUND;
-	return rc != 0 ? rc : store_rec_del(st, txn, &store_rec_link, want, 0);
+	if (rc == 0)
+		rc = store_rec_del(st, txn, &store_rec_link, want, 0);
+	/* Noted for the daemons that keep the account in rooms (a rooms
+	 * instance, or the daemon when another process unlinks). */
+	return rc != 0 ? rc
+		       : store_change_note(st, txn, STORE_CHANGE_UNLINK,
+					   want->jid);
 }
 
 int store_unlink(struct store *st, const char *handle, const char *jid)

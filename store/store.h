@@ -768,6 +768,8 @@ enum store_change_kind {
 	STORE_CHANGE_REPORT = 2, /* a report was resolved by another
 				  * process: tell who should be told (the
 				  * name is its id in decimal) */
+	STORE_CHANGE_UNLINK = 3, /* the account (a bare JID, the name) is no
+				  * longer linked: it leaves the rooms */
 };
 
 struct store_change {

@@ -6,7 +6,10 @@ serving D alone) and two rooms instances (never elected, serving M alone).
 Group chats land on both instances and work there, with members made on
 the master after the instances started; an audio room opened on the
 master is served by whichever instance its address lands on and follows
-the platform's stage changes; one instance killed with SIGKILL takes its
+the platform's stage changes; a room report made on an instance is filed
+by the master, and a private message that would open a message request
+is refused there; an account unlinked on the master leaves the instances'
+rooms; one instance killed with SIGKILL takes its
 rooms away while the other's keep working, and brings them back, with
 their history and occupants, when it starts again.  Every stanza the
 clients received is scanned for real JIDs.
@@ -297,6 +300,17 @@ def test_rooms_spread_over_two_instances(balanced, clients):
         bob.wait_for(is_groupchat(lost[0], "back again", "alice"), since=mark,
                      timeout=10)
         assert "110" in status_codes(j.self_presence)
+
+        # An account unlinked on the master leaves the rooms it is in on
+        # the instances (XEP-0045 status 321).
+        mark = dave.mark()
+        ctl_ok(directory, "unlink", "dave", "dave@" + h.HOST)
+        for room in (lost[0], one_each[1]):
+            dave.wait_for(lambda el, room=room: local(el) == "presence"
+                          and el.get("type") == "unavailable"
+                          and el.get("from") == occ(room, "dave")
+                          and "321" in status_codes(el), since=mark,
+                          timeout=10, what="dave out of " + room)
 
         for c in (alice, bob, dave):
             assert_private(c, c.bare)

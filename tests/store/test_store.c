@@ -135,6 +135,9 @@ static void test_links(void **state)
 {
 	struct store *st = *state;
 	char h[STORE_HANDLE_SIZE];
+	struct store_change *cv;
+	uint64_t cursor;
+	size_t n;
 	char **v;
 
 	add_id(st, "alice");
@@ -160,6 +163,9 @@ static void test_links(void **state)
 	assert_string_equal(v[1], "a@example.org");
 	store_strv_free(v);
 
+	/* Each account that is no longer linked is noted in the change log
+	 * (the rooms it is in hear of it), and only such accounts. */
+	assert_int_equal(store_changes_head(st, &cursor), 0);
 	assert_int_equal(store_unlink(st, "alice2", "a@example.org"),
 			 STORE_NOTFOUND);
 	assert_int_equal(store_unlink(st, "alice", "a@example.org"), 0);
@@ -172,6 +178,13 @@ static void test_links(void **state)
 	assert_int_equal(store_link_get(st, "a2@example.org", h),
 			 STORE_NOTFOUND);
 	assert_int_equal(store_link_get(st, "z@example.org", h), 0);
+	assert_int_equal(store_changes_since(st, &cursor, &cv, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(cv[0].kind, STORE_CHANGE_UNLINK);
+	assert_string_equal(cv[0].name, "a@example.org");
+	assert_int_equal(cv[1].kind, STORE_CHANGE_UNLINK);
+	assert_string_equal(cv[1].name, "a2@example.org");
+	store_change_list_free(cv, n);
 }
 
 static void test_tokens(void **state)
@@ -975,8 +988,13 @@ static void test_report_remove(void **state)
 	store_strv_free(jids);
 	assert_int_equal(store_sanction_get(st, "eve", &(struct store_sanction){0}),
 			 STORE_NOTFOUND);
+	/* The daemons hear of the outcome and of the account that is no
+	 * longer linked (it leaves the rooms). */
 	assert_int_equal(store_changes_since(st, &cursor, &cv, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(cv[0].kind, STORE_CHANGE_UNLINK);
+	assert_string_equal(cv[0].name, "eve@real.org");
+	assert_int_equal(cv[1].kind, STORE_CHANGE_REPORT);
 	store_change_list_free(cv, n);
 }
 

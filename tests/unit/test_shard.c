@@ -342,6 +342,37 @@ static void closed_in_the_directory(void **state)
 	assert_false(live);
 }
 
+/* An account unlinked on the master (the change log brings it) leaves
+ * the rooms it is in on the instance, as one unlinked through the
+ * instance would (§9.4: status 321); one linked again in between stays. */
+static void unlinked_on_the_master_leaves(void **state)
+{
+	struct harness *h = *state;
+	static const struct harness_step gone[] = {
+		{.sent = 2,
+		 .expect = {"/presence[@to='" B "'][@type='unavailable']"
+			    "[@from='" LIVE "/bob']"
+			    "/muc_user:x/muc_user:status[@code='321']",
+			    "/presence[@to='" A "'][@type='unavailable']"
+			    "[@from='" LIVE "/bob']"
+			    "/muc_user:x/muc_user:status[@code='321']"}},
+	};
+
+	harness_run(h, alice_and_bob);
+	/* Unlinked and linked again before the instance looks: it stays. */
+	assert_int_equal(store_unlink(h->store, "alice", "alice@example.org"),
+			 0);
+	assert_int_equal(store_link(h->store, "alice", "alice@example.org"),
+			 0);
+	tick(h);
+	assert_int_equal(h->n_sent, 0);
+	assert_int_equal(store_unlink(h->store, "bob", "bob@example.org"), 0);
+	tick(h);
+	harness_run(h, gone);
+	tick(h);
+	assert_int_equal(h->n_sent, 0);
+}
+
 /* 4. A group chat made by joining on the instance is the instance's
  * alone. */
 static void group_chat_stays_in_the_rooms_store(void **state)
@@ -641,6 +672,7 @@ int main(void)
 		SHARD(audio_room_taken_on_first_use),
 		SHARD(stage_changes_from_the_directory),
 		SHARD(closed_in_the_directory),
+		SHARD(unlinked_on_the_master_leaves),
 		SHARD(group_chat_stays_in_the_rooms_store),
 		SHARD(room_report_sent_on_to_d),
 		SHARD(instance_report_filed_by_d),

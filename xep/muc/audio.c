@@ -236,6 +236,15 @@ void muc_audio_tick(struct bc *bc, int64_t now_ms)
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		if (v[i].kind == STORE_CHANGE_UNLINK && v[i].name != NULL) {
+			char handle[STORE_HANDLE_SIZE];
+
+			/* Linked again since: it stays. */
+			if (store_link_get(bc->store, v[i].name, handle) ==
+			    STORE_NOTFOUND)
+				muc_unlinked(bc, v[i].name);
+			continue;
+		}
 		/* Several notes of one room in a row: one look is enough. */
 		if (v[i].kind != STORE_CHANGE_ROOM || v[i].name == NULL ||
 		    (i + 1 < n && v[i + 1].kind == v[i].kind &&

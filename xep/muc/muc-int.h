@@ -120,6 +120,12 @@ struct muc_state {
 	unsigned verify_round; /* answers of an earlier round don't count */
 };
 
+/* muc.c: the account bare is no longer linked: its sessions leave every
+ * room (§9.4 status 321), as when it unlinked through this daemon; the
+ * change log brings it here when another process or the group's master
+ * unlinked it (muc_audio_tick()). */
+void muc_unlinked(struct bc *bc, const char *bare);
+
 /* shard.c: a rooms instance (<shard/>) */
 /* Whether the rooms are in a store of their own, beside the directory. */
 bool muc_shard(const struct bc *bc);

@@ -344,12 +344,18 @@ static void muc_connected(struct bc *bc, unsigned where)
  * that identity. */
 static void muc_linked(struct bc *bc, const char *bare, bool linked)
 {
+	if (!linked)
+		muc_unlinked(bc, bare);
+}
+
+void muc_unlinked(struct bc *bc, const char *bare)
+{
 	struct muc_state *ms = muc_state(bc);
 	struct muc_all all = {NULL, 0};
 	struct muc_check *gone = NULL;
 	size_t blen = strlen(bare), n = 0, i, j, k;
 
-	if (ms == NULL || linked)
+	if (ms == NULL)
 		return;
 	strmap_each(ms->rooms, muc_collect, &all);
 	/* Collect first: a room may end with its last occupant. */
