@@ -342,6 +342,48 @@ static void closed_in_the_directory(void **state)
 	assert_false(live);
 }
 
+/* A ban made in the room stays through the platform's changes and a
+ * restart of the instance; the room's subject too. */
+static void room_decisions_stay(void **state)
+{
+	struct harness *h = *state;
+	static const struct harness_step ban[] = {
+		{.send = "<message type='groupchat' id='s2' from='" A "' to='"
+			 ROOM "'><subject>Ours</subject></message>",
+		 .sent = 2,
+		 .expect = {"/message[@to='" A "'][subject='Ours']",
+			    "/message[@to='" B "'][subject='Ours']"}},
+		{.send = ADMIN_SET(A, "b1", "<item affiliation='outcast' "
+					    "jid='dave@bc.test'/>"),
+		 .sent = 3,
+		 .expect = {"/iq[@type='result'][@id='b1']",
+			    "/message[@to='" B "']/muc_user:x/muc_user:item"
+			    "[@affiliation='outcast']"}},
+	};
+	struct store_room r;
+
+	harness_run(h, alice_and_bob);
+	harness_run(h, ban);
+	/* The platform stages someone else, and takes bob off the stage. */
+	assert_int_equal(store_room_stage(h->store, "live", "carol",
+					  STORE_AFFIL_SPEAKER),
+			 0);
+	assert_int_equal(store_room_stage(h->store, "live", "bob",
+					  STORE_AFFIL_NONE),
+			 0);
+	tick(h);
+	assert_affil(h->rooms_store, "live", "dave", STORE_AFFIL_OUTCAST);
+	assert_affil(h->rooms_store, "live", "carol", STORE_AFFIL_SPEAKER);
+	assert_affil(h->rooms_store, "live", "bob", STORE_AFFIL_NONE);
+	harness_clear(h);
+	harness_feed(h, JOIN(E, "dave"));
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "local-name(/presence/error/*)", "forbidden");
+	assert_int_equal(store_room_get(h->rooms_store, "live", &r), 0);
+	assert_string_equal(r.subject, "Ours");
+	store_room_clear(&r);
+}
+
 /* An account unlinked on the master (the change log brings it) leaves
  * the rooms it is in on the instance, as one unlinked through the
  * instance would (§9.4: status 321); one linked again in between stays. */
@@ -673,6 +715,7 @@ int main(void)
 		SHARD(stage_changes_from_the_directory),
 		SHARD(closed_in_the_directory),
 		SHARD(unlinked_on_the_master_leaves),
+		SHARD(room_decisions_stay),
 		SHARD(group_chat_stays_in_the_rooms_store),
 		SHARD(room_report_sent_on_to_d),
 		SHARD(instance_report_filed_by_d),

@@ -16,6 +16,7 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "component/bc.h"
@@ -28,8 +29,16 @@ bool muc_shard(const struct bc *bc)
 	return bc->rooms_store != NULL && bc->rooms_store != bc->store;
 }
 
-/* The affiliations of the directory's room, set in the instance's copy;
- * those the directory no longer has go. */
+/* The platform's places on the stage: what the directory says of a room. */
+static bool muc_shard_stage(enum store_affil a)
+{
+	return a == STORE_AFFIL_HOST || a == STORE_AFFIL_SPEAKER;
+}
+
+/* The stage of the directory's room, set in the instance's copy: a place
+ * the directory no longer gives goes, one it gives is taken.  What the
+ * room itself decided stays: a ban (or another affiliation set in the
+ * room) is never undone by the platform's next change. */
 static int muc_shard_affils(struct bc *bc, const char *node)
 {
 	struct store_affiliation *want = NULL, *have = NULL;
@@ -47,13 +56,22 @@ static int muc_shard_affils(struct bc *bc, const char *node)
 		for (k = 0; k < nwant; k++)
 			if (strcmp(want[k].who, have[i].who) == 0)
 				break;
-		if (k == nwant && have[i].affil != STORE_AFFIL_NONE)
+		if (k == nwant && muc_shard_stage(have[i].affil))
 			rc = store_affil_set(bc->rooms_store, node,
 					     have[i].who, STORE_AFFIL_NONE);
 	}
-	for (i = 0; rc == 0 && i < nwant; i++)
+	for (i = 0; rc == 0 && i < nwant; i++) {
+		enum store_affil now = STORE_AFFIL_NONE;
+
+		for (k = 0; k < nhave; k++)
+			if (strcmp(want[i].who, have[k].who) == 0)
+				now = have[k].affil;
+		if (now == want[i].affil ||
+		    (now != STORE_AFFIL_NONE && !muc_shard_stage(now)))
+			continue;
 		rc = store_affil_set(bc->rooms_store, node, want[i].who,
 				     want[i].affil);
+	}
 	store_affil_list_free(want, nwant);
 	store_affil_list_free(have, nhave);
 	return rc;
@@ -75,22 +93,29 @@ int muc_shard_take(struct bc *bc, const char *node, bool held_only)
 		store_room_clear(&mine);
 		return STORE_NOTFOUND;
 	}
-	store_room_clear(&mine);
 	if (held != 0 && held_only)
 		return STORE_NOTFOUND;
 	rc = store_room_get(bc->store, node, &dir);
 	if (rc == STORE_NOTFOUND) {
+		store_room_clear(&mine);
 		/* Gone from the directory: gone here too. */
 		if (held == 0 && store_room_remove(bc->rooms_store, node) != 0)
 			return STORE_EFAIL;
 		return STORE_NOTFOUND;
 	}
-	if (rc != 0)
-		return rc;
-	if (dir.kind != STORE_ROOM_AUDIO) {
+	if (rc != 0 || dir.kind != STORE_ROOM_AUDIO) {
+		store_room_clear(&mine);
 		store_room_clear(&dir);
-		return STORE_NOTFOUND;
+		return rc != 0 ? rc : STORE_NOTFOUND;
 	}
+	/* The platform's title and state; the room's own subject. */
+	if (held == 0) {
+		free(dir.subject);
+		dir.subject = mine.subject;
+		mine.subject = NULL;
+		dir.created_ms = mine.created_ms;
+	}
+	store_room_clear(&mine);
 	rc = store_room_put(bc->rooms_store, &dir);
 	store_room_clear(&dir);
 	if (rc == 0)
