@@ -698,6 +698,11 @@ static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
 		cfg_error(e, cfg_line_of(root, "replication"),
 			  "<replication priority>: a rooms instance (<shard>) "
 			  "is never elected: give priority=\"0\"");
+	if (cfg->rooms_sharded && cfg->repl_listen == NULL)
+		cfg_error(e, cfg_line_of(root, "rooms"),
+			  "<rooms sharded=\"true\">: the rooms instances that "
+			  "serve M are sites of this daemon's replication "
+			  "group: it needs <replication> and <peer>");
 	if (cfg->shard_store_path != NULL && cfg->rooms_sharded)
 		cfg_error(e, cfg_line_of(root, "shard"),
 			  "<shard> serves the rooms: <rooms sharded=\"true\"> "

@@ -217,15 +217,29 @@ static void daemon_metrics(struct daemon *d)
 	metrics_publish(d->metrics);
 }
 
-/* Free bytes on the store's file system for an unprivileged writer, or
+/* Free bytes on the file system of path for an unprivileged writer, or
  * -1 when it cannot be told. */
-static long long daemon_free_bytes(const struct daemon *d)
+static long long daemon_free_at(const char *path)
 {
 	struct statvfs sv;
 
-	if (statvfs(d->cfg->store_path, &sv) != 0)
+	if (statvfs(path, &sv) != 0)
 		return -1;
 	return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}
+
+/* The same for the store, and for a rooms instance the less of its two
+ * stores' (they may be on different file systems). */
+static long long daemon_free_bytes(const struct daemon *d)
+{
+	long long dir = daemon_free_at(d->cfg->store_path), rooms;
+
+	if (d->cfg->shard_store_path == NULL)
+		return dir;
+	rooms = daemon_free_at(d->cfg->shard_store_path);
+	if (dir < 0 || rooms < 0)
+		return dir < 0 ? rooms : dir;
+	return dir < rooms ? dir : rooms;
 }
 
 /* Watches the store's file system (at most once a DAEMON_SPACE_MS unless

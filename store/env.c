@@ -333,7 +333,15 @@ int store_repl_refresh(struct store *st)
 		return 0;
 	store_cache_drop(st);
 	store_close_dbs(st);
-	return store_open_dbs(st);
+	store_repl_reopening(st);
+	if (store_open_dbs(st) != 0) {
+		/* Some handles are gone: nothing more is read or written,
+		 * and the pass's flush fails (the daemon stops). */
+		st->handles_lost = true;
+		st->batch_lost = true;
+		return STORE_EFAIL;
+	}
+	return 0;
 }
 
 void store_close(struct store *st)
@@ -641,6 +649,7 @@ int store_flush(struct store *st)
 		log_errx("store: log flush: %s", db_strerror(rc));
 		return STORE_EFAIL;
 	}
+	store_repl_flushed(st);
 	/* In a replication group: a commit a quorum did not acknowledge
 	 * within the timeout must not be revealed (docs/SCALING.md). */
 	if (store_repl_perm_failed(st) > 0) {
@@ -722,6 +731,8 @@ int store_txn_run(struct store *st, const char *what,
 {
 	int attempt = 0, rc = 0, reopened = 0;
 
+	if (st->handles_lost)
+		return STORE_EFAIL;
 	if (st->bulk != NULL) {
 		rc = store_bulk_call(st, body, arg);
 		attempt = STORE_RETRIES; /* no retry: straight to the codes */
@@ -807,11 +818,13 @@ int store_txn_run(struct store *st, const char *what,
 			return STORE_EFAIL;
 		}
 		if (rc == DB_REP_HANDLE_DEAD && !reopened &&
-		    (parent == NULL || parent == st->batch)) {
+		    (parent == NULL || parent == st->batch) &&
+		    store_role(st, NULL) == STORE_ROLE_REPLICA) {
 			/* A replica that went back to a new master's log
 			 * (a rooms instance reads the directory there): its
-			 * handles are dead.  The batch only read; it goes,
-			 * the handles are opened again, the call runs again. */
+			 * handles are dead.  A replica's batch only read
+			 * (nothing can be written there); it goes, the
+			 * handles are opened again, the call runs again. */
 			reopened = 1;
 			if (st->batch != NULL) {
 				st->batch->abort(st->batch);

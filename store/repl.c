@@ -49,6 +49,7 @@ struct store_repl {
 	unsigned long perm_failed;
 	unsigned long perm_seen;
 	unsigned open_tries; /* store_repl_retry_open() */
+	unsigned open_budget; /* how many tries it may make */
 	int connections;     /* this process's, to other sites */
 	int joined;          /* a connection came up (store_repl_pulse()) */
 	int64_t pulse_until_ms, pulse_last_ms;
@@ -314,9 +315,12 @@ bool store_repl_retry_open(struct store *st, int rc)
 	if (rc != ENOENT && rc != DB_REP_LOCKOUT && rc != DB_REP_HANDLE_DEAD &&
 	    rc != DB_LOCK_DEADLOCK)
 		return false;
-	if (++st->repl->open_tries >
-	    (st->repl->subordinate ? STORE_REPL_CTL_WAIT_MS
-				   : STORE_REPL_WAIT_MS) / 50) {
+	if (st->repl->open_budget == 0)
+		st->repl->open_budget = (st->repl->subordinate
+						 ? STORE_REPL_CTL_WAIT_MS
+						 : STORE_REPL_WAIT_MS) /
+					50;
+	if (++st->repl->open_tries > st->repl->open_budget) {
 		log_errx("store: the databases did not arrive from the master%s",
 			 st->repl->subordinate
 				 ? " (this site is still catching up: try "
@@ -341,26 +345,42 @@ bool store_repl_retry_open(struct store *st, int rc)
  * end of the log moved, the last record is sent again, and a replica that
  * sees it lacks what came before asks for it at once, rather than at the
  * next heartbeat. */
-static void store_repl_tail(struct store *st, int64_t now)
+/* Whether the end of the log moved since r->tail, which then becomes the
+ * end; false when it cannot be told. */
+static bool store_repl_tail_moved(struct store *st)
 {
 	struct store_repl *r = st->repl;
 	DB_LOG_STAT *sp = NULL;
+	bool moved, first = r->tail.file == 0;
+
+	if (st->env->log_stat(st->env, &sp, 0) != 0)
+		return false;
+	moved = sp->st_cur_file != r->tail.file ||
+		sp->st_cur_offset != r->tail.offset;
+	r->tail.file = sp->st_cur_file;
+	r->tail.offset = sp->st_cur_offset;
+	free(sp);
+	return moved && !first;
+}
+
+static void store_repl_tail(struct store *st, int64_t now)
+{
+	struct store_repl *r = st->repl;
 
 	if (now - r->tail_ms < STORE_REPL_TAIL_MS)
 		return;
 	r->tail_ms = now;
-	if (st->env->log_stat(st->env, &sp, 0) != 0)
-		return;
-	if (sp->st_cur_file != r->tail.file ||
-	    sp->st_cur_offset != r->tail.offset) {
-		bool first = r->tail.file == 0;
+	if (store_repl_tail_moved(st))
+		(void)st->env->rep_flush(st->env);
+}
 
-		r->tail.file = sp->st_cur_file;
-		r->tail.offset = sp->st_cur_offset;
-		if (!first)
-			(void)st->env->rep_flush(st->env);
-	}
-	free(sp);
+void store_repl_flushed(struct store *st)
+{
+	/* What this process wrote went out over its own connections as it
+	 * was written: no need to send its end again. */
+	if (st->repl != NULL && !st->repl->subordinate &&
+	    store_role(st, NULL) == STORE_ROLE_MASTER)
+		(void)store_repl_tail_moved(st);
 }
 
 void store_repl_pulse(struct store *st)
@@ -385,6 +405,15 @@ void store_repl_pulse(struct store *st)
 	if (rc != 0)
 		log_warnx("store: a checkpoint for a joining site: %s",
 			  db_strerror(rc));
+}
+
+void store_repl_reopening(struct store *st)
+{
+	if (st->repl == NULL)
+		return;
+	/* A running daemon waits seconds, not minutes, for its handles. */
+	st->repl->open_tries = 0;
+	st->repl->open_budget = STORE_REPL_CTL_WAIT_MS / 50;
 }
 
 unsigned long store_repl_perm_failed(struct store *st)

@@ -58,6 +58,9 @@ struct store {
 	DB_TXN *batch;
 	bool batch_open;
 	bool batch_lost;
+	/* The databases could not be opened again (store_repl_refresh()):
+	 * every call fails until the process restarts. */
+	bool handles_lost;
 	unsigned long batch_splits; /* early commits, for tests */
 	/* The open savepoint (store_savepoint_begin): calls run as its
 	 * children; save_lost once a deadlock aborted it. */
@@ -107,6 +110,13 @@ bool store_repl_may_create(const struct store *st);
 void store_repl_explain_einval(const struct store *st);
 /* A database open that may succeed later on a replica still syncing. */
 bool store_repl_retry_open(struct store *st, int rc);
+/* The master's daemon made its writes durable (store_flush()): the end
+ * of the log is where they left it (store_repl_pulse() sends it again
+ * only after another process's writes). */
+void store_repl_flushed(struct store *st);
+/* The databases are opened again in a running process
+ * (store_repl_refresh()): store_repl_retry_open() waits seconds, anew. */
+void store_repl_reopening(struct store *st);
 /* Commits not acknowledged by a quorum since the last call. */
 unsigned long store_repl_perm_failed(struct store *st);
 void store_repl_free(struct store_repl *r);

@@ -912,6 +912,14 @@ static int blocking_filed_message(struct xep_stanza *st)
 			  st->from);
 		return xep_fail(st, BC_EBAD_REQUEST, "A malformed filing.");
 	}
+	/* The reporter's daily bound, counted here too: each instance
+	 * counts only what reached it. */
+	if (!limits_take(st->bc->limits, LIMITS_REPORTS, f->handle, 1)) {
+		log_info("a room report by %s over the daily bound: dropped",
+			 f->handle);
+		reports_filed_free(f);
+		return XEP_OK;
+	}
 	rc = requests_report_filed(st->bc, f, &id);
 	reports_filed_free(f);
 	return rc == 0 ? XEP_OK : rc;

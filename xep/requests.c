@@ -217,9 +217,7 @@ int requests_gate(struct xep_stanza *st, const struct ident_sender *from,
 	if (!bc_serves(bc, BC_LINK_SERVICE)) {
 		xmpp_free(bc->xctx, body);
 		return xep_fail(st, BC_ENOT_ALLOWED,
-				"This person does not know you yet: write to "
-				"them at their address on the service, where "
-				"your message becomes a message request.");
+				REQUESTS_NOT_HERE);
 	}
 	if ((rel.flags & STORE_REL_DECLINED) &&
 	    rel.declined_until_ms > clock_now_ms()) {

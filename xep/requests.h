@@ -17,6 +17,12 @@ struct bc;
 
 extern const struct xep_module xep_requests;
 
+/* The text of the <not-allowed/> a rooms instance, which holds no
+ * requests, answers a message that would open one. */
+#define REQUESTS_NOT_HERE                                                      \
+	"This person does not know you yet: write to them at their address "  \
+	"on the service, where your message becomes a message request."
+
 /* What the gate decided about a message to a member. */
 enum requests_verdict {
 	REQUESTS_DELIVER, /* a known sender: relay it now */

@@ -433,10 +433,25 @@ static void group_chat_stays_in_the_rooms_store(void **state)
 		 .sent = 1,
 		 .expect = {"/iq[@type='result'][@id='i1']"}},
 	};
+	static const struct harness_step invite[] = {
+		/* An invitation to a member who does not know alice would
+		 * open a message request, which only D keeps: refused, and
+		 * dave is not made a member. */
+		{.send = "<message id='v1' from='" A "' to='" FRIENDS "'>"
+			 "<x xmlns='" NS_MUC_USER "'><invite to='dave@" D "'/>"
+			 "</x></message>",
+		 .sent = 1,
+		 .expect = {"/message[@type='error'][@id='v1']"
+			    "/error/st:not-allowed"}},
+		{.send = JOIN_TO(FRIENDS, E, "dave"),
+		 .sent = 1,
+		 .expect = {"/presence" ERR("registration-required", "auth")}},
+	};
 	enum store_room_kind kind;
 	bool live;
 
 	harness_run(h, made);
+	harness_run(h, invite);
 	assert_int_equal(room_in(h->rooms_store, "friends", &kind, &live), 0);
 	assert_int_equal(kind, STORE_ROOM_GROUP);
 	assert_affil(h->rooms_store, "friends", "alice", STORE_AFFIL_OWNER);

@@ -404,6 +404,15 @@ static int muc_invite_one(struct xep_stanza *st, struct muc_room *r,
 	a = muc_affil(r, t.node);
 	if (a == STORE_AFFIL_OUTCAST)
 		goto out;
+	/* A rooms instance cannot hold the request an invitation to a
+	 * stranger opens (requests_gate() refuses it): refused before it
+	 * makes anyone a member. */
+	if (t.member && muc_shard(bc) &&
+	    !policy_knows(bc, t.t.handle, o->who, st->from_bare)) {
+		rc = xep_fail(st, BC_ENOT_ALLOWED,
+			      REQUESTS_NOT_HERE);
+		goto out;
+	}
 	/* An admin's invitation makes a member of a members-only room. */
 	if ((r->cfg.flags & STORE_ROOMCFG_MEMBERS_ONLY) && muc_is_admin(mine) &&
 	    a < STORE_AFFIL_MEMBER) {

@@ -196,7 +196,9 @@ static int muc_init(struct bc *bc, void **state)
 {
 	int rc = muc_state_init(bc, state);
 
-	if (rc == 0) {
+	/* A daemon that leaves M to rooms instances keeps no rooms: its
+	 * state stays empty, and restore and ticks find nothing to do. */
+	if (rc == 0 && bc_serves(bc, BC_LINK_ROOMS)) {
 		/* The change log is read from before the rooms are loaded:
 		 * a change made meanwhile is looked at twice, never missed. */
 		muc_audio_start(bc);
