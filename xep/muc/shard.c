@@ -88,9 +88,19 @@ int muc_shard_take(struct bc *bc, const char *node, bool held_only)
 	held = store_room_get(bc->rooms_store, node, &mine);
 	if (held != 0 && held != STORE_NOTFOUND)
 		return held;
-	/* A group chat of this instance is its own. */
+	/* A group chat of this instance is its own; when the platform opened
+	 * an audio room of its name, the operator hears of it (the master
+	 * cannot see group chats to refuse the name, docs/SCALING.md). */
 	if (held == 0 && mine.kind != STORE_ROOM_AUDIO) {
 		store_room_clear(&mine);
+		if (store_room_get(bc->store, node, &dir) == 0) {
+			if (dir.kind == STORE_ROOM_AUDIO)
+				log_warnx("room %s: a group chat here has the "
+					  "name of an audio room the platform "
+					  "opened, which is not served",
+					  node);
+			store_room_clear(&dir);
+		}
 		return STORE_NOTFOUND;
 	}
 	if (held != 0 && held_only)
