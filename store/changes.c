@@ -143,6 +143,16 @@ int store_changes_since(struct store *st, uint64_t *cursor,
 		*cursor = a.v[a.n - 1].seq;
 	} else if (a.last > *cursor) {
 		*cursor = a.last;
+	} else {
+		uint64_t head = 0;
+
+		/* A replica that went back to a new master's log may have
+		 * lost notes after the cursor: the new master's next ones
+		 * reuse their numbers, so the cursor goes back to the end
+		 * (a note the new master writes in between is passed over:
+		 * the price of a rollback, rare). */
+		if (store_changes_head(st, &head) == 0 && head < *cursor)
+			*cursor = head;
 	}
 	*out = a.v;
 	*n = a.n;
@@ -167,37 +177,53 @@ int store_changes_head(struct store *st, uint64_t *seq)
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
+/* What a prune drops: notes written before `before`, but never the
+ * newest (`head`), whose number the next note follows: numbers never
+ * start again, so a reader's cursor stays right. */
+struct store_changes_prune_arg {
+	int64_t before;
+	uint64_t head;
+};
+
 static int store_changes_old(DBC *c, const DBT *key, const DBT *val,
 			     void *arg)
 {
+	const struct store_changes_prune_arg *a = arg;
 	struct store_rd rd;
 	int64_t ms;
 
-	(void)key;
+	if (store_change_seq_of(key) >= a->head)
+		return 1;
 	store_rd_init(&rd, val->data, val->size);
 	if (store_rd_version(&rd) != 0)
 		return c->del(c, 0); /* unreadable: nobody can use it */
 	store_rd_u8(&rd);
 	free(store_rd_str(&rd));
 	ms = (int64_t)store_rd_be64(&rd);
-	if (rd.bad || ms < *(const int64_t *)arg)
+	if (rd.bad || ms < a->before)
 		return c->del(c, 0);
 	return 1; /* in sequence order: the rest are newer */
 }
 
 static int store_changes_prune_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	int rc = store_dbwalk(st, txn, STORE_DB_CHANGES, NULL, 0, 0,
-			      store_changes_old, arg);
+	struct store_changes_prune_arg *a = arg;
+	int rc;
 
+	a->head = 0;
+	rc = store_changes_head_body(st, txn, &a->head);
+	if (rc == 0)
+		rc = store_dbwalk(st, txn, STORE_DB_CHANGES, NULL, 0, 0,
+				  store_changes_old, a);
 	return rc == DB_NOTFOUND ? 0 : rc;
 }
 
 int store_changes_prune(struct store *st)
 {
-	int64_t before = clock_now_ms() - STORE_CHANGES_KEEP_MS;
+	struct store_changes_prune_arg a = {
+		clock_now_ms() - STORE_CHANGES_KEEP_MS, 0};
 	int rc = store_txn_run(st, "prune changes", store_changes_prune_body,
-			       &before);
+			       &a);
 
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }

@@ -598,12 +598,33 @@ static void test_changes(void **state)
 	assert_int_equal(store_changes_since(st, &head, &v, &n), 0);
 	assert_int_equal(n, 1);
 	store_change_list_free(v, n);
-	/* An hour and a bit later, the prune leaves nothing to read. */
+	/* An hour and a bit later, the prune leaves only the newest note,
+	 * which the next one follows: a reader's cursor from before stays
+	 * right, and the note after the prune is read. */
+	assert_int_equal(store_changes_head(st, &cursor), 0);
 	clock_advance(3600 * 1000 + 1);
 	assert_int_equal(store_changes_prune(st), 0);
-	cursor = 0;
+	head = 0;
+	assert_int_equal(store_changes_since(st, &head, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].seq, cursor);
+	store_change_list_free(v, n);
+	assert_int_equal(store_room_close(st, "stage"), 0);
+	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].name, "stage");
+	store_change_list_free(v, n);
+	/* A cursor past the end (a replica gone back to a new master's log)
+	 * comes back to it, and reads what follows. */
+	cursor += 10;
 	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
 	assert_int_equal(n, 0);
+	assert_int_equal(store_changes_head(st, &head), 0);
+	assert_int_equal(cursor, head);
+	assert_int_equal(store_room_open(st, "stage", "Again", hosts, NULL), 0);
+	assert_int_equal(store_changes_since(st, &cursor, &v, &n), 0);
+	assert_int_equal(n, 1);
+	store_change_list_free(v, n);
 }
 
 /* With STORE_LAZY_EVIDENCE, a pass that wrote only evidence (or nothing)
