@@ -621,6 +621,7 @@ int store_flush(struct store *st)
 	/* Only a batch that did something is timed (component/metrics.h). */
 	int64_t start = st->batch != NULL ? metrics_clock_us() : -1;
 	int brc = 0, rc;
+	bool wrote;
 
 	if (st->batch_open)
 		brc = store_batch_end(st);
@@ -639,6 +640,7 @@ int store_flush(struct store *st)
 		if (now - st->lazy_since_ms < STORE_LAZY_FLUSH_MS)
 			return brc;
 	}
+	wrote = st->durable_due;
 	st->durable_due = false;
 	st->lazy_since_ms = 0;
 	st->log_flushes++;
@@ -649,7 +651,10 @@ int store_flush(struct store *st)
 		log_errx("store: log flush: %s", db_strerror(rc));
 		return STORE_EFAIL;
 	}
-	store_repl_flushed(st);
+	/* Only after this pass's own writes: an idle pass must not take
+	 * another process's for its own (store_repl_pulse()). */
+	if (wrote)
+		store_repl_flushed(st);
 	/* In a replication group: a commit a quorum did not acknowledge
 	 * within the timeout must not be revealed (docs/SCALING.md). */
 	if (store_repl_perm_failed(st) > 0) {
