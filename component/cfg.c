@@ -162,6 +162,10 @@ static const struct cfg_attr peer_attrs[] = {
 	{"address", CFG_ADDRS, true, F(repl_peers)},
 	{NULL, 0, false, 0},
 };
+static const struct cfg_attr instance_attrs[] = {
+	{"address", CFG_ADDRS, true, F(repl_instances)},
+	{NULL, 0, false, 0},
+};
 
 static const struct cfg_elem cfg_elems[] = {
 	{"server", true, false, server_attrs},
@@ -181,6 +185,7 @@ static const struct cfg_elem cfg_elems[] = {
 	{"metrics", false, false, metrics_attrs},
 	{"replication", false, false, replication_attrs},
 	{"peer", false, true, peer_attrs},
+	{"instance", false, true, instance_attrs},
 	{"shard", false, false, shard_attrs},
 	{NULL, false, false, NULL},
 };
@@ -682,12 +687,28 @@ static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
 	if (cfg->repl_listen == NULL && cfg->repl_peers.n > 0)
 		cfg_error(e, cfg_line_of(root, "peer"),
 			  "<peer> needs <replication listen=...>");
+	if (cfg->repl_listen == NULL && cfg->repl_instances.n > 0)
+		cfg_error(e, cfg_line_of(root, "instance"),
+			  "<instance> needs <replication listen=...>");
 	if (cfg->repl_listen != NULL &&
-	    (cfg->repl_peers.n < 1 || cfg->repl_peers.n > CFG_PEERS_MAX))
+	    (cfg->repl_peers.n + cfg->repl_instances.n < 1 ||
+	     cfg->repl_peers.n + cfg->repl_instances.n > CFG_PEERS_MAX))
 		cfg_error(e, cfg_line_of(root, "replication"),
 			  "<replication>: a group has 2 to %d sites: give 1 to "
-			  "%d <peer> elements (%zu given)",
-			  CFG_PEERS_MAX + 1, CFG_PEERS_MAX, cfg->repl_peers.n);
+			  "%d <peer> and <instance> elements (%zu and %zu "
+			  "given)",
+			  CFG_PEERS_MAX + 1, CFG_PEERS_MAX, cfg->repl_peers.n,
+			  cfg->repl_instances.n);
+	if (cfg->shard_store_path != NULL && cfg->repl_listen != NULL &&
+	    cfg->repl_peers.n == 0)
+		cfg_error(e, cfg_line_of(root, "shard"),
+			  "<shard>: list the directory sites of the group, "
+			  "each as <peer address=...>");
+	if (cfg->rooms_sharded && cfg->repl_listen != NULL &&
+	    cfg->repl_instances.n == 0)
+		cfg_error(e, cfg_line_of(root, "rooms"),
+			  "<rooms sharded=\"true\">: list the rooms instances "
+			  "that serve M, each as <instance address=...>");
 	if (cfg->shard_store_path != NULL && cfg->repl_listen == NULL)
 		cfg_error(e, cfg_line_of(root, "shard"),
 			  "<shard>: a rooms instance reads the directory from "
@@ -702,7 +723,7 @@ static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
 		cfg_error(e, cfg_line_of(root, "rooms"),
 			  "<rooms sharded=\"true\">: the rooms instances that "
 			  "serve M are sites of this daemon's replication "
-			  "group: it needs <replication> and <peer>");
+			  "group: it needs <replication>");
 	if (cfg->shard_store_path != NULL && cfg->rooms_sharded)
 		cfg_error(e, cfg_line_of(root, "shard"),
 			  "<shard> serves the rooms: <rooms sharded=\"true\"> "
@@ -817,6 +838,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->metrics_listen);
 	free(cfg->repl_listen);
 	cfg_jids_free(&cfg->repl_peers);
+	cfg_jids_free(&cfg->repl_instances);
 	cfg_jids_free(&cfg->admins);
 	cfg_jids_free(&cfg->moderators);
 	free(cfg);

@@ -107,6 +107,10 @@ struct cfg {
 	unsigned repl_priority;
 	int64_t repl_ack_timeout_ms;
 	struct cfg_jids repl_peers; /* "IP:port" each */
+	/* <instance address="IP:port"/>: the group's rooms instances
+	 * (<shard/>) other than this site; the other sites (the directory
+	 * sites) are <peer>s. */
+	struct cfg_jids repl_instances;
 };
 
 /* Parses and validates path.  On success returns 0 and stores a new cfg in

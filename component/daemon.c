@@ -444,13 +444,15 @@ int daemon_run(const struct daemon_opts *opts)
 			.ack_timeout_ms = d.cfg->repl_ack_timeout_ms,
 			.peers = d.cfg->repl_peers.v,
 			.npeers = d.cfg->repl_peers.n,
+			.instances = d.cfg->repl_instances.v,
+			.ninstances = d.cfg->repl_instances.n,
 		};
 
 		d.replicated = true;
 		d.shard = d.cfg->shard_store_path != NULL;
 		log_info("a site of a replication group: %s, %zu other "
 			 "site(s)%s",
-			 rp.listen, rp.npeers,
+			 rp.listen, rp.npeers + rp.ninstances,
 			 d.shard ? "; a rooms instance" : "");
 		if (store_open_repl(d.cfg->store_path,
 				    d.cfg->store_lazy_evidence

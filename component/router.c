@@ -84,6 +84,16 @@ xmpp_stanza_t *router_error_reply(struct bc *bc, xmpp_stanza_t *stanza,
 
 	if (router_is_type(stanza, "error") || from == NULL)
 		return NULL;
+	/* Nothing is answered to D or M themselves: only the service's own
+	 * daemons write from there (a rooms instance to D), and an answer
+	 * could come back to this very daemon. */
+	if (jid_parse(from, &j) == 0 &&
+	    (strcmp(j.domain, bc->cfg->service_domain) == 0 ||
+	     strcmp(j.domain, bc->cfg->rooms_domain) == 0)) {
+		log_warnx("no error answered to %s (%s): it is one of ours",
+			  from, e->condition);
+		return NULL;
+	}
 	/* A 'to' that is no JID cannot be the error's 'from': D answers. */
 	if (to != NULL && jid_parse(to, &j) < 0)
 		to = NULL;

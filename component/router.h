@@ -19,7 +19,7 @@ void router_dispatch(struct bc *bc, xmpp_stanza_t *stanza);
 
 /* Builds the error reply to stanza for code (a BC_E* value) with optional
  * text, addressed back to its sender.  Returns NULL for stanzas that must
- * not be answered (type error). */
+ * not be answered (type error, or from D or M themselves: logged). */
 xmpp_stanza_t *router_error_reply(struct bc *bc, xmpp_stanza_t *stanza,
 				  int code, const char *text);
 

@@ -1065,6 +1065,8 @@ int ctl_main(int argc, char **argv)
 			.ack_timeout_ms = cfg->repl_ack_timeout_ms,
 			.peers = cfg->repl_peers.v,
 			.npeers = cfg->repl_peers.n,
+			.instances = cfg->repl_instances.v,
+			.ninstances = cfg->repl_instances.n,
 			.subordinate = true,
 			.reads_only = ctl_reads_only(argv[0]),
 		};

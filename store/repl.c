@@ -37,9 +37,10 @@ struct store_repl {
 	unsigned port;
 	unsigned priority;
 	int64_t ack_timeout_ms;
-	char **peer_host;
+	char **peer_host; /* the other sites: peers, then instances */
 	unsigned *peer_port;
-	size_t npeers;
+	size_t npeers;     /* all of them */
+	size_t nelectable; /* the first nelectable: <peer>s */
 	bool subordinate;
 	bool reads_only;
 	/* Set by the event callback (repmgr threads), read by the loop. */
@@ -157,6 +158,22 @@ static int store_repl_site(DB_ENV *env, const char *host, unsigned port,
 	return rc;
 }
 
+/* The acknowledgement policy.  Berkeley DB's quorum counts every site of
+ * the group but only acknowledgements from sites that may be elected: with
+ * rooms instances (priority 0) in the group, a quorum could only be the
+ * acknowledgements of every other directory site, and losing one would
+ * stop every commit.  With instances, then, one other directory site's
+ * acknowledgement makes a commit durable: with three directory sites,
+ * that is a majority of them (docs/SCALING.md).  A group whose only
+ * directory site is this one has nobody to wait for under the quorum
+ * rule, and keeps it. */
+static int store_repl_acks(const struct store_repl *r)
+{
+	if (r->npeers > r->nelectable && r->nelectable > 0)
+		return DB_REPMGR_ACKS_ONE_PEER;
+	return DB_REPMGR_ACKS_QUORUM;
+}
+
 int store_repl_configure(struct store *st)
 {
 	struct store_repl *r = st->repl;
@@ -175,7 +192,7 @@ int store_repl_configure(struct store *st)
 					  false)) != 0)
 			goto out;
 	if ((rc = env->rep_set_priority(env, r->priority)) != 0 ||
-	    (rc = env->repmgr_set_ack_policy(env, DB_REPMGR_ACKS_QUORUM)) != 0 ||
+	    (rc = env->repmgr_set_ack_policy(env, store_repl_acks(r))) != 0 ||
 	    (rc = env->rep_set_timeout(env, DB_REP_ACK_TIMEOUT, ack)) != 0 ||
 	    /* A dead master is noticed at once when its connections drop
 	     * (kill -9 closes them); heartbeats catch a silent one.  They
@@ -198,7 +215,7 @@ int store_repl_configure(struct store *st)
 	    (rc = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) != 0)
 		goto out;
 	/* A two-site group may elect the survivor alone. */
-	if (r->npeers == 1)
+	if (r->npeers == 1 && r->nelectable == 1)
 		rc = env->rep_set_config(env, DB_REPMGR_CONF_2SITE_STRICT, 0);
 out:
 	if (rc != 0)
@@ -229,10 +246,26 @@ static enum store_role store_repl_stat_role(struct store *st)
  * connections it makes when it starts (a second or so). */
 static bool store_repl_quorum_connected(struct store *st)
 {
-	int up = __atomic_load_n(&st->repl->connections, __ATOMIC_SEQ_CST);
+	struct store_repl *r = st->repl;
+	int up = __atomic_load_n(&r->connections, __ATOMIC_SEQ_CST);
+	DB_REPMGR_SITE *list = NULL;
+	u_int n = 0, i;
+	size_t k;
+	bool found = false;
 
-	/* A majority of the group, this site included. */
-	return (size_t)up + 1 > (st->repl->npeers + 1) / 2;
+	if (store_repl_acks(r) != DB_REPMGR_ACKS_ONE_PEER)
+		/* A majority of the group, this site included. */
+		return (size_t)up + 1 > (r->npeers + 1) / 2;
+	/* One directory site among this process's connections. */
+	if (st->env->repmgr_site_list(st->env, &n, &list) != 0)
+		return false;
+	for (i = 0; i < n && !found; i++)
+		for (k = 0; k < r->nelectable && !found; k++)
+			found = list[i].status == DB_REPMGR_CONNECTED &&
+				list[i].port == r->peer_port[k] &&
+				strcmp(list[i].host, r->peer_host[k]) == 0;
+	free(list);
+	return found;
 }
 
 int store_repl_start(struct store *st)
@@ -538,20 +571,23 @@ int store_open_repl(const char *path, unsigned flags,
 	if (rp == NULL)
 		return store_open(path, flags, out);
 	*out = NULL;
-	if ((flags & STORE_IN_MEMORY) || rp->npeers == 0)
+	if ((flags & STORE_IN_MEMORY) || rp->npeers + rp->ninstances == 0)
 		return STORE_EINVAL;
 	r = xcalloc(1, sizeof(*r));
 	r->priority = rp->priority;
 	r->ack_timeout_ms = rp->ack_timeout_ms;
 	r->subordinate = rp->subordinate;
 	r->reads_only = rp->reads_only;
-	r->peer_host = xcalloc(rp->npeers, sizeof(*r->peer_host));
-	r->peer_port = xcalloc(rp->npeers, sizeof(*r->peer_port));
-	r->npeers = rp->npeers;
+	r->npeers = rp->npeers + rp->ninstances;
+	r->nelectable = rp->npeers;
+	r->peer_host = xcalloc(r->npeers, sizeof(*r->peer_host));
+	r->peer_port = xcalloc(r->npeers, sizeof(*r->peer_port));
 	rc = store_repl_addr(rp->listen, &r->host, &r->port);
-	for (i = 0; rc == 0 && i < rp->npeers; i++)
-		rc = store_repl_addr(rp->peers[i], &r->peer_host[i],
-				     &r->peer_port[i]);
+	for (i = 0; rc == 0 && i < r->npeers; i++)
+		rc = store_repl_addr(i < rp->npeers
+					     ? rp->peers[i]
+					     : rp->instances[i - rp->npeers],
+				     &r->peer_host[i], &r->peer_port[i]);
 	if (rc != 0) {
 		log_errx("store: bad replication site address");
 		store_repl_free(r);

@@ -64,8 +64,10 @@ struct store_repl_params {
 	const char *listen;
 	unsigned priority; /* 0: never master */
 	int64_t ack_timeout_ms;
-	char *const *peers;
+	char *const *peers; /* the other sites that may be elected */
 	size_t npeers;
+	char *const *instances; /* the other sites that never are */
+	size_t ninstances;
 	bool subordinate;
 	/* A subordinate handle that only reads does not wait for its own
 	 * connections to the other sites (which a write needs for its

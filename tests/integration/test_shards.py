@@ -66,22 +66,27 @@ def clients(balanced):
     yield from clients_of(balanced)
 
 
-def make_group(server):
-    """The directory site (priority 100, M left to the instances) and two
-    rooms instances (priority 0, each with its own rooms store)."""
-    ports = [h.free_port() for _ in range(3)]
+def make_group(server, directory_sites=1):
+    """The directory sites (priorities 100, 99, ...; M left to the
+    instances) and two rooms instances (priority 0, each with its own
+    rooms store), in that order."""
+    n = directory_sites + 2
+    ports = [h.free_port() for _ in range(n)]
     sites = []
-    for i in range(3):
-        peers = "".join('<peer address="127.0.0.1:%d"/>' % p
-                        for j, p in enumerate(ports) if j != i)
+    for i in range(n):
+        instance = i >= directory_sites
+        # The directory sites as <peer>s, the instances as <instance>s.
+        peers = "".join('<%s address="127.0.0.1:%d"/>' % (
+            "instance" if j >= directory_sites else "peer", p)
+            for j, p in enumerate(ports) if j != i)
         extra = ('<limits rate="0"/><reconnect min="100ms" max="1s"/>'
                  '<replication listen="127.0.0.1:%d" priority="%d" '
-                 'ack-timeout="2s"/>%s' % (ports[i], 100 if i == 0 else 0,
-                                           peers))
+                 'ack-timeout="2s"/>%s' % (ports[i], 0 if instance
+                                           else 100 - i, peers))
         d = h.Daemon(server, extra_xml=extra,
-                     moderators=MODERATORS if i == 0 else (),
-                     rooms_attrs='sharded="true"' if i == 0 else "")
-        if i > 0:
+                     moderators=() if instance else MODERATORS,
+                     rooms_attrs="" if instance else 'sharded="true"')
+        if instance:
             d.extra_xml += '<shard store="%s"/>' % os.path.join(d.dir, "rooms")
             d.write_config()
         sites.append(d)
@@ -315,6 +320,62 @@ def test_rooms_spread_over_two_instances(balanced, clients):
                           and "321" in status_codes(el), since=mark,
                           timeout=10, what="dave out of " + room)
 
+        for c in (alice, bob, dave):
+            assert_private(c, c.bare)
+    except BaseException:
+        for i, d in enumerate(sites):
+            print("---- site %d (%s) ----\n%s" % (i, d.dir, d.log_tail(3000)))
+        raise
+    finally:
+        close_all(sites)
+
+
+def test_instances_follow_a_new_master(balanced, clients):
+    """Three directory sites and two instances: the directory's master is
+    killed; another directory site is elected and serves (a commit waits
+    for one other directory site, not for the instances), the rooms keep
+    working throughout, and what the new master makes reaches the
+    instances."""
+    sites = make_group(balanced, directory_sites=3)
+    directories, shards = sites[:3], sites[3:]
+    try:
+        for d in sites:
+            d.start()
+        master = the_master(sites)
+        assert master is directories[0]
+        probe = clients("probe", resource="ready")
+        ping(probe, h.SERVICE)
+        h.wait_until(lambda: all(connections_up(d) == 1 for d in shards), 30,
+                     interval=0.2, what="both instances connected to M")
+        for handle in ("alice", "bob"):
+            ctl_ok(master, "identity", "add", handle)
+        alice, bob = clients("alice"), clients("bob")
+        link(master, alice, "alice")
+        link(master, bob, "bob")
+        replicated(master, shards)
+        rooms = [fresh_room("fail") for _ in range(4)]
+        for room in rooms:
+            create_room(alice, room, "alice")
+            grant(alice, room, addr("bob"))
+            join(bob, room, "bob")
+
+        master.kill9()
+        new = the_master(directories[1:], timeout=15)
+        # The rooms never stopped: they are the instances'.
+        for room in rooms:
+            mark = bob.mark()
+            say(alice, room, "during " + room)
+            bob.wait_for(is_groupchat(room, "during " + room, "alice"),
+                         since=mark, timeout=10)
+        ping(probe, h.SERVICE)
+        # A member made on the new master reaches the instances.
+        ctl_ok(new, "identity", "add", "dave")
+        dave = clients("dave")
+        link(new, dave, "dave")
+        replicated(new, shards)
+        for room in rooms:
+            grant(alice, room, addr("dave"))
+            join(dave, room, "dave")
         for c in (alice, bob, dave):
             assert_private(c, c.bare)
     except BaseException:

@@ -249,6 +249,7 @@ static void replication_group(void **state)
 		"<replication listen='127.0.0.1:7701' priority='0' "
 		"ack-timeout='500ms'/>"
 		"<peer address='127.0.0.1:7702'/><peer address='[::1]:7703'/>"
+		"<instance address='127.0.0.1:7704'/>"
 		"<shard store='/rooms'/>"
 		"</backchannel>";
 	struct cfg *cfg;
@@ -260,6 +261,8 @@ static void replication_group(void **state)
 		fail_msg("%s", err);
 	/* A rooms instance (docs/SCALING.md). */
 	assert_string_equal(cfg->shard_store_path, "/rooms");
+	assert_int_equal(cfg->repl_instances.n, 1);
+	assert_string_equal(cfg->repl_instances.v[0], "127.0.0.1:7704");
 	assert_false(cfg->rooms_sharded);
 	assert_string_equal(cfg->repl_listen, "127.0.0.1:7701");
 	assert_int_equal(cfg->repl_priority, 0);

@@ -640,24 +640,21 @@ static void d_takes_filings_from_m_alone(void **state)
 		{.send = FILED(C, FILED_ATTRS, FILED_ROOM FILED_EVIDENCE("0")),
 		 .sent = 1,
 		 .expect = {"/message[@to='" C "']" ERR("forbidden", "auth")}},
+		/* From D or M themselves: nothing is answered there (a
+		 * reply could come back to this daemon), only logged. */
 		{.send = FILED(M "/res", FILED_ATTRS,
 			       FILED_ROOM FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message[@to='" M "/res']"
-			    ERR("forbidden", "auth")}},
+		 .sent = 0},
 		{.send = FILED("carol@" D, FILED_ATTRS,
 			       FILED_ROOM FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("forbidden", "auth")}},
+		 .sent = 0},
 		{.send = FILED("other." M, FILED_ATTRS,
 			       FILED_ROOM FILED_EVIDENCE("0")),
 		 .sent = 1,
 		 .expect = {"/message" ERR("forbidden", "auth")}},
 	};
 	static const struct harness_step not_sharded[] = {
-		{.send = FILED_OK,
-		 .sent = 1,
-		 .expect = {"/message[@to='" M "']" ERR("forbidden", "auth")}},
+		{.send = FILED_OK, .sent = 0},
 	};
 
 	harness_run(h, others);
@@ -667,7 +664,8 @@ static void d_takes_filings_from_m_alone(void **state)
 	assert_false(blocks(h->store, "carol", "bob"));
 }
 
-/* Malformed filings from M: <bad-request/>, nothing filed or blocked. */
+/* Malformed filings from M: nothing filed or blocked, and nothing answered
+ * to M (logged). */
 static void d_refuses_malformed_filings(void **state)
 {
 	struct harness *h = *state;
@@ -676,42 +674,33 @@ static void d_refuses_malformed_filings(void **state)
 		{.send = FILED(M, "reported='bob' "
 				  "reason='urn:xmpp:reporting:abuse'",
 			       FILED_ROOM FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message[@to='" M "']"
-			    ERR("bad-request", "modify")}},
+		 .sent = 0},
 		/* No reason, then one that is not XEP-0377's. */
 		{.send = FILED(M, "reporter='carol' reported='bob'",
 			       FILED_ROOM FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 		{.send = FILED(M, "reporter='carol' reported='bob' "
 				  "reason='urn:example:rude'",
 			       FILED_ROOM FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 		/* No reported. */
 		{.send = FILED(M, "reporter='carol' "
 				  "reason='urn:xmpp:reporting:abuse'",
 			       FILED_ROOM FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 		/* Evidence naming a room that is not there. */
 		{.send = FILED(M, FILED_ATTRS, FILED_ROOM FILED_EVIDENCE("1")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 		{.send = FILED(M, FILED_ATTRS, FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 		/* A room without a name; evidence without its message. */
 		{.send = FILED(M, FILED_ATTRS,
 			       "<room><staff who='alice'/></room>"
 			       FILED_EVIDENCE("0")),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 		{.send = FILED(M, FILED_ATTRS,
 			       FILED_ROOM "<evidence ms='1' room='0'/>"),
-		 .sent = 1,
-		 .expect = {"/message" ERR("bad-request", "modify")}},
+		 .sent = 0},
 	};
 
 	harness_run(h, steps);
