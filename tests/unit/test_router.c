@@ -179,6 +179,15 @@ HARNESS_TEST(malformed_addresses,
 	 .sent = HARNESS_NONE},
 	/* Not one of our domains: dropped. */
 	{.send = IQ("get", "j4", "a@example.org/x", "elsewhere.test", PING),
+	 .sent = HARNESS_NONE},
+	/* From D or M themselves: nothing is answered there, as it could
+	 * come back to this very daemon. */
+	{.send = "<message type='chat' id='m1' "
+		 "from='room@rooms.bc.test/bob'><body>psst</body></message>",
+	 .sent = HARNESS_NONE},
+	{.send = IQ("get", "j5", "bc.test", "@bc.test", PING),
+	 .sent = HARNESS_NONE},
+	{.send = IQ("bogus", "j6", "rooms.bc.test", "bc.test", PING),
 	 .sent = HARNESS_NONE})
 
 static void error_table_maps_codes(void **state)
