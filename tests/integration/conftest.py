@@ -51,16 +51,23 @@ def pytest_runtest_makereport(item, call):
                                  thing.log_tail()))
 
 
-@pytest.fixture(scope="session")
-def server():
-    """The private XMPP server, started once, with USERS registered."""
-    s = h.server_from_env()
+def running(s):
+    """A generator for fixtures: yields the server s started, with USERS
+    registered, and closes it after."""
     try:
         s.start()
         s.add_users(USERS)
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The private XMPP server, started once, with USERS registered."""
+    try:
+        yield from running(h.server_from_env())
+    finally:
         h.shutdown_clients()
 
 

@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import harness as h
-from conftest import MODERATORS, USERS, clients_of
+from conftest import MODERATORS, clients_of, running
 from test_blocking import BLOCKING, REPORTING
 from test_failover import close_all, the_master
 from test_reports import SID, forwarded, is_report, our_id
@@ -52,13 +52,7 @@ ROOMS_N = 16
 @pytest.fixture(scope="module")
 def balanced():
     """A private ejabberd that spreads M over two component connections."""
-    s = h.Ejabberd(extra_yaml=BALANCING)
-    try:
-        s.start()
-        s.add_users(USERS)
-        yield s
-    finally:
-        s.close()
+    yield from running(h.Ejabberd(extra_yaml=BALANCING))
 
 
 @pytest.fixture
@@ -135,19 +129,38 @@ def held_rooms(d):
     return {r.get("name"): r for r in ET.parse(path).getroot().iter("room")}
 
 
+def start(sites, shards, clients):
+    """Starts the group (an election needs a majority of it: the instances
+    vote, though they cannot be elected); returns its master and a probe
+    client once D answers and both instances are connected to M."""
+    for d in sites:
+        d.start()
+    master = the_master(sites)
+    probe = clients("probe", resource="ready")
+    ping(probe, h.SERVICE)
+    h.wait_until(lambda: all(connections_up(d) == 1 for d in shards), 30,
+                 interval=0.2, what="both instances connected to M")
+    return master, probe
+
+
+def alice_and_bob(master, shards, clients):
+    """alice and bob, made and linked on the master, known to the
+    instances."""
+    for handle in ("alice", "bob"):
+        ctl_ok(master, "identity", "add", handle)
+    alice, bob = clients("alice"), clients("bob")
+    link(master, alice, "alice")
+    link(master, bob, "bob")
+    replicated(master, shards)
+    return alice, bob
+
+
 def test_rooms_spread_over_two_instances(balanced, clients):
     sites = make_group(balanced)
     directory, shards = sites[0], sites[1:]
     try:
-        # An election needs a majority of the group: the instances vote
-        # (they cannot be elected).
-        for d in sites:
-            d.start()
-        assert the_master(sites) is directory
-        probe = clients("probe", resource="ready")
-        ping(probe, h.SERVICE)
-        h.wait_until(lambda: all(connections_up(d) == 1 for d in shards), 30,
-                     interval=0.2, what="both instances connected to M")
+        master, probe = start(sites, shards, clients)
+        assert master is directory
         # The instances are replicas of the directory, never its master.
         for d in shards:
             out = ctl_ok(d, "group")
@@ -156,14 +169,9 @@ def test_rooms_spread_over_two_instances(balanced, clients):
             rc, _, err = d.ctl("identity", "add", "nobody")
             assert rc != 0 and "rooms instance" in err, err
 
-        for handle in ("alice", "bob"):
-            ctl_ok(directory, "identity", "add", handle)
-        alice, bob = clients("alice"), clients("bob")
-        link(directory, alice, "alice")
-        link(directory, bob, "bob")
+        alice, bob = alice_and_bob(directory, shards, clients)
 
         # Group chats: made by joining, on whichever instance each lands.
-        replicated(directory, shards)
         rooms = [fresh_room("spread") for _ in range(ROOMS_N)]
         for room in rooms:
             create_room(alice, room, "alice")
@@ -339,20 +347,9 @@ def test_instances_follow_a_new_master(balanced, clients):
     sites = make_group(balanced, directory_sites=3)
     directories, shards = sites[:3], sites[3:]
     try:
-        for d in sites:
-            d.start()
-        master = the_master(sites)
+        master, probe = start(sites, shards, clients)
         assert master is directories[0]
-        probe = clients("probe", resource="ready")
-        ping(probe, h.SERVICE)
-        h.wait_until(lambda: all(connections_up(d) == 1 for d in shards), 30,
-                     interval=0.2, what="both instances connected to M")
-        for handle in ("alice", "bob"):
-            ctl_ok(master, "identity", "add", handle)
-        alice, bob = clients("alice"), clients("bob")
-        link(master, alice, "alice")
-        link(master, bob, "bob")
-        replicated(master, shards)
+        alice, bob = alice_and_bob(master, shards, clients)
         rooms = [fresh_room("fail") for _ in range(4)]
         for room in rooms:
             create_room(alice, room, "alice")
