@@ -43,6 +43,7 @@ enum cfg_type {
 	CFG_LEVEL,
 	CFG_LISTEN,
 	CFG_ADDRS, /* IP:port, appended to a list */
+	CFG_PREFIX, /* the start of room names: [a-z0-9._-], 1 to 32 */
 };
 
 struct cfg_attr {
@@ -79,6 +80,7 @@ static const struct cfg_attr rooms_attrs[] = {
 	{"domain", CFG_DOMAIN, true, F(rooms_domain)},
 	{"secret", CFG_SECRET, true, F(rooms_secret)},
 	{"sharded", CFG_BOOL, false, F(rooms_sharded)},
+	{"audio-prefix", CFG_PREFIX, false, F(rooms_audio_prefix)},
 	{NULL, 0, false, 0},
 };
 static const struct cfg_attr shard_attrs[] = {
@@ -390,6 +392,17 @@ static void cfg_take(struct cfg_errors *e, struct cfg *cfg, long line,
 		if (value[0] == '\0') {
 			cfg_error(e, line, "<%s %s=\"\">: the secret is empty",
 				  elem, a->name);
+			return;
+		}
+		goto string;
+	case CFG_PREFIX:
+		if (value[0] == '\0' || strlen(value) > 32 ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+			    strlen(value)) {
+			cfg_error(e, line,
+				  "<%s %s=\"%s\">: expected the start of a room "
+				  "name: 1 to 32 of a-z, 0-9, '.', '_', '-'",
+				  elem, a->name, value);
 			return;
 		}
 		goto string;
@@ -835,6 +848,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->rooms_secret);
 	free(cfg->store_path);
 	free(cfg->shard_store_path);
+	free(cfg->rooms_audio_prefix);
 	free(cfg->metrics_listen);
 	free(cfg->repl_listen);
 	cfg_jids_free(&cfg->repl_peers);

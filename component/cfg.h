@@ -34,6 +34,11 @@ struct cfg {
 	/* <rooms sharded="true"/>: M is served by rooms instances
 	 * (<shard/>), not by this daemon, which serves D only. */
 	bool rooms_sharded;
+	/* <rooms audio-prefix="live-"/>: room names that start so are for
+	 * audio rooms alone: a member's join never makes a group chat of
+	 * one (on rooms instances, the master cannot see group chats to
+	 * refuse an audio room's name).  NULL: none. */
+	char *rooms_audio_prefix;
 	/* <shard store="PATH"/>: this daemon is a rooms instance: it serves
 	 * M only, keeps the rooms the server routes to it in its own store
 	 * at PATH, and reads the directory (identities, links, blocks) from

@@ -73,7 +73,8 @@ static void optional_settings(void **state)
 	static const char xml[] =
 		"<backchannel><server host='::1' port='5348'/>"
 		"<service domain='d.test' secret='a'/>"
-		"<rooms domain='m.d.test' secret='b'/><store path='/x'/>"
+		"<rooms domain='m.d.test' secret='b' audio-prefix='live-'/>"
+		"<store path='/x'/>"
 		"<log level='debug' syslog='true'/>"
 		"<limits max-stanza='4096' rate='5' burst='2'/>"
 		"<requests held='3' per-day='4' cooldown='90m'/>"
@@ -91,6 +92,7 @@ static void optional_settings(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(cfg->server_host, "::1");
 	assert_int_equal(cfg->server_port, 5348);
+	assert_string_equal(cfg->rooms_audio_prefix, "live-");
 	assert_int_equal(cfg->report_threshold, 2);
 	assert_int_equal(cfg->report_window_ms, 3600000);
 	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);

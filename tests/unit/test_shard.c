@@ -452,6 +452,15 @@ static void group_chat_stays_in_the_rooms_store(void **state)
 
 	harness_run(h, made);
 	harness_run(h, invite);
+	/* With <rooms audio-prefix>, a member's join makes no group chat of
+	 * a name kept for audio rooms, and nothing is stored. */
+	h->cfg->rooms_audio_prefix = strdup("live-");
+	harness_clear(h);
+	harness_feed(h, JOIN_TO("live-later@" M, A, "alice"));
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "local-name(/presence/error/*)", "not-allowed");
+	assert_int_equal(room_in(h->rooms_store, "live-later", &kind, &live),
+			 STORE_NOTFOUND);
 	assert_int_equal(room_in(h->rooms_store, "friends", &kind, &live), 0);
 	assert_int_equal(kind, STORE_ROOM_GROUP);
 	assert_affil(h->rooms_store, "friends", "alice", STORE_AFFIL_OWNER);

@@ -236,6 +236,13 @@ static int muc_join(struct xep_stanza *st, struct muc_room *r)
 		if (!who.member)
 			return muc_fail(st, NULL, BC_EREGISTRATION_REQUIRED,
 					"Link your account to enter rooms");
+		/* Names kept for the platform's audio rooms. */
+		if (bc->cfg->rooms_audio_prefix != NULL &&
+		    strncmp(st->to_jid.node, bc->cfg->rooms_audio_prefix,
+			    strlen(bc->cfg->rooms_audio_prefix)) == 0)
+			return muc_fail(st, NULL, BC_ENOT_ALLOWED,
+					"Rooms of this name are audio rooms, "
+					"which the platform opens");
 		r = muc_room_create(bc, st->to_jid.node, who.node, &err);
 		if (r == NULL)
 			return muc_fail(st, NULL, err,
