@@ -29,7 +29,8 @@ from test_blocking import BLOCKING, REPORTING
 from test_failover import close_all, the_master
 from test_reports import SID, forwarded, is_report, our_id
 from test_muc import (create_room, grant, is_groupchat, is_self_presence,
-                      join, occ, say, fresh_room, settle, status_codes)
+                      join, join_error, occ, say, fresh_room, settle,
+                      status_codes)
 from test_relay import addr, assert_private, ctl_ok, link, local
 
 pytestmark = pytest.mark.skipif(
@@ -77,9 +78,11 @@ def make_group(server, directory_sites=1):
                  '<replication listen="127.0.0.1:%d" priority="%d" '
                  'ack-timeout="2s"/>%s' % (ports[i], 0 if instance
                                            else 100 - i, peers))
+        # Names that start with "stage-" are kept for audio rooms.
         d = h.Daemon(server, extra_xml=extra,
                      moderators=() if instance else MODERATORS,
-                     rooms_attrs="" if instance else 'sharded="true"')
+                     rooms_attrs='audio-prefix="stage-"' + (
+                         "" if instance else ' sharded="true"'))
         if instance:
             d.extra_xml += '<shard store="%s"/>' % os.path.join(d.dir, "rooms")
             d.write_config()
@@ -247,6 +250,14 @@ def test_rooms_spread_over_two_instances(balanced, clients):
         r = dave.iq_get(h.SERVICE, "<blocklist xmlns='%s'/>" % BLOCKING)
         assert [i.get("jid") for i in r.iter("{%s}item" % BLOCKING)] == \
             [addr("bob")], h.xml_text(r)
+
+        # A member cannot take a future audio room's name: joining one
+        # that is not open makes no group chat.
+        err = join_error(alice, "stage-%s@%s" % (os.urandom(3).hex(),
+                                                  h.ROOMS), "alice")
+        assert err.find("{jabber:client}error/"
+                        "{urn:ietf:params:xml:ns:xmpp-stanzas}not-allowed") \
+            is not None, h.xml_text(err)
 
         # An audio room opened on the master: served where it lands, and
         # the platform's stage changes reach that instance.
