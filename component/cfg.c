@@ -737,6 +737,12 @@ static void cfg_cross_check(struct cfg_errors *e, const struct cfg *cfg,
 			  "<rooms sharded=\"true\">: the rooms instances that "
 			  "serve M are sites of this daemon's replication "
 			  "group: it needs <replication>");
+	if (cfg->repl_instances.n > 0 && !cfg->rooms_sharded &&
+	    cfg->shard_store_path == NULL)
+		cfg_error(e, cfg_line_of(root, "instance"),
+			  "<instance>: a group with rooms instances leaves M "
+			  "to them: give this directory site <rooms "
+			  "sharded=\"true\">");
 	if (cfg->shard_store_path != NULL && cfg->rooms_sharded)
 		cfg_error(e, cfg_line_of(root, "shard"),
 			  "<shard> serves the rooms: <rooms sharded=\"true\"> "

@@ -77,6 +77,7 @@ struct store_changes_arg {
 	struct store_change *v;
 	size_t n;
 	uint64_t last;
+	uint64_t head; /* the newest note, read in the same transaction */
 };
 
 static int store_changes_one(DBC *c, const DBT *key, const DBT *val,
@@ -106,12 +107,14 @@ static int store_changes_one(DBC *c, const DBT *key, const DBT *val,
 	return rd.bad ? STORE_EFORMAT : 0;
 }
 
+static int store_changes_head_body(struct store *st, DB_TXN *txn, void *arg);
+
 static int store_changes_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct store_changes_arg *a = arg;
 	unsigned char start[8];
 	struct store_range r = {start, sizeof(start), NULL, 0};
-	int i;
+	int i, rc;
 
 	store_change_list_free(a->v, a->n);
 	a->v = NULL;
@@ -119,8 +122,16 @@ static int store_changes_body(struct store *st, DB_TXN *txn, void *arg)
 	/* From the first note after 'after' to the end. */
 	for (i = 0; i < 8; i++)
 		start[i] = (unsigned char)((a->after + 1) >> (56 - 8 * i));
-	return store_dbwalk_range(st, txn, STORE_DB_CHANGES, &r, 0,
-				  store_changes_one, a);
+	a->head = a->after;
+	rc = store_dbwalk_range(st, txn, STORE_DB_CHANGES, &r, 0,
+				store_changes_one, a);
+	if ((rc == 0 || rc == DB_NOTFOUND) && a->n == 0) {
+		int hrc = store_changes_head_body(st, txn, &a->head);
+
+		if (hrc != 0)
+			rc = hrc;
+	}
+	return rc;
 }
 
 int store_changes_since(struct store *st, uint64_t *cursor,
@@ -143,16 +154,14 @@ int store_changes_since(struct store *st, uint64_t *cursor,
 		*cursor = a.v[a.n - 1].seq;
 	} else if (a.last > *cursor) {
 		*cursor = a.last;
-	} else {
-		uint64_t head = 0;
-
+	} else if (a.head < *cursor) {
 		/* A replica that went back to a new master's log may have
 		 * lost notes after the cursor: the new master's next ones
 		 * reuse their numbers, so the cursor goes back to the end
-		 * (a note the new master writes in between is passed over:
-		 * the price of a rollback, rare). */
-		if (store_changes_head(st, &head) == 0 && head < *cursor)
-			*cursor = head;
+		 * (the end as of the same transaction: nothing is passed
+		 * over; notes the new master numbered up to the old cursor
+		 * before this look are, the price of a rollback). */
+		*cursor = a.head;
 	}
 	*out = a.v;
 	*n = a.n;

@@ -233,20 +233,25 @@ static int store_second_is(DBC *c, const DBT *key, const DBT *val, void *arg)
 	return 0;
 }
 
-/* Notes that one linked account of an identity being removed is no
- * longer linked, as store_unlink_body() does. */
+/* The linked accounts of an identity being removed, gathered first: the
+ * notes that they are no longer linked (as store_unlink_body() writes)
+ * are written after the walk, which a write could otherwise disturb (the
+ * read cache it may come from is dropped by any write). */
 struct store_unlink_notes {
-	struct store *st;
-	DB_TXN *txn;
+	char **jids;
+	size_t n;
 };
 
-static int store_unlink_note(DBC *c, void *rec, void *arg)
+static int store_unlink_gather(DBC *c, void *rec, void *arg)
 {
-	const struct store_unlink_notes *a = arg;
-	const struct store_link_rec *l = rec;
+	struct store_unlink_notes *a = arg;
+	struct store_link_rec *l = rec;
 
 	(void)c;
-	return store_change_note(a->st, a->txn, STORE_CHANGE_UNLINK, l->jid);
+	a->jids = xreallocarray(a->jids, a->n + 1, sizeof(*a->jids));
+	a->jids[a->n++] = l->jid;
+	l->jid = NULL;
+	return 0;
 }
 
 /* What an identity leaves behind: every record keyed by its handle \0,
@@ -260,7 +265,7 @@ static int store_identity_remove_rest(struct store *st, DB_TXN *txn,
 		STORE_DB_SUBS,            STORE_DB_EVIDENCE,
 	};
 	const char *handle = arg;
-	struct store_unlink_notes notes = {st, txn};
+	struct store_unlink_notes notes = {NULL, 0};
 	struct store_link_rec l = {NULL};
 	struct store_buf k;
 	size_t i;
@@ -268,9 +273,16 @@ static int store_identity_remove_rest(struct store *st, DB_TXN *txn,
 
 	snprintf(l.handle, sizeof(l.handle), "%s", handle);
 	rc = store_rec_walk(st, txn, &store_rec_link, &l, 1, STORE_WALK_INDEX,
-			    store_unlink_note, &notes);
+			    store_unlink_gather, &notes);
 	if (rc == DB_NOTFOUND)
 		rc = 0;
+	for (i = 0; i < notes.n; i++) {
+		if (rc == 0)
+			rc = store_change_note(st, txn, STORE_CHANGE_UNLINK,
+					       notes.jids[i]);
+		free(notes.jids[i]);
+	}
+	free(notes.jids);
 	if (rc != 0)
 		return rc;
 	store_buf_init(&k);

@@ -413,6 +413,19 @@ static void unlinked_on_the_master_leaves(void **state)
 	harness_run(h, gone);
 	tick(h);
 	assert_int_equal(h->n_sent, 0);
+	/* Linked again, but to another identity: it leaves as alice. */
+	assert_int_equal(store_unlink(h->store, "alice", "alice@example.org"),
+			 0);
+	assert_int_equal(store_link(h->store, "dave", "alice@example.org"),
+			 0);
+	tick(h);
+	harness_assert_count(h, 1);
+	harness_assert(h, 0, "string(/presence[@type='unavailable']/@from)",
+		       LIVE "/alice");
+	harness_assert(h, 0,
+		       "string(/presence/muc_user:x/muc_user:status"
+		       "[@code='321']/@code)",
+		       "321");
 }
 
 /* 4. A group chat made by joining on the instance is the instance's

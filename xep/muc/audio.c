@@ -239,10 +239,14 @@ void muc_audio_tick(struct bc *bc, int64_t now_ms)
 		if (v[i].kind == STORE_CHANGE_UNLINK && v[i].name != NULL) {
 			char handle[STORE_HANDLE_SIZE];
 
-			/* Linked again since: it stays. */
-			if (store_link_get(bc->store, v[i].name, handle) ==
-			    STORE_NOTFOUND)
-				muc_unlinked(bc, v[i].name);
+			/* Linked again since: its sessions as that identity
+			 * stay, any other goes (all of them when the link
+			 * cannot be read: they may come back). */
+			muc_unlinked(bc, v[i].name,
+				     store_link_get(bc->store, v[i].name,
+						    handle) == 0
+					     ? handle
+					     : NULL);
 			continue;
 		}
 		/* Several notes of one room in a row: one look is enough. */

@@ -218,24 +218,28 @@ static int muc_join(struct xep_stanza *st, struct muc_room *r)
 			return muc_fail(st, NULL, BC_EITEM_NOT_FOUND,
 					"This room is not open now");
 		}
-		/* A rooms instance: an audio room of the directory that could
-		 * not be taken here (muc_room_load()) is not made a group
-		 * chat. */
-		if (muc_shard(bc)) {
-			int rc = store_room_get(bc->store, st->to_jid.node,
-						&rec);
-
-			if (rc == 0)
-				store_room_clear(&rec);
-			if (rc != STORE_NOTFOUND)
-				return muc_fail(st, NULL, BC_EINTERNAL, NULL);
-		}
 		/* §10.1.1: only members create rooms.  An outsider is
 		 * answered as by an existing members-only room, so that room
 		 * names cannot be probed. */
 		if (!who.member)
 			return muc_fail(st, NULL, BC_EREGISTRATION_REQUIRED,
 					"Link your account to enter rooms");
+		/* A rooms instance: an audio room of the directory that could
+		 * not be taken here (muc_room_load()) is not made a group
+		 * chat. */
+		if (muc_shard(bc)) {
+			int rc = store_room_get(bc->store, st->to_jid.node,
+						&rec);
+			bool audio = rc == 0 && rec.kind == STORE_ROOM_AUDIO;
+
+			if (rc == 0)
+				store_room_clear(&rec);
+			if (audio)
+				return muc_fail(st, NULL, BC_EITEM_NOT_FOUND,
+						"This room is not open now");
+			if (rc != 0 && rc != STORE_NOTFOUND)
+				return muc_fail(st, NULL, BC_EINTERNAL, NULL);
+		}
 		/* Names kept for the platform's audio rooms. */
 		if (bc->cfg->rooms_audio_prefix != NULL &&
 		    strncmp(st->to_jid.node, bc->cfg->rooms_audio_prefix,

@@ -123,8 +123,9 @@ struct muc_state {
 /* muc.c: the account bare is no longer linked: its sessions leave every
  * room (§9.4 status 321), as when it unlinked through this daemon; the
  * change log brings it here when another process or the group's master
- * unlinked it (muc_audio_tick()). */
-void muc_unlinked(struct bc *bc, const char *bare);
+ * unlinked it (muc_audio_tick()).  Sessions in as the identity keep (the
+ * account was linked to it again since; NULL: none) stay. */
+void muc_unlinked(struct bc *bc, const char *bare, const char *keep);
 
 /* shard.c: a rooms instance (<shard/>) */
 /* Whether the rooms are in a store of their own, beside the directory. */

@@ -347,10 +347,10 @@ static void muc_connected(struct bc *bc, unsigned where)
 static void muc_linked(struct bc *bc, const char *bare, bool linked)
 {
 	if (!linked)
-		muc_unlinked(bc, bare);
+		muc_unlinked(bc, bare, NULL);
 }
 
-void muc_unlinked(struct bc *bc, const char *bare)
+void muc_unlinked(struct bc *bc, const char *bare, const char *keep)
 {
 	struct muc_state *ms = muc_state(bc);
 	struct muc_all all = {NULL, 0};
@@ -368,7 +368,9 @@ void muc_unlinked(struct bc *bc, const char *bare)
 			for (k = 0; k < r->occ[j]->nsessions; k++) {
 				const char *jid = r->occ[j]->sessions[k]->jid;
 
-				if (strncmp(jid, bare, blen) != 0 ||
+				if ((keep != NULL &&
+				     strcmp(r->occ[j]->who, keep) == 0) ||
+				    strncmp(jid, bare, blen) != 0 ||
 				    (jid[blen] != '/' && jid[blen] != '\0'))
 					continue;
 				gone = xreallocarray(gone, n + 1,
