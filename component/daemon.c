@@ -45,6 +45,9 @@
 #define DAEMON_STANZAS_PER_PASS 512
 /* How long a shutdown waits for the streams to close. */
 #define DAEMON_CLOSE_MS 2000
+/* How long a newly elected master waits for the group to acknowledge it
+ * before it serves (store_repl_settle()). */
+#define DAEMON_SETTLE_MS 20000
 /* How often the free space of the store's file system is looked at. */
 #define DAEMON_SPACE_MS 1000
 
@@ -338,6 +341,29 @@ static void daemon_shutdown(struct daemon *d)
 		xmpp_run_once(d->xctx, 50);
 }
 
+/* A site just elected serves once the group acknowledges its writes (the
+ * other sites may still be catching up with it), trying for up to
+ * DAEMON_SETTLE_MS.  0, or -1 to go back to waiting (stopped, no longer
+ * the master, or no acknowledgement). */
+static int daemon_settle(struct daemon *d)
+{
+	int64_t until = clock_mono_ms() + DAEMON_SETTLE_MS;
+	struct timespec ts = {0, 200 * 1000000L};
+
+	while (store_repl_acknowledged(d->store) != 0) {
+		if (daemon_stop || clock_mono_ms() > until ||
+		    store_role(d->store, NULL) != STORE_ROLE_MASTER) {
+			log_warnx("the group does not acknowledge this "
+				  "master's writes: not serving");
+			return -1;
+		}
+		log_info("waiting for the group to acknowledge this master's "
+			 "writes");
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 /* Serves until a stop signal or, in a group, until this site is no longer
  * the master: the router, the two connections, the loop.  Returns -1 when
  * the router could not be made. */
@@ -348,6 +374,8 @@ static int daemon_serve(struct daemon *d)
 			 "group: connecting");
 		if (store_repl_refresh(d->store) != 0)
 			return -1;
+		if (daemon_settle(d) != 0)
+			return 0;
 	}
 	d->bc = bc_new_split(d->cfg, d->store, d->rooms_store, d->xctx,
 			     daemon_transport, d);

@@ -449,6 +449,21 @@ void store_repl_reopening(struct store *st)
 	st->repl->open_budget = STORE_REPL_CTL_WAIT_MS / 50;
 }
 
+int store_repl_acknowledged(struct store *st)
+{
+	int rc;
+
+	if (st->repl == NULL)
+		return 0;
+	(void)store_repl_perm_failed(st);
+	if (store_role(st, NULL) != STORE_ROLE_MASTER)
+		return STORE_EFAIL;
+	/* A checkpoint record is permanent: it waits for the
+	 * acknowledgements as a commit does. */
+	rc = st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
+	return rc == 0 && store_repl_perm_failed(st) == 0 ? 0 : STORE_EFAIL;
+}
+
 unsigned long store_repl_perm_failed(struct store *st)
 {
 	unsigned long n, seen;

@@ -102,6 +102,13 @@ int store_master_addr(struct store *st, char *buf, size_t len);
  * daemon's loop each pass; cheap when there is nothing to do. */
 void store_repl_pulse(struct store *st);
 
+/* On a site just elected: writes a checkpoint and says whether the group
+ * acknowledged it as its commits will need to be (0), or not in time, or
+ * this site is no longer the master (STORE_EFAIL).  The other sites may
+ * still be catching up with a new master; its first passes must not fail
+ * for that. */
+int store_repl_acknowledged(struct store *st);
+
 /* Closes and reopens the databases: after a change of role (a replica's
  * handles may have been invalidated by a rollback). */
 int store_repl_refresh(struct store *st);
