@@ -617,6 +617,24 @@ def test_members_only_refuses_others(daemon, connect):
     private(t.dave, carol)
 
 
+def test_unlinked_by_the_platform_leaves_rooms(daemon, connect):
+    """An account the platform unlinks (backchannelctl, another process)
+    leaves the rooms it is in (§9.4 status 321): the change log tells the
+    daemon within a moment, and the others see it go."""
+    t = trio(daemon, connect)
+    room = t.room("bob")
+    join(t.bob, room, "bob")
+    marks = (t.alice.mark(), t.bob.mark())
+    ctl_ok(daemon, "unlink", "bob", "bob@" + h.HOST)
+    for c, mark in zip((t.alice, t.bob), marks):
+        c.wait_for(lambda el: local(el) == "presence"
+                   and el.get("type") == "unavailable"
+                   and el.get("from") == occ(room, "bob")
+                   and "321" in status_codes(el), since=mark, timeout=5,
+                   what="bob out of the room, at " + c.bare)
+    private(t.alice, t.bob)
+
+
 def test_unlinked_cannot_create(daemon, connect):
     """Creating a room needs a linked account: an unlinked JID gets
     <registration-required/>, and no room exists afterwards."""

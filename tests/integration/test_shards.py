@@ -17,6 +17,7 @@ clients received is scanned for real JIDs.
 Prosody takes one connection per component domain, so this suite runs on
 ejabberd only."""
 
+import contextlib
 import os
 import time
 import xml.etree.ElementTree as ET
@@ -132,6 +133,20 @@ def held_rooms(d):
     return {r.get("name"): r for r in ET.parse(path).getroot().iter("room")}
 
 
+@contextlib.contextmanager
+def group(sites):
+    """Runs the body with the group's sites; on a failure prints their
+    logs whole; stops and removes them after."""
+    try:
+        yield
+    except BaseException:
+        for i, d in enumerate(sites):
+            print("---- site %d (%s) ----\n%s" % (i, d.dir, d.log_tail(3000)))
+        raise
+    finally:
+        close_all(sites)
+
+
 def start(sites, shards, clients):
     """Starts the group (an election needs a majority of it: the instances
     vote, though they cannot be elected); returns its master and a probe
@@ -161,7 +176,7 @@ def alice_and_bob(master, shards, clients):
 def test_rooms_spread_over_two_instances(balanced, clients):
     sites = make_group(balanced)
     directory, shards = sites[0], sites[1:]
-    try:
+    with group(sites):
         master, probe = start(sites, shards, clients)
         assert master is directory
         # The instances are replicas of the directory, never its master.
@@ -341,12 +356,6 @@ def test_rooms_spread_over_two_instances(balanced, clients):
 
         for c in (alice, bob, dave):
             assert_private(c, c.bare)
-    except BaseException:
-        for i, d in enumerate(sites):
-            print("---- site %d (%s) ----\n%s" % (i, d.dir, d.log_tail(3000)))
-        raise
-    finally:
-        close_all(sites)
 
 
 def test_instances_follow_a_new_master(balanced, clients):
@@ -357,7 +366,7 @@ def test_instances_follow_a_new_master(balanced, clients):
     instances."""
     sites = make_group(balanced, directory_sites=3)
     directories, shards = sites[:3], sites[3:]
-    try:
+    with group(sites):
         master, probe = start(sites, shards, clients)
         assert master in directories
         alice, bob = alice_and_bob(master, shards, clients)
@@ -387,9 +396,3 @@ def test_instances_follow_a_new_master(balanced, clients):
             join(dave, room, "dave")
         for c in (alice, bob, dave):
             assert_private(c, c.bare)
-    except BaseException:
-        for i, d in enumerate(sites):
-            print("---- site %d (%s) ----\n%s" % (i, d.dir, d.log_tail(3000)))
-        raise
-    finally:
-        close_all(sites)

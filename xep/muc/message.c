@@ -407,7 +407,7 @@ static int muc_invite_one(struct xep_stanza *st, struct muc_room *r,
 	/* A rooms instance cannot hold the request an invitation to a
 	 * stranger opens (requests_gate() refuses it): refused before it
 	 * makes anyone a member. */
-	if (t.member && muc_shard(bc) &&
+	if (t.member && !bc_serves(bc, BC_LINK_SERVICE) &&
 	    !policy_knows(bc, t.t.handle, o->who, st->from_bare)) {
 		rc = xep_fail(st, BC_ENOT_ALLOWED,
 			      REQUESTS_NOT_HERE);
